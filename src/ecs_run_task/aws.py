@@ -1,0 +1,133 @@
+"""Every AWS call, behind narrow methods. Errors become `RunError`s that name the permission or fix."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
+
+import botocore.session
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
+
+from ecs_run_task import __version__
+from ecs_run_task.errors import RunError
+
+if TYPE_CHECKING:
+    from mypy_boto3_ecs import ECSClient
+    from mypy_boto3_logs import CloudWatchLogsClient
+
+DESCRIBE_BATCH = 100  # DescribeTasks takes at most 100 tasks a call
+
+_DENIED = {"AccessDeniedException", "AccessDenied", "UnauthorizedOperation"}
+_BAD_CREDENTIALS = {"ExpiredToken", "ExpiredTokenException", "UnrecognizedClientException", "InvalidClientTokenId"}
+_IAM_PREFIX = {"ecs": "ecs", "logs": "logs"}
+
+
+def _config(read_timeout: float, attempts: int = 8) -> Config:
+    return Config(
+        # adaptive: standard retries plus client-side rate limiting when throttled, so a busy account
+        # slows us down instead of failing the deploy
+        retries={"mode": "adaptive", "max_attempts": attempts},
+        user_agent_extra=f"ecs-run-task/{__version__}",
+        connect_timeout=5,
+        read_timeout=read_timeout,
+        tcp_keepalive=True,
+    )
+
+
+@contextmanager
+def explained(service: str, operation: str) -> Iterator[None]:
+    """Turn botocore's exceptions into a message that says which call failed and what to do."""
+    action = f"{_IAM_PREFIX.get(service, service)}:{operation}"
+    try:
+        yield
+    except ClientError as e:
+        code = e.response.get("Error", {}).get("Code", "")
+        message = e.response.get("Error", {}).get("Message", str(e))
+        if code in _DENIED:
+            raise RunError(f"AWS denied {action}: {message}. Grant {action} to the role this job runs as.") from e
+        if code in _BAD_CREDENTIALS:
+            raise RunError(
+                f"AWS rejected the credentials for {action} ({code}: {message}). Refresh them, e.g. with "
+                "aws-actions/configure-aws-credentials before this step."
+            ) from e
+        raise RunError(f"{action} failed: {code}: {message}") from e
+    except NoCredentialsError as e:
+        raise RunError(
+            "no AWS credentials found: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE, or use "
+            "aws-actions/configure-aws-credentials before this step"
+        ) from e
+    except NoRegionError as e:
+        raise RunError("region: no AWS region is set; give the region input or set AWS_REGION") from e
+    except BotoCoreError as e:
+        raise RunError(f"{action} failed: {e}") from e
+
+
+@dataclass(frozen=True)
+class Clients:
+    ecs: ECSClient
+    stopper: ECSClient  # short timeouts: StopTask must fit in the runner's signal budget
+    region: str
+
+    def logs(self, region: str | None = None) -> CloudWatchLogsClient:
+        client = _session().create_client("logs", region_name=region or self.region, config=_config(10))
+        return cast("CloudWatchLogsClient", client)
+
+
+_SESSION: list[botocore.session.Session] = []
+
+
+def _session() -> botocore.session.Session:
+    if not _SESSION:
+        _SESSION.append(botocore.session.get_session())
+    return _SESSION[0]
+
+
+def connect(region: str | None) -> Clients:
+    with explained("ecs", "connect"):
+        session = _session()
+        ecs = cast("ECSClient", session.create_client("ecs", region_name=region, config=_config(20)))
+        stopper = cast("ECSClient", session.create_client("ecs", region_name=region, config=_config(3, attempts=3)))
+    return Clients(ecs=ecs, stopper=stopper, region=ecs.meta.region_name)
+
+
+class Ecs:
+    """The ECS calls the run needs, and nothing else."""
+
+    def __init__(self, clients: Clients) -> None:
+        self.client = clients.ecs
+        self.stopper = clients.stopper
+
+    def describe_task_definition(self, task_definition: str) -> dict[str, Any]:
+        with explained("ecs", "DescribeTaskDefinition"):
+            try:
+                answer = self.client.describe_task_definition(taskDefinition=task_definition)
+            except ClientError as e:
+                if e.response.get("Error", {}).get("Code") in {"ClientException", "InvalidParameterException"}:
+                    raise RunError(
+                        f"task-definition: {task_definition!r} was not found in {self.client.meta.region_name} "
+                        f"({e.response['Error'].get('Message', '')}); check the family, revision and region"
+                    ) from e
+                raise
+        return dict(answer["taskDefinition"])
+
+    def run_task(self, request: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        with explained("ecs", "RunTask"):
+            answer = self.client.run_task(**request)
+        return [dict(t) for t in answer.get("tasks", [])], [dict(f) for f in answer.get("failures", [])]
+
+    def describe_tasks(self, cluster: str, arns: Sequence[str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        tasks: list[dict[str, Any]] = []
+        failures: list[dict[str, Any]] = []
+        for start in range(0, len(arns), DESCRIBE_BATCH):
+            with explained("ecs", "DescribeTasks"):
+                answer = self.client.describe_tasks(cluster=cluster, tasks=list(arns[start : start + DESCRIBE_BATCH]))
+            tasks += [dict(t) for t in answer.get("tasks", [])]
+            failures += [dict(f) for f in answer.get("failures", [])]
+        return tasks, failures
+
+    def stop_task(self, cluster: str, arn: str, reason: str) -> None:
+        with explained("ecs", "StopTask"):
+            self.stopper.stop_task(cluster=cluster, task=arn, reason=reason[:255])

@@ -1,0 +1,59 @@
+"""SIGINT/SIGTERM handling. We are PID 1 in the container: without a handler SIGTERM is ignored.
+
+A signal records itself and wakes the loop at once. Inside an `interruptible()` block (polling, tailing,
+sleeping) it also raises `Cancelled`, so a slow or retrying call cannot eat the runner's 7.5 s budget.
+RunTask and StopTask are never interrupted: a task must not start unseen, nor a stop get lost.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+
+
+class Cancelled(BaseException):  # BaseException so botocore's `except Exception` lets it through
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+class Cancellation:
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self._wake = threading.Event()
+        self._interruptible = False
+
+    def install(self) -> None:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, self._handle)
+
+    def _handle(self, signum: int, _frame: FrameType | None) -> None:
+        first = self.signum is None
+        if first:
+            self.signum = signum
+        self._wake.set()
+        if first and self._interruptible:
+            raise Cancelled(signum)
+
+    def check(self) -> None:
+        if self.signum is not None:
+            raise Cancelled(self.signum)
+
+    @contextmanager
+    def interruptible(self) -> Iterator[None]:
+        self.check()
+        self._interruptible = True
+        try:
+            yield
+        finally:
+            self._interruptible = False
+
+    def sleep(self, seconds: float) -> None:
+        """Sleep, but wake at once on a signal (and raise `Cancelled`)."""
+        with self.interruptible():
+            if seconds > 0:
+                self._wake.wait(seconds)
+        self.check()

@@ -1,0 +1,145 @@
+"""The edge: argv or `INPUT_*` -> spec; pick the renderer; run; exit status. The one place that catches
+`RunError`; anything unexpected keeps its traceback."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from typing import IO, NoReturn
+
+from ecs_run_task import __version__, aws, diagnostics, spec
+from ecs_run_task.cancel import Cancellation, Cancelled
+from ecs_run_task.errors import InputError, RunError
+from ecs_run_task.exit_codes import SIGINT, SIGTERM
+from ecs_run_task.outcome import CANCELLED, Outcome
+from ecs_run_task.outputs import dotenv
+from ecs_run_task.report import FORMATS, Renderer, pick
+from ecs_run_task.runner import Runner
+
+# The contract's inputs, in the order of its table: one flag each, one `INPUT_*` variable each.
+INPUTS = (
+    "cluster", "task-definition", "container", "command", "environment", "cpu", "memory", "task-role-arn",
+    "execution-role-arn", "overrides", "launch-type", "capacity-provider-strategy", "platform-version", "subnets",
+    "security-groups", "assign-public-ip", "count", "tags", "propagate-tags", "started-by", "group",
+    "enable-execute-command", "wait", "timeout", "poll-interval", "logs", "log-drain", "annotate", "region",
+)  # fmt: skip
+_SHORT = {"task-definition": "-t", "container": "-n", "command": "-c"}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # bad flags are bad input: exit 125, not argparse's 2
+        raise InputError([f"{message} (see ecs-run-task --help)"])
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="ecs-run-task",
+        description="Run an ECS task, wait for it to stop, stream its logs, exit with its container's code.",
+        epilog="Arguments after -- are the command as an exact argv: ecs-run-task -t app -- bin/rails db:migrate",
+    )
+    for name in INPUTS:
+        p.add_argument(*[f for f in (_SHORT.get(name), f"--{name}") if f], dest=name, metavar="VALUE")
+    p.add_argument("-e", "--env", action="append", default=[], metavar="KEY=VALUE", help="add to environment")
+    p.add_argument("--format", choices=FORMATS, default="auto", help="output style (default: from the CI)")
+    p.add_argument("--dotenv", metavar="PATH", help="write the outputs as KEY=VALUE lines (GitLab dotenv report)")
+    p.add_argument("--debug", action="store_true", help="print our own diagnostics")
+    p.add_argument("--version", action="version", version=f"ecs-run-task {__version__}")
+    return p
+
+
+def inputs_from_argv(argv: Sequence[str]) -> tuple[dict[str, str], argparse.Namespace]:
+    argv = list(argv)
+    exact = argv[argv.index("--") + 1 :] if "--" in argv else None
+    args = _parser().parse_args(argv[: argv.index("--")] if exact is not None else argv)
+    raw = {name: value for name in INPUTS if (value := getattr(args, name)) is not None}
+    if args.env:
+        raw["environment"] = "\n".join([*filter(None, [raw.get("environment")]), *args.env])
+    if exact is not None:
+        if "command" in raw:
+            raise InputError(["command: give it either with --command or after --, not both"])
+        raw["command"] = json.dumps(exact)
+    return raw, args
+
+
+def inputs_from_env(env: Mapping[str, str]) -> dict[str, str]:
+    """GitHub passes every declared input as `INPUT_<NAME>`, upper-cased, hyphens kept; empty if not given."""
+    return {name: env.get(f"INPUT_{name.upper()}", "") for name in INPUTS}
+
+
+def default_started_by(env: Mapping[str, str]) -> str:
+    """ECS `startedBy` naming the CI run, so a task can be traced back to its job (max 128 chars)."""
+    if env.get("GITHUB_RUN_ID"):
+        ident = f"gh/{env.get('GITHUB_REPOSITORY', '')}/{env['GITHUB_RUN_ID']}/{env.get('GITHUB_RUN_ATTEMPT', '1')}"
+    elif env.get("CI_JOB_ID"):
+        ident = f"gitlab/{env.get('CI_PROJECT_PATH', '')}/{env['CI_JOB_ID']}"
+    else:
+        ident = "ecs-run-task"
+    return "".join(c if c.isalnum() or c in "/_-" else "-" for c in ident)[:128]
+
+
+def _write_dotenv(path: str | None, values: Mapping[str, str]) -> None:
+    if path:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(dotenv(values))
+
+
+def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None, out: IO[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    env = os.environ if env is None else env
+    out = sys.stdout if out is None else out
+    cancel = Cancellation()
+    cancel.install()
+    action = not argv and any(k.startswith("INPUT_") for k in env)
+    fmt, dotenv_path, debug = "auto", None, env.get("RUNNER_DEBUG") == "1"
+    renderer: Renderer = pick(fmt, env, out)
+    try:
+        if action:
+            raw = inputs_from_env(env)
+        else:
+            raw, args = inputs_from_argv(argv)
+            fmt, dotenv_path, debug = args.format, args.dotenv, args.debug or debug
+            renderer = pick(fmt, env, out)
+        diagnostics.configure(debug)
+        run_spec = spec.build(raw)
+        clients = aws.connect(run_spec.region)
+        result = Runner(run_spec, clients, renderer, cancel, default_started_by(env)).run()
+        _write_dotenv(dotenv_path, result.outputs)
+        return result.outcome.exit_code
+    except Cancelled as c:  # before any task was started: nothing to stop
+        code = SIGINT if c.signum == 2 else SIGTERM
+        renderer.result(Outcome(CANCELLED, code, None, None, None, "cancelled before a task was started"),
+                        _no_task_outputs(CANCELLED))  # fmt: skip
+        return code
+    except RunError as e:
+        renderer.result(Outcome(e.status, e.exit_code, None, None, None, e.message), _no_task_outputs(e.status))
+        _write_dotenv(dotenv_path, _no_task_outputs(e.status))
+        return e.exit_code
+
+
+def _no_task_outputs(status: str) -> dict[str, str]:
+    names = ("task-arn", "task-arns", "task-id", "task-definition-arn", "exit-code", "stop-code", "stopped-reason")
+    return {**dict.fromkeys(names, ""), "task-arns": "[]", "status": status}
+
+
+def post_main(env: Mapping[str, str] | None = None) -> int:
+    """The action's post step: stop any task the main step left running (it may have been killed)."""
+    env = os.environ if env is None else env
+    arns = json.loads(env.get("STATE_task-arns") or "[]")
+    if not arns:
+        return 0
+    diagnostics.configure(env.get("RUNNER_DEBUG") == "1")
+    cluster = env.get("STATE_cluster") or "default"
+    try:
+        ecs = aws.Ecs(aws.connect(env.get("STATE_region") or None))
+        tasks, _ = ecs.describe_tasks(cluster, arns)
+        for task in tasks:
+            if task.get("lastStatus") != "STOPPED":
+                ecs.stop_task(cluster, task["taskArn"], "Stopped by ecs-run-task: the CI step ended while it ran")
+                print(f"stopped task {task['taskArn']} left running by the main step", flush=True)
+    except RunError as e:
+        print(f"::warning title=ecs-run-task post step::could not check or stop {arns}: {e.message}", flush=True)
+        return 1
+    return 0

@@ -1,0 +1,29 @@
+"""The one domain error: what went wrong, what to do, and how the process exits.
+
+Raised anywhere, caught once in `cli.main`. Unexpected exceptions are not wrapped: they keep their
+traceback.
+"""
+
+from __future__ import annotations
+
+from ecs_run_task.exit_codes import CANNOT_RUN
+
+
+class RunError(Exception):
+    """A failure we can explain to the user; `exit_code` and `status` follow the contract's table."""
+
+    def __init__(self, message: str, *, exit_code: int = CANNOT_RUN, status: str = "failed") -> None:
+        super().__init__(message)
+        self.message = message
+        self.exit_code = exit_code
+        self.status = status
+
+
+class InputError(RunError):
+    """Bad input: reported before anything is started. Carries every problem found, not just the first."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        noun = "input is" if len(problems) == 1 else "inputs are"
+        super().__init__(f"{len(problems)} {noun} not valid; nothing was started:\n{lines}")

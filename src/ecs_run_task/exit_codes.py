@@ -1,0 +1,7 @@
+"""Exit statuses: the contract's table, named. A container's own code 1-255 is passed through as is."""
+
+SUCCESS = 0
+TIMED_OUT = 124  # as timeout(1)
+CANNOT_RUN = 125  # as docker run: bad input, AWS error, RunTask failures, a container that never ran
+SIGINT = 130
+SIGTERM = 143

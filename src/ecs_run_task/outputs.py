@@ -1,0 +1,40 @@
+"""The step's outputs, from the outcome. Pure; written by the renderer (GitHub) or as dotenv (GitLab)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ecs_run_task.outcome import Outcome, task_id
+
+DOTENV_LIMIT = 5 * 1024  # GitLab refuses larger dotenv reports
+
+
+def build(outcome: Outcome, tasks: Sequence[dict[str, Any]], task_definition_arn: str) -> dict[str, str]:
+    arns = [t["taskArn"] for t in tasks if t.get("taskArn")]
+    first = str((outcome.task or {}).get("taskArn", arns[0] if arns else ""))
+    return {
+        "task-arn": first,
+        "task-arns": json.dumps(arns),
+        "task-id": task_id(first) if first else "",
+        "task-definition-arn": task_definition_arn,
+        "status": outcome.status,
+        "exit-code": "" if outcome.container_exit_code is None else str(outcome.container_exit_code),
+        "stop-code": outcome.stop_code,
+        "stopped-reason": outcome.stopped_reason,
+    }
+
+
+def dotenv(values: Mapping[str, str]) -> str:
+    """`KEY=VALUE` lines for GitLab: upper-case names, one line each, no quotes, within 5 KB."""
+    lines = []
+    for name, value in values.items():
+        flat = " ".join(value.split())  # no multi-line values in a dotenv report
+        lines.append(f"{name.upper().replace('-', '_')}={flat}")
+    text = "\n".join(lines) + "\n"
+    while len(text.encode()) > DOTENV_LIMIT:  # only a huge stopped-reason can get here: shorten the longest
+        longest = max(range(len(lines)), key=lambda i: len(lines[i]))
+        lines[longest] = lines[longest][: len(lines[longest]) // 2] + "..."
+        text = "\n".join(lines) + "\n"
+    return text

@@ -1,0 +1,147 @@
+"""Spec + task definition -> the exact RunTask request. Pure: no AWS, no clock, no environment."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from ecs_run_task.errors import InputError
+from ecs_run_task.spec import Spec
+
+
+def container_names(task_definition: dict[str, Any]) -> list[str]:
+    return [c["name"] for c in task_definition.get("containerDefinitions", [])]
+
+
+def target_container(spec: Spec, task_definition: dict[str, Any]) -> str | None:
+    """The container whose command/env are overridden: `container`, else the only (essential) one."""
+    names = container_names(task_definition)
+    if spec.container:
+        if spec.container not in names:
+            raise InputError(
+                [
+                    f"container: {spec.container!r} is not in task definition {_revision(task_definition)}; "
+                    f"its containers are {', '.join(names)}"
+                ]
+            )
+        return spec.container
+    if len(names) == 1:
+        return str(names[0])
+    essential = [c["name"] for c in task_definition.get("containerDefinitions", []) if c.get("essential", True)]
+    if len(essential) == 1:
+        return str(essential[0])
+    if spec.command is not None or spec.environment:
+        raise InputError(
+            [
+                f"container: required with command or environment, because task definition "
+                f"{_revision(task_definition)} has several containers ({', '.join(names)})"
+            ]
+        )
+    return None
+
+
+def _revision(task_definition: dict[str, Any]) -> str:
+    return f"{task_definition.get('family', '?')}:{task_definition.get('revision', '?')}"
+
+
+def _container_override(spec: Spec, name: str | None) -> list[dict[str, Any]]:
+    if name is None or (spec.command is None and not spec.environment):
+        return []
+    override: dict[str, Any] = {"name": name}
+    if spec.command is not None:
+        override["command"] = list(spec.command)
+    if spec.environment:
+        override["environment"] = [{"name": k, "value": v} for k, v in spec.environment]
+    return [override]
+
+
+def _merge_overrides(ours: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
+    """Raw `overrides` win, field by field; container overrides are merged by container name."""
+    merged = {**ours, **{k: v for k, v in raw.items() if k != "containerOverrides"}}
+    by_name = {c["name"]: dict(c) for c in ours.get("containerOverrides", [])}
+    for container in raw.get("containerOverrides", []):
+        name = container.get("name")
+        by_name[name] = {**by_name.get(name, {}), **container}
+    if by_name:
+        merged["containerOverrides"] = list(by_name.values())
+    return merged
+
+
+def overrides(spec: Spec, task_definition: dict[str, Any]) -> dict[str, Any]:
+    ours: dict[str, Any] = {}
+    containers = _container_override(spec, target_container(spec, task_definition))
+    if containers:
+        ours["containerOverrides"] = containers
+    for key, value in (
+        ("cpu", spec.cpu),
+        ("memory", spec.memory),
+        ("taskRoleArn", spec.task_role_arn),
+        ("executionRoleArn", spec.execution_role_arn),
+    ):
+        if value is not None:
+            ours[key] = value
+    return _merge_overrides(ours, copy.deepcopy(dict(spec.overrides)))
+
+
+def network(spec: Spec, task_definition: dict[str, Any]) -> dict[str, Any] | None:
+    awsvpc = task_definition.get("networkMode") == "awsvpc"
+    if not awsvpc:
+        if spec.subnets or spec.security_groups or spec.assign_public_ip is not None:
+            raise InputError(
+                [
+                    f"subnets: task definition {_revision(task_definition)} uses network mode "
+                    f"{task_definition.get('networkMode', 'bridge')}; subnets, security-groups and "
+                    "assign-public-ip apply only to awsvpc"
+                ]
+            )
+        return None
+    if not spec.subnets:
+        raise InputError(
+            [
+                f"subnets: required, because task definition {_revision(task_definition)} uses awsvpc networking; "
+                "give subnet IDs (subnet-0123abcd, ...)"
+            ]
+        )
+    config: dict[str, Any] = {
+        "subnets": list(spec.subnets),
+        "assignPublicIp": "ENABLED" if spec.assign_public_ip else "DISABLED",
+    }
+    if spec.security_groups:
+        config["securityGroups"] = list(spec.security_groups)
+    return {"awsvpcConfiguration": config}
+
+
+def run_task_request(
+    spec: Spec, task_definition: dict[str, Any], *, started_by: str, client_token: str
+) -> dict[str, Any]:
+    """The RunTask parameters, exactly as sent. `client_token` makes a retried call start nothing twice."""
+    request: dict[str, Any] = {
+        "cluster": spec.cluster,
+        "taskDefinition": task_definition["taskDefinitionArn"],  # pin the revision we inspected
+        "count": spec.count,
+        "startedBy": spec.started_by or started_by,
+        "clientToken": client_token,
+        "enableExecuteCommand": spec.enable_execute_command,
+    }
+    task_overrides = overrides(spec, task_definition)
+    if task_overrides:
+        request["overrides"] = task_overrides
+    if spec.launch_type:
+        request["launchType"] = spec.launch_type
+    if spec.capacity_provider_strategy:
+        request["capacityProviderStrategy"] = [
+            {"capacityProvider": p.name}
+            | ({"weight": p.weight} if p.weight is not None else {})
+            | ({"base": p.base} if p.base is not None else {})
+            for p in spec.capacity_provider_strategy
+        ]
+    networking = network(spec, task_definition)
+    if networking:
+        request["networkConfiguration"] = networking
+    for key, value in (("platformVersion", spec.platform_version), ("group", spec.group),
+                       ("propagateTags", spec.propagate_tags)):  # fmt: skip
+        if value is not None:
+            request[key] = value
+    if spec.tags:
+        request["tags"] = [{"key": k, "value": v} for k, v in spec.tags]
+    return request

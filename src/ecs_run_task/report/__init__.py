@@ -1,0 +1,45 @@
+"""Renderers: one per CI platform, all speaking the `Renderer` protocol. The engine never prints."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import IO, Any, Protocol
+
+from ecs_run_task.outcome import Outcome
+from ecs_run_task.report.github import GitHub
+from ecs_run_task.report.gitlab import GitLab
+from ecs_run_task.report.jsonl import JsonLines
+from ecs_run_task.report.plain import Plain
+from ecs_run_task.watch import Progress
+
+FORMATS = ("auto", "github", "gitlab", "plain", "json")
+
+
+class Renderer(Protocol):
+    def begin(self, phase: str) -> None: ...
+    def end(self) -> None: ...
+    def info(self, text: str) -> None: ...
+    def warning(self, text: str) -> None: ...
+    def started(self, tasks: list[dict[str, Any]], task_definition_arn: str) -> None: ...
+    def progress(self, event: Progress) -> None: ...
+    def result(self, outcome: Outcome, outputs: Mapping[str, str]) -> None: ...
+    def remember(self, state: Mapping[str, str]) -> None: ...
+
+
+def detect(env: Mapping[str, str]) -> str:
+    if env.get("GITHUB_ACTIONS") == "true":
+        return "github"
+    if env.get("GITLAB_CI") == "true":
+        return "gitlab"
+    return "plain"
+
+
+def pick(fmt: str, env: Mapping[str, str], out: IO[str]) -> Renderer:
+    chosen = detect(env) if fmt == "auto" else fmt
+    if chosen == "github":
+        return GitHub(out, env)
+    if chosen == "gitlab":
+        return GitLab(out)
+    if chosen == "json":
+        return JsonLines(out)
+    return Plain(out)

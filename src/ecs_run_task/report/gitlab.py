@@ -1,0 +1,29 @@
+"""GitLab CI: collapsible sections per phase. Outputs go to a dotenv report (`--dotenv`)."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from typing import IO
+
+from ecs_run_task.report.plain import Plain
+
+_CLEAR = "\x1b[0K"
+
+
+class GitLab(Plain):
+    def __init__(self, out: IO[str], clock: Callable[[], float] = time.time) -> None:
+        super().__init__(out)
+        self.clock = clock
+        self.section: str | None = None
+
+    def begin(self, phase: str) -> None:
+        self.end()
+        self.section = re.sub(r"[^A-Za-z0-9_.-]", "_", phase.lower())
+        self.line(f"{_CLEAR}section_start:{int(self.clock())}:{self.section}\r{_CLEAR}{phase}")
+
+    def end(self) -> None:
+        if self.section:
+            self.line(f"{_CLEAR}section_end:{int(self.clock())}:{self.section}\r{_CLEAR}")
+            self.section = None

@@ -1,0 +1,44 @@
+"""One JSON object per event, for machines. The last object carries the outputs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import IO, Any
+
+from ecs_run_task.outcome import Outcome
+from ecs_run_task.watch import Progress
+
+
+class JsonLines:
+    def __init__(self, out: IO[str]) -> None:
+        self.out = out
+
+    def emit(self, event: str, **fields: Any) -> None:
+        self.out.write(json.dumps({"event": event, **fields}) + "\n")
+        self.out.flush()
+
+    def begin(self, phase: str) -> None:
+        self.emit("phase", phase=phase)
+
+    def end(self) -> None:
+        pass
+
+    def remember(self, state: Mapping[str, str]) -> None:
+        pass  # only the GitHub action has a post step to hand state to
+
+    def info(self, text: str) -> None:
+        self.emit("info", message=text)
+
+    def warning(self, text: str) -> None:
+        self.emit("warning", message=text)
+
+    def started(self, tasks: list[dict[str, Any]], task_definition_arn: str) -> None:
+        self.emit("started", task_arns=[t["taskArn"] for t in tasks], task_definition_arn=task_definition_arn)
+
+    def progress(self, event: Progress) -> None:
+        self.emit("status", task_arn=event.task_arn, last_status=event.last_status, elapsed=round(event.elapsed, 3),
+                  changed=event.changed)  # fmt: skip
+
+    def result(self, outcome: Outcome, outputs: Mapping[str, str]) -> None:
+        self.emit("outputs", message=outcome.message, **outputs)

@@ -1,0 +1,54 @@
+"""Plain text: progress lines as the original tool printed them, for terminals and other CIs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import IO, Any
+
+from ecs_run_task.outcome import STARTED, SUCCEEDED, Outcome, task_id
+from ecs_run_task.watch import Progress
+
+
+class Plain:
+    def __init__(self, out: IO[str]) -> None:
+        self.out = out
+        self.many = False  # several tasks: name the task on each progress line
+
+    def line(self, text: str) -> None:
+        self.out.write(text + "\n")
+        self.out.flush()
+
+    def begin(self, phase: str) -> None:
+        pass  # plain output stays terse: progress lines only
+
+    def end(self) -> None:
+        pass
+
+    def remember(self, state: Mapping[str, str]) -> None:
+        pass  # only the GitHub action has a post step to hand state to
+
+    def info(self, text: str) -> None:
+        self.line(text)
+
+    def warning(self, text: str) -> None:
+        self.line(f"warning: {text}")
+
+    def started(self, tasks: list[dict[str, Any]], task_definition_arn: str) -> None:
+        self.many = len(tasks) > 1
+        revision = task_definition_arn.rsplit("/", 1)[-1]
+        for task in tasks:
+            self.info(f"started task {task_id(task['taskArn'])} ({revision})")
+
+    def progress(self, event: Progress) -> None:
+        who = f"task {task_id(event.task_arn)}: " if self.many else ""
+        self.info(f"{who}lastStatus={event.last_status} elapsed={event.elapsed:.1f}s")
+
+    def result(self, outcome: Outcome, outputs: Mapping[str, str]) -> None:
+        if outcome.status in (SUCCEEDED, STARTED):
+            self.info(outcome.message)
+        else:
+            self.failure(outcome)
+        self.info(f"status={outputs['status']} exit-code={outputs['exit-code'] or '-'}")
+
+    def failure(self, outcome: Outcome) -> None:
+        self.line(f"error: {outcome.message}")
