@@ -109,7 +109,6 @@ class Runner:
 
     def finish(self, result: Outcome, tasks: Sequence[dict[str, Any]], td_arn: str) -> Result:
         values = outputs.build(result, tasks, td_arn)
-        self.renderer.begin("Result")
-        self.renderer.result(result, values)
         self.renderer.end()
+        self.renderer.result(result, values)
         return Result(result, values)

@@ -156,7 +156,7 @@ def _capacity_providers(text: str) -> tuple[CapacityProvider, ...]:
         name, *numbers = item.split(":")
         if not _NAME.fullmatch(name) or len(numbers) > 2 or not all(n.isdigit() for n in numbers):
             raise BadValue(f"{item!r} is not name[:weight[:base]], e.g. FARGATE_SPOT:3:0")
-        weight, base = (int(n) for n in [*numbers, "", ""][:2] if n) if numbers else (None, None)
+        weight, base = ([int(n) for n in numbers] + [None, None])[:2]
         providers.append(CapacityProvider(name, weight, base))
     return tuple(providers)
 

@@ -1,0 +1,152 @@
+"""The RunTask request, exactly as sent, from a spec and a task definition. Pure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ecs_run_task import plan, spec
+from ecs_run_task.errors import InputError
+
+TD_ARN = "arn:aws:ecs:us-east-1:123456789012:task-definition/app:7"
+
+
+def task_definition(*containers: tuple[str, bool], network_mode: str = "awsvpc") -> dict[str, Any]:
+    return {
+        "taskDefinitionArn": TD_ARN,
+        "family": "app",
+        "revision": 7,
+        "networkMode": network_mode,
+        "containerDefinitions": [{"name": n, "essential": e} for n, e in containers],
+    }
+
+
+def request(raw: dict[str, str], td: dict[str, Any]) -> dict[str, Any]:
+    return plan.run_task_request(spec.build(raw), td, started_by="gh/acme/app/42/1", client_token="tok")
+
+
+def test_the_exact_request_for_a_full_set_of_inputs() -> None:
+    raw = {
+        "cluster": "Sample",
+        "task-definition": "app",
+        "container": "web",
+        "command": "bin/rails db:migrate",
+        "environment": "RAILS_ENV=production\nLOG_LEVEL=debug",
+        "cpu": "512",
+        "memory": "1024",
+        "task-role-arn": "arn:aws:iam::123456789012:role/app-task",
+        "execution-role-arn": "arn:aws:iam::123456789012:role/app-exec",
+        "overrides": '{"ephemeralStorage": {"sizeInGiB": 30}, "memory": "2048",'
+        ' "containerOverrides": [{"name": "web", "memoryReservation": 512}, {"name": "sidecar", "command": ["x"]}]}',
+        "capacity-provider-strategy": "FARGATE_SPOT:3:1,FARGATE:1",
+        "platform-version": "1.4.0",
+        "subnets": "subnet-0123abcd subnet-4567efab",
+        "security-groups": "sg-0123abcd",
+        "assign-public-ip": "true",
+        "count": "2",
+        "tags": "team=platform\ndeploy=42",
+        "propagate-tags": "TASK_DEFINITION",
+        "started-by": "release-42",
+        "group": "migrations",
+        "enable-execute-command": "true",
+    }
+    assert request(raw, task_definition(("web", True), ("sidecar", False))) == {
+        "cluster": "Sample",
+        "taskDefinition": TD_ARN,
+        "count": 2,
+        "startedBy": "release-42",
+        "clientToken": "tok",
+        "enableExecuteCommand": True,
+        "overrides": {
+            "containerOverrides": [
+                {
+                    "name": "web",
+                    "command": ["bin/rails", "db:migrate"],
+                    "environment": [
+                        {"name": "RAILS_ENV", "value": "production"},
+                        {"name": "LOG_LEVEL", "value": "debug"},
+                    ],
+                    "memoryReservation": 512,
+                },
+                {"name": "sidecar", "command": ["x"]},
+            ],
+            "cpu": "512",
+            "memory": "2048",  # raw overrides are merged last
+            "taskRoleArn": "arn:aws:iam::123456789012:role/app-task",
+            "executionRoleArn": "arn:aws:iam::123456789012:role/app-exec",
+            "ephemeralStorage": {"sizeInGiB": 30},
+        },
+        "capacityProviderStrategy": [
+            {"capacityProvider": "FARGATE_SPOT", "weight": 3, "base": 1},
+            {"capacityProvider": "FARGATE", "weight": 1},
+        ],
+        "networkConfiguration": {
+            "awsvpcConfiguration": {
+                "subnets": ["subnet-0123abcd", "subnet-4567efab"],
+                "assignPublicIp": "ENABLED",
+                "securityGroups": ["sg-0123abcd"],
+            }
+        },
+        "platformVersion": "1.4.0",
+        "group": "migrations",
+        "propagateTags": "TASK_DEFINITION",
+        "tags": [{"key": "team", "value": "platform"}, {"key": "deploy", "value": "42"}],
+    }
+
+
+def test_a_minimal_request_pins_the_revision_and_names_the_ci_run() -> None:
+    assert request({"task-definition": "app"}, task_definition(("web", True), network_mode="bridge")) == {
+        "cluster": "default",
+        "taskDefinition": TD_ARN,
+        "count": 1,
+        "startedBy": "gh/acme/app/42/1",
+        "clientToken": "tok",
+        "enableExecuteCommand": False,
+    }
+
+
+def test_the_only_container_is_the_default_target_of_command() -> None:
+    built = request({"task-definition": "app", "command": "echo hi", "launch-type": "EC2"},
+                    task_definition(("only", True), network_mode="bridge"))  # fmt: skip
+    assert built["overrides"] == {"containerOverrides": [{"name": "only", "command": ["echo", "hi"]}]}
+    assert built["launchType"] == "EC2"
+
+
+def test_the_only_essential_container_is_the_default_target_beside_sidecars() -> None:
+    td = task_definition(("log-router", False), ("app", True), network_mode="bridge")
+    assert (
+        request({"task-definition": "app", "command": "x"}, td)["overrides"]["containerOverrides"][0]["name"] == "app"
+    )
+
+
+def test_several_essential_containers_need_container_for_a_command() -> None:
+    td = task_definition(("a", True), ("b", True), network_mode="bridge")
+    with pytest.raises(InputError, match=r"container: required with command or environment.*\(a, b\)"):
+        request({"task-definition": "app", "command": "x"}, td)
+
+
+def test_a_container_not_in_the_task_definition_lists_the_ones_that_are() -> None:
+    with pytest.raises(InputError) as caught:
+        request({"task-definition": "app", "container": "wbe"}, task_definition(("web", True), ("db", True)))
+    assert caught.value.problems == ["container: 'wbe' is not in task definition app:7; its containers are web, db"]
+
+
+def test_awsvpc_without_subnets_is_refused_before_running() -> None:
+    with pytest.raises(InputError, match="subnets: required, because task definition app:7 uses awsvpc"):
+        request({"task-definition": "app"}, task_definition(("web", True)))
+
+
+def test_subnets_for_a_bridge_task_definition_are_refused() -> None:
+    with pytest.raises(InputError, match="network mode bridge"):
+        request(
+            {"task-definition": "app", "subnets": "subnet-0123abcd"},
+            task_definition(("w", True), network_mode="bridge"),
+        )
+
+
+def test_public_ip_defaults_to_disabled() -> None:
+    built = request({"task-definition": "app", "subnets": "subnet-0123abcd"}, task_definition(("web", True)))
+    assert built["networkConfiguration"] == {
+        "awsvpcConfiguration": {"subnets": ["subnet-0123abcd"], "assignPublicIp": "DISABLED"}
+    }

@@ -1,0 +1,102 @@
+"""What each renderer prints, exactly: the runner reads these lines as commands, people read them as prose."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from ecs_run_task.outcome import Outcome
+from ecs_run_task.report import pick
+from ecs_run_task.report.github import GitHub, inert
+from ecs_run_task.watch import Progress
+
+ARN = "arn:aws:ecs:us-east-1:123456789012:task/Sample/abc123"
+OUTPUTS = {"status": "failed", "exit-code": "3", "task-arn": ARN}
+FAILED = Outcome("failed", 3, 3, {"taskArn": ARN, "stopCode": "EssentialContainerExited"}, "web",
+                 "task abc123: container web exited with code 3 (stopCode=EssentialContainerExited)")  # fmt: skip
+
+
+def test_plain_prints_progress_as_the_original_tool_did() -> None:
+    out = io.StringIO()
+    plain = pick("plain", {}, out)
+    plain.begin("Waiting for task")
+    plain.progress(Progress(ARN, "PENDING", 5.02, changed=True))
+    plain.result(FAILED, OUTPUTS)
+    assert out.getvalue() == (
+        "lastStatus=PENDING elapsed=5.0s\n"
+        "error: task abc123: container web exited with code 3 (stopCode=EssentialContainerExited)\n"
+        "status=failed exit-code=3\n"
+    )
+
+
+def test_several_tasks_name_the_task_on_each_progress_line() -> None:
+    out = io.StringIO()
+    plain = pick("plain", {}, out)
+    plain.started([{"taskArn": ARN}, {"taskArn": ARN + "2"}], "arn:td/app:7")
+    plain.progress(Progress(ARN, "RUNNING", 1, changed=True))
+    assert out.getvalue().splitlines()[-1] == "task abc123: lastStatus=RUNNING elapsed=1.0s"
+
+
+def test_github_groups_phases_and_annotates_the_failure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    output_file = tmp_path / "output"
+    output_file.touch()
+    monkeypatch.setenv("GITHUB_OUTPUT", str(output_file))  # actions-toolkit reads the process environment
+    out = io.StringIO()
+    gh = pick("github", {"GITHUB_OUTPUT": str(output_file)}, out)
+    gh.begin("Waiting for task")
+    gh.progress(Progress(ARN, "RUNNING", 2.0, changed=True))
+    gh.result(FAILED, OUTPUTS)
+    assert out.getvalue() == (
+        "::group::Waiting for task\n"
+        "lastStatus=RUNNING elapsed=2.0s\n"
+        "::endgroup::\n"
+        "::error title=ECS task failed::task abc123: container web exited with code 3 "
+        "(stopCode=EssentialContainerExited)\n"
+        "status=failed exit-code=3\n"
+    )
+    written = output_file.read_text()
+    assert "status<<ghadelimiter_" in written
+    assert "\nfailed\n" in written
+
+
+def test_github_escapes_annotation_data_and_neutralises_legacy_commands() -> None:
+    out = io.StringIO()
+    bad = Outcome("failed", 1, 1, None, "web", "100% broken\nnext line ##[error]boom")
+    GitHub(out, {}).failure(bad)
+    assert out.getvalue() == "::error title=ECS task failed::100%25 broken%0Anext line #\u2060#[error]boom\n"
+
+
+def test_inert_lines_cannot_act_as_workflow_commands() -> None:
+    assert inert("::set-output name=x::y") == "\u2060::set-output name=x::y"
+    assert inert("   ::add-mask::secret") == "\u2060   ::add-mask::secret"
+    assert inert("ok ##[group]x") == "ok #\u2060#[group]x"
+    assert inert("plain text") == "plain text"
+
+
+def test_gitlab_sections_are_collapsible_and_named_safely() -> None:
+    out = io.StringIO()
+    from ecs_run_task.report.gitlab import GitLab
+
+    gl = GitLab(out, clock=lambda: 1700000000.5)
+    gl.begin("Waiting for task")
+    gl.end()
+    assert out.getvalue() == (
+        "\x1b[0Ksection_start:1700000000:waiting_for_task\r\x1b[0KWaiting for task\n"
+        "\x1b[0Ksection_end:1700000000:waiting_for_task\r\x1b[0K\n"
+    )
+
+
+def test_json_prints_one_object_per_event_and_outputs_last() -> None:
+    out = io.StringIO()
+    js = pick("json", {}, out)
+    js.progress(Progress(ARN, "PENDING", 1.23456, changed=True))
+    js.result(FAILED, OUTPUTS)
+    lines = out.getvalue().splitlines()
+    assert (
+        lines[0]
+        == f'{{"event": "status", "task_arn": "{ARN}", "last_status": "PENDING", "elapsed": 1.235, "changed": true}}'
+    )
+    assert lines[-1].startswith('{"event": "outputs", "message": "task abc123: container web exited with code 3')
+    assert lines[-1].endswith(f'"status": "failed", "exit-code": "3", "task-arn": "{ARN}"}}')
