@@ -131,3 +131,26 @@ class Ecs:
     def stop_task(self, cluster: str, arn: str, reason: str) -> None:
         with explained("ecs", "StopTask"):
             self.stopper.stop_task(cluster=cluster, task=arn, reason=reason[:255])
+
+
+class Logs:
+    """GetLogEvents, the only CloudWatch Logs call: reading, never writing into the user's log group."""
+
+    def __init__(self, client: CloudWatchLogsClient) -> None:
+        self.client = client
+
+    def get_log_events(self, group: str, stream: str, token: str | None) -> tuple[list[dict[str, Any]], str] | None:
+        """One page from `token` on (the stream's head when None); None while the stream does not exist."""
+        with explained("logs", "GetLogEvents"):
+            try:
+                if token:
+                    answer = self.client.get_log_events(
+                        logGroupName=group, logStreamName=stream, startFromHead=True, nextToken=token
+                    )
+                else:
+                    answer = self.client.get_log_events(logGroupName=group, logStreamName=stream, startFromHead=True)
+            except ClientError as e:
+                if e.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+                    return None
+                raise
+        return [dict(e) for e in answer.get("events", [])], str(answer.get("nextForwardToken", token or ""))

@@ -104,6 +104,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
             renderer = pick(fmt, env, out)
         diagnostics.configure(debug)
         run_spec = spec.build(raw)
+        renderer = pick(fmt, env, out, annotate=run_spec.annotate)
         clients = aws.connect(run_spec.region)
         result = Runner(run_spec, clients, renderer, cancel, default_started_by(env)).run()
         _write_dotenv(dotenv_path, result.outputs)
@@ -120,7 +121,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
 
 
 def _no_task_outputs(status: str) -> dict[str, str]:
-    names = ("task-arn", "task-arns", "task-id", "task-definition-arn", "exit-code", "stop-code", "stopped-reason")
+    names = ("task-arn", "task-id", "task-definition-arn", "exit-code", "stop-code", "stopped-reason", "log-url")
     return {**dict.fromkeys(names, ""), "task-arns": "[]", "status": status}
 
 

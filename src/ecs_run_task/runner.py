@@ -1,28 +1,33 @@
-"""One run, start to end: task definition -> RunTask -> wait -> outcome. Never leaves a task running:
-on timeout, signal or any error after RunTask, the started tasks are stopped before we return or raise."""
+"""One run, start to end: task definition -> RunTask -> wait (and tail logs) -> outcome.
+
+Never leaves a task running: on timeout, signal or any error after RunTask, the started tasks are stopped
+before we return or raise."""
 
 from __future__ import annotations
 
 import json
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import structlog
 
+from ecs_run_task import logs, outputs, plan
 from ecs_run_task import outcome as judge
-from ecs_run_task import outputs, plan
-from ecs_run_task.aws import Clients, Ecs
+from ecs_run_task.aws import Clients, Ecs, Logs
 from ecs_run_task.cancel import Cancellation, Cancelled
 from ecs_run_task.errors import RunError
 from ecs_run_task.outcome import Outcome
 from ecs_run_task.report import Renderer
 from ecs_run_task.spec import Spec
-from ecs_run_task.watch import AllStopped, DeadlinePassed, Progress, Watch
+from ecs_run_task.watch import AllStopped, DeadlinePassed, Event, LogBatch, Progress, Watch
 
 log = structlog.get_logger()
+
+SIGNAL_DRAIN = 1.5  # seconds of log reading after a signal: GitHub sends SIGKILL 10 s after SIGINT
+TIMEOUT_DRAIN = 5.0
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,7 @@ class Runner:
 
     def __post_init__(self) -> None:
         self.ecs = Ecs(self.clients)
+        self.sources: list[logs.LogSource] = []
 
     def run(self) -> Result:
         spec, show = self.spec, self.renderer
@@ -52,6 +58,7 @@ class Runner:
         request = plan.run_task_request(
             spec, task_definition, started_by=self.started_by, client_token=uuid.uuid4().hex
         )
+        deciders = judge.deciding_containers(task_definition, plan.target_container(spec, task_definition))
         log.debug("run_task", request=request)
         tasks, failures = self.ecs.run_task(request)  # never interrupted: a task must not start unseen
         if not tasks:
@@ -61,18 +68,18 @@ class Runner:
         show.remember({"task-arns": json.dumps(arns), "cluster": spec.cluster, "region": self.clients.region})
         if failures:
             show.warning(judge.run_failures(failures).message)
+        self.sources, notes = logs.sources(task_definition, arns)
         if not spec.wait:
             self.cancel.check()
             return self.finish(judge.started(tasks), tasks, td_arn)
-        watch = Watch(self.ecs, spec.cluster, arns, spec.poll_interval, self.deadline(), self.cancel, self.clock)
+        watch = self.watch(arns, notes if spec.logs else [])
         watch.latest.update({t["taskArn"]: t for t in tasks})
         try:
             self.cancel.check()  # a signal that came during RunTask
-            result = self.wait(
-                watch, judge.deciding_containers(task_definition, plan.target_container(spec, task_definition))
-            )
+            result = self.wait(watch, deciders)
         except Cancelled as c:
             self.stop(watch.tasks(), f"CI job cancelled ({'SIGINT' if c.signum == 2 else 'SIGTERM'})")
+            self.render(watch.drain(SIGNAL_DRAIN, after_signal=True))
             result = judge.interrupted(watch.tasks(), c.signum, spec.timeout)
         except BaseException as e:
             self.stop(watch.tasks(), f"ecs-run-task failed: {type(e).__name__}")
@@ -81,21 +88,42 @@ class Runner:
             result = judge.run_failures(failures)  # fewer tasks ran than asked for
         return self.finish(result, watch.tasks(), td_arn)
 
-    def deadline(self) -> float | None:
-        return None if self.spec.timeout is None else self.clock() + self.spec.timeout
+    def watch(self, arns: list[str], notes: list[str]) -> Watch:
+        tailer = None
+        if self.spec.logs and self.sources:
+            tailer = logs.Tailer.of(self.sources, lambda region: Logs(self.clients.logs(region)))
+            tailer.clock = self.clock
+        for note in notes:
+            self.renderer.info(note)
+        if self.spec.logs and self.sources:
+            self.renderer.info(f"logs: {logs.console_url(self.sources[0], self.clients.region)}")
+        deadline = None if self.spec.timeout is None else self.clock() + self.spec.timeout
+        return Watch(self.ecs, self.spec.cluster, arns, self.spec.poll_interval, deadline, self.cancel, self.clock,
+                     tailer, self.spec.log_drain)  # fmt: skip
+
+    def render(self, events: Iterator[Event]) -> Event | None:
+        """Show progress and log lines; return the final event, if any."""
+        for event in events:
+            if isinstance(event, Progress):
+                self.renderer.progress(event)
+            elif isinstance(event, LogBatch):
+                self.renderer.log_lines(event.lines)
+            else:
+                return event
+        return None
 
     def wait(self, watch: Watch, deciders: Sequence[str]) -> Outcome:
         self.renderer.begin("Waiting for task")
-        for event in watch.events(self.clock()):
-            if isinstance(event, Progress):
-                self.renderer.progress(event)
-            elif isinstance(event, AllStopped):
-                return judge.judge(event.tasks, deciders)
-            elif isinstance(event, DeadlinePassed):
-                self.stop(event.tasks, f"timeout of {self.spec.timeout:g}s passed")
-                watch.poll()  # the stop code and reason for the outputs
-                return judge.interrupted(watch.tasks(), None, self.spec.timeout)
-        raise AssertionError("the watch ended without a final event")
+        self.renderer.end()  # progress and log lines show as they come, outside any collapsed group
+        final = self.render(watch.events(self.clock()))
+        if isinstance(final, AllStopped):
+            return judge.judge(final.tasks, deciders)
+        if not isinstance(final, DeadlinePassed):
+            raise AssertionError("the watch ended without a final event")
+        self.stop(final.tasks, f"timeout of {self.spec.timeout:g}s passed")
+        self.render(watch.drain(min(self.spec.log_drain, TIMEOUT_DRAIN)))
+        watch.poll()  # the stop code and reason for the outputs
+        return judge.interrupted(watch.tasks(), None, self.spec.timeout)
 
     def stop(self, tasks: Sequence[dict[str, Any]], why: str) -> None:
         for task in tasks:
@@ -107,8 +135,14 @@ class Runner:
             except RunError as e:  # keep stopping the others; say loudly which one may still run
                 self.renderer.warning(f"could not stop task {task['taskArn']}: {e.message}")
 
+    def log_url(self, result: Outcome) -> str:
+        arn = (result.task or {}).get("taskArn")
+        mine = [s for s in self.sources if s.task_arn == arn]
+        source = next((s for s in mine if s.container == result.container), mine[0] if mine else None)
+        return logs.console_url(source, self.clients.region) if source else ""
+
     def finish(self, result: Outcome, tasks: Sequence[dict[str, Any]], td_arn: str) -> Result:
-        values = outputs.build(result, tasks, td_arn)
+        values = {**outputs.build(result, tasks, td_arn), "log-url": self.log_url(result)}
         self.renderer.end()
         self.renderer.result(result, values)
         return Result(result, values)

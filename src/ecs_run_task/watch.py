@@ -1,4 +1,4 @@
-"""The waiting loop: poll DescribeTasks for every task in one call, until all are STOPPED.
+"""The waiting loop: poll DescribeTasks for every task in one call, tail logs in between, until all stop.
 
 No botocore waiter (it gives up after 10 minutes). Yields events for the renderer; ends with one of
 `AllStopped`, `DeadlinePassed`; a signal surfaces as `Cancelled` from `cancel.py`.
@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
 from ecs_run_task.aws import Ecs
 from ecs_run_task.cancel import Cancellation
+from ecs_run_task.logs import LogLine, Tailer
 
 STOPPED = "STOPPED"
 HEARTBEAT = 10.0  # seconds between progress lines while nothing changes
+LOG_INTERVAL = 1.0  # between reads of the log streams while tasks run
+QUIET = 2.0  # after the tasks stop: done draining once no line has come for this long
+DRAIN_INTERVAL = 0.5
 
 
 @dataclass(frozen=True)
@@ -24,6 +29,11 @@ class Progress:
     last_status: str
     elapsed: float
     changed: bool  # a state change rather than a heartbeat
+
+
+@dataclass(frozen=True)
+class LogBatch:
+    lines: list[LogLine]
 
 
 @dataclass(frozen=True)
@@ -36,6 +46,9 @@ class DeadlinePassed:
     tasks: list[dict[str, Any]]
 
 
+Event = Progress | LogBatch | AllStopped | DeadlinePassed
+
+
 @dataclass
 class Watch:
     ecs: Ecs
@@ -45,6 +58,8 @@ class Watch:
     deadline: float | None  # monotonic seconds
     cancel: Cancellation
     clock: Callable[[], float] = time.monotonic
+    tailer: Tailer | None = None
+    log_drain: float = 15.0
     latest: dict[str, dict[str, Any]] = field(default_factory=dict)  # last description per ARN
 
     def tasks(self) -> list[dict[str, Any]]:
@@ -56,29 +71,65 @@ class Watch:
             described, _missing = self.ecs.describe_tasks(self.cluster, self.arns)
         # MISSING right after RunTask is ECS's eventual consistency: keep the last view, poll again
         self.latest.update({t["taskArn"]: t for t in described})
+        if self.tailer:
+            self.tailer.activate(described)
 
-    def events(self, started: float) -> Iterator[Progress | AllStopped | DeadlinePassed]:
+    def all_stopped(self) -> bool:
+        return all(self.latest.get(arn, {}).get("lastStatus") == STOPPED for arn in self.arns)
+
+    def events(self, started: float) -> Iterator[Event]:
         seen: dict[str, str] = {}
         said_at = started
+        next_poll = next_tail = self.clock()
         while True:
-            self.poll()
-            now = self.clock()
-            statuses = {arn: str(t.get("lastStatus", "PROVISIONING")) for arn, t in self.latest.items()}
-            changed = [arn for arn in self.arns if arn in statuses and statuses[arn] != seen.get(arn)]
-            heartbeat = not changed and now - said_at >= HEARTBEAT
-            for arn in changed or (self.arns if heartbeat else []):
-                if arn in statuses:
-                    yield Progress(arn, statuses[arn], now - started, changed=bool(changed))
+            if self.clock() >= next_poll:
+                self.poll()
+                now = self.clock()
+                next_poll = now + self.poll_interval
+                statuses = {arn: str(self.latest[arn].get("lastStatus", "")) for arn in self.arns if arn in self.latest}
+                changed = [arn for arn in statuses if statuses[arn] != seen.get(arn)]
+                if changed or now - said_at >= HEARTBEAT:
+                    for arn in changed or list(statuses):
+                        yield Progress(arn, statuses[arn], now - started, changed=bool(changed))
                     said_at = now
-            seen.update(statuses)
-            # only STOPPED is final: unknown states count as still running
-            if len(statuses) == len(self.arns) and all(s == STOPPED for s in statuses.values()):
-                yield AllStopped(self.tasks())
-                return
-            if self.deadline is not None and now >= self.deadline:
-                yield DeadlinePassed(self.tasks())
-                return
-            wake = now + self.poll_interval
-            if self.deadline is not None:
-                wake = min(wake, self.deadline)
+                seen.update(statuses)
+                if self.all_stopped():  # only STOPPED is final: unknown states count as still running
+                    yield from self.drain(self.log_drain)
+                    yield AllStopped(self.tasks())
+                    return
+                if self.deadline is not None and now >= self.deadline:
+                    yield DeadlinePassed(self.tasks())
+                    return
+            if self.tailer and self.clock() >= next_tail:
+                yield from self.read_logs()
+                next_tail = self.clock() + LOG_INTERVAL
+            wake = min(next_poll, next_tail if self.tailer else next_poll, self.deadline or next_poll)
             self.cancel.sleep(wake - self.clock())
+
+    def read_logs(self, *, after_signal: bool = False, until: float | None = None) -> Iterator[LogBatch]:
+        if self.tailer:
+            guard = nullcontext if after_signal else self.cancel.interruptible
+            for lines in self.tailer.read(guard, until):
+                yield LogBatch(lines)
+
+    def drain(self, limit: float, *, after_signal: bool = False) -> Iterator[LogBatch]:
+        """Lines keep arriving for a few seconds after STOPPED: read until quiet, at most `limit` seconds."""
+        if not self.tailer or not any(c.active for c in self.tailer.cursors) or limit <= 0:
+            return
+        start = quiet_since = self.clock()
+        end = start + limit
+        while True:
+            got = False
+            for batch in self.read_logs(after_signal=after_signal, until=end):
+                got = True
+                yield batch
+            now = self.clock()
+            if got:
+                quiet_since = now
+            if now - quiet_since >= QUIET or now >= end:
+                return
+            pause = min(DRAIN_INTERVAL, end - now)
+            if after_signal:  # the signal is already recorded: sleep plainly, within the budget
+                time.sleep(pause)
+            else:
+                self.cancel.sleep(pause)

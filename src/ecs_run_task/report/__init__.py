@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import IO, Any, Protocol
 
+from ecs_run_task.logs import LogLine
 from ecs_run_task.outcome import Outcome
 from ecs_run_task.report.github import GitHub
 from ecs_run_task.report.gitlab import GitLab
@@ -22,6 +23,7 @@ class Renderer(Protocol):
     def warning(self, text: str) -> None: ...
     def started(self, tasks: list[dict[str, Any]], task_definition_arn: str) -> None: ...
     def progress(self, event: Progress) -> None: ...
+    def log_lines(self, lines: Sequence[LogLine]) -> None: ...
     def result(self, outcome: Outcome, outputs: Mapping[str, str]) -> None: ...
     def remember(self, state: Mapping[str, str]) -> None: ...
 
@@ -34,10 +36,10 @@ def detect(env: Mapping[str, str]) -> str:
     return "plain"
 
 
-def pick(fmt: str, env: Mapping[str, str], out: IO[str]) -> Renderer:
+def pick(fmt: str, env: Mapping[str, str], out: IO[str], *, annotate: bool = True) -> Renderer:
     chosen = detect(env) if fmt == "auto" else fmt
     if chosen == "github":
-        return GitHub(out, env)
+        return GitHub(out, env, annotate=annotate)
     if chosen == "gitlab":
         return GitLab(out)
     if chosen == "json":

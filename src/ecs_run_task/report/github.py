@@ -1,23 +1,32 @@
-"""GitHub Actions: groups per phase, an error annotation for the failure, outputs and state via files.
+"""GitHub Actions: groups per phase, container lines inside stop-commands blocks, a few annotations,
+outputs and state via files.
 
-The runner treats any line whose trimmed text starts with `::`, or that holds `##[`, as a command: every
-line we print that carries text from elsewhere goes through `inert()`. This is the only module that uses
-actions-toolkit; its `core` module pulls in `requests`, so we use the command modules directly.
+The runner treats any line whose trimmed text starts with `::`, or that holds `##[`, as a command. Container
+lines are printed raw between `::stop-commands::<fresh token>` and `::<token>::`; every other line that carries
+text from elsewhere goes through `inert()`. This is the only module that uses actions-toolkit; its `core`
+module pulls in `requests`, so we use the command modules directly.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
-from typing import IO, Any
+import secrets
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import IO
 
 from actions_toolkit.command import Command
 from actions_toolkit.file_command import issue_file_command, prepare_key_value_message
 
+from ecs_run_task.logs import LogLine
 from ecs_run_task.outcome import Outcome
 from ecs_run_task.report.plain import Plain
+from ecs_run_task.report.structured import Structured, parse
 
 _WORD_JOINER = "\u2060"  # invisible; breaks `##[` and a leading `::` without changing what a reader sees
+# The runner keeps 10 annotations per type per step: log lines get 8, leaving room for our own warnings and
+# for the final failure, which must always show.
+LOG_ANNOTATIONS = 8
+ANNOTATION_CHARS = 4096
 
 
 def inert(text: str) -> str:
@@ -29,21 +38,31 @@ def inert(text: str) -> str:
 
 
 def annotation_text(text: str) -> str:
-    return text.replace("##[", f"#{_WORD_JOINER}#[")
+    return text.replace("##[", f"#{_WORD_JOINER}#[")[:ANNOTATION_CHARS]
+
+
+def workspace_path(workspace: str | None, path: str) -> str | None:
+    """`path` as the repository knows it, if it is a file there: `/app/app/models/user.rb` -> `app/models/user.rb`."""
+    if not workspace:
+        return None
+    parts = [p for p in Path(path).parts if p not in ("/", "..", ".")]
+    for start in range(len(parts)):
+        candidate = Path(*parts[start:])
+        if (Path(workspace) / candidate).is_file():
+            return candidate.as_posix()
+    return None
 
 
 class GitHub(Plain):
-    def __init__(self, out: IO[str], env: Mapping[str, str]) -> None:
+    def __init__(self, out: IO[str], env: Mapping[str, str], *, annotate: bool = True) -> None:
         super().__init__(out)
         self.env = env
+        self.annotate = annotate
         self.open_group = False
+        self.annotations_left = {"error": LOG_ANNOTATIONS, "warning": LOG_ANNOTATIONS}
 
     def command(self, name: str, message: str = "", **properties: str) -> None:
         self.line(str(Command(name, properties, annotation_text(message))))
-
-    def line_inert(self, text: str) -> None:
-        for part in text.splitlines() or [""]:
-            self.line(inert(part))
 
     def begin(self, phase: str) -> None:
         self.end()
@@ -56,13 +75,45 @@ class GitHub(Plain):
             self.open_group = False
 
     def info(self, text: str) -> None:
-        self.line_inert(text)
+        for part in text.splitlines() or [""]:
+            self.line(inert(part))
 
     def warning(self, text: str) -> None:
         self.command("warning", text, title="ecs-run-task")
 
     def failure(self, outcome: Outcome) -> None:
         self.command("error", outcome.message, title=f"ECS task {outcome.status}")
+
+    def log_lines(self, lines: Sequence[LogLine]) -> None:
+        parsed = [(line, parse(line.message)) for line in lines]
+        texts = [text for line, structured in parsed for text in self.texts(line, structured)]
+        token = secrets.token_hex(16)
+        while any(token in t for t in texts):  # a line quoting the token could end the block early
+            token = secrets.token_hex(16)
+        self.line(f"::stop-commands::{token}")
+        for text in texts:
+            self.line(text)
+        self.line(f"::{token}::")
+        if self.annotate:
+            for line, structured in parsed:
+                if structured and structured.severity:
+                    self.annotate_line(line, structured, structured.severity)
+
+    def annotate_line(self, line: LogLine, structured: Structured, severity: str) -> None:
+        left = self.annotations_left[severity]
+        if left <= 0:
+            return
+        self.annotations_left[severity] = left - 1
+        properties = {"title": line.source.label or line.source.container}
+        where = structured.location()
+        path = workspace_path(self.env.get("GITHUB_WORKSPACE"), where[0]) if where else None
+        if where and path:
+            properties["file"] = path
+            if where[1]:
+                properties["line"] = str(where[1])
+        self.command(severity, structured.message, **properties)
+        if left == 1:
+            self.info(f"further {severity} lines of the logs are not annotated: the runner keeps 10 per step")
 
     def remember(self, state: Mapping[str, str]) -> None:
         """Saved for the post step, which stops any task the killed main step left running."""
@@ -76,7 +127,3 @@ class GitHub(Plain):
         if self.env.get("GITHUB_OUTPUT"):
             for name, value in outputs.items():
                 issue_file_command("OUTPUT", prepare_key_value_message(name, value))
-
-    def started(self, tasks: list[dict[str, Any]], task_definition_arn: str) -> None:
-        super().started(tasks, task_definition_arn)
-        self.remember({"task-arns": json.dumps([t["taskArn"] for t in tasks])})

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import IO, Any
 
+from ecs_run_task.logs import LogLine
 from ecs_run_task.outcome import Outcome
 from ecs_run_task.watch import Progress
 
@@ -39,6 +40,11 @@ class JsonLines:
     def progress(self, event: Progress) -> None:
         self.emit("status", task_arn=event.task_arn, last_status=event.last_status, elapsed=round(event.elapsed, 3),
                   changed=event.changed)  # fmt: skip
+
+    def log_lines(self, lines: Sequence[LogLine]) -> None:
+        for line in lines:
+            self.emit("log", container=line.source.container, task_arn=line.source.task_arn,
+                      timestamp=line.timestamp, message=line.message.rstrip("\n"))  # fmt: skip
 
     def result(self, outcome: Outcome, outputs: Mapping[str, str]) -> None:
         self.emit("outputs", message=outcome.message, **outputs)

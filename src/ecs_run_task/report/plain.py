@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import IO, Any
 
+from ecs_run_task.logs import LogLine
 from ecs_run_task.outcome import STARTED, SUCCEEDED, Outcome, task_id
+from ecs_run_task.report.structured import Structured, parse
 from ecs_run_task.watch import Progress
 
 
@@ -42,6 +44,18 @@ class Plain:
     def progress(self, event: Progress) -> None:
         who = f"task {task_id(event.task_arn)}: " if self.many else ""
         self.info(f"{who}lastStatus={event.last_status} elapsed={event.elapsed:.1f}s")
+
+    def log_lines(self, lines: Sequence[LogLine]) -> None:
+        for line in lines:
+            for text in self.texts(line, parse(line.message)):
+                self.line(text)
+
+    @staticmethod
+    def texts(line: LogLine, structured: Structured | None) -> list[str]:
+        """The printed form of a log line: readable if structured, prefixed when several streams show."""
+        body = structured.readable() if structured else line.message.rstrip("\n")
+        prefix = f"[{line.source.label}] " if line.source.label else ""
+        return [prefix + part for part in body.split("\n")]
 
     def result(self, outcome: Outcome, outputs: Mapping[str, str]) -> None:
         if outcome.status in (SUCCEEDED, STARTED):

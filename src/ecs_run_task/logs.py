@@ -1,0 +1,164 @@
+"""The CloudWatch Logs tailer: one cursor per awslogs stream, following `nextForwardToken`.
+
+An unchanged token means caught up; a stream that does not exist yet is waited for quietly; a failed
+read keeps its cursor, so throttling delays lines but never loses or repeats one.
+"""
+
+from __future__ import annotations
+
+import time
+import urllib.parse
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
+
+import structlog
+
+from ecs_run_task.errors import RunError
+from ecs_run_task.outcome import task_id
+
+log = structlog.get_logger()
+
+MAX_PAGES_PER_READ = 5  # per stream and round, so one chatty stream cannot starve status polling
+_STARTED = frozenset({"RUNNING", "STOPPED"})
+
+
+class LogsApi(Protocol):
+    def get_log_events(self, group: str, stream: str, token: str | None) -> tuple[list[dict[str, Any]], str] | None: ...
+
+
+Guard = Callable[[], AbstractContextManager[None]]
+
+
+@dataclass(frozen=True)
+class LogSource:
+    container: str
+    task_arn: str
+    group: str
+    stream: str
+    region: str | None  # None: the cluster's region
+    label: str = ""  # prefix for each line when more than one stream is shown
+
+
+@dataclass(frozen=True)
+class LogLine:
+    source: LogSource
+    timestamp: int  # milliseconds since the epoch, as CloudWatch stores it
+    message: str
+
+
+def sources(task_definition: dict[str, Any], task_arns: Sequence[str]) -> tuple[list[LogSource], list[str]]:
+    """The awslogs streams of every container of every task, and a note for each container we cannot tail."""
+    found: list[LogSource] = []
+    notes: list[str] = []
+    for container in task_definition.get("containerDefinitions", []):
+        name = container["name"]
+        config = container.get("logConfiguration") or {}
+        driver, options = config.get("logDriver"), config.get("options") or {}
+        if driver != "awslogs":
+            where = f"the {driver} log driver" if driver else "no log configuration"
+            notes.append(
+                f"container {name} uses {where}: its lines are not streamed here; read them where it sends them"
+            )
+            continue
+        prefix = options.get("awslogs-stream-prefix")
+        if not prefix or not options.get("awslogs-group"):
+            notes.append(f"container {name}: awslogs without awslogs-stream-prefix names streams by container ID; "
+                         "set a prefix to have its lines streamed here")  # fmt: skip
+            continue
+        for arn in task_arns:
+            stream = f"{prefix}/{name}/{task_id(arn)}"
+            found.append(LogSource(name, arn, options["awslogs-group"], stream, options.get("awslogs-region")))
+    return _labelled(found), notes
+
+
+def _labelled(found: list[LogSource]) -> list[LogSource]:
+    """Name the container on each line when several streams show; add the task when several tasks run."""
+    if len(found) <= 1:
+        return found
+    several_tasks = len({s.task_arn for s in found}) > 1
+    return [
+        replace(s, label=f"{s.container} {task_id(s.task_arn)[:8]}" if several_tasks else s.container) for s in found
+    ]
+
+
+def console_url(source: LogSource, cluster_region: str) -> str:
+    """The CloudWatch console page of a stream. The console's fragment encodes twice, `%` written as `$`."""
+    region = source.region or cluster_region
+    domain = "console.amazonaws.cn" if region.startswith("cn-") else "console.aws.amazon.com"
+
+    def enc(text: str) -> str:
+        return urllib.parse.quote(urllib.parse.quote(text, safe=""), safe="").replace("%", "$")
+
+    return (f"https://{region}.{domain}/cloudwatch/home?region={region}"
+            f"#logsV2:log-groups/log-group/{enc(source.group)}/log-events/{enc(source.stream)}")  # fmt: skip
+
+
+@dataclass
+class Cursor:
+    source: LogSource
+    token: str | None = None
+    active: bool = False  # the container has started, so its stream exists or soon will
+    found: bool = False
+
+
+@dataclass
+class Tailer:
+    cursors: list[Cursor]
+    api_for: Callable[[str | None], LogsApi]  # region (None: the cluster's) -> client
+    clock: Callable[[], float] = time.monotonic
+    last_line_at: float | None = None
+    _apis: dict[str | None, LogsApi] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, found: Sequence[LogSource], api_for: Callable[[str | None], LogsApi]) -> Tailer:
+        return cls([Cursor(s) for s in found], api_for)
+
+    def activate(self, tasks: Sequence[dict[str, Any]]) -> None:
+        """Start reading a container's stream once it has started: before that, every read is a wasted call."""
+        started = {
+            (t.get("taskArn"), c.get("name"))
+            for t in tasks
+            for c in t.get("containers", [])
+            if c.get("lastStatus") in _STARTED or t.get("lastStatus") in _STARTED
+        }
+        for cursor in self.cursors:
+            if (cursor.source.task_arn, cursor.source.container) in started:
+                cursor.active = True
+
+    def read(self, guard: Guard = nullcontext, until: float | None = None) -> Iterator[list[LogLine]]:
+        """New lines of every active stream, a page at a time, until caught up (or the page budget is spent).
+
+        `guard` wraps each call (to let a signal cut it short); `until` stops before a call past that time."""
+        for cursor in self.cursors:
+            if cursor.active:
+                yield from self._read_stream(cursor, guard, until)
+
+    def _read_stream(self, cursor: Cursor, guard: Guard, until: float | None) -> Iterator[list[LogLine]]:
+        source = cursor.source
+        for _ in range(MAX_PAGES_PER_READ):
+            if until is not None and self.clock() >= until:
+                return
+            try:
+                with guard():
+                    page = self._api(source.region).get_log_events(source.group, source.stream, cursor.token)
+            except RunError as e:  # retries exhausted: keep the cursor, try again next round
+                log.warning("log read failed; will retry", stream=source.stream, error=e.message)
+                return
+            if page is None:
+                return  # the stream does not exist yet
+            events, token = page
+            cursor.found = True
+            caught_up = token == cursor.token
+            cursor.token = token
+            if events:
+                self.last_line_at = self.clock()
+                yield [LogLine(source, int(e.get("timestamp", 0)), str(e.get("message", ""))) for e in events]
+            elif caught_up:
+                return
+
+    def _api(self, region: str | None) -> LogsApi:
+        if region not in self._apis:
+            self._apis[region] = self.api_for(region)
+        return self._apis[region]
