@@ -1,0 +1,209 @@
+"""The log tailer and the printing of log lines, with plain data and a scripted GetLogEvents.
+
+The sandbox tests (test_run_logs.py) prove the same over HTTP; these pin the cursor rules exactly."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+
+from ecs_run_task import logs
+from ecs_run_task.report.github import GitHub
+from ecs_run_task.report.structured import parse
+from tests.workflow_commands import Command, commands
+
+ARN = "arn:aws:ecs:us-east-1:123456789012:task/Sample/0a1b2c3d4e5f"
+
+
+def td(*containers: dict[str, Any]) -> dict[str, Any]:
+    return {"containerDefinitions": list(containers)}
+
+
+def awslogs(name: str, prefix: str | None = "app", region: str | None = None) -> dict[str, Any]:
+    options = {"awslogs-group": "/ecs/app", **({"awslogs-stream-prefix": prefix} if prefix else {})}
+    if region:
+        options["awslogs-region"] = region
+    return {"name": name, "logConfiguration": {"logDriver": "awslogs", "options": options}}
+
+
+def test_streams_are_named_as_awslogs_names_them() -> None:
+    found, notes = logs.sources(td(awslogs("web", region="eu-west-1")), [ARN])
+    assert found == [logs.LogSource("web", ARN, "/ecs/app", "app/web/0a1b2c3d4e5f", "eu-west-1")]
+    assert notes == []
+
+
+def test_containers_without_awslogs_get_a_note_not_a_failure() -> None:
+    firelens = {"name": "router", "logConfiguration": {"logDriver": "awsfirelens", "options": {}}}
+    found, notes = logs.sources(td(awslogs("web"), firelens, {"name": "quiet"}, awslogs("old", prefix=None)), [ARN])
+    assert [s.container for s in found] == ["web"]
+    assert notes == [
+        "container router uses the awsfirelens log driver: its lines are not streamed here; read them where it sends them",
+        "container quiet uses no log configuration: its lines are not streamed here; read them where it sends them",
+        "container old: awslogs without awslogs-stream-prefix names streams by container ID; "
+        "set a prefix to have its lines streamed here",
+    ]
+
+
+def test_lines_are_labelled_when_several_streams_show() -> None:
+    found, _ = logs.sources(td(awslogs("web"), awslogs("worker")), [ARN, ARN + "ff"])
+    assert [s.label for s in found] == ["web 0a1b2c3d", "web 0a1b2c3d", "worker 0a1b2c3d", "worker 0a1b2c3d"]
+    single, _ = logs.sources(td(awslogs("web"), awslogs("worker")), [ARN])
+    assert [s.label for s in single] == ["web", "worker"]
+
+
+def test_the_console_link_encodes_the_group_and_stream_as_the_console_does() -> None:
+    source = logs.LogSource("web", ARN, "/ecs/app", "app/web/0a1b", None)
+    assert logs.console_url(source, "us-east-1") == (
+        "https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1"
+        "#logsV2:log-groups/log-group/$252Fecs$252Fapp/log-events/app$252Fweb$252F0a1b"
+    )
+
+
+class ScriptedLogs:
+    """GetLogEvents over a list of lines: pages of `page` events, tokens as positions, None before `appears`."""
+
+    def __init__(self, lines: list[str], page: int = 3, appears: int = 0) -> None:
+        self.lines, self.page, self.appears, self.calls = lines, page, appears, 0
+
+    def get_log_events(self, group: str, stream: str, token: str | None) -> tuple[list[dict[str, Any]], str] | None:
+        self.calls += 1
+        if self.calls <= self.appears:
+            return None
+        start = int(token.removeprefix("f/")) if token else 0
+        chunk = self.lines[start : start + self.page]
+        return [{"timestamp": 1000 + start + i, "message": m} for i, m in enumerate(chunk)], f"f/{start + len(chunk)}"
+
+
+def tail(api: ScriptedLogs) -> logs.Tailer:
+    found, _ = logs.sources(td(awslogs("web")), [ARN])
+    tailer = logs.Tailer.of(found, lambda region: api)
+    tailer.activate(
+        [{"taskArn": ARN, "lastStatus": "RUNNING", "containers": [{"name": "web", "lastStatus": "RUNNING"}]}]
+    )
+    return tailer
+
+
+def messages(tailer: logs.Tailer) -> list[str]:
+    return [line.message for batch in tailer.read() for line in batch]
+
+
+def test_a_stream_is_not_read_before_its_container_starts() -> None:
+    api = ScriptedLogs(["a"])
+    found, _ = logs.sources(td(awslogs("web")), [ARN])
+    tailer = logs.Tailer.of(found, lambda region: api)
+    tailer.activate(
+        [{"taskArn": ARN, "lastStatus": "PENDING", "containers": [{"name": "web", "lastStatus": "PENDING"}]}]
+    )
+    assert messages(tailer) == []
+    assert api.calls == 0
+
+
+def test_pages_are_followed_until_the_token_comes_back_unchanged() -> None:
+    api = ScriptedLogs([f"line {i}" for i in range(7)], page=3)
+    tailer = tail(api)
+    assert messages(tailer) == [f"line {i}" for i in range(7)]
+    assert api.calls == 4  # 3 + 3 + 1, then the same token: caught up
+    api.lines += ["line 7"]
+    assert messages(tailer) == ["line 7"]
+    assert messages(tailer) == []
+
+
+def test_a_stream_that_appears_late_is_waited_for_quietly() -> None:
+    api = ScriptedLogs(["first"], appears=2)
+    tailer = tail(api)
+    assert messages(tailer) == []
+    assert messages(tailer) == []
+    assert messages(tailer) == ["first"]
+
+
+def test_one_chatty_stream_yields_back_after_its_page_budget() -> None:
+    api = ScriptedLogs([str(i) for i in range(100)], page=10)
+    tailer = tail(api)
+    assert len(messages(tailer)) == logs.MAX_PAGES_PER_READ * 10
+    assert len(messages(tailer)) == logs.MAX_PAGES_PER_READ * 10
+
+
+@pytest.mark.parametrize(
+    ("line", "readable", "severity"),
+    [
+        ('{"level":"error","message":"db down","retry":3}', "ERROR db down retry=3", "error"),
+        ('{"levelname":"WARNING","msg":"slow","ms":900}', "WARNING slow ms=900", "warning"),
+        ('{"severity":"INFO","event":"boot"}', "INFO  boot", None),
+        ('{"log.level":"fatal","message":"oom"}', "FATAL oom", "error"),
+        ('{"log":{"level":"warn"},"message":"disk","free":"1%"}', "WARN  disk free=1%", "warning"),
+        ('{"level":50,"msg":"pino error"}', "50    pino error", "error"),
+    ],
+)
+def test_structured_lines_are_shown_readably(line: str, readable: str, severity: str | None) -> None:
+    structured = parse(line)
+    assert structured is not None
+    assert (structured.readable(), structured.severity) == (readable, severity)
+
+
+@pytest.mark.parametrize("line", ["plain text", '{"message": "no level"}', "[1, 2]", '{"level": "x"', "{}"])
+def test_other_lines_are_not_structured(line: str) -> None:
+    assert parse(line) is None
+
+
+HOSTILE = [
+    "::set-output name=exit-code::0",
+    "::add-mask::hunter2",
+    "::stop-commands::abc",
+    "::error::fake failure",
+    "  ::warning::indented",
+    "text ##[group]mid-line",
+    "::endgroup::",
+    "::abc::",
+    "::save-state name=task-arns::[]",
+]
+
+
+def lines(*messages: str, container: str = "web", label: str = "") -> list[logs.LogLine]:
+    source = logs.LogSource(container, ARN, "/ecs/app", "s", None, label)
+    return [logs.LogLine(source, 0, m) for m in messages]
+
+
+def test_no_container_line_can_act_as_a_workflow_command() -> None:
+    out = io.StringIO()
+    GitHub(out, {}).log_lines(lines(*HOSTILE))
+    assert commands(out.getvalue()) == []
+    for hostile in HOSTILE:  # printed raw: the user sees exactly what the container wrote
+        assert f"\n{hostile}\n" in out.getvalue()
+
+
+def test_every_block_gets_a_fresh_token() -> None:
+    out = io.StringIO()
+    gh = GitHub(out, {})
+    gh.log_lines(lines("a"))
+    gh.log_lines(lines("b"))
+    starts = [line for line in out.getvalue().splitlines() if line.startswith("::stop-commands::")]
+    assert len(starts) == 2
+    assert starts[0] != starts[1]
+
+
+def test_structured_errors_become_capped_annotations_outside_the_block(tmp_path: Any) -> None:
+    (tmp_path / "app" / "models").mkdir(parents=True)
+    (tmp_path / "app" / "models" / "user.rb").write_text("")
+    error = '{"level":"error","message":"boom","file":"/srv/app/models/user.rb","line":12}'
+    out = io.StringIO()
+    GitHub(out, {"GITHUB_WORKSPACE": str(tmp_path)}).log_lines(lines(*[error] * 12, '{"level":"warn","msg":"w"}'))
+    found = commands(out.getvalue())
+    assert found[0] == Command("error", {"title": "web", "file": "app/models/user.rb", "line": "12"}, "boom")
+    assert [c.name for c in found] == ["error"] * 8 + ["warning"]
+    assert "further error lines of the logs are not annotated: the runner keeps 10 per step" in out.getvalue()
+
+
+def test_annotate_false_turns_annotations_off() -> None:
+    out = io.StringIO()
+    GitHub(out, {}, annotate=False).log_lines(lines('{"level":"error","message":"boom"}'))
+    assert commands(out.getvalue()) == []
+    assert "ERROR boom" in out.getvalue()
+
+
+def test_annotation_text_is_escaped_and_legacy_commands_neutralised() -> None:
+    out = io.StringIO()
+    GitHub(out, {}).log_lines(lines('{"level":"error","message":"50% done\\n##[error]x"}'))
+    annotation = [line for line in out.getvalue().splitlines() if line.startswith("::error")]
+    assert annotation == ["::error title=web::50%25 done%0A#\u2060#[error]x"]
