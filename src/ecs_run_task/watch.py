@@ -19,7 +19,8 @@ from ecs_run_task.logs import LogLine, Tailer
 STOPPED = "STOPPED"
 HEARTBEAT = 10.0  # seconds between progress lines while nothing changes
 LOG_INTERVAL = 1.0  # between reads of the log streams while tasks run
-QUIET = 2.0  # after the tasks stop: done draining once no line has come for this long
+QUIET = 2.0  # after the tasks stop: done draining once no line has come for this long (since ECS's stoppedAt)
+MIN_QUIET = 0.5  # but always read for this long after we saw STOPPED
 DRAIN_INTERVAL = 0.5
 
 
@@ -60,6 +61,7 @@ class Watch:
     clock: Callable[[], float] = time.monotonic
     tailer: Tailer | None = None
     log_drain: float = 15.0
+    wall: Callable[[], float] = time.time
     latest: dict[str, dict[str, Any]] = field(default_factory=dict)  # last description per ARN
 
     def tasks(self) -> list[dict[str, Any]]:
@@ -112,12 +114,20 @@ class Watch:
             for lines in self.tailer.read(guard, until):
                 yield LogBatch(lines)
 
+    def stopped_ago(self) -> float:
+        """Seconds since the last task stopped, by ECS's timestamps; 0 when unknown."""
+        stamps = [t.get("stoppedAt") for t in self.latest.values()]
+        known = [s.timestamp() if hasattr(s, "timestamp") else float(s) for s in stamps if s]
+        return self.wall() - max(known) if known and len(known) == len(self.arns) else 0.0
+
     def drain(self, limit: float, *, after_signal: bool = False) -> Iterator[LogBatch]:
         """Lines keep arriving for a few seconds after STOPPED: read until quiet, at most `limit` seconds."""
         if not self.tailer or not any(c.active for c in self.tailer.cursors) or limit <= 0:
             return
-        start = quiet_since = self.clock()
+        start = self.clock()
         end = start + limit
+        # the quiet period runs from when ECS saw the tasks stop, which our polling noticed later
+        quiet_since = start - min(max(self.stopped_ago(), 0.0), QUIET - MIN_QUIET)
         while True:
             got = False
             for batch in self.read_logs(after_signal=after_signal, until=end):

@@ -1,0 +1,55 @@
+"""A local "AWS" for ecs-run-task's tests and demo: moto over HTTP plus a task driver.
+
+    from tests.sandbox import Sandbox, Container, Scripted, Step, ContainerScript, RunLocally, HOLD
+
+    with Sandbox() as sb:                       # server + driver; moto reset on start and exit
+        sb.endpoint, sb.env                     # "http://127.0.0.1:PORT"; env for a subprocess
+        sb.create_cluster("Sample")             # -> cluster ARN (with a roomy EC2 container instance)
+        subnets, sgs = sb.create_network()      # VPC with DNS hostnames, for awsvpc
+        td = sb.register(
+            family="app",
+            containers=[Container(name="web", command=["migrate"]), Container(name="log", essential=False)],
+            behaviour=Scripted(
+                steps=[Step("PROVISIONING", 0.1), Step("PENDING", 0.3), Step("RUNNING", 1.0)],
+                containers={"web": ContainerScript(exit_code=3, lines=[(0.1, "hello"), (2.0, "late")])},
+                stop_code="EssentialContainerExited",
+            ),
+            network_mode="bridge", log_group="/ecs/app",     # stream: <prefix=family>/<container>/<task id>
+        )
+        arn = sb.wait_for_any_task(timeout=10)  # after the code under test called RunTask
+        sb.wait_for_status(arn, "RUNNING")      # condition-based, no sleeps
+        sb.calls("RunTask")                     # request bodies; sb.calls() -> [Call(name, body, t, ...)]
+        sb.tasks(), sb.running_tasks(), sb.task(arn), sb.stopped_at(arn), sb.log_lines(arn, "web")
+        sb.faults.throttle("DescribeTasks", 0.5, seed=1)    # or every=3; "*" = any operation
+        sb.faults.error_burst("GetLogEvents", 2, status=503)
+        sb.faults.latency(0.04); sb.faults.drop("RunTask")
+        sb.missing_after_run(2); sb.fail_run_task("RESOURCE:MEMORY"); sb.set_stop_delay(0.3)
+
+Behaviours are chosen by task definition family (`register(..., behaviour=)` or `sb.behave(family, b)`);
+families without one play `Scripted()`: a short life that ends with every container exiting 0.
+`Step("RUNNING", HOLD)` holds a state until StopTask; any state name (even "WEIRD") is accepted.
+`RunLocally()` runs the container's command (RunTask override first) as a local process.
+
+`python -m tests.sandbox serve [--host H] [--port N] [--demo]` serves in the foreground and prints
+`SANDBOX_ENDPOINT=http://...`; it creates cluster `default`, and with --demo the family `demo`.
+"""
+
+from .recorder import Call
+from .sandbox import Sandbox
+from .spec import HOLD, Behaviour, Container, ContainerScript, RunLocally, Scripted, Step, default_steps
+from .state import ContainerState, TaskView
+
+__all__ = [
+    "HOLD",
+    "Behaviour",
+    "Call",
+    "Container",
+    "ContainerScript",
+    "ContainerState",
+    "RunLocally",
+    "Sandbox",
+    "Scripted",
+    "Step",
+    "TaskView",
+    "default_steps",
+]

@@ -1,0 +1,93 @@
+"""Faults injected in front of moto, per operation, deterministic (seeded or every k-th call)."""
+
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import dataclass, field
+
+ANY = "*"
+
+
+@dataclass(frozen=True)
+class Fault:
+    kind: str  # "throttle" | "error" | "drop"
+    status: int = 400
+
+
+@dataclass
+class _Throttle:
+    share: float
+    every: int | None
+    rng: random.Random
+    seen: int = 0
+
+
+@dataclass
+class Faults:
+    """Knobs a test turns; the middleware asks `decide(op)` once per call.
+
+    `op` is an operation name such as "DescribeTasks" or "*" for every operation.
+    """
+
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _throttles: dict[str, _Throttle] = field(default_factory=dict)
+    _bursts: dict[str, list[int]] = field(default_factory=dict)  # op -> statuses still to send
+    _drops: dict[str, int] = field(default_factory=dict)
+    _latency: dict[str, float] = field(default_factory=dict)
+    run_task_failures: list[tuple[str, str | None]] = field(default_factory=list)  # (reason, arn)
+
+    def throttle(self, op: str, share: float = 1.0, *, every: int | None = None, seed: int = 0) -> None:
+        """ThrottlingException on `share` of calls (seeded random), or on every `every`-th call."""
+        with self._lock:
+            self._throttles[op] = _Throttle(share=share, every=every, rng=random.Random(seed))  # noqa: S311 - determinism, not secrecy
+
+    def error_burst(self, op: str, n: int, status: int = 503) -> None:
+        """The next `n` calls of `op` answer HTTP `status` (ServerException)."""
+        with self._lock:
+            self._bursts.setdefault(op, []).extend([status] * n)
+
+    def drop(self, op: str, n: int = 1) -> None:
+        """The next `n` calls of `op` get their connection closed with no response."""
+        with self._lock:
+            self._drops[op] = self._drops.get(op, 0) + n
+
+    def latency(self, seconds: float, op: str = ANY) -> None:
+        """Added before every answer (a global knob unless `op` is given)."""
+        with self._lock:
+            self._latency[op] = seconds
+
+    def clear(self) -> None:
+        with self._lock:
+            self._throttles.clear()
+            self._bursts.clear()
+            self._drops.clear()
+            self._latency.clear()
+            self.run_task_failures.clear()
+
+    def delay_for(self, op: str) -> float:
+        with self._lock:
+            return self._latency.get(op, self._latency.get(ANY, 0.0))
+
+    def decide(self, op: str) -> Fault | None:
+        with self._lock:
+            for key in (op, ANY):
+                if self._drops.get(key):
+                    self._drops[key] -= 1
+                    return Fault("drop")
+                burst = self._bursts.get(key)
+                if burst:
+                    return Fault("error", burst.pop(0))
+            for key in (op, ANY):
+                t = self._throttles.get(key)
+                if t is None:
+                    continue
+                t.seen += 1
+                hit = (t.seen % t.every == 0) if t.every else (t.rng.random() < t.share)
+                if hit:
+                    return Fault("throttle", 400)
+        return None
+
+    def take_run_task_failure(self) -> tuple[str, str | None] | None:
+        with self._lock:
+            return self.run_task_failures.pop(0) if self.run_task_failures else None

@@ -1,0 +1,134 @@
+"""WSGI middleware in front of moto: records calls, injects faults, overlays ECS answers."""
+
+from __future__ import annotations
+
+import io
+import json
+import socket
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from . import overlay
+from .driver import Driver
+from .faults import Fault, Faults
+from .recorder import Call, CallLog, operation
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+# Calls the sandbox makes to set itself up carry this header: not recorded, never faulted.
+SETUP_HEADER = "X-Sandbox-Setup"
+_SETUP_ENVIRON = "HTTP_X_SANDBOX_SETUP"
+
+
+class Middleware:
+    def __init__(self, app: WSGIApp, calls: CallLog, faults: Faults, driver: Driver, account: str) -> None:
+        self.app = app
+        self.calls = calls
+        self.faults = faults
+        self.driver = driver
+        self.account = account
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        # moto reads the body again: hand it a fresh stream.
+        environ["wsgi.input"] = io.BytesIO(body)
+        op, service, parsed = operation(environ, body)
+        is_json = bool(environ.get("HTTP_X_AMZ_TARGET"))
+        if environ.get(_SETUP_ENVIRON) or not op:
+            return self.app(environ, start_response)
+
+        index = self.calls.add(Call(name=op, service=service, body=parsed, t=time.monotonic()))
+        delay = self.faults.delay_for(op)
+        if delay:
+            time.sleep(delay)
+        fault = self.faults.decide(op)
+        if fault is not None:
+            self.calls.finish(index, fault.status, fault.kind)
+            return self._fault(fault, is_json, environ, start_response)
+
+        early = overlay.before(op, parsed, self.faults, self.account) if service == "ecs" else None
+        if early is not None:
+            status, answer = early
+        else:
+            status, headers, raw = self._call_moto(environ)
+            if service != "ecs" or op not in overlay.ECS_OPS:
+                self.calls.finish(index, status)
+                start_response(_status_line(status), headers)
+                return [raw]
+            try:
+                answer = json.loads(raw or b"{}")
+            except ValueError:
+                answer = {}
+            status, answer = overlay.after(op, parsed, status, answer, self.driver)
+        self.calls.finish(index, status)
+        return _json(start_response, status, answer)
+
+    def _call_moto(self, environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
+        captured: dict[str, Any] = {}
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
+            captured["status"], captured["headers"] = status, headers
+            return lambda _data: None
+
+        try:
+            chunks = self.app(environ, capture)
+        except Exception as exc:  # moto raises bare Exceptions for some "not found" cases
+            raw = json.dumps({"__type": "InternalFailure", "message": str(exc)}).encode()
+            headers = [("Content-Type", "application/x-amz-json-1.1"), ("Content-Length", str(len(raw)))]
+            return 500, headers, raw
+        try:
+            raw = b"".join(chunks)
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
+        headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
+        headers.append(("Content-Length", str(len(raw))))
+        return int(captured["status"].split()[0]), headers, raw
+
+    def _fault(
+        self, fault: Fault, is_json: bool, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        if fault.kind == "drop":
+            sock = environ.get("werkzeug.socket")
+            if isinstance(sock, socket.socket):
+                # Close the connection under the client: it sees a reset / empty reply.
+                sock.shutdown(socket.SHUT_RDWR)
+                sock.close()
+                return []
+            fault = Fault("error", 503)
+        if fault.kind == "throttle":
+            code, message = ("ThrottlingException", "Rate exceeded")
+            if not is_json:
+                code, message = ("RequestLimitExceeded", "Request limit exceeded.")
+        else:
+            code, message = ("ServerException", "Service unavailable, try again")
+        if is_json:
+            return _json(start_response, fault.status, {"__type": code, "message": message})
+        xml = (
+            f"<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error></Errors>"
+            f"<RequestID>{uuid.uuid4()}</RequestID></Response>"
+        ).encode()
+        start_response(_status_line(fault.status), [("Content-Type", "text/xml"), ("Content-Length", str(len(xml)))])
+        return [xml]
+
+
+def _status_line(status: int) -> str:
+    reasons = {200: "OK", 400: "Bad Request", 500: "Internal Server Error", 503: "Service Unavailable"}
+    return f"{status} {reasons.get(status, 'Status')}"
+
+
+def _json(start_response: Callable[..., Any], status: int, answer: dict[str, Any]) -> list[bytes]:
+    data = overlay.encode(answer)
+    start_response(
+        _status_line(status),
+        [
+            ("Content-Type", "application/x-amz-json-1.1"),
+            ("Content-Length", str(len(data))),
+            ("x-amzn-RequestId", str(uuid.uuid4())),
+        ],
+    )
+    return [data]

@@ -1,0 +1,83 @@
+"""Rewrites moto's ECS answers with the driver's model of each task.
+
+moto models one container, starts tasks at RUNNING and reports exitCode 0; the driver knows
+better, so RunTask/DescribeTasks/StopTask show the driver's view for every task it plays.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .driver import Driver
+from .faults import Faults
+
+ECS_OPS = {"RunTask", "DescribeTasks", "StopTask"}
+
+Answer = tuple[int, dict[str, Any]]
+
+
+def before(op: str, body: dict[str, Any], faults: Faults, account: str) -> Answer | None:
+    """An answer that replaces moto's entirely, or None to let moto answer."""
+    if op != "RunTask":
+        return None
+    failure = faults.take_run_task_failure()
+    if failure is None:
+        return None
+    reason, arn = failure
+    cluster = str(body.get("cluster") or "default").rsplit("/", 1)[-1]
+    arn = arn or f"arn:aws:ecs:us-east-1:{account}:container-instance/{cluster}/0000000000000000"
+    # RunTask answers 200 with failures and no tasks when it cannot place them.
+    return 200, {"tasks": [], "failures": [{"arn": arn, "reason": reason}]}
+
+
+def after(op: str, body: dict[str, Any], status: int, answer: dict[str, Any], driver: Driver) -> Answer:
+    if op == "RunTask" and status == 200:
+        tasks = []
+        for moto_task in answer.get("tasks", []):
+            started = driver.start(moto_task, body)
+            with driver.sched.cond:
+                tasks.append(started.to_json(moto_task))
+        answer["tasks"] = tasks
+    elif op == "DescribeTasks" and status == 200:
+        answer = _describe(body, answer, driver)
+    elif op == "StopTask":
+        ref = str(body.get("task", ""))
+        task = driver.stop(ref, body.get("reason"))
+        if task is not None:
+            with driver.sched.cond:
+                return 200, {"task": task.to_json(answer.get("task") if status == 200 else None)}
+        if status >= 500:
+            # moto raises a bare Exception (500, which clients retry) for an unknown task.
+            return 400, {
+                "__type": "InvalidParameterException",
+                "message": "The referenced task was not found.",
+            }
+    return status, answer
+
+
+def _describe(body: dict[str, Any], answer: dict[str, Any], driver: Driver) -> dict[str, Any]:
+    by_arn = {t["taskArn"]: t for t in answer.get("tasks", [])}
+    tasks: list[dict[str, Any]] = []
+    failures: list[dict[str, Any]] = list(answer.get("failures", []))
+    with driver.sched.cond:
+        for ref in body.get("tasks", []):
+            task = driver.find(str(ref))
+            if task is None:
+                hit = next((t for arn, t in by_arn.items() if arn.rsplit("/", 1)[-1] == ref.rsplit("/", 1)[-1]), None)
+                if hit is not None:
+                    tasks.append(hit)
+                else:
+                    failures.append({"arn": ref, "reason": "MISSING"})
+                continue
+            if task.missing_left > 0:
+                # ECS is eventually consistent: a task just started may not be describable yet.
+                task.missing_left -= 1
+                failures.append({"arn": task.arn, "reason": "MISSING"})
+                continue
+            tasks.append(task.to_json(by_arn.get(task.arn)))
+    return {"tasks": tasks, "failures": failures}
+
+
+def encode(answer: dict[str, Any]) -> bytes:
+    return json.dumps(answer, default=str).encode()

@@ -1,0 +1,216 @@
+"""The public face: one object that starts moto + middleware + driver, and what tests ask of it."""
+
+from __future__ import annotations
+
+import time
+from types import TracebackType
+from typing import Any
+
+from moto.ecs.models import ecs_backends
+
+from .cwlogs import DEFAULT_ACCOUNT_ID, LogWriter
+from .driver import Driver
+from .faults import Faults
+from .middleware import Middleware
+from .provision import REGION, Provisioner, plain_client
+from .recorder import Call, CallLog
+from .scheduler import Scheduler
+from .server import Server, moto_app, reset_moto
+from .spec import Behaviour, Container
+from .state import TaskView
+
+
+class Sandbox:
+    """moto over HTTP + faults + a driver playing tasks. One at a time per process (moto is global)."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, account: str = DEFAULT_ACCOUNT_ID) -> None:
+        self.account = account
+        self.faults = Faults()
+        self._calls = CallLog()
+        self._sched = Scheduler()
+        self.logs = LogWriter(account, on_write=self._notify)
+        self.driver = Driver(self._sched, self.logs, self._container_definitions)
+        app = Middleware(moto_app(), self._calls, self.faults, self.driver, account)
+        self._server = Server(app, host, port)
+        self._provision = Provisioner(self._server.endpoint, account, self.logs)
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def start(self) -> Sandbox:
+        reset_moto()
+        self._sched.start()
+        self._server.start()
+        return self
+
+    def close(self) -> None:
+        self._server.stop()
+        self.driver.shutdown()
+        self._sched.stop()
+        reset_moto()
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(self, *exc: tuple[type[BaseException] | None, BaseException | None, TracebackType | None]) -> None:
+        self.close()
+
+    @property
+    def endpoint(self) -> str:
+        return self._server.endpoint
+
+    @property
+    def env(self) -> dict[str, str]:
+        """Everything a subprocess needs to talk to this sandbox as "AWS"."""
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+        }
+
+    def client(self, service: str, region: str = REGION) -> Any:
+        """A plain boto3 client to the sandbox (recorded, subject to faults)."""
+        return plain_client(service, self.endpoint, region)
+
+    # -- setup ---------------------------------------------------------------------------
+    def create_cluster(self, name: str = "default", region: str = REGION) -> str:
+        return self._provision.create_cluster(name, region)
+
+    def create_network(self, region: str = REGION) -> tuple[list[str], list[str]]:
+        return self._provision.create_network(region)
+
+    def register(
+        self,
+        family: str,
+        containers: list[Container],
+        behaviour: Behaviour | None = None,
+        *,
+        network_mode: str = "bridge",
+        log_group: str | None = None,
+        log_region: str | None = None,
+        stream_prefix: str | None = None,
+        task_role_arn: str | None = None,
+        execution_role_arn: str | None = None,
+        fargate: bool = False,
+    ) -> str:
+        """Register a task definition; tasks of `family` then play `behaviour` (default: exit 0)."""
+        if behaviour is not None:
+            self.driver.behaviours[family] = behaviour
+        return self._provision.register(
+            family,
+            containers,
+            network_mode=network_mode,
+            log_group=log_group,
+            log_region=log_region,
+            stream_prefix=stream_prefix,
+            task_role_arn=task_role_arn,
+            execution_role_arn=execution_role_arn,
+            fargate=fargate,
+        )
+
+    def behave(self, family: str, behaviour: Behaviour | list[Behaviour]) -> None:
+        """Set the behaviour of a family registered some other way (e.g. by the tool itself); a list gives
+        each task started its own, in start order (the last one repeats)."""
+        self.driver.behaviours[family] = behaviour
+
+    def advance(self, arn: str) -> None:
+        """End a scripted task's current step now (release a HOLD) and play the remaining steps."""
+        self.driver.advance(arn)
+
+    def fail_run_task(self, reason: str = "RESOURCE:MEMORY", arn: str | None = None) -> None:
+        """The next RunTask answers 200 with this failure and no tasks."""
+        self.faults.run_task_failures.append((reason, arn))
+
+    def missing_after_run(self, n: int) -> None:
+        """Tasks started from now on are MISSING for their first `n` DescribeTasks."""
+        self.driver.missing_describes = n
+
+    def set_stop_delay(self, seconds: float) -> None:
+        """How long StopTask keeps a task in STOPPING before STOPPED (default 0.3 s)."""
+        self.driver.stop_delay = seconds
+
+    # -- observation ---------------------------------------------------------------------
+    def calls(self, name: str | None = None) -> Any:
+        """calls("RunTask") -> request bodies in order; calls() -> every Call(name, body, t, ...)."""
+        every = self._calls.all()
+        if name is None:
+            return every
+        return [c.body for c in every if c.name == name]
+
+    def call_log(self, name: str | None = None) -> list[Call]:
+        return [c for c in self._calls.all() if name is None or c.name == name]
+
+    def tasks(self) -> list[TaskView]:
+        with self._sched.cond:
+            return [TaskView.of(t) for t in self.driver.tasks.values()]
+
+    def task(self, arn: str) -> TaskView:
+        with self._sched.cond:
+            found = self.driver.find(arn)
+            if found is None:
+                raise KeyError(arn)
+            return TaskView.of(found)
+
+    def running_tasks(self) -> list[TaskView]:
+        return [t for t in self.tasks() if t.last_status != "STOPPED"]
+
+    def stopped_at(self, arn: str) -> float | None:
+        """time.monotonic() (this process) when the task reached STOPPED."""
+        with self._sched.cond:
+            t = self.driver.find(arn)
+            return None if t is None else t.stopped_monotonic
+
+    def stopped_wall(self, arn: str) -> float | None:
+        with self._sched.cond:
+            t = self.driver.find(arn)
+            return None if t is None else t.stopped_wall
+
+    def wait_for_status(self, arn: str, status: str, timeout: float = 10.0) -> None:
+        """Return once the task has been in `status` (now or before); TimeoutError otherwise."""
+
+        def seen() -> bool:
+            t = self.driver.find(arn)
+            return t is not None and status in t.history
+
+        if not self._sched.wait_until(seen, timeout):
+            raise TimeoutError(f"task {arn} did not reach {status} within {timeout}s")
+
+    def wait_for_any_task(self, timeout: float = 10.0, index: int = 0) -> str:
+        """ARN of the (index+1)-th task started, once it exists."""
+        if not self._sched.wait_until(lambda: len(self.driver.tasks) > index, timeout):
+            raise TimeoutError(f"no task #{index + 1} started within {timeout}s")
+        with self._sched.cond:
+            return list(self.driver.tasks)[index]
+
+    def log_lines(self, arn: str, container: str) -> list[str]:
+        """Messages written so far to the container's awslogs stream."""
+        with self._sched.cond:
+            t = self.driver.find(arn)
+            c = t.container(container) if t else None
+            if c is None or not (c.log_group and c.log_stream and c.log_region):
+                return []
+            where = (c.log_region, c.log_group, c.log_stream)
+        return self.logs.read(*where)
+
+    def wait_for_log_lines(self, arn: str, container: str, n: int, timeout: float = 10.0) -> list[str]:
+        """Return the stream's lines once it holds at least `n`; TimeoutError otherwise."""
+        if not self._sched.wait_until(lambda: len(self.log_lines(arn, container)) >= n, timeout):
+            raise TimeoutError(f"{container} of {arn} has {self.log_lines(arn, container)!r}, wanted {n} lines")
+        return self.log_lines(arn, container)
+
+    def _notify(self) -> None:
+        with self._sched.cond:
+            self._sched.cond.notify_all()
+
+    def driver_errors(self) -> list[str]:
+        """Tracebacks of driver callbacks that failed (should be empty)."""
+        return list(self._sched.errors)
+
+    def _container_definitions(self, td_arn: str) -> list[dict[str, Any]]:
+        region = td_arn.split(":")[3]
+        td = ecs_backends[self.account][region].describe_task_definition(td_arn)
+        return list(td.container_definitions)
+
+    @staticmethod
+    def now() -> float:
+        return time.monotonic()

@@ -1,0 +1,196 @@
+"""The core engine against the sandbox over HTTP: every row of the contract's exit table."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Ran
+from tests.sandbox import HOLD, Container, ContainerScript, Sandbox, Scripted, Step
+
+Run = Callable[..., Ran]
+FAST = [Step("PROVISIONING", 0.05), Step("PENDING", 0.05), Step("RUNNING", 0.1)]
+
+
+def scripted(sb: Sandbox, *containers: Container, family: str = "app", steps: list[Step] | None = None,
+             **scripts: ContainerScript) -> str:  # fmt: skip
+    """Register `family` whose tasks end as `scripts` say; returns the task definition ARN."""
+    behaviour = Scripted(steps=steps or FAST, containers=scripts)
+    return sb.register(family, list(containers) or [Container("web")], behaviour, log_group="/ecs/app")
+
+
+def go(run: Run, *args: str) -> Ran:
+    return run("--cluster", "Sample", "--task-definition", "app", "--poll-interval", "100ms", *args)
+
+
+def test_a_container_exiting_0_succeeds(sandbox: Sandbox, run: Run, tmp_path: Path) -> None:
+    td_arn = scripted(sandbox, web=ContainerScript(exit_code=0))
+    ran = go(run, "--dotenv", str(tmp_path / "out.env"))
+    assert ran.code == 0
+    task_arn = sandbox.tasks()[0].arn
+    env = dict(line.split("=", 1) for line in (tmp_path / "out.env").read_text().splitlines())
+    assert env["STATUS"] == "succeeded"
+    assert env["EXIT_CODE"] == "0"
+    assert env["TASK_ARN"] == task_arn
+    assert env["TASK_DEFINITION_ARN"] == td_arn
+    assert json.loads(env["TASK_ARNS"]) == [task_arn]
+    assert env["STOP_CODE"] == "EssentialContainerExited"
+
+
+def test_exit_255_is_passed_through_as_the_original_tool_did(sandbox: Sandbox, run: Run) -> None:
+    scripted(sandbox, web=ContainerScript(exit_code=255))
+    ran = go(run)
+    assert ran.code == 255
+    assert "error: task " in ran.out
+    assert "container web exited with code 255 (stopCode=EssentialContainerExited" in ran.out
+
+
+def test_progress_lines_show_each_state_change(sandbox: Sandbox, run: Run) -> None:
+    scripted(sandbox, steps=[Step("PROVISIONING", 0.3), Step("PENDING", 0.3), Step("RUNNING", 0.3)])
+    states = [line.split()[0] for line in go(run).lines if line.startswith("lastStatus=")]
+    assert states == ["lastStatus=PROVISIONING", "lastStatus=PENDING", "lastStatus=RUNNING", "lastStatus=STOPPED"]
+
+
+def test_an_unknown_state_is_not_taken_for_the_end(sandbox: Sandbox, run: Run) -> None:
+    scripted(sandbox, steps=[Step("PENDING", 0.1), Step("WEIRD", 0.4), Step("RUNNING", 0.1)],
+             web=ContainerScript(exit_code=4))  # fmt: skip
+    ran = go(run)
+    assert ran.code == 4
+    assert any(line.startswith("lastStatus=WEIRD") for line in ran.lines)
+
+
+def test_a_non_essential_sidecar_exiting_1_is_ignored(sandbox: Sandbox, run: Run) -> None:
+    scripted(sandbox, Container("web"), Container("sidecar", essential=False),
+             web=ContainerScript(exit_code=0), sidecar=ContainerScript(exit_code=1))  # fmt: skip
+    assert go(run).code == 0
+
+
+def test_an_essential_sidecar_failing_fails_the_run(sandbox: Sandbox, run: Run) -> None:
+    scripted(sandbox, Container("web"), Container("proxy"),
+             web=ContainerScript(exit_code=0), proxy=ContainerScript(exit_code=2))  # fmt: skip
+    ran = go(run)
+    assert ran.code == 2
+    assert "container proxy exited with code 2" in ran.out
+
+
+def test_the_named_container_decides(sandbox: Sandbox, run: Run) -> None:
+    scripted(sandbox, Container("web"), Container("proxy"),
+             web=ContainerScript(exit_code=0), proxy=ContainerScript(exit_code=137))  # fmt: skip
+    assert go(run, "--container", "web").code == 0
+
+
+def test_a_task_that_fails_to_start_exits_125_with_the_reason(sandbox: Sandbox, run: Run, tmp_path: Path) -> None:
+    pull = "CannotPullContainerError: pull image manifest has been retried 5 time(s)"
+    sandbox.register("app", [Container("web")], Scripted(
+        steps=[Step("PROVISIONING", 0.05), Step("PENDING", 0.1)],
+        containers={"web": ContainerScript(exit_code=None, reason=pull)},
+        stop_code="TaskFailedToStart", stopped_reason="Task failed to start"), log_group="/ecs/app")  # fmt: skip
+    ran = go(run, "--dotenv", str(tmp_path / "out.env"))
+    assert ran.code == 125
+    assert "container web never ran or has no exit code (stopCode=TaskFailedToStart" in ran.out
+    assert pull in ran.out
+    env = (tmp_path / "out.env").read_text()
+    assert "STATUS=failed-to-start\n" in env
+    assert "EXIT_CODE=\n" in env
+
+
+def test_run_task_failures_exit_125_with_their_reasons(sandbox: Sandbox, run: Run) -> None:
+    scripted(sandbox)
+    sandbox.fail_run_task("RESOURCE:MEMORY")
+    ran = go(run)
+    assert ran.code == 125
+    assert "RunTask started no task: RESOURCE:MEMORY" in ran.out
+    assert sandbox.tasks() == []
+
+
+def test_with_three_tasks_the_failing_one_decides(sandbox: Sandbox, run: Run) -> None:
+    scripted(sandbox)
+    sandbox.behave("app", [Scripted(steps=FAST, containers={"web": ContainerScript(exit_code=code)}) for code in (0, 6, 0)])
+    ran = go(run, "--count", "3")
+    assert ran.code == 6
+    assert len(sandbox.tasks()) == 3
+    assert len(sandbox.calls("RunTask")) == 1
+
+
+def test_describe_tasks_asks_for_every_task_in_one_call(sandbox: Sandbox, run: Run) -> None:
+    scripted(sandbox, steps=[Step("PENDING", 0.1), Step("RUNNING", 0.5)])
+    go(run, "--count", "3")
+    assert all(len(body["tasks"]) == 3 for body in sandbox.calls("DescribeTasks"))
+
+
+def test_timeout_stops_the_task_and_exits_124(sandbox: Sandbox, run: Run, tmp_path: Path) -> None:
+    scripted(sandbox, steps=[Step("PENDING", 0.05), Step("RUNNING", HOLD)])
+    ran = go(run, "--timeout", "1s", "--dotenv", str(tmp_path / "out.env"))
+    assert ran.code == 124
+    [task] = sandbox.tasks()
+    sandbox.wait_for_status(task.arn, "STOPPED")
+    assert [body["task"] for body in sandbox.calls("StopTask")] == [task.arn]
+    assert sandbox.calls("StopTask")[0]["reason"] == "Stopped by ecs-run-task: timeout of 1s passed"
+    assert "STATUS=timed-out\n" in (tmp_path / "out.env").read_text()
+
+
+def test_missing_right_after_run_task_is_waited_out(sandbox: Sandbox, run: Run) -> None:
+    scripted(sandbox, web=ContainerScript(exit_code=9))
+    sandbox.missing_after_run(2)
+    assert go(run).code == 9
+
+
+def test_wait_false_returns_once_the_task_is_accepted(sandbox: Sandbox, run: Run, tmp_path: Path) -> None:
+    scripted(sandbox, steps=[Step("PENDING", HOLD)])
+    ran = go(run, "--wait", "false", "--dotenv", str(tmp_path / "out.env"))
+    assert ran.code == 0
+    assert "STATUS=started\n" in (tmp_path / "out.env").read_text()
+    assert sandbox.calls("DescribeTasks") == []
+    assert len(sandbox.running_tasks()) == 1
+
+
+def test_json_format_ends_with_the_outputs(sandbox: Sandbox, run: Run) -> None:
+    scripted(sandbox, web=ContainerScript(exit_code=3))
+    ran = go(run, "--format", "json")
+    events = [json.loads(line) for line in ran.lines]
+    assert events[-1]["event"] == "outputs"
+    assert (events[-1]["status"], events[-1]["exit-code"]) == ("failed", "3")
+    assert {"started", "status", "outputs"} <= {e["event"] for e in events}
+
+
+def test_the_command_after_double_dash_is_sent_as_an_exact_argv(sandbox: Sandbox, run: Run) -> None:
+    scripted(sandbox)
+    go(run, "-e", "A=1", "--", "sh", "-c", "echo $A && exit 0")
+    [body] = sandbox.calls("RunTask")
+    assert body["overrides"]["containerOverrides"] == [
+        {"name": "web", "command": ["sh", "-c", "echo $A && exit 0"], "environment": [{"name": "A", "value": "1"}]}
+    ]
+    assert body["startedBy"] == "ecs-run-task"
+    assert len(body["clientToken"]) == 32
+
+
+BAD = [
+    ["--count", "0"],
+    ["--count", "11"],
+    ["--launch-type", "SPOT"],
+    ["--timeout", "ten"],
+    ["--overrides", "{oops"],
+    ["-e", "NOVALUE"],
+    ["--container", "nope"],  # not in the task definition: found after one read-only call
+    ["--subnets", "subnet-0123abcd"],  # bridge task definition
+    ["--no-such-flag", "x"],
+]
+
+
+@pytest.mark.parametrize("args", BAD, ids=[" ".join(a) for a in BAD])
+def test_bad_input_exits_125_and_starts_nothing(sandbox: Sandbox, run: Run, args: list[str]) -> None:
+    scripted(sandbox)
+    ran = go(run, *args)
+    assert ran.code == 125
+    assert "error: " in ran.out
+    assert sandbox.calls("RunTask") == []
+
+
+def test_a_task_definition_that_does_not_exist_is_named(sandbox: Sandbox, run: Run) -> None:
+    ran = run("--cluster", "Sample", "-t", "ghost:3")
+    assert ran.code == 125
+    assert "task-definition: 'ghost:3' was not found in us-east-1" in ran.out
+    assert sandbox.calls("RunTask") == []

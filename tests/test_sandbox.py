@@ -1,0 +1,302 @@
+"""The sandbox itself, driven over HTTP with plain boto3 clients, as the tool will drive it."""
+
+from __future__ import annotations
+
+import functools
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from tests.sandbox import HOLD, Container, ContainerScript, RunLocally, Sandbox, Scripted, Step
+
+FAST = [Step("PROVISIONING", 0.05), Step("PENDING", 0.05), Step("RUNNING", 0.2)]
+
+
+@pytest.fixture
+def sb() -> Iterator[Sandbox]:
+    with Sandbox() as sandbox:
+        sandbox.create_cluster("Sample")
+        yield sandbox
+        assert sandbox.driver_errors() == []
+
+
+@functools.cache
+def _client(endpoint: str, service: str, config: str) -> Any:
+    factory: Any = boto3.client
+    return factory(
+        service,
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(**json.loads(config)),
+    )
+
+
+def client(sb: Sandbox, service: str, **config: Any) -> Any:
+    """A plain boto3 client, as the tool makes them (cached: creating one costs tens of ms)."""
+    return _client(sb.endpoint, service, json.dumps(config, sort_keys=True))
+
+
+def run(sb: Sandbox, family: str, **kwargs: Any) -> str:
+    answer = client(sb, "ecs").run_task(cluster="Sample", taskDefinition=family, **kwargs)
+    assert answer["failures"] == []
+    return str(answer["tasks"][0]["taskArn"])
+
+
+def describe(sb: Sandbox, arn: str) -> dict[str, Any]:
+    task: dict[str, Any] = client(sb, "ecs").describe_tasks(cluster="Sample", tasks=[arn])["tasks"][0]
+    return task
+
+
+def test_scripted_task_goes_through_its_states_and_ends_as_scripted(sb: Sandbox) -> None:
+    sb.register(
+        "app",
+        [Container("web")],
+        Scripted(
+            steps=[*FAST, Step("DEACTIVATING", 0.05), Step("STOPPING", 0.05)],
+            containers={"web": ContainerScript(exit_code=3)},
+            stop_code="EssentialContainerExited",
+            stopped_reason="Essential container in task exited",
+        ),
+    )
+    arn = run(sb, "app", startedBy="ci", tags=[{"key": "k", "value": "v"}])
+    assert sb.wait_for_any_task() == arn
+    sb.wait_for_status(arn, "RUNNING")
+    running = describe(sb, arn)
+    assert running["desiredStatus"] == "RUNNING"
+    assert "exitCode" not in running["containers"][0]
+    sb.wait_for_status(arn, "STOPPED")
+    task = describe(sb, arn)
+    assert task["lastStatus"] == "STOPPED"
+    assert task["desiredStatus"] == "STOPPED"
+    assert task["stopCode"] == "EssentialContainerExited"
+    assert task["stoppedReason"] == "Essential container in task exited"
+    assert task["containers"][0]["exitCode"] == 3
+    assert task["startedBy"] == "ci"
+    assert task["group"] == "family:app"
+    for stamp in ("createdAt", "pullStartedAt", "startedAt", "stoppingAt", "stoppedAt", "executionStoppedAt"):
+        assert stamp in task
+    assert task["createdAt"] <= task["startedAt"] <= task["stoppedAt"]
+    assert sb.task(arn).history == ("PROVISIONING", "PENDING", "RUNNING", "DEACTIVATING", "STOPPING", "STOPPED")
+    stopped_at = sb.stopped_at(arn)
+    assert stopped_at is not None
+    assert stopped_at <= time.monotonic()
+    assert sb.running_tasks() == []
+
+
+def test_two_containers_keep_their_own_exit_codes_and_essential_flags(sb: Sandbox) -> None:
+    sb.register(
+        "pair",
+        [Container("app", essential=True), Container("sidecar", essential=False)],
+        Scripted(steps=FAST, containers={"app": ContainerScript(0), "sidecar": ContainerScript(137)}),
+    )
+    arn = run(sb, "pair")
+    sb.wait_for_status(arn, "STOPPED")
+    containers = {c["name"]: c for c in describe(sb, arn)["containers"]}
+    assert containers["app"]["exitCode"] == 0
+    assert containers["sidecar"]["exitCode"] == 137
+    assert {c.name: c.essential for c in sb.task(arn).containers} == {"app": True, "sidecar": False}
+
+
+def test_a_container_that_never_ran_has_a_reason_and_no_exit_code(sb: Sandbox) -> None:
+    reason = "CannotPullContainerError: pull image manifest has been retried 5 time(s)"
+    sb.register(
+        "nopull",
+        [Container("web")],
+        Scripted(
+            steps=[Step("PROVISIONING", 0.05), Step("PENDING", 0.1)],
+            containers={"web": ContainerScript(exit_code=None, reason=reason)},
+            stop_code="TaskFailedToStart",
+            stopped_reason="CannotPullContainerError: failed to pull",
+        ),
+    )
+    arn = run(sb, "nopull")
+    sb.wait_for_status(arn, "STOPPED")
+    task = describe(sb, arn)
+    assert task["stopCode"] == "TaskFailedToStart"
+    assert "exitCode" not in task["containers"][0]
+    assert task["containers"][0]["reason"] == reason
+    assert "RUNNING" not in sb.task(arn).history
+
+
+def test_stop_task_stops_a_task_held_running(sb: Sandbox) -> None:
+    sb.register("forever", [Container("web")], Scripted(steps=[Step("PENDING", 0.05), Step("RUNNING", HOLD)]))
+    arn = run(sb, "forever")
+    sb.wait_for_status(arn, "RUNNING")
+    answer = client(sb, "ecs").stop_task(cluster="Sample", task=arn, reason="cancelled by CI")["task"]
+    assert answer["desiredStatus"] == "STOPPED"
+    sb.wait_for_status(arn, "STOPPED", timeout=5)
+    task = describe(sb, arn)
+    assert task["stopCode"] == "UserInitiated"
+    assert task["stoppedReason"] == "cancelled by CI"
+    assert task["containers"][0]["exitCode"] == 143
+    assert "STOPPING" in sb.task(arn).history
+
+
+def test_unknown_states_are_played_as_given(sb: Sandbox) -> None:
+    sb.register("weird", [Container("web")], Scripted(steps=[Step("WEIRD", HOLD)]))
+    arn = run(sb, "weird")
+    sb.wait_for_status(arn, "WEIRD")
+    assert describe(sb, arn)["lastStatus"] == "WEIRD"
+    client(sb, "ecs").stop_task(cluster="Sample", task=arn)
+    sb.wait_for_status(arn, "STOPPED")
+    assert describe(sb, arn)["stoppedReason"] == "Task stopped by user"
+
+
+def test_log_lines_appear_after_running_and_late_lines_after_stopped(sb: Sandbox) -> None:
+    sb.register(
+        "chatty",
+        [Container("web")],
+        Scripted(
+            steps=[Step("PENDING", HOLD), Step("RUNNING", 0.1)],
+            containers={"web": ContainerScript(0, lines=[(0.0, "one"), (0.05, "two"), (0.5, "late")])},
+        ),
+        log_group="/ecs/chatty",
+    )
+    logs = client(sb, "logs")
+    arn = run(sb, "chatty")
+    stream = f"chatty/web/{arn.rsplit('/', 1)[-1]}"
+    with pytest.raises(ClientError) as info:
+        logs.get_log_events(logGroupName="/ecs/chatty", logStreamName=stream, startFromHead=True)
+    assert info.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    sb.advance(arn)  # PENDING was held so the check above cannot race the stream's creation
+    sb.wait_for_status(arn, "STOPPED")
+    assert "late" not in sb.log_lines(arn, "web")
+    assert sb.wait_for_log_lines(arn, "web", 3) == ["one", "two", "late"]
+    events = logs.get_log_events(logGroupName="/ecs/chatty", logStreamName=stream, startFromHead=True)["events"]
+    assert [e["message"] for e in events] == ["one", "two", "late"]
+    stamps = [e["timestamp"] for e in events]
+    assert stamps == sorted(set(stamps))
+
+
+def test_a_bulk_of_lines_is_written_in_order(sb: Sandbox) -> None:
+    lines = [(0.0, f"line {i}") for i in range(100_000)]
+    sb.register("bulk", [Container("web")], Scripted(steps=FAST, containers={"web": ContainerScript(0, lines=lines)}))
+    arn = run(sb, "bulk")
+    got = sb.wait_for_log_lines(arn, "web", 100_000)
+    assert got[0] == "line 0"
+    assert got[-1] == "line 99999"
+
+
+def test_run_locally_runs_the_override_command_and_keeps_its_output(sb: Sandbox) -> None:
+    sb.register("local", [Container("app", command=["sh", "-c", "exit 0"])], RunLocally())
+    arn = run(
+        sb,
+        "local",
+        overrides={
+            "containerOverrides": [
+                {
+                    "name": "app",
+                    "command": ["sh", "-c", 'echo "hello $WHO"; echo oops >&2; exit 7'],
+                    "environment": [{"name": "WHO", "value": "ci"}],
+                }
+            ]
+        },
+    )
+    sb.wait_for_status(arn, "STOPPED")
+    task = describe(sb, arn)
+    assert task["containers"][0]["exitCode"] == 7
+    assert task["stopCode"] == "EssentialContainerExited"
+    assert sb.log_lines(arn, "app") == ["hello ci", "oops"]
+
+
+def test_stop_task_terminates_a_local_process(sb: Sandbox) -> None:
+    sb.register("sleepy", [Container("app", command=["sh", "-c", "echo started; sleep 30"])], RunLocally())
+    arn = run(sb, "sleepy")
+    sb.wait_for_log_lines(arn, "app", 1)
+    client(sb, "ecs").stop_task(cluster="Sample", task=arn)
+    sb.wait_for_status(arn, "STOPPED", timeout=5)
+    task = describe(sb, arn)
+    assert task["stopCode"] == "UserInitiated"
+    assert task["containers"][0]["exitCode"] == 143
+
+
+def test_calls_are_recorded_without_the_sandbox_own_setup(sb: Sandbox) -> None:
+    sb.register("app", [Container("web")], Scripted(steps=FAST))
+    arn = run(sb, "app", count=1)
+    describe(sb, arn)
+    assert [c.name for c in sb.calls()] == ["RunTask", "DescribeTasks"]
+    (body,) = sb.calls("RunTask")
+    assert body.pop("clientToken")  # botocore fills one per call: RunTask is idempotent
+    assert body == {"cluster": "Sample", "taskDefinition": "app", "count": 1}
+    assert sb.calls("DescribeTasks")[0]["tasks"] == [arn]
+
+
+def test_throttling_is_answered_and_retried_by_botocore(sb: Sandbox) -> None:
+    sb.faults.throttle("ListClusters", every=2)
+    ecs = client(sb, "ecs", retries={"mode": "standard", "max_attempts": 3})
+    ecs.list_clusters()
+    ecs.list_clusters()  # the second call is throttled once, then retried
+    assert [c.fault for c in sb.call_log("ListClusters")] == [None, "throttle", None]
+    no_retry = client(sb, "ecs", retries={"mode": "standard", "total_max_attempts": 1})
+    with pytest.raises(ClientError) as info:
+        no_retry.list_clusters()  # the 4th ListClusters: throttled, and not retried
+    assert info.value.response["Error"]["Code"] == "ThrottlingException"
+
+
+def test_error_bursts_and_dropped_connections_are_retried(sb: Sandbox) -> None:
+    sb.faults.error_burst("ListClusters", 1, status=503)
+    sb.faults.drop("ListClusters")
+    ecs = client(sb, "ecs", retries={"mode": "standard", "max_attempts": 4})
+    ecs.list_clusters()
+    assert [c.fault for c in sb.call_log("ListClusters")] == ["drop", "error", None]
+
+
+def test_latency_is_added_to_every_call(sb: Sandbox) -> None:
+    sb.faults.latency(0.1)
+    ecs = client(sb, "ecs")
+    started = time.monotonic()
+    ecs.list_clusters()
+    assert time.monotonic() - started >= 0.1
+
+
+def test_run_task_can_answer_with_failures(sb: Sandbox) -> None:
+    sb.register("app", [Container("web")], Scripted(steps=FAST))
+    sb.fail_run_task(reason="RESOURCE:MEMORY")
+    answer = client(sb, "ecs").run_task(cluster="Sample", taskDefinition="app")
+    assert answer["tasks"] == []
+    assert answer["failures"][0]["reason"] == "RESOURCE:MEMORY"
+    assert sb.tasks() == []
+    run(sb, "app")  # only the next RunTask fails
+
+
+def test_a_new_task_can_be_missing_for_its_first_describes(sb: Sandbox) -> None:
+    sb.register("app", [Container("web")], Scripted(steps=FAST))
+    sb.missing_after_run(2)
+    arn = run(sb, "app")
+    ecs = client(sb, "ecs")
+    for _ in range(2):
+        answer = ecs.describe_tasks(cluster="Sample", tasks=[arn])
+        assert answer["tasks"] == []
+        assert answer["failures"] == [{"arn": arn, "reason": "MISSING"}]
+    assert ecs.describe_tasks(cluster="Sample", tasks=[arn])["tasks"][0]["taskArn"] == arn
+
+
+def test_awsvpc_fargate_tasks_run_in_the_sandbox_network(sb: Sandbox) -> None:
+    subnets, groups = sb.create_network()
+    sb.register("vpc", [Container("web")], Scripted(steps=FAST), network_mode="awsvpc", fargate=True)
+    arn = run(
+        sb,
+        "vpc",
+        launchType="FARGATE",
+        networkConfiguration={"awsvpcConfiguration": {"subnets": subnets, "securityGroups": groups}},
+    )
+    sb.wait_for_status(arn, "STOPPED")
+    task = describe(sb, arn)
+    assert task["launchType"] == "FARGATE"
+    assert task["attachments"][0]["type"] == "ElasticNetworkInterface"
+
+
+def test_unknown_tasks_are_missing_and_cannot_be_stopped(sb: Sandbox) -> None:
+    ecs = client(sb, "ecs")
+    assert ecs.describe_tasks(cluster="Sample", tasks=["nope"])["failures"] == [{"arn": "nope", "reason": "MISSING"}]
+    with pytest.raises(ClientError) as info:
+        ecs.stop_task(cluster="Sample", task="nope")
+    assert info.value.response["Error"]["Code"] == "InvalidParameterException"
