@@ -108,7 +108,9 @@ def test_run_task_failures_exit_125_with_their_reasons(sandbox: Sandbox, run: Ru
 
 def test_with_three_tasks_the_failing_one_decides(sandbox: Sandbox, run: Run) -> None:
     scripted(sandbox)
-    sandbox.behave("app", [Scripted(steps=FAST, containers={"web": ContainerScript(exit_code=code)}) for code in (0, 6, 0)])
+    sandbox.behave(
+        "app", [Scripted(steps=FAST, containers={"web": ContainerScript(exit_code=code)}) for code in (0, 6, 0)]
+    )
     ran = go(run, "--count", "3")
     assert ran.code == 6
     assert len(sandbox.tasks()) == 3
