@@ -140,7 +140,7 @@ class Driver:
             for c in task.containers:
                 script = b.containers.get(c.name, ContainerScript())
                 if script.exit_code is not None:
-                    self._container_running(task, c, script.lines)
+                    self._container_running(task, c, script.lines, script.stream_delay)
         if state in AFTER_RUNNING:
             self._ending(task, b.stop_code, b.stopped_reason)
             for c in task.containers:
@@ -170,13 +170,25 @@ class Driver:
         for c in task.containers:
             self._container_stopped(c, None)
 
-    def _container_running(self, task: TaskState, c: ContainerState, lines: list[tuple[float, str]]) -> None:
+    def _container_running(
+        self, task: TaskState, c: ContainerState, lines: list[tuple[float, str]], stream_delay: float = 0.0
+    ) -> None:
         c.last_status = "RUNNING"
-        if c.log_group and c.log_prefix and c.log_region:
+        if not (c.log_group and c.log_prefix and c.log_region):
+            return
+        t0 = time.monotonic()
+
+        def appear() -> None:  # lines due before the stream shows up are written at once, in order
+            assert c.log_group and c.log_region
             c.log_stream = f"{c.log_prefix}/{c.name}/{task.task_id}"
             self.logs.create_stream(c.log_region, c.log_group, c.log_stream)
             if lines:
-                self._feed(task, c, sorted(lines, key=lambda x: x[0]), 0, time.monotonic(), gen=task.generation)
+                self._feed(task, c, sorted(lines, key=lambda x: x[0]), 0, t0, gen=task.generation)
+
+        if stream_delay > 0:
+            self.sched.at(t0 + stream_delay, appear)
+        else:
+            appear()
 
     def _feed(
         self, task: TaskState, c: ContainerState, lines: list[tuple[float, str]], i: int, t0: float, *, gen: int

@@ -42,6 +42,7 @@ class ContainerScript:
     exit_code: int | None = 0
     reason: str | None = None
     lines: list[tuple[float, str]] = field(default_factory=list)
+    stream_delay: float = 0.0  # the awslogs stream becomes visible this long after RUNNING
 
 
 def default_steps(running: float = 0.5) -> list[Step]:

@@ -1,0 +1,77 @@
+"""As the GitHub action: inputs from INPUT_*, outputs and state written to the runner's files."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Ran
+from tests.sandbox import Container, ContainerScript, Sandbox, Scripted, Step
+from tests.workflow_commands import Command, commands
+
+Run = Callable[..., Ran]
+INPUTS = ("cluster", "task-definition", "container", "command", "environment", "count", "wait", "timeout",
+          "poll-interval", "logs", "log-drain", "annotate", "region", "overrides", "tags", "subnets")  # fmt: skip
+
+
+def read_file_commands(path: Path) -> dict[str, str]:
+    """Parse `name<<DELIMITER ... DELIMITER` blocks as the runner does."""
+    values = {}
+    for match in re.finditer(r"^(.+?)<<(ghadelimiter_[0-9a-f-]+)\n(.*?)\n\2$", path.read_text(), re.M | re.S):
+        values[match[1]] = match[3]
+    return values
+
+
+@pytest.fixture
+def github(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    files = {name: tmp_path / name.lower() for name in ("GITHUB_OUTPUT", "GITHUB_STATE")}
+    for name, path in files.items():
+        path.touch()
+        monkeypatch.setenv(name, str(path))  # actions-toolkit reads these from the process environment
+    env = {"GITHUB_ACTIONS": "true", "GITHUB_RUN_ID": "4242", "GITHUB_RUN_ATTEMPT": "2",
+           "GITHUB_REPOSITORY": "acme/shop"}  # fmt: skip
+    env |= {f"INPUT_{name.upper()}": "" for name in INPUTS}  # the runner passes every declared input
+    return env | {name: str(path) for name, path in files.items()}
+
+
+def test_a_failing_task_fails_the_step_with_an_annotation_and_outputs(sandbox: Sandbox, run: Run,
+                                                                      github: dict[str, str]) -> None:  # fmt: skip
+    sandbox.register("app", [Container("web")], Scripted(
+        steps=[Step("PENDING", 0.05), Step("RUNNING", 0.1)], containers={"web": ContainerScript(exit_code=3)}))  # fmt: skip
+    ran = run(env=github | {"INPUT_CLUSTER": "Sample", "INPUT_TASK-DEFINITION": "app", "INPUT_POLL-INTERVAL": "100ms"})
+    assert ran.code == 3
+    [task] = sandbox.tasks()
+    assert commands(ran.out)[0] == Command("group", {}, "Starting task")
+    assert commands(ran.out)[-1] == Command(
+        "error", {"title": "ECS task failed"},
+        f"task {task.arn.rsplit('/', 1)[-1]}: container web exited with code 3 "
+        "(stopCode=EssentialContainerExited, stoppedReason='Essential container in task exited')",
+    )  # fmt: skip
+    outputs = read_file_commands(Path(github["GITHUB_OUTPUT"]))
+    assert outputs["exit-code"] == "3"
+    assert outputs["status"] == "failed"
+    assert outputs["task-arn"] == task.arn
+    assert outputs["log-url"].startswith("https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#")
+    state = read_file_commands(Path(github["GITHUB_STATE"]))
+    assert state == {"task-arns": f'["{task.arn}"]', "cluster": "Sample", "region": "us-east-1"}
+    assert sandbox.calls("RunTask")[0]["startedBy"] == "gh/acme/shop/4242/2"
+
+
+def test_bad_inputs_fail_the_step_before_anything_starts(sandbox: Sandbox, run: Run, github: dict[str, str]) -> None:
+    ran = run(env=github | {"INPUT_TASK-DEFINITION": "app", "INPUT_COUNT": "11", "INPUT_WAIT": "yes"})
+    assert ran.code == 125
+    [error] = [c for c in commands(ran.out) if c.name == "error"]
+    assert error.message.startswith("2 inputs are not valid; nothing was started:\n")
+    assert "count: got '11'; expected a whole number from 1 to 10" in error.message
+    outputs = read_file_commands(Path(github["GITHUB_OUTPUT"]))
+    assert (outputs["status"], outputs["exit-code"], outputs["task-arns"]) == ("failed", "", "[]")
+    assert sandbox.calls() == []
+
+
+def test_required_is_enforced_by_us_not_the_runner(sandbox: Sandbox, run: Run, github: dict[str, str]) -> None:
+    ran = run(env=github)
+    assert ran.code == 125
+    assert "task-definition: is required" in ran.out

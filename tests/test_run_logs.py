@@ -1,0 +1,119 @@
+"""Log streaming end to end against the sandbox: every line once, in order, safely printed."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+
+from tests.conftest import Ran, spawn
+from tests.sandbox import Container, ContainerScript, Sandbox, Scripted, Step
+from tests.test_logs import HOSTILE
+from tests.workflow_commands import commands
+
+Run = Callable[..., Ran]
+
+
+def register(sb: Sandbox, running: float, *containers: Container, **scripts: ContainerScript) -> None:
+    steps = [Step("PROVISIONING", 0.05), Step("PENDING", 0.05), Step("RUNNING", running)]
+    sb.register("app", list(containers) or [Container("web")], Scripted(steps=steps, containers=scripts),
+                log_group="/ecs/app")  # fmt: skip
+
+
+def go(run: Run, *args: str) -> Ran:
+    return run("--cluster", "Sample", "-t", "app", "--poll-interval", "200ms", *args)
+
+
+def test_every_line_arrives_once_in_order_including_lines_after_stopped(sandbox: Sandbox, run: Run) -> None:
+    lines = [(i * 0.01, f"line {i}") for i in range(50)] + [(1.2, "written after STOPPED")]
+    register(sandbox, 0.6, web=ContainerScript(exit_code=0, lines=lines))
+    ran = go(run)
+    assert ran.code == 0
+    printed = [line for line in ran.lines if line.startswith(("line ", "written"))]
+    assert printed == [message for _, message in lines]
+
+
+def test_json_format_gives_one_object_per_line_with_container_task_and_time(sandbox: Sandbox, run: Run) -> None:
+    register(sandbox, 0.3, web=ContainerScript(exit_code=0, lines=[(0.0, "hello")]))
+    events = [json.loads(line) for line in go(run, "--format", "json").lines]
+    [log] = [e for e in events if e["event"] == "log"]
+    assert (log["container"], log["message"], log["task_arn"]) == ("web", "hello", sandbox.tasks()[0].arn)
+    assert isinstance(log["timestamp"], int)
+
+
+def test_a_stream_that_appears_10_seconds_late_is_waited_for(sandbox: Sandbox, run: Run) -> None:
+    register(sandbox, 11.0, web=ContainerScript(exit_code=0, lines=[(0.0, "early"), (10.5, "later")], stream_delay=10))
+    ran = go(run, "--poll-interval", "1s")
+    assert [line for line in ran.lines if line in ("early", "later")] == ["early", "later"]
+
+
+def test_two_containers_and_two_tasks_interleave_with_prefixes(sandbox: Sandbox, run: Run) -> None:
+    script = [(i * 0.05, f"n{i}") for i in range(10)]
+    register(sandbox, 0.8, Container("web"), Container("worker"),
+             web=ContainerScript(exit_code=0, lines=script), worker=ContainerScript(exit_code=0, lines=script))  # fmt: skip
+    ran = go(run, "--count", "2")
+    assert ran.code == 0
+    for task in sandbox.tasks():
+        short = task.arn.rsplit("/", 1)[-1][:8]
+        for container in ("web", "worker"):
+            prefix = f"[{container} {short}] "
+            mine = [line.removeprefix(prefix) for line in ran.lines if line.startswith(prefix)]
+            assert mine == [m for _, m in script], prefix
+
+
+def test_throttling_a_third_of_log_reads_loses_nothing(sandbox: Sandbox, run: Run) -> None:
+    lines = [(i * 0.002, f"row {i}") for i in range(300)]
+    register(sandbox, 1.0, web=ContainerScript(exit_code=0, lines=lines))
+    sandbox.faults.throttle("GetLogEvents", 1 / 3, seed=7)
+    ran = go(run)
+    assert [line for line in ran.lines if line.startswith("row ")] == [m for _, m in lines]
+    assert any(call.fault for call in sandbox.call_log("GetLogEvents"))
+
+
+def test_a_container_without_awslogs_says_where_its_logs_are(sandbox: Sandbox, run: Run) -> None:
+    register(sandbox, 0.2, Container("web"), Container("router", essential=False, logs=False))
+    ran = go(run)
+    assert ran.code == 0
+    assert "container router uses no log configuration: its lines are not streamed here" in ran.out
+
+
+def test_no_container_line_acts_as_a_workflow_command_on_github(sandbox: Sandbox, run: Run) -> None:
+    register(sandbox, 0.5, web=ContainerScript(exit_code=0, lines=[(0.0, line) for line in HOSTILE]))
+    ran = go(run, "--format", "github")
+    assert ran.code == 0
+    assert {c.name for c in commands(ran.out)} == {"group", "endgroup"}
+    for hostile in HOSTILE:
+        assert hostile in ran.lines
+
+
+def test_json_error_lines_become_annotations_never_more_than_the_cap(sandbox: Sandbox, run: Run) -> None:
+    errors = [(i * 0.01, json.dumps({"level": "error", "message": f"failure {i}"})) for i in range(25)]
+    register(sandbox, 0.5, web=ContainerScript(exit_code=1, lines=errors))
+    ran = go(run, "--format", "github")
+    assert ran.code == 1
+    annotations = [c for c in commands(ran.out) if c.name == "error"]
+    assert [a.message for a in annotations[:8]] == [f"failure {i}" for i in range(8)]
+    assert len(annotations) == 9  # 8 from the logs, then the final failure: within the runner's 10
+    assert annotations[-1].properties == {"title": "ECS task failed"}
+    assert "ERROR failure 24" in ran.lines
+
+
+def _run_measured(sb: Sandbox, lines: int) -> tuple[int, list[str]]:
+    """Run the CLI as a process over a task that writes `lines` lines: its own peak RSS (KiB) and its lines."""
+    register(sb, 1.0, web=ContainerScript(exit_code=0, lines=[(0.0, f"{i:06d}") for i in range(lines)]))
+    proc = spawn(sb, "--cluster", "Sample", "-t", "app", "--poll-interval", "500ms", "--format", "plain")
+    assert proc.stdout is not None
+    out = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)  # this child's own rusage, not every child's maximum
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    assert proc.returncode == 0, out[-2000:]
+    return usage.ru_maxrss, [line for line in out.splitlines() if line.isdigit()]
+
+
+def test_100000_lines_arrive_complete_in_order_with_flat_memory(sandbox: Sandbox) -> None:
+    small_peak, _ = _run_measured(sandbox, 1_000)
+    peak, printed = _run_measured(sandbox, 100_000)
+    assert len(printed) == 100_000
+    assert printed == [f"{i:06d}" for i in range(100_000)]  # in order, none lost, none twice
+    # memory: bounded by a page of events, not by the line count (a page holds up to 10,000 lines / 1 MB)
+    assert peak < small_peak + 32 * 1024, (small_peak, peak)

@@ -1,0 +1,69 @@
+"""Never orphan a task: SIGTERM/SIGINT stop it and exit in time; the post step stops a leftover one.
+
+Run as real processes: signal handling in PID-1-like conditions is the point."""
+
+from __future__ import annotations
+
+import signal
+import time
+
+import pytest
+
+from ecs_run_task.cli import post_main
+from tests.conftest import spawn
+from tests.sandbox import HOLD, Container, Sandbox, Scripted, Step
+
+BUDGET = 7.0  # GitHub sends SIGINT, SIGTERM 7.5 s later, then SIGKILL
+
+
+def start_held(sb: Sandbox, state: str) -> tuple[object, str]:
+    sb.register("app", [Container("web")], Scripted(steps=[Step("PROVISIONING", 0.05), Step(state, HOLD)]))
+    proc = spawn(sb, "--cluster", "Sample", "-t", "app", "--poll-interval", "200ms")
+    arn = sb.wait_for_any_task(timeout=30)
+    sb.wait_for_status(arn, state)
+    return proc, arn
+
+
+@pytest.mark.parametrize(
+    ("state", "sig", "code"),
+    [("PENDING", signal.SIGTERM, 143), ("RUNNING", signal.SIGTERM, 143), ("RUNNING", signal.SIGINT, 130)],
+)
+def test_a_signal_stops_the_task_and_exits_in_time(sandbox: Sandbox, state: str, sig: int, code: int) -> None:
+    proc, arn = start_held(sandbox, state)
+    sent = time.monotonic()
+    proc.send_signal(sig)  # type: ignore[attr-defined]
+    out, _ = proc.communicate(timeout=BUDGET + 5)  # type: ignore[attr-defined]
+    took = time.monotonic() - sent
+    assert proc.returncode == code, out  # type: ignore[attr-defined]
+    assert took < BUDGET
+    name = "SIGINT" if sig == signal.SIGINT else "SIGTERM"
+    assert [(b["task"], b["reason"]) for b in sandbox.calls("StopTask")] == [
+        (arn, f"Stopped by ecs-run-task: CI job cancelled ({name})")
+    ]
+    sandbox.wait_for_status(arn, "STOPPED")
+    assert sandbox.running_tasks() == []
+    assert f"cancelled by {name}; the task was stopped" in out
+
+
+def test_the_post_step_stops_a_task_the_main_step_left_running(sandbox: Sandbox) -> None:
+    sandbox.register("app", [Container("web")], Scripted(steps=[Step("RUNNING", HOLD)]))
+    ecs = sandbox.client("ecs")
+    arn = ecs.run_task(cluster="Sample", taskDefinition="app")["tasks"][0]["taskArn"]
+    state = {"STATE_task-arns": f'["{arn}"]', "STATE_cluster": "Sample", "STATE_region": "us-east-1"}
+    assert post_main(state) == 0
+    [stop] = sandbox.calls("StopTask")
+    assert stop == {
+        "cluster": "Sample",
+        "task": arn,
+        "reason": "Stopped by ecs-run-task: the CI step ended while it ran",
+    }
+    sandbox.wait_for_status(arn, "STOPPED")
+
+
+def test_the_post_step_leaves_stopped_tasks_alone_and_does_nothing_without_state(sandbox: Sandbox) -> None:
+    sandbox.register("app", [Container("web")], Scripted(steps=[Step("RUNNING", 0.05)]))
+    arn = sandbox.client("ecs").run_task(cluster="Sample", taskDefinition="app")["tasks"][0]["taskArn"]
+    sandbox.wait_for_status(arn, "STOPPED")
+    assert post_main({"STATE_task-arns": f'["{arn}"]', "STATE_cluster": "Sample"}) == 0
+    assert post_main({}) == 0
+    assert sandbox.calls("StopTask") == []
