@@ -179,7 +179,8 @@ class Driver:
         t0 = time.monotonic()
 
         def appear() -> None:  # lines due before the stream shows up are written at once, in order
-            assert c.log_group and c.log_region
+            assert c.log_group
+            assert c.log_region
             c.log_stream = f"{c.log_prefix}/{c.name}/{task.task_id}"
             self.logs.create_stream(c.log_region, c.log_group, c.log_stream)
             if lines:
