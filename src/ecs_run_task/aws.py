@@ -113,6 +113,26 @@ class Ecs:
                 raise
         return dict(answer["taskDefinition"])
 
+    def describe_service(self, cluster: str, service: str) -> dict[str, Any]:
+        with explained("ecs", "DescribeServices"):
+            answer = self.client.describe_services(cluster=cluster, services=[service])
+        found = [dict(s) for s in answer.get("services", [])]
+        if not found:
+            raise RunError(f"service: {service!r} was not found in cluster {cluster!r}; check the name and cluster")
+        if found[0].get("status") != "ACTIVE":
+            raise RunError(f"service: {service!r} in cluster {cluster!r} is {found[0].get('status')}, not ACTIVE")
+        return found[0]
+
+    def registration_fields(self) -> frozenset[str]:
+        """What RegisterTaskDefinition accepts, from botocore's model of the installed version."""
+        shape = self.client.meta.service_model.operation_model("RegisterTaskDefinition").input_shape
+        return frozenset(shape.members) if shape else frozenset()
+
+    def register_task_definition(self, request: dict[str, Any]) -> dict[str, Any]:
+        with explained("ecs", "RegisterTaskDefinition"):
+            answer = self.client.register_task_definition(**request)
+        return dict(answer["taskDefinition"])
+
     def run_task(self, request: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         with explained("ecs", "RunTask"):
             answer = self.client.run_task(**request)

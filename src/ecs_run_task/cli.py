@@ -10,21 +10,20 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import IO, NoReturn
 
-from ecs_run_task import __version__, aws, diagnostics, spec
+from ecs_run_task import __version__, diagnostics, spec
 from ecs_run_task.cancel import Cancellation, Cancelled
 from ecs_run_task.errors import InputError, RunError
 from ecs_run_task.exit_codes import SIGINT, SIGTERM
 from ecs_run_task.outcome import CANCELLED, Outcome
 from ecs_run_task.outputs import dotenv
 from ecs_run_task.report import FORMATS, Renderer, pick
-from ecs_run_task.runner import Runner
 
 # The contract's inputs, in the order of its table: one flag each, one `INPUT_*` variable each.
 INPUTS = (
-    "cluster", "task-definition", "container", "command", "environment", "cpu", "memory", "task-role-arn",
+    "cluster", "task-definition", "service", "container", "image", "command", "environment", "cpu", "memory", "task-role-arn",
     "execution-role-arn", "overrides", "launch-type", "capacity-provider-strategy", "platform-version", "subnets",
     "security-groups", "assign-public-ip", "count", "tags", "propagate-tags", "started-by", "group",
-    "enable-execute-command", "wait", "timeout", "poll-interval", "logs", "log-drain", "annotate", "region",
+    "enable-execute-command", "wait", "timeout", "poll-interval", "logs", "log-drain", "annotate", "dry-run", "region",
 )  # fmt: skip
 _SHORT = {"task-definition": "-t", "container": "-n", "command": "-c"}
 
@@ -80,6 +79,11 @@ def default_started_by(env: Mapping[str, str]) -> str:
     return "".join(c if c.isalnum() or c in "/_-" else "-" for c in ident)[:128]
 
 
+def region(run_spec: spec.Spec, env: Mapping[str, str]) -> str | None:
+    """The `region` input, else AWS_REGION (botocore itself reads only AWS_DEFAULT_REGION and config files)."""
+    return run_spec.region or env.get("AWS_REGION") or None
+
+
 def _write_dotenv(path: str | None, values: Mapping[str, str]) -> None:
     if path:
         with open(path, "w", encoding="utf-8") as f:
@@ -105,7 +109,10 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         diagnostics.configure(debug)
         run_spec = spec.build(raw)
         renderer = pick(fmt, env, out, annotate=run_spec.annotate)
-        clients = aws.connect(run_spec.region)
+        from ecs_run_task import aws  # noqa: PLC0415 - botocore costs ~250 ms: not for --help or bad input
+        from ecs_run_task.runner import Runner  # noqa: PLC0415
+
+        clients = aws.connect(region(run_spec, env))
         result = Runner(run_spec, clients, renderer, cancel, default_started_by(env)).run()
         _write_dotenv(dotenv_path, result.outputs)
         return result.outcome.exit_code
@@ -133,8 +140,10 @@ def post_main(env: Mapping[str, str] | None = None) -> int:
         return 0
     diagnostics.configure(env.get("RUNNER_DEBUG") == "1")
     cluster = env.get("STATE_cluster") or "default"
+    from ecs_run_task import aws  # noqa: PLC0415 - see main()
+
     try:
-        ecs = aws.Ecs(aws.connect(env.get("STATE_region") or None))
+        ecs = aws.Ecs(aws.connect(env.get("STATE_region") or env.get("AWS_REGION") or None))
         tasks, _ = ecs.describe_tasks(cluster, arns)
         for task in tasks:
             if task.get("lastStatus") != "STOPPED":

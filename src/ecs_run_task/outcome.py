@@ -19,6 +19,7 @@ FAILED_TO_START = "failed-to-start"
 TIMED_OUT_STATUS = "timed-out"
 CANCELLED = "cancelled"
 STARTED = "started"
+DRY_RUN = "dry-run"
 
 
 @dataclass(frozen=True)

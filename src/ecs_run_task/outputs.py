@@ -26,6 +26,23 @@ def build(outcome: Outcome, tasks: Sequence[dict[str, Any]], task_definition_arn
     }
 
 
+MASK = "***"
+
+
+def masked(requests: dict[str, Any]) -> dict[str, Any]:
+    """A copy with every environment value hidden: they may hold secrets, and printed text is kept."""
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: ([{**e, "value": MASK} if "value" in e else e for e in v] if k == "environment" else walk(v))
+                    for k, v in value.items()}  # fmt: skip
+        if isinstance(value, list):
+            return [walk(v) for v in value]
+        return value
+
+    return dict(walk(requests))
+
+
 def dotenv(values: Mapping[str, str]) -> str:
     """`KEY=VALUE` lines for GitLab: upper-case names, one line each, no quotes, within 5 KB."""
     lines = []

@@ -19,10 +19,14 @@ from ecs_run_task import outcome as judge
 from ecs_run_task.aws import Clients, Ecs, Logs
 from ecs_run_task.cancel import Cancellation, Cancelled
 from ecs_run_task.errors import RunError
-from ecs_run_task.outcome import Outcome
+from ecs_run_task.events import AllStopped, DeadlinePassed, Event, LogBatch, Progress
+from ecs_run_task.exit_codes import SUCCESS
+from ecs_run_task.outcome import DRY_RUN, Outcome
+from ecs_run_task.outputs import masked
 from ecs_run_task.report import Renderer
+from ecs_run_task.resolve import Resolved, checked_request, resolve
 from ecs_run_task.spec import Spec
-from ecs_run_task.watch import AllStopped, DeadlinePassed, Event, LogBatch, Progress, Watch
+from ecs_run_task.watch import Watch
 
 log = structlog.get_logger()
 
@@ -50,14 +54,20 @@ class Runner:
         self.sources: list[logs.LogSource] = []
 
     def run(self) -> Result:
-        spec, show = self.spec, self.renderer
+        show = self.renderer
         show.begin("Starting task")
         with self.cancel.interruptible():  # nothing started yet: a signal may cut this short
-            task_definition = self.ecs.describe_task_definition(spec.task_definition)
+            resolved = resolve(self.spec, self.ecs)
+            request = checked_request(resolved, started_by=self.started_by, client_token=uuid.uuid4().hex)
+        spec = self.spec = resolved.spec
+        if spec.dry_run:
+            return self.dry_run(resolved, request)
+        task_definition = resolved.task_definition
+        if resolved.register is not None:  # only now, after every check: bad input registers nothing
+            task_definition = self.ecs.register_task_definition(resolved.register)
+            request["taskDefinition"] = task_definition["taskDefinitionArn"]
+            show.info(f"registered {str(task_definition['taskDefinitionArn']).rsplit('/', 1)[-1]}")
         td_arn = str(task_definition["taskDefinitionArn"])
-        request = plan.run_task_request(
-            spec, task_definition, started_by=self.started_by, client_token=uuid.uuid4().hex
-        )
         deciders = judge.deciding_containers(task_definition, plan.target_container(spec, task_definition))
         log.debug("run_task", request=request)
         tasks, failures = self.ecs.run_task(request)  # never interrupted: a task must not start unseen
@@ -87,6 +97,12 @@ class Runner:
         if failures and result.status == judge.SUCCEEDED:
             result = judge.run_failures(failures)  # fewer tasks ran than asked for
         return self.finish(result, watch.tasks(), td_arn)
+
+    def dry_run(self, resolved: Resolved, request: dict[str, Any]) -> Result:
+        requests = {"RegisterTaskDefinition": resolved.register} if resolved.register else {}
+        self.renderer.dry_run(masked({**requests, "RunTask": request}))
+        result = Outcome(DRY_RUN, SUCCESS, None, None, None, "dry run: nothing was registered or started")
+        return self.finish(result, [], resolved.task_definition_arn)
 
     def watch(self, arns: list[str], notes: list[str]) -> Watch:
         tailer = None

@@ -33,6 +33,9 @@ DEFAULT_TIMEOUT = 3600.0
 MAX_COUNT = 10
 
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,255}")
+_NAME_OR_ARN = re.compile(r"[A-Za-z0-9_-]{1,255}|arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:service/.+")
+_IMAGE = re.compile(r"[^\s]{1,1024}")
+_TASK_DEF_ACCEPTED = "a family (app), family:revision (app:12), an ARN, or a path to a JSON file (taskdef.json)"
 _TASK_DEF = re.compile(r"[A-Za-z0-9_-]{1,255}(:[1-9]\d*)?|arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition/.+")
 _ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}")
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
@@ -50,7 +53,11 @@ class CapacityProvider:
 
 @dataclass(frozen=True)
 class Spec:
-    task_definition: str
+    task_definition: str | None = None  # family[:revision] or ARN; None: the service's
+    task_definition_file: str | None = None  # a JSON task definition to register first
+    service: str | None = None
+    image: str | None = None
+    dry_run: bool = False
     cluster: str = "default"
     container: str | None = None
     command: tuple[str, ...] | None = None
@@ -106,6 +113,11 @@ class _Reader:
         # values of these may be secrets: name the input and the problem, never echo the text
         shown = "" if text is None or name in _SECRET_INPUTS else f" got {_clip(text)!r};"
         self.problems.append(f"{name}:{shown} {why}")
+
+
+def looks_like_file(reference: str) -> bool:
+    """A task definition given as a path: it ends in .json or has a / (and is not an ARN)."""
+    return not reference.startswith("arn:") and (reference.endswith(".json") or "/" in reference)
 
 
 def _clip(text: str) -> str:
@@ -191,11 +203,15 @@ def _positive_duration(text: str) -> float:
 def build(raw: Mapping[str, str]) -> Spec:
     """Validate every input; raise `InputError` listing all problems."""
     r = _Reader(raw)
-    task_definition = r.get(
-        "task-definition", _matching(_TASK_DEF, "family, family:revision or a task definition ARN"), ""
-    )
-    if not task_definition and "task-definition" not in {p.split(":")[0] for p in r.problems}:
-        r.fail("task-definition", None, "is required: give a family (app), family:revision (app:12) or an ARN")
+    reference = raw.get("task-definition", "").strip()
+    task_definition = task_definition_file = None
+    if looks_like_file(reference):
+        task_definition_file = reference
+    elif reference:
+        task_definition = r.get("task-definition", _matching(_TASK_DEF, _TASK_DEF_ACCEPTED), None)
+    service = r.get("service", _matching(_NAME_OR_ARN, "a service name or ARN"), None)
+    if not reference and not raw.get("service", "").strip():
+        r.fail("task-definition", None, f"is required unless service is given: {_TASK_DEF_ACCEPTED}")
     launch_type = r.get("launch-type", _one_of(LAUNCH_TYPES), None)
     no_strategy: tuple[CapacityProvider, ...] = ()
     strategy = r.get("capacity-provider-strategy", _capacity_providers, no_strategy)
@@ -204,6 +220,10 @@ def build(raw: Mapping[str, str]) -> Spec:
     timeout = r.get("timeout", values.duration, DEFAULT_TIMEOUT)
     spec = Spec(
         task_definition=task_definition,
+        task_definition_file=task_definition_file,
+        service=service,
+        image=r.get("image", _matching(_IMAGE, "an image reference such as repo/app:tag or repo/app@sha256:..."), None),
+        dry_run=r.get("dry-run", values.boolean, False),
         cluster=r.get("cluster", str.strip, "default"),
         container=r.get("container", _matching(_NAME, "a container name (letters, digits, - and _)"), None),
         command=r.get("command", values.command, None),

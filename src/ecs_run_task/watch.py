@@ -10,11 +10,14 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ecs_run_task.aws import Ecs
 from ecs_run_task.cancel import Cancellation
-from ecs_run_task.logs import LogLine, Tailer
+from ecs_run_task.events import AllStopped, DeadlinePassed, Event, LogBatch, Progress
+from ecs_run_task.logs import Tailer
+
+if TYPE_CHECKING:
+    from ecs_run_task.aws import Ecs  # botocore is costly to import: only the runner needs it at run time
 
 STOPPED = "STOPPED"
 HEARTBEAT = 10.0  # seconds between progress lines while nothing changes
@@ -22,32 +25,6 @@ LOG_INTERVAL = 1.0  # between reads of the log streams while tasks run
 QUIET = 2.0  # after the tasks stop: done draining once no line has come for this long (since ECS's stoppedAt)
 MIN_QUIET = 0.5  # but always read for this long after we saw STOPPED
 DRAIN_INTERVAL = 0.5
-
-
-@dataclass(frozen=True)
-class Progress:
-    task_arn: str
-    last_status: str
-    elapsed: float
-    changed: bool  # a state change rather than a heartbeat
-
-
-@dataclass(frozen=True)
-class LogBatch:
-    lines: list[LogLine]
-
-
-@dataclass(frozen=True)
-class AllStopped:
-    tasks: list[dict[str, Any]]
-
-
-@dataclass(frozen=True)
-class DeadlinePassed:
-    tasks: list[dict[str, Any]]
-
-
-Event = Progress | LogBatch | AllStopped | DeadlinePassed
 
 
 @dataclass

@@ -23,11 +23,15 @@
         sb.faults.throttle("DescribeTasks", 0.5, seed=1)    # or every=3; "*" = any operation
         sb.faults.error_burst("GetLogEvents", 2, status=503)
         sb.faults.latency(0.04); sb.faults.drop("RunTask")
+        sb.faults.deny("DescribeTasks", "AccessDeniedException")  # or ExpiredTokenException; n= for a few calls
+        sb.faults.lose_answer("RunTask")        # done by the server, connection closed before the answer
+        sb.wait_for_call("RunTask")             # once it has arrived (still in flight: status 0)
         sb.missing_after_run(2); sb.fail_run_task("RESOURCE:MEMORY"); sb.set_stop_delay(0.3)
 
 Behaviours are chosen by task definition family (`register(..., behaviour=)` or `sb.behave(family, b)`);
 families without one play `Scripted()`: a short life that ends with every container exiting 0.
 `Step("RUNNING", HOLD)` holds a state until StopTask; any state name (even "WEIRD") is accepted.
+RunTask honours `clientToken` as ECS does: the same token answers the tasks it already started.
 `RunLocally()` runs the container's command (RunTask override first) as a local process.
 
 `python -m tests.sandbox serve [--host H] [--port N] [--demo]` serves in the foreground and prints

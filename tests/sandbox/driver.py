@@ -27,8 +27,11 @@ class Driver:
         # per family: one behaviour for every task, or one per task in start order (the last repeats)
         self.behaviours: dict[str, Behaviour | list[Behaviour]] = {}
         self.tasks: dict[str, TaskState] = {}  # insertion order = start order
+        self.service_strategies: dict[str, list[dict[str, Any]]] = {}  # service ARN -> capacity provider strategy
         self.stop_delay = 0.3
         self.missing_describes = 0
+        self.missing_served = 0  # MISSING answers given for tasks that exist
+        self.tokens: dict[str, list[TaskState]] = {}  # RunTask clientToken -> the tasks it started
         self._local: dict[str, LocalProcess] = {}
         self._plans: dict[str, tuple[Scripted, int]] = {}  # arn -> (script, current step index)
 

@@ -11,8 +11,17 @@ ANY = "*"
 
 @dataclass(frozen=True)
 class Fault:
-    kind: str  # "throttle" | "error" | "drop"
+    kind: str  # "throttle" | "error" | "drop" | "deny"
     status: int = 400
+    code: str = ""  # "deny": the error code answered (AccessDeniedException, ExpiredTokenException, ...)
+    message: str = ""
+
+
+@dataclass
+class _Deny:
+    code: str
+    message: str
+    left: int | None  # None: every call
 
 
 @dataclass
@@ -35,6 +44,8 @@ class Faults:
     _bursts: dict[str, list[int]] = field(default_factory=dict)  # op -> statuses still to send
     _drops: dict[str, int] = field(default_factory=dict)
     _latency: dict[str, float] = field(default_factory=dict)
+    _denies: dict[str, _Deny] = field(default_factory=dict)
+    _lost_answers: dict[str, int] = field(default_factory=dict)
     run_task_failures: list[tuple[str, str | None]] = field(default_factory=list)  # (reason, arn)
 
     def throttle(self, op: str, share: float = 1.0, *, every: int | None = None, seed: int = 0) -> None:
@@ -52,6 +63,28 @@ class Faults:
         with self._lock:
             self._drops[op] = self._drops.get(op, 0) + n
 
+    def deny(
+        self, op: str, code: str = "AccessDeniedException", message: str | None = None, n: int | None = None
+    ) -> None:
+        """The next `n` calls of `op` (every one when None) answer HTTP 400 `{"__type": code, "message": ...}`."""
+        # no permission name in the default text: the tool must name it itself
+        text = message or "User: arn:aws:sts::123456789012:assumed-role/ci/job is not authorized to perform this action"
+        with self._lock:
+            self._denies[op] = _Deny(code, text, n)
+
+    def lose_answer(self, op: str, n: int = 1) -> None:
+        """The next `n` calls of `op` are carried out, then the connection is closed before the answer."""
+        with self._lock:
+            self._lost_answers[op] = self._lost_answers.get(op, 0) + n
+
+    def take_lost_answer(self, op: str) -> bool:
+        with self._lock:
+            for key in (op, ANY):
+                if self._lost_answers.get(key):
+                    self._lost_answers[key] -= 1
+                    return True
+        return False
+
     def latency(self, seconds: float, op: str = ANY) -> None:
         """Added before every answer (a global knob unless `op` is given)."""
         with self._lock:
@@ -63,6 +96,8 @@ class Faults:
             self._bursts.clear()
             self._drops.clear()
             self._latency.clear()
+            self._denies.clear()
+            self._lost_answers.clear()
             self.run_task_failures.clear()
 
     def delay_for(self, op: str) -> float:
@@ -72,6 +107,11 @@ class Faults:
     def decide(self, op: str) -> Fault | None:
         with self._lock:
             for key in (op, ANY):
+                deny = self._denies.get(key)
+                if deny is not None and deny.left != 0:
+                    if deny.left is not None:
+                        deny.left -= 1
+                    return Fault("deny", 400, deny.code, deny.message)
                 if self._drops.get(key):
                     self._drops[key] -= 1
                     return Fault("drop")

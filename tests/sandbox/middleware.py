@@ -49,13 +49,16 @@ class Middleware:
             self.calls.finish(index, fault.status, fault.kind)
             return self._fault(fault, is_json, environ, start_response)
 
-        early = overlay.before(op, parsed, self.faults, self.account) if service == "ecs" else None
+        lose = self.faults.take_lost_answer(op)
+        early = overlay.before(op, parsed, self.faults, self.account, self.driver) if service == "ecs" else None
         if early is not None:
             status, answer = early
         else:
             status, headers, raw = self._call_moto(environ)
             if service != "ecs" or op not in overlay.ECS_OPS:
-                self.calls.finish(index, status)
+                self.calls.finish(index, status, "lost-answer" if lose else None)
+                if lose:
+                    return _hang_up(environ)
                 start_response(_status_line(status), headers)
                 return [raw]
             try:
@@ -63,7 +66,9 @@ class Middleware:
             except ValueError:
                 answer = {}
             status, answer = overlay.after(op, parsed, status, answer, self.driver)
-        self.calls.finish(index, status)
+        self.calls.finish(index, status, "lost-answer" if lose else None)
+        if lose:
+            return _hang_up(environ)
         return _json(start_response, status, answer)
 
     def _call_moto(self, environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
@@ -93,14 +98,12 @@ class Middleware:
         self, fault: Fault, is_json: bool, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
         if fault.kind == "drop":
-            sock = environ.get("werkzeug.socket")
-            if isinstance(sock, socket.socket):
-                # Close the connection under the client: it sees a reset / empty reply.
-                sock.shutdown(socket.SHUT_RDWR)
-                sock.close()
-                return []
+            if isinstance(environ.get("werkzeug.socket"), socket.socket):
+                return _hang_up(environ)
             fault = Fault("error", 503)
-        if fault.kind == "throttle":
+        if fault.kind == "deny":
+            code, message = fault.code, fault.message
+        elif fault.kind == "throttle":
             code, message = ("ThrottlingException", "Rate exceeded")
             if not is_json:
                 code, message = ("RequestLimitExceeded", "Request limit exceeded.")
@@ -114,6 +117,15 @@ class Middleware:
         ).encode()
         start_response(_status_line(fault.status), [("Content-Type", "text/xml"), ("Content-Length", str(len(xml)))])
         return [xml]
+
+
+def _hang_up(environ: dict[str, Any]) -> list[bytes]:
+    """Close the connection under the client: it sees a reset / empty reply."""
+    sock = environ.get("werkzeug.socket")
+    if isinstance(sock, socket.socket):
+        sock.shutdown(socket.SHUT_RDWR)
+        sock.close()
+    return []
 
 
 def _status_line(status: int) -> str:

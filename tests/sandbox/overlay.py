@@ -12,15 +12,20 @@ from typing import Any
 from .driver import Driver
 from .faults import Faults
 
-ECS_OPS = {"RunTask", "DescribeTasks", "StopTask"}
+ECS_OPS = {"RunTask", "DescribeTasks", "StopTask", "CreateService", "DescribeServices"}
 
 Answer = tuple[int, dict[str, Any]]
 
 
-def before(op: str, body: dict[str, Any], faults: Faults, account: str) -> Answer | None:
+def before(op: str, body: dict[str, Any], faults: Faults, account: str, driver: Driver | None = None) -> Answer | None:
     """An answer that replaces moto's entirely, or None to let moto answer."""
     if op != "RunTask":
         return None
+    token = str(body.get("clientToken") or "")
+    if driver is not None and token in driver.tokens:
+        # ECS's idempotency: a RunTask repeated with the same clientToken answers the tasks it started
+        with driver.sched.cond:
+            return 200, {"tasks": [t.to_json() for t in driver.tokens[token]], "failures": []}
     failure = faults.take_run_task_failure()
     if failure is None:
         return None
@@ -38,9 +43,13 @@ def after(op: str, body: dict[str, Any], status: int, answer: dict[str, Any], dr
             started = driver.start(moto_task, body)
             with driver.sched.cond:
                 tasks.append(started.to_json(moto_task))
+                if body.get("clientToken"):
+                    driver.tokens.setdefault(str(body["clientToken"]), []).append(started)
         answer["tasks"] = tasks
     elif op == "DescribeTasks" and status == 200:
         answer = _describe(body, answer, driver)
+    elif op in ("CreateService", "DescribeServices") and status == 200:
+        answer = _services(op, body, answer, driver)
     elif op == "StopTask":
         ref = str(body.get("task", ""))
         task = driver.stop(ref, body.get("reason"))
@@ -73,10 +82,24 @@ def _describe(body: dict[str, Any], answer: dict[str, Any], driver: Driver) -> d
             if task.missing_left > 0:
                 # ECS is eventually consistent: a task just started may not be describable yet.
                 task.missing_left -= 1
+                driver.missing_served += 1
                 failures.append({"arn": task.arn, "reason": "MISSING"})
                 continue
             tasks.append(task.to_json(by_arn.get(task.arn)))
     return {"tasks": tasks, "failures": failures}
+
+
+def _services(op: str, body: dict[str, Any], answer: dict[str, Any], driver: Driver) -> dict[str, Any]:
+    """moto drops a service's capacity provider strategy and reports launchType EC2; ECS keeps the strategy
+    and reports no launch type."""
+    if op == "CreateService" and body.get("capacityProviderStrategy"):
+        driver.service_strategies[answer["service"]["serviceArn"]] = body["capacityProviderStrategy"]
+    for service in answer.get("services", [answer.get("service", {})]):
+        strategy = driver.service_strategies.get(service.get("serviceArn", ""))
+        if strategy:
+            service["capacityProviderStrategy"] = strategy
+            service.pop("launchType", None)
+    return answer
 
 
 def encode(answer: dict[str, Any]) -> bytes:

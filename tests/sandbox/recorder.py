@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qs
@@ -16,7 +17,7 @@ class Call:
     body: dict[str, Any]
     t: float  # time.monotonic() when it arrived
     status: int = 0  # HTTP status answered (filled after the answer)
-    fault: str | None = None  # "throttle" | "error" | "drop" if one was injected
+    fault: str | None = None  # "throttle" | "error" | "drop" | "deny" | "lost-answer" if one was injected
 
 
 def operation(environ: dict[str, Any], body: bytes) -> tuple[str, str, dict[str, Any]]:
@@ -44,14 +45,18 @@ def _service(environ: dict[str, Any]) -> str:
 
 
 class CallLog:
-    def __init__(self) -> None:
+    def __init__(self, on_add: Callable[[], None] | None = None) -> None:
         self._lock = threading.Lock()
         self._calls: list[Call] = []
+        self._on_add = on_add  # told of every call as it arrives (still in flight)
 
     def add(self, call: Call) -> int:
         with self._lock:
             self._calls.append(call)
-            return len(self._calls) - 1
+            index = len(self._calls) - 1
+        if self._on_add is not None:
+            self._on_add()
+        return index
 
     def finish(self, index: int, status: int, fault: str | None = None) -> None:
         with self._lock:

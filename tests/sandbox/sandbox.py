@@ -26,8 +26,8 @@ class Sandbox:
     def __init__(self, host: str = "127.0.0.1", port: int = 0, account: str = DEFAULT_ACCOUNT_ID) -> None:
         self.account = account
         self.faults = Faults()
-        self._calls = CallLog()
         self._sched = Scheduler()
+        self._calls = CallLog(on_add=self._notify)
         self.logs = LogWriter(account, on_write=self._notify)
         self.driver = Driver(self._sched, self.logs, self._container_definitions)
         app = Middleware(moto_app(), self._calls, self.faults, self.driver, account)
@@ -139,6 +139,17 @@ class Sandbox:
 
     def call_log(self, name: str | None = None) -> list[Call]:
         return [c for c in self._calls.all() if name is None or c.name == name]
+
+    def wait_for_call(self, name: str, n: int = 1, timeout: float = 10.0) -> Call:
+        """The n-th call of `name` once it has arrived (it may still be in flight: `status` 0)."""
+        if not self._sched.wait_until(lambda: len(self.call_log(name)) >= n, timeout):
+            raise TimeoutError(f"no call #{n} of {name} within {timeout}s")
+        return self.call_log(name)[n - 1]
+
+    def missing_served(self) -> int:
+        """How many MISSING answers DescribeTasks gave for tasks that exist (see missing_after_run)."""
+        with self._sched.cond:
+            return self.driver.missing_served
 
     def tasks(self) -> list[TaskView]:
         with self._sched.cond:

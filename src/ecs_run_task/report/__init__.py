@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import IO, Any, Protocol
 
+from ecs_run_task.events import Progress
 from ecs_run_task.logs import LogLine
 from ecs_run_task.outcome import Outcome
 from ecs_run_task.report.github import GitHub
 from ecs_run_task.report.gitlab import GitLab
 from ecs_run_task.report.jsonl import JsonLines
 from ecs_run_task.report.plain import Plain
-from ecs_run_task.watch import Progress
 
 FORMATS = ("auto", "github", "gitlab", "plain", "json")
 
@@ -24,6 +24,7 @@ class Renderer(Protocol):
     def started(self, tasks: list[dict[str, Any]], task_definition_arn: str) -> None: ...
     def progress(self, event: Progress) -> None: ...
     def log_lines(self, lines: Sequence[LogLine]) -> None: ...
+    def dry_run(self, requests: Mapping[str, Any]) -> None: ...
     def result(self, outcome: Outcome, outputs: Mapping[str, str]) -> None: ...
     def remember(self, state: Mapping[str, str]) -> None: ...
 

@@ -6,9 +6,9 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import IO, Any
 
+from ecs_run_task.events import Progress
 from ecs_run_task.logs import LogLine
 from ecs_run_task.outcome import Outcome
-from ecs_run_task.watch import Progress
 
 
 class JsonLines:
@@ -45,6 +45,9 @@ class JsonLines:
         for line in lines:
             self.emit("log", container=line.source.container, task_arn=line.source.task_arn,
                       timestamp=line.timestamp, message=line.message.rstrip("\n"))  # fmt: skip
+
+    def dry_run(self, requests: Mapping[str, Any]) -> None:
+        self.emit("dry-run", requests=requests)
 
     def result(self, outcome: Outcome, outputs: Mapping[str, str]) -> None:
         self.emit("outputs", message=outcome.message, **outputs)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import IO, Any
 
+from ecs_run_task.events import Progress
 from ecs_run_task.logs import LogLine
 from ecs_run_task.outcome import STARTED, SUCCEEDED, Outcome, task_id
 from ecs_run_task.report.structured import Structured, parse
-from ecs_run_task.watch import Progress
 
 
 class Plain:
@@ -56,6 +57,12 @@ class Plain:
         body = structured.readable() if structured else line.message.rstrip("\n")
         prefix = f"[{line.source.label}] " if line.source.label else ""
         return [prefix + part for part in body.split("\n")]
+
+    def dry_run(self, requests: Mapping[str, Any]) -> None:
+        """The exact requests a real run sends (environment values masked), as JSON to reuse with the AWS CLI."""
+        for name, request in requests.items():
+            self.info(f"{name} request:")
+            self.info(json.dumps(request, indent=2, default=str))
 
     def result(self, outcome: Outcome, outputs: Mapping[str, str]) -> None:
         if outcome.status in (SUCCEEDED, STARTED):

@@ -1,0 +1,34 @@
+"""What the waiting loop tells the renderers: plain data, cheap to import."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ecs_run_task.logs import LogLine
+
+
+@dataclass(frozen=True)
+class Progress:
+    task_arn: str
+    last_status: str
+    elapsed: float
+    changed: bool  # a state change rather than a heartbeat
+
+
+@dataclass(frozen=True)
+class LogBatch:
+    lines: list[LogLine]
+
+
+@dataclass(frozen=True)
+class AllStopped:
+    tasks: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class DeadlinePassed:
+    tasks: list[dict[str, Any]]
+
+
+Event = Progress | LogBatch | AllStopped | DeadlinePassed

@@ -1,0 +1,72 @@
+"""Before anything starts: find what will run, with read-only calls only.
+
+The service's settings fill in what the inputs left out; a task definition file or an `image` means a new
+revision to register (after validation, so bad input creates nothing); `dry-run` stops here."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from ecs_run_task import plan, service, taskdef
+from ecs_run_task.aws import Ecs
+from ecs_run_task.errors import InputError, RunError
+from ecs_run_task.spec import Spec
+
+
+@dataclasses.dataclass(frozen=True)
+class Resolved:
+    spec: Spec  # with the service's settings applied
+    task_definition: dict[str, Any]  # what will run; before registration, without an ARN of its own
+    register: dict[str, Any] | None  # RegisterTaskDefinition parameters, when a new revision is needed
+    task_definition_arn: str  # what RunTask will name (predicted, until registered)
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as e:
+        raise InputError(
+            [f"task-definition: {path} cannot be read ({e.strerror}); paths are relative to the workspace"]
+        ) from None
+
+
+def _next_arn(ecs: Ecs, family: str, latest: dict[str, Any] | None) -> str:
+    """The ARN the registration will most likely get: the latest ACTIVE revision + 1."""
+    if latest is None:
+        try:
+            latest = ecs.describe_task_definition(family)
+        except RunError:
+            return f"{family}:1"  # a new family
+    arn = str(latest["taskDefinitionArn"])
+    return f"{arn.rsplit(':', 1)[0]}:{int(latest['revision']) + 1}"
+
+
+def resolve(spec: Spec, ecs: Ecs) -> Resolved:
+    if spec.service:
+        spec = service.apply(spec, ecs.describe_service(spec.cluster, spec.service))
+    described: dict[str, Any] | None = None
+    register: dict[str, Any] | None = None
+    if spec.task_definition_file:
+        definition = taskdef.parse_file(_read(spec.task_definition_file), spec.task_definition_file)
+        register = taskdef.registration(definition, ecs.registration_fields())
+    else:
+        described = definition = ecs.describe_task_definition(spec.task_definition or "")
+    if spec.image:
+        container = plan.target_container(spec, definition)
+        if container is None:
+            names = ", ".join(plan.container_names(definition))
+            raise InputError([f"container: required with image, because the task definition has several ({names})"])
+        if taskdef.image_of(definition, container) != spec.image:  # same image: reuse the revision
+            register = taskdef.with_image(register or taskdef.registration(definition, ecs.registration_fields()),
+                                          container, spec.image)  # fmt: skip
+    if register is None:  # an existing revision, as described
+        return Resolved(spec, definition, None, str(definition["taskDefinitionArn"]))
+    return Resolved(spec, register, register, _next_arn(ecs, str(register["family"]), described))
+
+
+def checked_request(resolved: Resolved, *, started_by: str, client_token: str) -> dict[str, Any]:
+    """The RunTask request, validated against the task definition before anything is registered or run."""
+    definition = {**resolved.task_definition, "taskDefinitionArn": resolved.task_definition_arn}
+    return plan.run_task_request(resolved.spec, definition, started_by=started_by, client_token=client_token)

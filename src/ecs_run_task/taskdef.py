@@ -1,0 +1,56 @@
+"""Task definitions we register: from a JSON file, or an existing one with `container`'s image swapped.
+
+Pure: the caller reads the file and knows which fields RegisterTaskDefinition accepts (from botocore's
+model, so fields added to ECS later are kept rather than silently dropped)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Collection
+from typing import Any
+
+from ecs_run_task.errors import InputError
+
+
+def parse_file(text: str, path: str) -> dict[str, Any]:
+    """JSON as `aws ecs describe-task-definition` (outer `taskDefinition` key) or a render step writes it."""
+    try:
+        parsed = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise InputError(
+            [f"task-definition: {path} is not valid JSON ({e.msg} at line {e.lineno} column {e.colno})"]
+        ) from None
+    if isinstance(parsed, dict) and isinstance(parsed.get("taskDefinition"), dict):
+        parsed = parsed["taskDefinition"]
+    if not isinstance(parsed, dict):
+        raise InputError([f"task-definition: {path} holds JSON that is not an object"])
+    missing = [key for key in ("family", "containerDefinitions") if not parsed.get(key)]
+    if missing:
+        raise InputError([f"task-definition: {path} has no {' or '.join(missing)}; is it a task definition?"])
+    return parsed
+
+
+def registration(task_definition: dict[str, Any], accepted: Collection[str]) -> dict[str, Any]:
+    """RegisterTaskDefinition parameters: every field it accepts; the read-only ones (ARN, revision, status,
+    registeredAt, ...) dropped."""
+    return {k: copy.deepcopy(v) for k, v in task_definition.items() if k in accepted and v is not None}
+
+
+def with_image(task_definition: dict[str, Any], container: str, image: str) -> dict[str, Any]:
+    swapped = copy.deepcopy(task_definition)
+    names = [c["name"] for c in swapped.get("containerDefinitions", [])]
+    if container not in names:
+        raise InputError(
+            [f"container: {container!r} is not in the task definition; its containers are {', '.join(names)}"]
+        )
+    for definition in swapped["containerDefinitions"]:
+        if definition["name"] == container:
+            definition["image"] = image
+    return swapped
+
+
+def image_of(task_definition: dict[str, Any], container: str) -> str | None:
+    return next(
+        (c.get("image") for c in task_definition.get("containerDefinitions", []) if c["name"] == container), None
+    )

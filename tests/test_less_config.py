@@ -1,0 +1,152 @@
+"""Less configuration: run from a service, swap the image, register from a file, dry run (sandbox over HTTP)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ecs_run_task.outputs import masked
+from tests.conftest import Ran
+from tests.sandbox import Container, ContainerScript, Sandbox, Scripted, Step
+
+Run = Callable[..., Ran]
+QUICK = Scripted(steps=[Step("PENDING", 0.05), Step("RUNNING", 0.1)], containers={"web": ContainerScript(exit_code=0)})
+
+
+def service(sb: Sandbox, **extra: Any) -> tuple[list[str], list[str]]:
+    """An awsvpc service `web-svc` on family `app` with a capacity provider strategy and platform version."""
+    subnets, groups = sb.create_network()
+    sb.register("app", [Container("web", environment={"MODE": "server"})], QUICK, network_mode="awsvpc", fargate=True)
+    sb.client("ecs").create_service(
+        cluster="Sample", serviceName="web-svc", taskDefinition="app", desiredCount=0,
+        capacityProviderStrategy=[{"capacityProvider": "FARGATE_SPOT", "weight": 3}, {"capacityProvider": "FARGATE", "base": 1}],
+        platformVersion="1.4.0",
+        networkConfiguration={"awsvpcConfiguration": {"subnets": subnets, "securityGroups": groups, "assignPublicIp": "ENABLED"}},
+        **extra,
+    )  # fmt: skip
+    return subnets, groups
+
+
+def json_events(ran: Ran) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in ran.lines]
+
+
+def test_a_service_supplies_the_task_definition_network_strategy_and_platform(sandbox: Sandbox, run: Run) -> None:
+    subnets, groups = service(sandbox)
+    ran = run("--cluster", "Sample", "--service", "web-svc", "--poll-interval", "100ms")
+    assert ran.code == 0, ran.out
+    [body] = sandbox.calls("RunTask")
+    assert body["taskDefinition"].endswith(":task-definition/app:1")
+    assert body["networkConfiguration"] == {
+        "awsvpcConfiguration": {"subnets": subnets, "assignPublicIp": "ENABLED", "securityGroups": groups}
+    }
+    assert body["capacityProviderStrategy"] == [
+        {"capacityProvider": "FARGATE_SPOT", "weight": 3}, {"capacityProvider": "FARGATE", "base": 1}]  # fmt: skip
+    assert body["platformVersion"] == "1.4.0"
+    assert "launchType" not in body
+
+
+def test_explicit_inputs_override_the_service_field_by_field(sandbox: Sandbox, run: Run) -> None:
+    subnets, groups = service(sandbox)
+    ec2 = sandbox.client("ec2")
+    vpc = ec2.describe_subnets(SubnetIds=subnets)["Subnets"][0]["VpcId"]
+    other = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.200.0/24")["Subnet"]["SubnetId"]
+    ran = run("--cluster", "Sample", "--service", "web-svc", "--subnets", other, "--launch-type",
+              "FARGATE", "--assign-public-ip", "false", "--poll-interval", "100ms")  # fmt: skip
+    assert ran.code == 0, ran.out
+    [body] = sandbox.calls("RunTask")
+    assert body["networkConfiguration"]["awsvpcConfiguration"] == {
+        "subnets": [other], "assignPublicIp": "DISABLED", "securityGroups": groups}  # fmt: skip
+    assert body["launchType"] == "FARGATE"
+    assert "capacityProviderStrategy" not in body
+
+
+def test_a_missing_service_is_a_clear_error_and_starts_nothing(sandbox: Sandbox, run: Run) -> None:
+    ran = run("--cluster", "Sample", "--service", "ghost")
+    assert ran.code == 125
+    assert "service: 'ghost' was not found in cluster 'Sample'" in ran.out
+    assert sandbox.calls("RunTask") == []
+
+
+def test_image_registers_exactly_one_new_revision_and_runs_it(sandbox: Sandbox, run: Run, tmp_path: Path) -> None:
+    sandbox.register("app", [Container("web", environment={"MODE": "x"}), Container("log", essential=False)], QUICK)
+    ran = run("--cluster", "Sample", "-t", "app", "-n", "web", "--image", "acme/app:v2", "--poll-interval", "100ms",
+              "--dotenv", str(tmp_path / "out.env"))  # fmt: skip
+    assert ran.code == 0, ran.out
+    [registered] = sandbox.calls("RegisterTaskDefinition")
+    web, log = registered["containerDefinitions"]
+    assert (web["image"], web["environment"], log["image"]) == ("acme/app:v2", [{"name": "MODE", "value": "x"}],
+                                                                 "public.ecr.aws/docker/library/busybox:latest")  # fmt: skip
+    assert web["logConfiguration"]["logDriver"] == "awslogs"
+    assert not {"taskDefinitionArn", "revision", "status", "registeredAt", "compatibilities"} & set(registered)
+    [body] = sandbox.calls("RunTask")
+    assert body["taskDefinition"].endswith(":task-definition/app:2")
+    assert "TASK_DEFINITION_ARN=" + body["taskDefinition"] in (tmp_path / "out.env").read_text()
+
+
+def test_the_same_image_reuses_the_revision(sandbox: Sandbox, run: Run) -> None:
+    sandbox.register("app", [Container("web", image="acme/app:v1")], QUICK)
+    assert run("--cluster", "Sample", "-t", "app", "--image", "acme/app:v1", "--poll-interval", "100ms").code == 0
+    assert sandbox.calls("RegisterTaskDefinition") == []
+
+
+@pytest.mark.parametrize("outer_key", [True, False], ids=["describe-task-definition output", "bare"])
+def test_a_task_definition_file_is_registered_and_run(
+    sandbox: Sandbox, run: Run, tmp_path: Path, outer_key: bool
+) -> None:
+    sandbox.behave("filed", QUICK)
+    definition = {"family": "filed", "containerDefinitions": [{"name": "web", "image": "acme/app:v3", "memory": 128}],
+                  "taskDefinitionArn": "arn:aws:ecs:us-east-1:123456789012:task-definition/filed:9", "revision": 9,
+                  "status": "ACTIVE", "registeredAt": "2026-01-01T00:00:00Z"}  # fmt: skip
+    path = tmp_path / "taskdef.json"
+    path.write_text(json.dumps({"taskDefinition": definition} if outer_key else definition))
+    ran = run("--cluster", "Sample", "-t", str(path), "--poll-interval", "100ms")
+    assert ran.code == 0, ran.out
+    [registered] = sandbox.calls("RegisterTaskDefinition")
+    assert registered == {
+        "family": "filed",
+        "containerDefinitions": [{"name": "web", "image": "acme/app:v3", "memory": 128}],
+    }
+    assert sandbox.calls("RunTask")[0]["taskDefinition"].endswith(":task-definition/filed:1")
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [(None, "cannot be read (No such file or directory)"), ("{not json", "is not valid JSON (Expecting property name"), ("[]", "not an object"),
+     ('{"family": "x"}', "has no containerDefinitions")],
+)  # fmt: skip
+def test_a_bad_file_names_the_file_and_the_problem(sandbox: Sandbox, run: Run, tmp_path: Path,
+                                                   content: str | None, problem: str) -> None:  # fmt: skip
+    path = tmp_path / "taskdef.json"
+    if content is not None:
+        path.write_text(content)
+    ran = run("--cluster", "Sample", "-t", str(path))
+    assert ran.code == 125
+    assert f"task-definition: {path}" in ran.out
+    assert problem in ran.out
+    assert sandbox.calls("RegisterTaskDefinition") == sandbox.calls("RunTask") == []
+
+
+def test_dry_run_starts_nothing_and_prints_what_a_real_run_sends(sandbox: Sandbox, run: Run) -> None:
+    service(sandbox)
+    args = ("--cluster", "Sample", "--service", "web-svc", "--image", "acme/app:v9", "-c", "bin/rails db:migrate",
+            "-e", "SECRET=hunter2", "--poll-interval", "100ms", "--format", "json")  # fmt: skip
+    dry = run(*args, "--dry-run", "true")
+    assert dry.code == 0, dry.out
+    assert sandbox.calls("RunTask") == sandbox.calls("RegisterTaskDefinition") == []
+    [printed] = [e["requests"] for e in json_events(dry) if e["event"] == "dry-run"]
+    assert "hunter2" not in dry.out
+    assert json_events(dry)[-1]["status"] == "dry-run"
+
+    assert run(*args).code == 0
+    [sent_run] = sandbox.calls("RunTask")
+    [sent_register] = sandbox.calls("RegisterTaskDefinition")
+    assert printed["RunTask"].pop("clientToken") != sent_run.pop("clientToken")  # a fresh one per run
+    assert printed == masked({"RunTask": sent_run, "RegisterTaskDefinition": sent_register})
+    assert printed["RunTask"]["overrides"]["containerOverrides"][0]["environment"] == [
+        {"name": "SECRET", "value": "***"}
+    ]
