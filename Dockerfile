@@ -1,0 +1,62 @@
+# ecs-run-task: the CLI in a small image. Used by action.yml (GitHub) and as a job image (GitLab, others).
+#
+#   docker build --network host -t ecs-run-task .
+#   docker run --rm -e AWS_REGION -e AWS_ACCESS_KEY_ID ... ecs-run-task ecs-run-task --task-definition app
+#
+# No ENTRYPOINT on purpose: GitLab runs its job script through a shell in the job image, and action.yml
+# names /app/entrypoint.py itself. No non-root user: GitHub mounts the workspace root-owned.
+
+# ---- builder: a venv with the locked runtime dependencies and our package, then trimmed ----
+FROM python:3.12-slim AS builder
+
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PYTHONDONTWRITEBYTECODE=1
+
+# `python3 -m venv` in the same base as the final stage: the venv's interpreter link points at the base's
+# python3 (/usr/local/bin/python3 in the official image), so /opt/venv works when copied unchanged.
+RUN python3 -m venv /opt/venv
+
+# Locked, hash-checked runtime dependencies first: this layer is reused while only src/ changes.
+COPY requirements.lock /tmp/requirements.lock
+RUN /opt/venv/bin/pip install --require-hashes --no-deps -r /tmp/requirements.lock
+
+# Our package, without dependencies (all of them are in the lock). README.md is the package's readme.
+WORKDIR /build
+COPY pyproject.toml README.md ./
+COPY src ./src
+RUN /opt/venv/bin/pip install --no-deps . \
+    && rm -rf /build/build /build/src/*.egg-info
+
+# Trim. botocore ships the models of 400+ AWS services (~28 MB); keep the ones we call and the top-level
+# files every client loads (endpoints.json, partitions.json, sdk-default-configuration.json, _retry.json).
+# boto3's resource models are unused (we use botocore clients). Then drop pip/setuptools, type stubs,
+# docs-only examples, and precompile everything with hashes that are never re-checked (the image is
+# immutable), so start-up reads .pyc files instead of compiling.
+ARG KEEP_SERVICES="ecs logs ec2 sts"
+RUN set -eu; \
+    site=$(/opt/venv/bin/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))'); \
+    for d in "$site"/botocore/data/*/ "$site"/boto3/data/*/; do \
+        case " $KEEP_SERVICES " in *" $(basename "$d") "*) ;; *) rm -rf "$d" ;; esac; \
+    done; \
+    find "$site/botocore/data" -name 'examples-*.json' -delete; \
+    /opt/venv/bin/python -m pip uninstall -q -y pip setuptools wheel 2>/dev/null || true; \
+    rm -f /opt/venv/bin/pip /opt/venv/bin/pip3* /opt/venv/bin/Activate.ps1 /opt/venv/bin/activate.csh /opt/venv/bin/activate.fish; \
+    find /opt/venv -depth \( -name '__pycache__' -o -name 'tests' -o -name '*.pyi' -o -name 'py.typed' \) -exec rm -rf {} +; \
+    /opt/venv/bin/python -m compileall -q -j 0 --invalidation-mode unchecked-hash /opt/venv/lib; \
+    /opt/venv/bin/python -c 'import botocore.session; s = botocore.session.get_session(); [s.create_client(n, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x") for n in "ecs logs".split()]'
+
+COPY entrypoint.py /app/entrypoint.py
+RUN chmod 0755 /app/entrypoint.py
+
+# ---- final: the base plus /opt/venv and /app ----
+FROM python:3.12-slim
+
+COPY --from=builder /opt/venv /opt/venv
+COPY --from=builder /app /app
+
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1
+
+CMD ["ecs-run-task", "--help"]
