@@ -27,7 +27,7 @@ def read_file_commands(path: Path) -> dict[str, str]:
 
 @pytest.fixture
 def github(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    files = {name: tmp_path / name.lower() for name in ("GITHUB_OUTPUT", "GITHUB_STATE")}
+    files = {name: tmp_path / name.lower() for name in ("GITHUB_OUTPUT", "GITHUB_STATE", "GITHUB_STEP_SUMMARY")}
     for name, path in files.items():
         path.touch()
         monkeypatch.setenv(name, str(path))  # actions-toolkit reads these from the process environment
@@ -40,7 +40,8 @@ def github(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
 def test_a_failing_task_fails_the_step_with_an_annotation_and_outputs(sandbox: Sandbox, run: Run,
                                                                       github: dict[str, str]) -> None:  # fmt: skip
     sandbox.register("app", [Container("web")], Scripted(
-        steps=[Step("PENDING", 0.05), Step("RUNNING", 0.1)], containers={"web": ContainerScript(exit_code=3)}))  # fmt: skip
+        steps=[Step("PENDING", 0.05), Step("RUNNING", 0.1)],
+        containers={"web": ContainerScript(exit_code=3, lines=[(0.0, "migrating"), (0.05, "it broke")])}))  # fmt: skip
     ran = run(env=github | {"INPUT_CLUSTER": "Sample", "INPUT_TASK-DEFINITION": "app", "INPUT_POLL-INTERVAL": "100ms"})
     assert ran.code == 3
     [task] = sandbox.tasks()
@@ -58,6 +59,10 @@ def test_a_failing_task_fails_the_step_with_an_annotation_and_outputs(sandbox: S
     state = read_file_commands(Path(github["GITHUB_STATE"]))
     assert state == {"task-arns": f'["{task.arn}"]', "cluster": "Sample", "region": "us-east-1"}
     assert sandbox.calls("RunTask")[0]["startedBy"] == "gh/acme/shop/4242/2"
+    summary = Path(github["GITHUB_STEP_SUMMARY"]).read_text()
+    assert summary.startswith("### ❌ ECS task failed (exit code 3)\n")
+    assert "| web 3 | EssentialContainerExited |" in summary
+    assert summary.endswith("```text\nmigrating\nit broke\n```\n\n</details>\n\n")
 
 
 def test_bad_inputs_fail_the_step_before_anything_starts(sandbox: Sandbox, run: Run, github: dict[str, str]) -> None:

@@ -17,6 +17,7 @@ from ecs_run_task.exit_codes import SIGINT, SIGTERM
 from ecs_run_task.outcome import CANCELLED, Outcome
 from ecs_run_task.outputs import dotenv
 from ecs_run_task.report import FORMATS, Renderer, pick
+from ecs_run_task.report.github import GitHub
 
 # The contract's inputs, in the order of its table: one flag each, one `INPUT_*` variable each.
 INPUTS = (
@@ -109,6 +110,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         diagnostics.configure(debug)
         run_spec = spec.build(raw)
         renderer = pick(fmt, env, out, annotate=run_spec.annotate)
+        diagnostics.configure(debug, renderer if isinstance(renderer, GitHub) else None)
         from ecs_run_task import aws  # noqa: PLC0415 - botocore costs ~250 ms: not for --help or bad input
         from ecs_run_task.runner import Runner  # noqa: PLC0415
 

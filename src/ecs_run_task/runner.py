@@ -24,6 +24,7 @@ from ecs_run_task.exit_codes import SUCCESS
 from ecs_run_task.outcome import DRY_RUN, Outcome
 from ecs_run_task.outputs import masked
 from ecs_run_task.report import Renderer
+from ecs_run_task.report.summary import Facts
 from ecs_run_task.resolve import Resolved, checked_request, resolve
 from ecs_run_task.spec import Spec
 from ecs_run_task.watch import Watch
@@ -160,5 +161,5 @@ class Runner:
     def finish(self, result: Outcome, tasks: Sequence[dict[str, Any]], td_arn: str) -> Result:
         values = {**outputs.build(result, tasks, td_arn), "log-url": self.log_url(result)}
         self.renderer.end()
-        self.renderer.result(result, values)
+        self.renderer.result(result, values, Facts(self.spec.cluster, self.clients.region, list(tasks)))
         return Result(result, values)

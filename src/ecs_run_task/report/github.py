@@ -10,6 +10,7 @@ module pulls in `requests`, so we use the command modules directly.
 from __future__ import annotations
 
 import secrets
+from collections import deque
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO
@@ -19,13 +20,16 @@ from actions_toolkit.file_command import issue_file_command, prepare_key_value_m
 
 from ecs_run_task.logs import LogLine
 from ecs_run_task.outcome import Outcome
+from ecs_run_task.report import summary
 from ecs_run_task.report.plain import Plain
 from ecs_run_task.report.structured import Structured, parse
+from ecs_run_task.report.summary import Facts
 
 _WORD_JOINER = "\u2060"  # invisible; breaks `##[` and a leading `::` without changing what a reader sees
 # The runner keeps 10 annotations per type per step: log lines get 8, leaving room for our own warnings and
 # for the final failure, which must always show.
 LOG_ANNOTATIONS = 8
+TOOL_ANNOTATIONS = {"warning": 2, "error": 1}  # our own; the final failure's error is on top of these
 ANNOTATION_CHARS = 4096
 
 
@@ -60,6 +64,8 @@ class GitHub(Plain):
         self.annotate = annotate
         self.open_group = False
         self.annotations_left = {"error": LOG_ANNOTATIONS, "warning": LOG_ANNOTATIONS}
+        self.tool_left = dict(TOOL_ANNOTATIONS)
+        self.tail: deque[str] = deque(maxlen=summary.TAIL)  # the last log lines, for the job summary
 
     def command(self, name: str, message: str = "", **properties: str) -> None:
         self.line(str(Command(name, properties, annotation_text(message))))
@@ -79,7 +85,15 @@ class GitHub(Plain):
             self.line(inert(part))
 
     def warning(self, text: str) -> None:
-        self.command("warning", text, title="ecs-run-task")
+        self.tool_annotation("warning", text)
+
+    def tool_annotation(self, kind: str, text: str) -> None:
+        """Our own warnings and errors: annotations while the budget lasts, plain lines after."""
+        if self.tool_left[kind] > 0:
+            self.tool_left[kind] -= 1
+            self.command(kind, text, title="ecs-run-task")
+        else:
+            self.info(f"{kind}: {text}")
 
     def failure(self, outcome: Outcome) -> None:
         self.command("error", outcome.message, title=f"ECS task {outcome.status}")
@@ -87,6 +101,7 @@ class GitHub(Plain):
     def log_lines(self, lines: Sequence[LogLine]) -> None:
         parsed = [(line, parse(line.message)) for line in lines]
         texts = [text for line, structured in parsed for text in self.texts(line, structured)]
+        self.tail.extend(texts[-summary.TAIL :])
         token = secrets.token_hex(16)
         while any(token in t for t in texts):  # a line quoting the token could end the block early
             token = secrets.token_hex(16)
@@ -121,9 +136,13 @@ class GitHub(Plain):
             for name, value in state.items():
                 issue_file_command("STATE", prepare_key_value_message(name, value))
 
-    def result(self, outcome: Outcome, outputs: Mapping[str, str]) -> None:
+    def result(self, outcome: Outcome, outputs: Mapping[str, str], facts: Facts | None = None) -> None:
         self.end()
-        super().result(outcome, outputs)
+        super().result(outcome, outputs, facts)
         if self.env.get("GITHUB_OUTPUT"):
             for name, value in outputs.items():
                 issue_file_command("OUTPUT", prepare_key_value_message(name, value))
+        summary_file = self.env.get("GITHUB_STEP_SUMMARY")
+        if summary_file:
+            with open(summary_file, "a", encoding="utf-8") as f:
+                f.write(summary.markdown(outcome, dict(outputs), facts, list(self.tail)) + "\n")

@@ -9,6 +9,7 @@ from typing import IO, Any
 from ecs_run_task.events import Progress
 from ecs_run_task.logs import LogLine
 from ecs_run_task.outcome import Outcome
+from ecs_run_task.report.summary import Facts
 
 
 class JsonLines:
@@ -49,5 +50,5 @@ class JsonLines:
     def dry_run(self, requests: Mapping[str, Any]) -> None:
         self.emit("dry-run", requests=requests)
 
-    def result(self, outcome: Outcome, outputs: Mapping[str, str]) -> None:
+    def result(self, outcome: Outcome, outputs: Mapping[str, str], facts: Facts | None = None) -> None:
         self.emit("outputs", message=outcome.message, **outputs)

@@ -10,6 +10,7 @@ from ecs_run_task.events import Progress
 from ecs_run_task.logs import LogLine
 from ecs_run_task.outcome import STARTED, SUCCEEDED, Outcome, task_id
 from ecs_run_task.report.structured import Structured, parse
+from ecs_run_task.report.summary import Facts
 
 
 class Plain:
@@ -64,7 +65,7 @@ class Plain:
             self.info(f"{name} request:")
             self.info(json.dumps(request, indent=2, default=str))
 
-    def result(self, outcome: Outcome, outputs: Mapping[str, str]) -> None:
+    def result(self, outcome: Outcome, outputs: Mapping[str, str], facts: Facts | None = None) -> None:
         if outcome.status in (SUCCEEDED, STARTED):
             self.info(outcome.message)
         else:

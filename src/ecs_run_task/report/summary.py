@@ -1,0 +1,91 @@
+"""The GitHub job summary: what ran, how long each phase took, how it ended. Pure Markdown.
+
+Bounded well under the runner's 1 MiB per step: log lines are clipped and at most `TAIL` of them shown."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ecs_run_task.outcome import STARTED, SUCCEEDED, Outcome, task_id
+
+TAIL = 30  # log lines shown on failure
+LINE_CHARS = 500
+LIMIT = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the summary needs beyond the outcome: where it ran and the tasks' last descriptions."""
+
+    cluster: str
+    region: str
+    tasks: Sequence[dict[str, Any]]
+
+
+def _cell(text: str) -> str:
+    return " ".join(str(text).split()).replace("|", "\\|") or "—"
+
+
+def _seconds(task: dict[str, Any], start: str, end: str) -> str:
+    a, b = task.get(start), task.get(end)
+    if not isinstance(a, datetime) or not isinstance(b, datetime):
+        return "—"
+    seconds = max((b - a).total_seconds(), 0.0)
+    return f"{seconds:.1f}s" if seconds < 60 else f"{int(seconds // 60)}m{int(seconds % 60):02d}s"
+
+
+def task_url(region: str, cluster: str, arn: str) -> str:
+    cluster_name = cluster.rsplit("/", 1)[-1]
+    return (f"https://{region}.console.aws.amazon.com/ecs/v2/clusters/{cluster_name}/tasks/{task_id(arn)}"
+            f"/configuration?region={region}")  # fmt: skip
+
+
+def _row(task: dict[str, Any], facts: Facts) -> str:
+    arn = str(task.get("taskArn", ""))
+    codes = ", ".join(f"{c.get('name')} {c['exitCode'] if c.get('exitCode') is not None else '—'}"
+                      for c in task.get("containers", []))  # fmt: skip
+    cells = [
+        f"[{task_id(arn)}]({task_url(facts.region, facts.cluster, arn)})",
+        _cell(str(task.get("taskDefinitionArn", "")).rsplit("/", 1)[-1]),
+        _cell(task.get("launchType", "") or "capacity provider"),
+        _cell(task.get("lastStatus", "")),
+        _cell(codes),
+        _cell(task.get("stopCode", "")),
+        _cell(task.get("stoppedReason", "")),
+        _seconds(task, "createdAt", "pullStartedAt"),
+        _seconds(task, "pullStartedAt", "pullStoppedAt"),
+        _seconds(task, "startedAt", "executionStoppedAt"),
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
+def _fence(lines: Sequence[str]) -> str:
+    """A code fence longer than any run of backticks in the lines, so none can close it early."""
+    longest = max((len(run) for line in lines for run in re.findall(r"`+", line)), default=0)
+    return "`" * max(3, longest + 1)
+
+
+def markdown(outcome: Outcome, outputs: dict[str, str], facts: Facts | None, tail: Sequence[str]) -> str:
+    ok = outcome.status in (SUCCEEDED, STARTED, "dry-run")
+    heading = f"### {'✅' if ok else '❌'} ECS task {outcome.status}"
+    if outputs.get("exit-code"):
+        heading += f" (exit code {outputs['exit-code']})"
+    parts = [heading, "", _cell(outcome.message), ""]
+    if facts and facts.tasks:
+        parts += ["| task | revision | launch type | status | exit codes | stop code | reason "
+                  "| provisioning | pulling | running |", "|" + "---|" * 10]  # fmt: skip
+        parts += [_row(task, facts) for task in facts.tasks if task.get("taskArn")]
+        parts.append("")
+    if outputs.get("log-url"):
+        parts += [f"Logs: [CloudWatch]({outputs['log-url']})", ""]
+    if not ok and tail:
+        clipped = [line[:LINE_CHARS] for line in tail[-TAIL:]]
+        fence = _fence(clipped)
+        parts += [f"<details open><summary>Last {len(clipped)} log lines</summary>", "", fence + "text",
+                  *clipped, fence, "", "</details>", ""]  # fmt: skip
+    text = "\n".join(parts)
+    return text if len(text) <= LIMIT else text[: LIMIT - 20] + "\n\n(cut)\n"

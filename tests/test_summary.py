@@ -1,0 +1,73 @@
+"""The GitHub job summary, exactly: a table per task, the log link, the last log lines on failure."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from ecs_run_task.outcome import Outcome
+from ecs_run_task.report.summary import LIMIT, TAIL, Facts, markdown
+
+T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+ARN = "arn:aws:ecs:eu-west-1:123456789012:task/prod/0a1b2c3d"
+TASK = {
+    "taskArn": ARN,
+    "taskDefinitionArn": "arn:aws:ecs:eu-west-1:123456789012:task-definition/app:7",
+    "launchType": "FARGATE",
+    "lastStatus": "STOPPED",
+    "stopCode": "EssentialContainerExited",
+    "stoppedReason": "Essential container in task exited",
+    "containers": [{"name": "web", "exitCode": 3}, {"name": "log-router"}],
+    "createdAt": T0,
+    "pullStartedAt": T0 + timedelta(seconds=4.25),
+    "pullStoppedAt": T0 + timedelta(seconds=10),
+    "startedAt": T0 + timedelta(seconds=12),
+    "executionStoppedAt": T0 + timedelta(seconds=137),
+}
+FAILED = Outcome("failed", 3, 3, TASK, "web", "task 0a1b2c3d: container web exited with code 3")
+OUTPUTS = {"exit-code": "3", "log-url": "https://logs.example/stream"}
+
+
+def test_a_failed_run_shows_the_task_table_the_link_and_the_last_lines() -> None:
+    text = markdown(FAILED, OUTPUTS, Facts("prod", "eu-west-1", [TASK]), ["migrating", "boom | with a pipe"])
+    assert text == "\n".join([
+        "### ❌ ECS task failed (exit code 3)",
+        "",
+        "task 0a1b2c3d: container web exited with code 3",
+        "",
+        "| task | revision | launch type | status | exit codes | stop code | reason | provisioning | pulling | running |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+        "| [0a1b2c3d](https://eu-west-1.console.aws.amazon.com/ecs/v2/clusters/prod/tasks/0a1b2c3d/configuration"
+        "?region=eu-west-1) | app:7 | FARGATE | STOPPED | web 3, log-router — | EssentialContainerExited "
+        "| Essential container in task exited | 4.2s | 5.8s | 2m05s |",
+        "",
+        "Logs: [CloudWatch](https://logs.example/stream)",
+        "",
+        "<details open><summary>Last 2 log lines</summary>",
+        "",
+        "```text",
+        "migrating",
+        "boom | with a pipe",
+        "```",
+        "",
+        "</details>",
+        "",
+    ])  # fmt: skip
+
+
+def test_a_success_shows_no_log_tail() -> None:
+    ok = Outcome("succeeded", 0, 0, TASK, "web", "task 0a1b2c3d: exited with code 0")
+    text = markdown(ok, {"exit-code": "0"}, Facts("prod", "eu-west-1", [TASK]), ["line"])
+    assert text.startswith("### ✅ ECS task succeeded (exit code 0)\n")
+    assert "Last" not in text
+
+
+def test_backticks_in_log_lines_cannot_close_the_code_block() -> None:
+    text = markdown(FAILED, OUTPUTS, None, ["```", "a ````` run"])
+    assert "``````text\n```\na ````` run\n``````" in text
+
+
+def test_a_huge_failure_tail_stays_well_under_the_runners_1_mib() -> None:
+    tail = ["x" * 100_000] * 10_000
+    text = markdown(FAILED, OUTPUTS, Facts("prod", "eu-west-1", [TASK] * 10), tail)
+    assert len(text.encode()) <= LIMIT < 1024 * 1024
+    assert f"Last {TAIL} log lines" in text
