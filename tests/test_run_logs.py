@@ -81,7 +81,8 @@ def test_no_container_line_acts_as_a_workflow_command_on_github(sandbox: Sandbox
     register(sandbox, 0.5, web=ContainerScript(exit_code=0, lines=[(0.0, line) for line in HOSTILE]))
     ran = go(run, "--format", "github")
     assert ran.code == 0
-    assert {c.name for c in commands(ran.out)} == {"group", "endgroup"}
+    # only our own commands: the phase group and our diagnostics as ::debug:: lines
+    assert {c.name for c in commands(ran.out)} == {"group", "endgroup", "debug"}
     for hostile in HOSTILE:
         assert hostile in ran.lines
 
@@ -117,3 +118,19 @@ def test_100000_lines_arrive_complete_in_order_with_flat_memory(sandbox: Sandbox
     assert printed == [f"{i:06d}" for i in range(100_000)]  # in order, none lost, none twice
     # memory: bounded by a page of events, not by the line count (a page holds up to 10,000 lines / 1 MB)
     assert peak < small_peak + 32 * 1024, (small_peak, peak)
+
+
+def test_status_is_polled_less_while_lines_flow_and_at_once_when_they_stop(sandbox: Sandbox, run: Run) -> None:
+    lines = [(i * 0.1, f"tick {i}") for i in range(60)]  # 6 s of steady output, then 3 s of silence
+    register(sandbox, 9.0, web=ContainerScript(exit_code=0, lines=lines))
+    ran = go(run, "--poll-interval", "500ms")
+    assert ran.code == 0
+    [task] = sandbox.tasks()
+    running = sandbox.call_log("GetLogEvents")[0].t  # the stream is read once the container runs
+    last_line = running + 6.0
+    polls = [c.t for c in sandbox.call_log("DescribeTasks")]
+    while_flowing = [t for t in polls if running + 1 < t < last_line - 1]
+    assert len(while_flowing) <= 4 / (3 * 0.5) + 1  # every 1.5 s, not every 0.5 s
+    # when the lines stop, status is looked at within a log read (2 s), not after a stretched interval
+    assert any(last_line < t < last_line + 2.5 for t in polls)
+    assert sandbox.stopped_at(task.arn) is not None

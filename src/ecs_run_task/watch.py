@@ -21,7 +21,10 @@ if TYPE_CHECKING:
 
 STOPPED = "STOPPED"
 HEARTBEAT = 10.0  # seconds between progress lines while nothing changes
-LOG_INTERVAL = 1.0  # between reads of the log streams while tasks run
+LOG_INTERVAL = 2.0  # between reads of the log streams while lines come
+LOG_BACKOFF = 1.5  # a quiet stream is read this much less often each time, up to
+MAX_LOG_INTERVAL = 6.0
+ACTIVE_POLL_FACTOR = 3  # status polls are this much rarer while log lines come
 QUIET = 2.0  # after the tasks stop: done draining once no line has come for this long (since ECS's stoppedAt)
 MIN_QUIET = 0.5  # but always read for this long after we saw STOPPED
 DRAIN_INTERVAL = 0.5
@@ -57,21 +60,20 @@ class Watch:
         return all(self.latest.get(arn, {}).get("lastStatus") == STOPPED for arn in self.arns)
 
     def events(self, started: float) -> Iterator[Event]:
-        seen: dict[str, str] = {}
-        said_at = started
+        """Poll and tail until every task stops or the deadline passes.
+
+        Adaptive, to spare the account's API quota without slowing stop detection: while log lines keep
+        coming, the containers are evidently alive, so status is polled `ACTIVE_POLL_FACTOR` times less
+        often; when the lines stop, status is polled at once (the end is likely near). Quiet streams are
+        read less and less often, back to `LOG_INTERVAL` as soon as a line comes."""
+        progress = _ProgressLines(started)
         next_poll = next_tail = self.clock()
+        log_every, flowing = LOG_INTERVAL, False
         while True:
             if self.clock() >= next_poll:
                 self.poll()
                 now = self.clock()
-                next_poll = now + self.poll_interval
-                statuses = {arn: str(self.latest[arn].get("lastStatus", "")) for arn in self.arns if arn in self.latest}
-                changed = [arn for arn in statuses if statuses[arn] != seen.get(arn)]
-                if changed or now - said_at >= HEARTBEAT:
-                    for arn in changed or list(statuses):
-                        yield Progress(arn, statuses[arn], now - started, changed=bool(changed))
-                    said_at = now
-                seen.update(statuses)
+                yield from progress.after_poll(self.arns, self.latest, now)
                 if self.all_stopped():  # only STOPPED is final: unknown states count as still running
                     yield from self.drain(self.log_drain)
                     yield AllStopped(self.tasks())
@@ -79,9 +81,17 @@ class Watch:
                 if self.deadline is not None and now >= self.deadline:
                     yield DeadlinePassed(self.tasks())
                     return
+                next_poll = now + self.poll_interval * (ACTIVE_POLL_FACTOR if flowing else 1)
             if self.tailer and self.clock() >= next_tail:
-                yield from self.read_logs()
-                next_tail = self.clock() + LOG_INTERVAL
+                got = False
+                for batch in self.read_logs():
+                    got = True
+                    yield batch
+                if flowing and not got:
+                    next_poll = self.clock()
+                flowing = got
+                log_every = LOG_INTERVAL if got else min(log_every * LOG_BACKOFF, MAX_LOG_INTERVAL)
+                next_tail = self.clock() + log_every
             wake = min(next_poll, next_tail if self.tailer else next_poll, self.deadline or next_poll)
             self.cancel.sleep(wake - self.clock())
 
@@ -120,3 +130,21 @@ class Watch:
                 time.sleep(pause)
             else:
                 self.cancel.sleep(pause)
+
+
+@dataclass
+class _ProgressLines:
+    """A progress line for each state change, and for every task as a heartbeat while nothing changes."""
+
+    started: float
+    seen: dict[str, str] = field(default_factory=dict)
+    said_at: float | None = None
+
+    def after_poll(self, arns: Sequence[str], latest: dict[str, dict[str, Any]], now: float) -> Iterator[Progress]:
+        statuses = {arn: str(latest[arn].get("lastStatus", "")) for arn in arns if arn in latest}
+        changed = [arn for arn in statuses if statuses[arn] != self.seen.get(arn)]
+        if changed or now - (self.said_at if self.said_at is not None else self.started) >= HEARTBEAT:
+            for arn in changed or list(statuses):
+                yield Progress(arn, statuses[arn], now - self.started, changed=bool(changed))
+            self.said_at = now
+        self.seen.update(statuses)
