@@ -70,7 +70,7 @@ class Runner:
             show.info(f"registered {str(task_definition['taskDefinitionArn']).rsplit('/', 1)[-1]}")
         td_arn = str(task_definition["taskDefinitionArn"])
         deciders = judge.deciding_containers(task_definition, plan.target_container(spec, task_definition))
-        log.debug("run_task", request=request)
+        log.debug("run_task", request=masked(request))  # environment values may be secrets
         tasks, failures = self.ecs.run_task(request)  # never interrupted: a task must not start unseen
         if not tasks:
             return self.finish(judge.run_failures(failures), [], td_arn)
