@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from ecs_run_task import aws, cli
 from tests.sandbox import Sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
+IMAGE = "ecs-run-task:test"
 _CI_VARIABLES = ("GITHUB_ACTIONS", "GITLAB_CI", "GITHUB_OUTPUT", "GITHUB_STATE", "GITHUB_STEP_SUMMARY", "GITHUB_RUN_ID",
                  "CI_JOB_ID", "RUNNER_DEBUG", "AWS_PROFILE", "AWS_SESSION_TOKEN")  # fmt: skip
 
@@ -57,6 +59,37 @@ def run(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
     yield invoke
     for sig, handler in saved.items():
         signal.signal(sig, handler)
+
+
+def missing(what: str) -> None:
+    """Skip for a developer, fail in CI: the Docker tests must run where CI runs."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{what} (CI is set, so this is a failure, not a skip)", pytrace=False)
+    pytest.skip(what)
+
+
+def docker_build(tag: str, *args: str) -> None:
+    """`docker build` with the host network (pip reaches its index only that way here)."""
+    built = subprocess.run(["docker", "build", "--network", "host", "-q", "-t", tag, *args],
+                           check=False, cwd=ROOT, capture_output=True, text=True, timeout=1200)  # fmt: skip
+    assert built.returncode == 0, f"docker build -t {tag} failed:\n{built.stdout}\n{built.stderr}"
+
+
+@pytest.fixture(scope="session")
+def docker() -> None:
+    if shutil.which("docker") is None:
+        missing("no docker command: start an engine with ../shared/tools/docker-up python:3.12-slim")
+    info = subprocess.run(["docker", "version", "--format", "{{.Server.Version}}"],
+                          check=False, capture_output=True, text=True, timeout=60)  # fmt: skip
+    if info.returncode != 0:
+        missing(f"no Docker engine answers ({info.stderr.strip()}): run ../shared/tools/docker-up python:3.12-slim")
+
+
+@pytest.fixture(scope="session")
+def image(docker: None) -> str:
+    """Our image, built from the work tree once per session (never a stale tag from an earlier build)."""
+    docker_build(IMAGE, ".")
+    return IMAGE
 
 
 def spawn(sb: Sandbox, *argv: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:

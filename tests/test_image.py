@@ -7,7 +7,6 @@ Without a Docker engine these tests skip, except in CI (`CI` set), where they fa
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -20,30 +19,11 @@ from tests.sandbox import Container, ContainerScript, Sandbox, Scripted, Step
 pytestmark = pytest.mark.docker
 
 ROOT = Path(__file__).resolve().parent.parent
-TAG = "ecs-run-task:test"
 KEPT_SERVICES = ["ec2", "ecs", "logs", "sts"]
 
 
 def docker(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout, check=False)
-
-
-@pytest.fixture(scope="session")
-def image() -> str:
-    try:
-        info = docker("info", timeout=60)
-        reason = info.stderr.strip().splitlines()[-1] if info.returncode else ""
-    except (FileNotFoundError, subprocess.TimeoutExpired) as e:
-        reason = str(e)
-    if reason:
-        message = f"no Docker engine ({reason}); start one with ../shared/tools/docker-up python:3.12-slim"
-        if os.environ.get("CI"):
-            pytest.fail(f"{message}: CI must run the image tests", pytrace=False)
-        pytest.skip(message)
-    built = docker("build", "--network", "host", "-t", TAG, str(ROOT), timeout=1200)
-    if built.returncode != 0:
-        pytest.fail(f"docker build failed:\n{built.stdout[-4000:]}\n{built.stderr[-4000:]}", pytrace=False)
-    return TAG
 
 
 def inspect(image: str) -> dict[str, Any]:

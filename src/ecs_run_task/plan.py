@@ -86,10 +86,12 @@ def overrides(spec: Spec, task_definition: dict[str, Any]) -> dict[str, Any]:
 def network(spec: Spec, task_definition: dict[str, Any]) -> dict[str, Any] | None:
     awsvpc = task_definition.get("networkMode") == "awsvpc"
     if not awsvpc:
-        if spec.subnets or spec.security_groups or spec.assign_public_ip is not None:
+        given = [name for name, value in (("subnets", spec.subnets), ("security-groups", spec.security_groups),
+                                          ("assign-public-ip", spec.assign_public_ip is not None)) if value]  # fmt: skip
+        if given:
             raise InputError(
                 [
-                    f"subnets: task definition {_revision(task_definition)} uses network mode "
+                    f"{given[0]}: task definition {_revision(task_definition)} uses network mode "
                     f"{task_definition.get('networkMode', 'bridge')}; subnets, security-groups and "
                     "assign-public-ip apply only to awsvpc"
                 ]

@@ -1,0 +1,1 @@
+"""End-to-end runs the way users' platforms run ecs-run-task: act (GitHub Actions) and gitlab-ci-local."""

@@ -1,0 +1,101 @@
+"""The image as GitLab runs it: gitlab-ci-local runs tests/e2e/gitlab/.gitlab-ci.yml with our image as the
+job image (`entrypoint: [""]`, `script: ecs-run-task ...`), the dotenv report carrying the outputs to a
+later job. The AWS side is the sandbox on the host loopback."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import HERE
+from tests.sandbox import Container, ContainerScript, Sandbox, Scripted, Step
+
+pytestmark = pytest.mark.docker
+
+STEPS = [Step("PROVISIONING", 0.1), Step("PENDING", 0.2), Step("RUNNING", 1.0)]
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    code: int
+    out: str
+    err: str
+    cwd: Path
+    seconds: float
+
+    def dotenv(self, job: str) -> dict[str, str]:
+        """The job's dotenv report as gitlab-ci-local exported it."""
+        report = self.cwd / ".gitlab-ci-local" / "artifacts" / job / ".gitlab-ci-reports" / "dotenv" / "outputs.env"
+        assert report.exists(), f"no dotenv report for {job}:\n{self.out}\n{self.err}"
+        return dict(line.split("=", 1) for line in report.read_text().splitlines() if line)
+
+
+def pipeline(sb: Sandbox, tool: Path, helper: str, family: str, cwd: Path) -> Pipeline:
+    shutil.copy(HERE / "gitlab" / ".gitlab-ci.yml", cwd / ".gitlab-ci.yml")
+    argv = [str(tool), "--network", "host", "--pull-policy", "if-not-present", "--helper-image", helper,
+            "--home", str(cwd / "home"), "--no-color",
+            "--variable", f"AWS_ENDPOINT_URL={sb.endpoint}", "--variable", f"TASK_FAMILY={family}"]  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GCL_", "CI_", "GITLAB_"))}
+    started = time.monotonic()
+    done = subprocess.run(argv, check=False, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
+    ran = Pipeline(done.returncode, done.stdout, done.stderr, cwd, time.monotonic() - started)
+    print(f"gitlab-ci-local pipeline for {family}: exit {ran.code} in {ran.seconds:.1f}s")
+    return ran
+
+
+def script(sb: Sandbox, family: str, exit_code: int, *lines: str) -> None:
+    behaviour = Scripted(steps=STEPS, containers={"web": ContainerScript(exit_code, lines=[(0.0, t) for t in lines])})
+    sb.register(family, [Container("web")], behaviour, log_group="/ecs/app")
+
+
+def verdict(ran: Pipeline, job: str) -> str:
+    """gitlab-ci-local's summary for `job`: PASS, WARN or FAIL."""
+    found = re.search(rf"^\s*(PASS|WARN|FAIL)\s+{job}\s*$", ran.out + ran.err, re.MULTILINE)
+    assert found, f"no verdict for {job}:\n{ran.out}\n{ran.err}"
+    return found.group(1)
+
+
+def failed_with(ran: Pipeline, job: str) -> int:
+    """The exit status of `job`'s script, from gitlab-ci-local's "<job> finished in ... FAIL <n>" line."""
+    found = re.search(rf"^{job}\s+finished in .*\sFAIL (\d+)\s*$", ran.out + ran.err, re.MULTILINE)
+    assert found, f"{job} did not fail:\n{ran.out}\n{ran.err}"
+    return int(found.group(1))
+
+
+def test_exit_3_fails_the_job_with_3_and_the_dotenv_report_carries_the_outputs(
+    sandbox: Sandbox, gitlab_ci_local: Path, image: str, gitlab_helper_image: str, tmp_path: Path
+) -> None:
+    script(sandbox, "app", 3, "migrating")
+    ran = pipeline(sandbox, gitlab_ci_local, gitlab_helper_image, "app", tmp_path)
+    task_arn = sandbox.tasks()[0].arn
+    assert ran.code != 0
+    assert verdict(ran, "migrate") == "FAIL"
+    assert failed_with(ran, "migrate") == 3
+    assert "migrate > migrating" in ran.out
+    assert "migrate > E2E job-status=<failed>" in ran.out
+    outputs = ran.dotenv("migrate")
+    assert outputs["EXIT_CODE"] == "3"
+    assert outputs["STATUS"] == "failed"
+    assert outputs["TASK_ARN"] == task_arn
+    # a later job gets the report as variables
+    assert f"report  > E2E exit-code=<3> status=<failed> task-arn=<{task_arn}>" in ran.out
+
+
+def test_exit_0_passes_the_job(
+    sandbox: Sandbox, gitlab_ci_local: Path, image: str, gitlab_helper_image: str, tmp_path: Path
+) -> None:
+    script(sandbox, "app", 0, "all done")
+    ran = pipeline(sandbox, gitlab_ci_local, gitlab_helper_image, "app", tmp_path)
+    assert ran.code == 0, ran.out + ran.err
+    assert verdict(ran, "migrate") == "PASS"
+    outputs = ran.dotenv("migrate")
+    assert outputs["EXIT_CODE"] == "0"
+    assert outputs["STATUS"] == "succeeded"
+    assert outputs["TASK_ARN"] == sandbox.tasks()[0].arn
