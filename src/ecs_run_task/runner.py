@@ -83,7 +83,7 @@ class Runner:
         if not spec.wait:
             self.cancel.check()
             return self.finish(judge.started(tasks), tasks, td_arn)
-        watch = self.watch(arns, notes if spec.logs else [])
+        watch = self.watch(arns, notes if spec.logs else [], deciders[0] if deciders else None)
         watch.latest.update({t["taskArn"]: t for t in tasks})
         try:
             self.cancel.check()  # a signal that came during RunTask
@@ -105,15 +105,15 @@ class Runner:
         result = Outcome(DRY_RUN, SUCCESS, None, None, None, "dry run: nothing was registered or started")
         return self.finish(result, [], resolved.task_definition_arn)
 
-    def watch(self, arns: list[str], notes: list[str]) -> Watch:
+    def watch(self, arns: list[str], notes: list[str], decider: str | None) -> Watch:
         tailer = None
         if self.spec.logs and self.sources:
             tailer = logs.Tailer.of(self.sources, lambda region: Logs(self.clients.logs(region)))
             tailer.clock = self.clock
         for note in notes:
             self.renderer.info(note)
-        if self.spec.logs and self.sources:
-            self.renderer.info(f"logs: {logs.console_url(self.sources[0], self.clients.region)}")
+        if self.spec.logs and self.sources:  # so a long task can be followed in the console
+            self.renderer.info(f"logs: {self.link(arns[0], decider)}")
         deadline = None if self.spec.timeout is None else self.clock() + self.spec.timeout
         return Watch(self.ecs, self.spec.cluster, arns, self.spec.poll_interval, deadline, self.cancel, self.clock,
                      tailer, self.spec.log_drain)  # fmt: skip
@@ -152,14 +152,17 @@ class Runner:
             except RunError as e:  # keep stopping the others; say loudly which one may still run
                 self.renderer.warning(f"could not stop task {task['taskArn']}: {e.message}")
 
-    def log_url(self, result: Outcome) -> str:
-        arn = (result.task or {}).get("taskArn")
-        mine = [s for s in self.sources if s.task_arn == arn]
-        source = next((s for s in mine if s.container == result.container), mine[0] if mine else None)
+    def link(self, task_arn: str | None, container: str | None) -> str:
+        """The console link to a task's stream of `container` (else its first stream); empty if none."""
+        mine = [s for s in self.sources if s.task_arn == task_arn]
+        source = next((s for s in mine if s.container == container), mine[0] if mine else None)
         return logs.console_url(source, self.clients.region) if source else ""
 
     def finish(self, result: Outcome, tasks: Sequence[dict[str, Any]], td_arn: str) -> Result:
-        values = {**outputs.build(result, tasks, td_arn), "log-url": self.log_url(result)}
+        values = {
+            **outputs.build(result, tasks, td_arn),
+            "log-url": self.link((result.task or {}).get("taskArn"), result.container),
+        }
         self.renderer.end()
         self.renderer.result(result, values, Facts(self.spec.cluster, self.clients.region, list(tasks)))
         return Result(result, values)
