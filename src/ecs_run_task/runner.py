@@ -75,19 +75,19 @@ class Runner:
         if not tasks:
             return self.finish(judge.run_failures(failures), [], td_arn)
         arns = [t["taskArn"] for t in tasks]
-        show.started(tasks, td_arn)
-        show.remember({"task-arns": json.dumps(arns), "cluster": spec.cluster, "region": self.clients.region})
-        if failures:
-            show.warning(judge.run_failures(failures).message)
         self.sources, notes = logs.sources(task_definition, arns)
-        if not spec.wait:
-            self.cancel.check()
-            return self.finish(judge.started(tasks), tasks, td_arn)
-        watch = self.watch(arns, notes if spec.logs else [], deciders[0] if deciders else None)
+        watch = self.watch(arns)
         watch.latest.update({t["taskArn"]: t for t in tasks})
-        try:
+        try:  # from here on, whatever happens, no task is left running
+            show.started(tasks, td_arn)
+            show.remember({"task-arns": json.dumps(arns), "cluster": spec.cluster, "region": self.clients.region})
+            if failures:
+                show.warning(judge.run_failures(failures).message)
+            if not spec.wait:
+                self.cancel.check()
+                return self.finish(judge.started(tasks), tasks, td_arn)
             self.cancel.check()  # a signal that came during RunTask
-            result = self.wait(watch, deciders)
+            result = self.wait(watch, deciders, notes if spec.logs else [])
         except Cancelled as c:
             self.stop(watch.tasks(), f"CI job cancelled ({'SIGINT' if c.signum == 2 else 'SIGTERM'})")
             self.render(watch.drain(SIGNAL_DRAIN, after_signal=True))
@@ -105,15 +105,12 @@ class Runner:
         result = Outcome(DRY_RUN, SUCCESS, None, None, None, "dry run: nothing was registered or started")
         return self.finish(result, [], resolved.task_definition_arn)
 
-    def watch(self, arns: list[str], notes: list[str], decider: str | None) -> Watch:
+    def watch(self, arns: list[str]) -> Watch:
+        """The loop for these tasks; nothing is called yet (log clients are made on the first read)."""
         tailer = None
         if self.spec.logs and self.sources:
             tailer = logs.Tailer.of(self.sources, lambda region: Logs(self.clients.logs(region)))
             tailer.clock = self.clock
-        for note in notes:
-            self.renderer.info(note)
-        if self.spec.logs and self.sources:  # so a long task can be followed in the console
-            self.renderer.info(f"logs: {self.link(arns[0], decider)}")
         deadline = None if self.spec.timeout is None else self.clock() + self.spec.timeout
         return Watch(self.ecs, self.spec.cluster, arns, self.spec.poll_interval, deadline, self.cancel, self.clock,
                      tailer, self.spec.log_drain)  # fmt: skip
@@ -129,7 +126,11 @@ class Runner:
                 return event
         return None
 
-    def wait(self, watch: Watch, deciders: Sequence[str]) -> Outcome:
+    def wait(self, watch: Watch, deciders: Sequence[str], notes: Sequence[str]) -> Outcome:
+        for note in notes:
+            self.renderer.info(note)
+        if watch.tailer:  # so a long task can be followed in the console
+            self.renderer.info(f"logs: {self.link(watch.arns[0], deciders[0] if deciders else None)}")
         self.renderer.begin("Waiting for task")
         self.renderer.end()  # progress and log lines show as they come, outside any collapsed group
         final = self.render(watch.events(self.clock()))
