@@ -12,7 +12,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
 from ecs_run_task import __version__
-from ecs_run_task.errors import RunError
+from ecs_run_task.errors import AccessError, RunError
 
 if TYPE_CHECKING:
     from mypy_boto3_ecs import ECSClient
@@ -26,10 +26,11 @@ _IAM_PREFIX = {"ecs": "ecs", "logs": "logs"}
 
 
 def _config(read_timeout: float, attempts: int = 8) -> Config:
+    """`attempts` counts every try, the first included."""
     return Config(
         # adaptive: standard retries plus client-side rate limiting when throttled, so a busy account
         # slows us down instead of failing the deploy
-        retries={"mode": "adaptive", "max_attempts": attempts},
+        retries={"mode": "adaptive", "total_max_attempts": attempts},
         user_agent_extra=f"ecs-run-task/{__version__}",
         connect_timeout=5,
         read_timeout=read_timeout,
@@ -38,7 +39,7 @@ def _config(read_timeout: float, attempts: int = 8) -> Config:
 
 
 @contextmanager
-def explained(service: str, operation: str) -> Iterator[None]:
+def explained(service: str, operation: str, cluster: tuple[str, str] | None = None) -> Iterator[None]:
     """Turn botocore's exceptions into a message that says which call failed and what to do."""
     action = f"{_IAM_PREFIX.get(service, service)}:{operation}"
     try:
@@ -47,12 +48,16 @@ def explained(service: str, operation: str) -> Iterator[None]:
         code = e.response.get("Error", {}).get("Code", "")
         message = e.response.get("Error", {}).get("Message", str(e))
         if code in _DENIED:
-            raise RunError(f"AWS denied {action}: {message}. Grant {action} to the role this job runs as.") from e
+            raise AccessError(f"AWS denied {action}: {message}. Grant {action} to the role this job runs as.") from e
         if code in _BAD_CREDENTIALS:
-            raise RunError(
+            raise AccessError(
                 f"AWS rejected the credentials for {action} ({code}: {message}). Refresh them, e.g. with "
                 "aws-actions/configure-aws-credentials before this step."
             ) from e
+        if code == "ClusterNotFoundException":
+            name, region = cluster or ("?", "?")
+            raise RunError(f"cluster: {name!r} was not found in {region} ({action}: {message}); "
+                           "check the cluster input and the region") from e  # fmt: skip
         raise RunError(f"{action} failed: {code}: {message}") from e
     except NoCredentialsError as e:
         raise RunError(
@@ -72,7 +77,9 @@ class Clients:
     region: str
 
     def logs(self, region: str | None = None) -> CloudWatchLogsClient:
-        client = _session().create_client("logs", region_name=region or self.region, config=_config(10))
+        # few attempts: a failed read keeps its cursor and is tried again next round, and long retry chains
+        # would hold up status polling and the deadline
+        client = _session().create_client("logs", region_name=region or self.region, config=_config(5, attempts=2))
         return cast("CloudWatchLogsClient", client)
 
 
@@ -114,7 +121,7 @@ class Ecs:
         return dict(answer["taskDefinition"])
 
     def describe_service(self, cluster: str, service: str) -> dict[str, Any]:
-        with explained("ecs", "DescribeServices"):
+        with explained("ecs", "DescribeServices", (cluster, self.client.meta.region_name)):
             answer = self.client.describe_services(cluster=cluster, services=[service])
         found = [dict(s) for s in answer.get("services", [])]
         if not found:
@@ -134,7 +141,7 @@ class Ecs:
         return dict(answer["taskDefinition"])
 
     def run_task(self, request: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        with explained("ecs", "RunTask"):
+        with explained("ecs", "RunTask", (str(request.get("cluster")), self.client.meta.region_name)):
             answer = self.client.run_task(**request)
         return [dict(t) for t in answer.get("tasks", [])], [dict(f) for f in answer.get("failures", [])]
 

@@ -19,6 +19,10 @@ class RunError(Exception):
         self.status = status
 
 
+class AccessError(RunError):
+    """AWS refused the credentials or the permission: retrying the same call will not help."""
+
+
 class InputError(RunError):
     """Bad input: reported before anything is started. Carries every problem found, not just the first."""
 

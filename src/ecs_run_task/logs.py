@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 import structlog
 
-from ecs_run_task.errors import RunError
+from ecs_run_task.errors import AccessError, RunError
 from ecs_run_task.outcome import task_id
 
 log = structlog.get_logger()
@@ -101,6 +101,7 @@ class Cursor:
     token: str | None = None
     active: bool = False  # the container has started, so its stream exists or soon will
     found: bool = False
+    refused: bool = False  # AWS denied the read: retrying would only repeat the warning
 
 
 @dataclass
@@ -124,7 +125,7 @@ class Tailer:
             if c.get("lastStatus") in _STARTED or t.get("lastStatus") in _STARTED
         }
         for cursor in self.cursors:
-            if (cursor.source.task_arn, cursor.source.container) in started:
+            if (cursor.source.task_arn, cursor.source.container) in started and not cursor.refused:
                 cursor.active = True
 
     def read(self, guard: Guard = nullcontext, until: float | None = None) -> Iterator[list[LogLine]]:
@@ -143,6 +144,11 @@ class Tailer:
             try:
                 with guard():
                     page = self._api(source.region).get_log_events(source.group, source.stream, cursor.token)
+            except AccessError as e:
+                log.warning("cannot read this log stream; its lines will not be shown", stream=source.stream,
+                            error=e.message)  # fmt: skip
+                cursor.active, cursor.refused = False, True
+                return
             except RunError as e:  # retries exhausted: keep the cursor, try again next round
                 log.warning("log read failed; will retry", stream=source.stream, error=e.message)
                 return

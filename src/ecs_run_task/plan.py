@@ -61,7 +61,11 @@ def _merge_overrides(ours: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any
     by_name = {c["name"]: dict(c) for c in ours.get("containerOverrides", [])}
     for container in raw.get("containerOverrides", []):
         name = container.get("name")
-        by_name[name] = {**by_name.get(name, {}), **container}
+        mine = by_name.get(name, {})
+        by_name[name] = {**mine, **container}
+        if "environment" in mine and "environment" in container:  # both kept; `overrides` wins a shared name
+            env = {e["name"]: e for e in mine["environment"]} | {e["name"]: e for e in container["environment"]}
+            by_name[name]["environment"] = list(env.values())
     if by_name:
         merged["containerOverrides"] = list(by_name.values())
     return merged

@@ -92,6 +92,9 @@ class Runner:
             self.stop(watch.tasks(), f"CI job cancelled ({'SIGINT' if c.signum == 2 else 'SIGTERM'})")
             self.render(watch.drain(SIGNAL_DRAIN, after_signal=True))
             result = judge.interrupted(watch.tasks(), c.signum, spec.timeout)
+        except RunError as e:  # e.g. DescribeTasks denied: we cannot follow the task, so it must not run on
+            self.stop(watch.tasks(), f"could not follow the task: {e.message}")
+            result = judge.Outcome(judge.FAILED_TO_START, e.exit_code, None, watch.tasks()[0], None, e.message)
         except BaseException as e:
             self.stop(watch.tasks(), f"ecs-run-task failed: {type(e).__name__}")
             raise

@@ -33,6 +33,7 @@ DEFAULT_TIMEOUT = 3600.0
 MAX_COUNT = 10
 
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,255}")
+_CLUSTER = re.compile(r"[A-Za-z0-9_-]{1,255}|arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:cluster/[A-Za-z0-9_-]{1,255}")
 _NAME_OR_ARN = re.compile(r"[A-Za-z0-9_-]{1,255}|arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:service/.+")
 _IMAGE = re.compile(r"[^\s]{1,1024}")
 _TASK_DEF_ACCEPTED = "a family (app), family:revision (app:12), an ARN, or a path to a JSON file (taskdef.json)"
@@ -224,7 +225,7 @@ def build(raw: Mapping[str, str]) -> Spec:
         service=service,
         image=r.get("image", _matching(_IMAGE, "an image reference such as repo/app:tag or repo/app@sha256:..."), None),
         dry_run=r.get("dry-run", values.boolean, False),
-        cluster=r.get("cluster", str.strip, "default"),
+        cluster=r.get("cluster", _matching(_CLUSTER, "a cluster name (letters, digits, - and _) or ARN"), "default"),
         container=r.get("container", _matching(_NAME, "a container name (letters, digits, - and _)"), None),
         command=r.get("command", values.command, None),
         environment=r.get("environment", lambda t: values.key_values(t, what="a variable"), ()),

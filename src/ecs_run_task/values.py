@@ -86,9 +86,13 @@ def key_values(text: str, *, what: str) -> tuple[tuple[str, str], ...]:
 
 
 def _show_key(line: str) -> str:
-    # Never echo a value: an environment line may hold a secret. The part before `=` is a name.
-    name = line.partition("=")[0].strip()
-    return f"{name!r} without '='" if name else "missing its KEY before '='"
+    # Never echo a value: an environment line may hold a secret (`DB_PASSWORD: hunter2`). Show a name at most.
+    name = re.match(r"[A-Za-z_][A-Za-z0-9_.-]*", line)
+    if "=" in line:
+        return "missing its KEY before '='"
+    if name and name.group() == line.strip():
+        return f"{name.group()!r} without '='"
+    return f"{name.group()!r}... without '='" if name else "without '='"
 
 
 def words(text: str) -> tuple[str, ...]:

@@ -84,7 +84,7 @@ class Watch:
                 next_poll = now + self.poll_interval * (ACTIVE_POLL_FACTOR if flowing else 1)
             if self.tailer and self.clock() >= next_tail:
                 got = False
-                for batch in self.read_logs():
+                for batch in self.read_logs(until=self.deadline):  # reading never outlasts the timeout
                     got = True
                     yield batch
                 if flowing and not got:

@@ -1,0 +1,221 @@
+"""Bad input, end to end through the CLI against the sandbox: exit 125, an error naming the input, no RunTask.
+
+Each row: the arguments (after `--cluster Sample`), the input the error must name, and whether the outputs
+file can be written (not when the command line itself does not parse)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import NamedTuple
+
+import pytest
+
+from ecs_run_task.cli import INPUTS
+from tests.sandbox import Container, Sandbox
+from tests.scenario import Record, Run, outputs, register
+
+
+class Bad(NamedTuple):
+    args: list[str]
+    names: str  # text the error must hold: the input's name, e.g. "count:"
+    parsed: bool = True  # argv parsed, so --dotenv is known and written
+
+
+T = ["-t", "app"]
+ROLE = "arn:aws:iam::123456789012:role/task"
+ROWS: dict[str, Bad] = {
+    # task-definition
+    "no task definition": Bad([], "task-definition: is required"),
+    "revision 0": Bad(["-t", "app:0"], "task-definition: got 'app:0'"),
+    "revision not a number": Bad(["-t", "app:latest"], "task-definition:"),
+    "family with a space": Bad(["-t", "my app"], "task-definition:"),
+    "family that does not exist": Bad(["-t", "ghost"], "task-definition: 'ghost' was not found"),
+    "revision that does not exist": Bad(["-t", "app:99"], "task-definition: 'app:99' was not found"),
+    "task definition file that does not exist": Bad(["-t", "./nowhere/taskdef.json"], "task-definition:"),
+    "task definition file with broken JSON": Bad(["-t", "{tmp}/broken.json"], "task-definition:"),
+    "task definition file holding a list": Bad(["-t", "{tmp}/list.json"], "task-definition:"),
+    # service, image, dry-run
+    "service that does not exist": Bad(["--service", "ghost"], "service: 'ghost' was not found"),
+    "service name with a space": Bad(["--service", "my service"], "service:"),
+    "image with a space": Bad([*T, "--image", "repo/app: v2"], "image:"),
+    "image for a container not in the task definition": Bad(
+        [*T, "--image", "repo/app:v2", "--container", "nope"], "container: 'nope' is not in"
+    ),
+    "dry-run: maybe": Bad([*T, "--dry-run", "maybe"], "dry-run:"),
+    # container
+    "container not in the task definition": Bad([*T, "--container", "nope"], "container: 'nope' is not in"),
+    "container name with a slash": Bad([*T, "--container", "web/1"], "container:"),
+    "command with several containers and none named": Bad(["-t", "pair", "--command", "true"], "container: required"),
+    # command
+    "command: broken JSON array": Bad([*T, "--command", '["bin/rails", "db:migrate"'], "command:"),
+    "command: JSON array of numbers": Bad([*T, "--command", "[1, 2]"], "command:"),
+    "command: empty JSON array": Bad([*T, "--command", "[]"], "command:"),
+    "command: unterminated quote": Bad([*T, "--command", "echo 'hi"], "command:"),
+    "command: both --command and --": Bad([*T, "--command", "true", "--", "false"], "command:", parsed=False),
+    # environment
+    "environment: KEY without =": Bad([*T, "-e", "NOVALUE"], "environment:"),
+    "environment: =VALUE without KEY": Bad([*T, "-e", "=value"], "environment:"),
+    "environment: a bad line among good ones": Bad([*T, "--environment", "A=1\nB\nC=3"], "environment: line 2"),
+    # sizes and roles
+    "cpu: words": Bad([*T, "--cpu", "lots"], "cpu:"),
+    "memory: terabytes": Bad([*T, "--memory", "2 TB"], "memory:"),
+    "task-role-arn: not an ARN": Bad([*T, "--task-role-arn", "task-role"], "task-role-arn:"),
+    "execution-role-arn: short account": Bad(
+        [*T, "--execution-role-arn", ROLE.replace("123456789012", "123")], "execution-role-arn:"
+    ),
+    # overrides
+    "overrides: broken JSON": Bad([*T, "--overrides", '{"cpu": "256"'], "overrides:"),
+    "overrides: a JSON array": Bad([*T, "--overrides", "[]"], "overrides:"),
+    "overrides: unknown key": Bad([*T, "--overrides", '{"containerOverride": []}'], "overrides: unknown"),
+    # placement
+    "launch-type: unknown": Bad([*T, "--launch-type", "SPOT"], "launch-type:"),
+    "launch-type: lower case": Bad([*T, "--launch-type", "fargate"], "launch-type:"),
+    "launch-type with capacity-provider-strategy": Bad(
+        [*T, "--launch-type", "FARGATE", "--capacity-provider-strategy", "FARGATE_SPOT:1"],
+        "cannot be combined with capacity-provider-strategy",
+    ),
+    "capacity-provider-strategy: weight not a number": Bad(
+        [*T, "--capacity-provider-strategy", "FARGATE:x"], "capacity-provider-strategy:"
+    ),
+    "capacity-provider-strategy: too many parts": Bad(
+        [*T, "--capacity-provider-strategy", "A:1:2:3"], "capacity-provider-strategy:"
+    ),
+    "capacity-provider-strategy: JSON without a name": Bad(
+        [*T, "--capacity-provider-strategy", '[{"weight": 1}]'], "capacity-provider-strategy:"
+    ),
+    "platform-version: v-prefixed": Bad([*T, "--platform-version", "v1.4"], "platform-version:"),
+    # network
+    "subnets: not an ID": Bad(["-t", "vpc", "--subnets", "subnet-xyz"], "subnets:"),
+    "subnets for a bridge task definition": Bad([*T, "--subnets", "subnet-0123abcd"], "subnets:"),
+    "awsvpc task definition without subnets": Bad(["-t", "vpc"], "subnets: required"),
+    "security-groups: not an ID": Bad(["-t", "vpc", "--security-groups", "default"], "security-groups:"),
+    "security-groups: six of them": Bad(
+        ["-t", "vpc", "--security-groups", ",".join(f"sg-0000000{i}" for i in range(6))], "security-groups:"
+    ),
+    "assign-public-ip: yes": Bad(["-t", "vpc", "--assign-public-ip", "yes"], "assign-public-ip:"),
+    # count
+    "count 0": Bad([*T, "--count", "0"], "count:"),
+    "count 11": Bad([*T, "--count", "11"], "count:"),
+    "count -1": Bad([*T, "--count", "-1"], "count:"),
+    "count in words": Bad([*T, "--count", "two"], "count:"),
+    # tags and naming
+    "tags: aws: prefix": Bad([*T, "--tags", "aws:owner=me"], "tags:"),
+    "tags: KEY without =": Bad([*T, "--tags", "owner"], "tags:"),
+    "tags: key over 128 characters": Bad([*T, "--tags", "k" * 129 + "=v"], "tags:"),
+    "propagate-tags: ALL": Bad([*T, "--propagate-tags", "ALL"], "propagate-tags:"),
+    "started-by: spaces": Bad([*T, "--started-by", "deploy bot"], "started-by:"),
+    "started-by: 129 characters": Bad([*T, "--started-by", "x" * 129], "started-by:"),
+    "group: 256 characters": Bad([*T, "--group", "g" * 256], "group:"),
+    # booleans
+    "enable-execute-command: 1": Bad([*T, "--enable-execute-command", "1"], "enable-execute-command:"),
+    "wait: yes": Bad([*T, "--wait", "yes"], "wait:"),
+    "logs: on": Bad([*T, "--logs", "on"], "logs:"),
+    "annotate: no": Bad([*T, "--annotate", "no"], "annotate:"),
+    # durations
+    "timeout: words": Bad([*T, "--timeout", "ten"], "timeout:"),
+    "timeout: negative": Bad([*T, "--timeout=-5s"], "timeout:"),
+    "timeout: days": Bad([*T, "--timeout", "1d"], "timeout:"),
+    "poll-interval: 0": Bad([*T, "--poll-interval", "0"], "poll-interval:"),
+    "poll-interval: an hour": Bad([*T, "--poll-interval", "1h"], "poll-interval:"),
+    "log-drain: forever": Bad([*T, "--log-drain", "forever"], "log-drain:"),
+    # region, flags
+    "region: mars": Bad([*T, "--region", "mars"], "region:"),
+    "cluster: a name ECS refuses": Bad([*T, "--cluster", "my cluster!"], "cluster:"),
+    "unknown flag": Bad([*T, "--no-such-flag", "x"], "--no-such-flag", parsed=False),
+    "format: unknown": Bad([*T, "--format", "xml"], "--format", parsed=False),
+}
+BUGS: dict[str, str] = {}  # row name -> "BUG: ..." for a known bug (strict xfail), none now
+
+
+def _rows() -> list[object]:
+    return [
+        pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=BUGS[name])) if name in BUGS else name
+        for name in ROWS
+    ]
+
+
+@pytest.fixture
+def definitions(sandbox: Sandbox) -> Sandbox:
+    register(sandbox)  # family app: one container, bridge
+    sandbox.register("pair", [Container("web"), Container("worker")])
+    sandbox.register("vpc", [Container("web")], network_mode="awsvpc", fargate=True)
+    return sandbox
+
+
+@pytest.mark.parametrize("name", _rows())
+def test_bad_input_exits_125_names_the_input_and_starts_nothing(
+    definitions: Sandbox, run: Run, tmp_path: Path, record_property: Record, name: str
+) -> None:
+    record_property("fault", "bad input")
+    bad = ROWS[name]
+    dotenv = tmp_path / "out.env"
+    (tmp_path / "broken.json").write_text('{"family": "app", "containerDefinitions": [')
+    (tmp_path / "list.json").write_text("[]")
+    ran = run("--cluster", "Sample", "--dotenv", str(dotenv), *[a.replace("{tmp}", str(tmp_path)) for a in bad.args])
+    assert ran.code == 125, ran.out
+    assert bad.names in ran.out, ran.out
+    assert "error: " in ran.out
+    assert definitions.calls("RunTask") == []
+    assert definitions.tasks() == []
+    if bad.parsed:
+        assert outputs(dotenv)["STATUS"] == "failed"
+
+
+GITHUB_ROWS = {
+    "required input left empty": ({}, "task-definition: is required"),
+    "count 0": ({"COUNT": "0"}, "count:"),
+    "boolean typo": ({"WAIT": "ture"}, "wait:"),
+    "several at once, all named": ({"COUNT": "11", "TIMEOUT": "soon", "LAUNCH-TYPE": "SPOT"}, "3 inputs are not valid"),
+}
+
+
+@pytest.mark.parametrize("name", list(GITHUB_ROWS))
+def test_bad_input_through_the_action_exits_125(
+    definitions: Sandbox,
+    run: Run,
+    tmp_path: Path,
+    record_property: Record,
+    *,
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+) -> None:
+    """The GitHub face: every declared input present as INPUT_*, empty when not given."""
+    record_property("fault", "bad input")
+    given, names = GITHUB_ROWS[name]
+    inputs = {f"INPUT_{i.upper()}": "" for i in INPUTS}
+    inputs |= {"INPUT_CLUSTER": "Sample", "INPUT_TASK-DEFINITION": "" if name.startswith("required") else "app"}
+    inputs |= {f"INPUT_{k}": v for k, v in given.items()}
+    output = tmp_path / "github_output"
+    output.touch()
+    monkeypatch.setenv("GITHUB_OUTPUT", str(output))  # actions-toolkit reads it from the process environment
+    ran = run(env={**inputs, "GITHUB_ACTIONS": "true"})
+    assert ran.code == 125, ran.out
+    assert names in ran.out
+    assert any(line.startswith("::error") for line in ran.lines)  # an annotation the user sees
+    written = output.read_text().splitlines()
+    assert written[written.index(next(w for w in written if w.startswith("status<<"))) + 1] == "failed"
+    assert definitions.calls("RunTask") == []
+
+
+def test_a_cluster_that_does_not_exist_is_named(definitions: Sandbox, run: Run, record_property: Record) -> None:
+    record_property("fault", "bad input")
+    ran = run("--cluster", "Nope", "-t", "app")
+    assert ran.code == 125, ran.out
+    assert definitions.tasks() == []
+    assert "cluster: 'Nope' was not found" in ran.out, ran.out
+
+
+def test_environment_and_overrides_for_the_same_container_are_both_kept_or_refused(
+    definitions: Sandbox, run: Run, record_property: Record
+) -> None:
+    """Both inputs set variables of `web`: keep both (overrides winning a name they share), or refuse the pair."""
+    record_property("fault", "bad input")
+    raw = '{"containerOverrides": [{"name": "web", "environment": [{"name": "FROM_OVERRIDES", "value": "2"}]}]}'
+    ran = run("--cluster", "Sample", "-t", "app", "--poll-interval", "200ms", "-e", "FROM_INPUT=1", "--overrides", raw)
+    if ran.code == 125:  # refused: fine, if it says why and starts nothing
+        assert "overrides:" in ran.out
+        assert definitions.calls("RunTask") == []
+        return
+    [body] = definitions.calls("RunTask")
+    [web] = body["overrides"]["containerOverrides"]
+    assert {e["name"] for e in web["environment"]} == {"FROM_INPUT", "FROM_OVERRIDES"}

@@ -1,0 +1,129 @@
+"""The task's own failures: each gives the right exit code, `status`, and a message a user can act on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import spawn
+from tests.sandbox import HOLD, Container, ContainerScript, Sandbox, Step
+from tests.scenario import Record, Run, go, outputs, register
+
+NEVER_STARTED = [Step("PROVISIONING", 0.05), Step("PENDING", 0.2), Step("DEPROVISIONING", 0.05)]
+PULL = ("CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref "
+        "public.ecr.aws/acme/app:v9: not found")  # fmt: skip
+SECRETS = ("ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval "
+           "failed: unable to retrieve secret from asm: AccessDeniedException")  # fmt: skip
+ENI = "ResourceInitializationError: failed to configure ENI: no available IP addresses in subnet subnet-0a1b2c3d"
+OOM = "OutOfMemoryError: Container killed due to memory usage"
+
+
+@dataclass(frozen=True)
+class Failure:
+    containers: list[Container]
+    scripts: dict[str, ContainerScript]
+    stop_code: str
+    stopped_reason: str
+    code: int  # the process's exit status
+    status: str
+    exit_code: str  # the `exit-code` output
+    says: list[str]  # what the message must hold for the user to act on it
+    life: list[Step] = field(default_factory=lambda: [Step("PROVISIONING", 0.05), Step("RUNNING", 0.2)])
+
+
+CASES = {
+    "image pull failure": Failure(
+        [Container("web")], {"web": ContainerScript(exit_code=None, reason=PULL)},
+        "TaskFailedToStart", "CannotPullContainerError: Error response from daemon", 125, "failed-to-start", "",
+        ["container web never ran", "TaskFailedToStart", PULL], NEVER_STARTED,
+    ),
+    "secrets not readable": Failure(
+        [Container("web")], {"web": ContainerScript(exit_code=None)},
+        "TaskFailedToStart", SECRETS, 125, "failed-to-start", "",
+        ["container web never ran", "TaskFailedToStart", "unable to pull secrets"], NEVER_STARTED,
+    ),
+    "no IP for the ENI": Failure(
+        [Container("web")], {"web": ContainerScript(exit_code=None)},
+        "TaskFailedToStart", ENI, 125, "failed-to-start", "",
+        ["TaskFailedToStart", "no available IP addresses in subnet subnet-0a1b2c3d"], NEVER_STARTED,
+    ),
+    "OOM kill": Failure(
+        [Container("web")], {"web": ContainerScript(exit_code=137, reason=OOM)},
+        "EssentialContainerExited", "Essential container in task exited", 137, "failed", "137",
+        ["container web exited with code 137", OOM],
+    ),
+    "Spot interruption": Failure(
+        [Container("web")], {"web": ContainerScript(exit_code=143)},
+        "SpotInterruption", "Your Spot Task was interrupted.", 143, "failed", "143",
+        ["exited with code 143", "stopCode=SpotInterruption", "Your Spot Task was interrupted."],
+    ),
+    "stopped by someone else": Failure(
+        [Container("web")], {"web": ContainerScript(exit_code=143)},
+        "UserInitiated", "Task stopped by user", 143, "failed", "143",
+        ["exited with code 143", "stopCode=UserInitiated", "Task stopped by user"],
+    ),
+    "essential sidecar failing, main container fine": Failure(
+        [Container("web"), Container("envoy")],
+        {"web": ContainerScript(exit_code=0), "envoy": ContainerScript(exit_code=1, reason="Essential container exited")},
+        "EssentialContainerExited", "Essential container in task exited", 1, "failed", "1",
+        ["container envoy exited with code 1", "stopCode=EssentialContainerExited"],
+    ),
+    "essential sidecar never started, main container fine": Failure(
+        [Container("web"), Container("envoy")],
+        {"web": ContainerScript(exit_code=0), "envoy": ContainerScript(exit_code=None, reason=PULL)},
+        "EssentialContainerExited", "Essential container in task exited", 125, "failed-to-start", "",
+        ["container envoy never ran", PULL],
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_a_task_failure_is_reported_right(
+    sandbox: Sandbox, run: Run, tmp_path: Path, record_property: Record, case: str
+) -> None:
+    f = CASES[case]
+    record_property("fault", "task failure")
+    register(sandbox, *f.containers, life=f.life, stop_code=f.stop_code, stopped_reason=f.stopped_reason,
+             scripts=f.scripts)  # fmt: skip
+    ran = go(run, "--dotenv", str(tmp_path / "out.env"), "--log-drain", "500ms")
+    assert ran.code == f.code, ran.out
+    out = outputs(tmp_path / "out.env")
+    [task] = sandbox.tasks()
+    assert (out["STATUS"], out["EXIT_CODE"], out["STOP_CODE"]) == (f.status, f.exit_code, f.stop_code)
+    assert out["STOPPED_REASON"] == f.stopped_reason
+    assert out["TASK_ARN"] == task.arn  # the user can find the task
+    [error] = [line for line in ran.lines if line.startswith("error: ")]
+    for words in f.says:
+        assert words in error, (words, error)
+    assert sandbox.calls("StopTask") == []  # it stopped on its own: nothing for us to stop
+
+
+def test_the_failure_is_an_annotation_on_github(sandbox: Sandbox, run: Run, record_property: Record) -> None:
+    record_property("fault", "task failure")
+    register(sandbox, web=ContainerScript(exit_code=137, reason=OOM))
+    ran = go(run, "--format", "github")
+    assert ran.code == 137
+    [annotation] = [line for line in ran.lines if line.startswith("::error")]
+    assert "container web exited with code 137" in annotation
+    assert OOM in annotation
+
+
+def test_a_task_stopped_by_someone_else_while_we_wait(
+    sandbox: Sandbox, tmp_path: Path, record_property: Record
+) -> None:
+    """Another person's StopTask (console, CLI) while the tool waits: 143 as the container's code, not ours."""
+    record_property("fault", "task failure")
+    register(sandbox, life=[Step("PROVISIONING", 0.05), Step("RUNNING", HOLD)])
+    proc = spawn(sandbox, "--cluster", "Sample", "-t", "app", "--poll-interval", "200ms",
+                 "--dotenv", str(tmp_path / "out.env"))  # fmt: skip
+    arn = sandbox.wait_for_any_task(timeout=30)
+    sandbox.wait_for_status(arn, "RUNNING")
+    sandbox.client("ecs").stop_task(cluster="Sample", task=arn)  # no reason: ECS says "Task stopped by user"
+    out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 143, out
+    env = outputs(tmp_path / "out.env")
+    assert (env["STATUS"], env["EXIT_CODE"], env["STOP_CODE"]) == ("failed", "143", "UserInitiated")
+    assert "stoppedReason='Task stopped by user'" in out
+    assert len(sandbox.calls("StopTask")) == 1  # only the other person's
