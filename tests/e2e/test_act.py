@@ -14,13 +14,12 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import ROOT
-from tests.sandbox import Container, ContainerScript, Sandbox, Scripted, Step
+from tests.e2e.conftest import ROOT, script
+from tests.sandbox import Sandbox
 
 pytestmark = pytest.mark.docker
 
 WORKFLOW = "tests/e2e/workflows/run-task.yml"
-STEPS = [Step("PROVISIONING", 0.1), Step("PENDING", 0.2), Step("RUNNING", 1.0)]
 
 
 @dataclass(frozen=True)
@@ -56,11 +55,6 @@ def act(sb: Sandbox, act_bin: Path, family: str) -> Acted:
     acted = Acted(done.returncode, done.stdout + done.stderr, time.monotonic() - started)
     print(f"act run for {family}: exit {acted.code} in {acted.seconds:.1f}s")
     return acted
-
-
-def script(sb: Sandbox, family: str, exit_code: int, *lines: str) -> None:
-    behaviour = Scripted(steps=STEPS, containers={"web": ContainerScript(exit_code, lines=[(0.0, t) for t in lines])})
-    sb.register(family, [Container("web")], behaviour, log_group="/ecs/app")
 
 
 def test_a_successful_task_passes_the_step_and_its_outputs_reach_a_later_step(sandbox: Sandbox, act_bin: Path) -> None:

@@ -14,12 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import HERE
-from tests.sandbox import Container, ContainerScript, Sandbox, Scripted, Step
+from tests.e2e.conftest import HERE, script
+from tests.sandbox import Sandbox
 
 pytestmark = pytest.mark.docker
-
-STEPS = [Step("PROVISIONING", 0.1), Step("PENDING", 0.2), Step("RUNNING", 1.0)]
 
 
 @dataclass(frozen=True)
@@ -48,11 +46,6 @@ def pipeline(sb: Sandbox, tool: Path, helper: str, family: str, cwd: Path) -> Pi
     ran = Pipeline(done.returncode, done.stdout, done.stderr, cwd, time.monotonic() - started)
     print(f"gitlab-ci-local pipeline for {family}: exit {ran.code} in {ran.seconds:.1f}s")
     return ran
-
-
-def script(sb: Sandbox, family: str, exit_code: int, *lines: str) -> None:
-    behaviour = Scripted(steps=STEPS, containers={"web": ContainerScript(exit_code, lines=[(0.0, t) for t in lines])})
-    sb.register(family, [Container("web")], behaviour, log_group="/ecs/app")
 
 
 def verdict(ran: Pipeline, job: str) -> str:
