@@ -79,6 +79,7 @@ class ScriptedLogs:
 def tail(api: ScriptedLogs) -> logs.Tailer:
     found, _ = logs.sources(td(awslogs("web")), [ARN])
     tailer = logs.Tailer.of(found, lambda region: api)
+    tailer.full_page = api.page  # the scripted server's page size plays the real one's 10,000 events
     tailer.activate(
         [{"taskArn": ARN, "lastStatus": "RUNNING", "containers": [{"name": "web", "lastStatus": "RUNNING"}]}]
     )
@@ -100,14 +101,22 @@ def test_a_stream_is_not_read_before_its_container_starts() -> None:
     assert api.calls == 0
 
 
-def test_pages_are_followed_until_the_token_comes_back_unchanged() -> None:
+def test_full_pages_are_followed_and_a_short_page_means_caught_up() -> None:
     api = ScriptedLogs([f"line {i}" for i in range(7)], page=3)
     tailer = tail(api)
     assert messages(tailer) == [f"line {i}" for i in range(7)]
-    assert api.calls == 4  # 3 + 3 + 1, then the same token: caught up
+    assert api.calls == 3  # 3 + 3 + 1: a short page holds all there was, no call to confirm it
     api.lines += ["line 7"]
     assert messages(tailer) == ["line 7"]
     assert messages(tailer) == []
+    assert api.calls == 5  # an empty page with the same token: caught up
+
+
+def test_a_full_page_is_followed_by_another_read() -> None:
+    api = ScriptedLogs(["a", "b", "c"], page=3)
+    tailer = tail(api)
+    assert messages(tailer) == ["a", "b", "c"]  # a full page: followed by a call that finds the end
+    assert api.calls == 2
 
 
 def test_a_stream_that_appears_late_is_waited_for_quietly() -> None:
@@ -118,11 +127,15 @@ def test_a_stream_that_appears_late_is_waited_for_quietly() -> None:
     assert messages(tailer) == ["first"]
 
 
-def test_one_chatty_stream_yields_back_after_its_page_budget() -> None:
-    api = ScriptedLogs([str(i) for i in range(100)], page=10)
+def test_one_chatty_stream_yields_back_after_its_page_budget_and_is_read_again_at_once() -> None:
+    api = ScriptedLogs([str(i) for i in range(105)], page=10)
     tailer = tail(api)
     assert len(messages(tailer)) == logs.MAX_PAGES_PER_READ * 10
+    assert tailer.behind
     assert len(messages(tailer)) == logs.MAX_PAGES_PER_READ * 10
+    assert tailer.behind
+    assert messages(tailer) == ["100", "101", "102", "103", "104"]
+    assert not tailer.behind
 
 
 @pytest.mark.parametrize(

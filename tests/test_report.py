@@ -10,7 +10,8 @@ import pytest
 from ecs_run_task.events import Progress
 from ecs_run_task.outcome import Outcome
 from ecs_run_task.report import pick
-from ecs_run_task.report.github import GitHub, inert
+from ecs_run_task.report.github import GitHub
+from ecs_run_task.workflow import inert
 
 ARN = "arn:aws:ecs:us-east-1:123456789012:task/Sample/abc123"
 OUTPUTS = {"status": "failed", "exit-code": "3", "task-arn": ARN}

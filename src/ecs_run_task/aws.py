@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import botocore.session
 from botocore.config import Config
@@ -25,12 +26,12 @@ _BAD_CREDENTIALS = {"ExpiredToken", "ExpiredTokenException", "UnrecognizedClient
 _IAM_PREFIX = {"ecs": "ecs", "logs": "logs"}
 
 
-def _config(read_timeout: float, attempts: int = 8) -> Config:
+def _config(read_timeout: float, attempts: int = 8, mode: Literal["standard", "adaptive"] = "adaptive") -> Config:
     """`attempts` counts every try, the first included."""
     return Config(
         # adaptive: standard retries plus client-side rate limiting when throttled, so a busy account
         # slows us down instead of failing the deploy
-        retries={"mode": "adaptive", "total_max_attempts": attempts},
+        retries={"mode": mode, "total_max_attempts": attempts},
         user_agent_extra=f"ecs-run-task/{__version__}",
         connect_timeout=5,
         read_timeout=read_timeout,
@@ -73,13 +74,20 @@ def explained(service: str, operation: str, cluster: tuple[str, str] | None = No
 @dataclass(frozen=True)
 class Clients:
     ecs: ECSClient
-    stopper: ECSClient  # short timeouts: StopTask must fit in the runner's signal budget
     region: str
 
+    @cached_property
+    def stopper(self) -> ECSClient:
+        """ECS with short timeouts, for StopTask, which must fit in the runner's signal budget. Made on first
+        use: most runs never stop a task, and a client costs ~30 ms to make."""
+        client = _session().create_client("ecs", region_name=self.region, config=_config(3, attempts=3))
+        return cast("ECSClient", client)
+
     def logs(self, region: str | None = None) -> CloudWatchLogsClient:
-        # few attempts: a failed read keeps its cursor and is tried again next round, and long retry chains
-        # would hold up status polling and the deadline
-        client = _session().create_client("logs", region_name=region or self.region, config=_config(5, attempts=2))
+        # few attempts, no client-side rate limiting (adaptive mode can block a call for seconds): a failed read
+        # keeps its cursor and is tried again next round, and our loop paces the reads itself
+        config = _config(5, attempts=2, mode="standard")
+        client = _session().create_client("logs", region_name=region or self.region, config=config)
         return cast("CloudWatchLogsClient", client)
 
 
@@ -96,8 +104,7 @@ def connect(region: str | None) -> Clients:
     with explained("ecs", "connect"):
         session = _session()
         ecs = cast("ECSClient", session.create_client("ecs", region_name=region, config=_config(20)))
-        stopper = cast("ECSClient", session.create_client("ecs", region_name=region, config=_config(3, attempts=3)))
-    return Clients(ecs=ecs, stopper=stopper, region=ecs.meta.region_name)
+    return Clients(ecs=ecs, region=ecs.meta.region_name)
 
 
 class Ecs:
@@ -105,7 +112,7 @@ class Ecs:
 
     def __init__(self, clients: Clients) -> None:
         self.client = clients.ecs
-        self.stopper = clients.stopper
+        self.clients = clients
 
     def describe_task_definition(self, task_definition: str) -> dict[str, Any]:
         with explained("ecs", "DescribeTaskDefinition"):
@@ -157,7 +164,7 @@ class Ecs:
 
     def stop_task(self, cluster: str, arn: str, reason: str) -> None:
         with explained("ecs", "StopTask"):
-            self.stopper.stop_task(cluster=cluster, task=arn, reason=reason[:255])
+            self.clients.stopper.stop_task(cluster=cluster, task=arn, reason=reason[:255])
 
 
 class Logs:

@@ -1,20 +1,23 @@
-"""Our own diagnostics (not the task's output), through structlog.
+"""Our own diagnostics (not the task's output), through structlog, imported only when something is said.
 
-On GitHub they become workflow commands: debug lines as `::debug::` (shown when step debug logging is on),
-warnings and errors as annotations within the step's budget. Elsewhere: readable lines on stderr, quiet
-unless `--debug`. Every line is made inert, since the runner parses stderr too."""
+structlog costs ~70 ms to import, and most runs say nothing: debug lines are off unless `--debug` or the
+runner's debug logging (RUNNER_DEBUG=1). On GitHub, debug lines become `::debug::` commands and warnings
+and errors annotations within the step's budget; elsewhere, readable lines on stderr. Every line is made
+inert, since the runner parses stderr too."""
 
 from __future__ import annotations
 
 import logging
 import sys
 from collections.abc import MutableMapping
-from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import structlog
+from ecs_run_task.workflow import inert
 
-from ecs_run_task.report.github import GitHub, inert
+if TYPE_CHECKING:
+    from ecs_run_task.report.github import GitHub
+
+_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
 
 
 def _text(event: MutableMapping[str, Any]) -> str:
@@ -22,23 +25,47 @@ def _text(event: MutableMapping[str, Any]) -> str:
     return f"{event.get('event', '')} {fields}".rstrip()
 
 
-def _render(_logger: Any, method: str, event: MutableMapping[str, Any]) -> str:
-    return inert(f"ecs-run-task {method}: {_text(event)}")
+class Log:
+    def __init__(self) -> None:
+        self.level = logging.WARNING
+        self.github: GitHub | None = None
+        self._logger: Any = None
+        self._drop: type[BaseException] = Exception
+
+    def debug(self, event: str, **fields: Any) -> None:
+        self._emit("debug", event, fields)
+
+    def warning(self, event: str, **fields: Any) -> None:
+        self._emit("warning", event, fields)
+
+    def error(self, event: str, **fields: Any) -> None:
+        self._emit("error", event, fields)
+
+    def _emit(self, method: str, event: str, fields: dict[str, Any]) -> None:
+        if _LEVELS[method] < self.level:
+            return
+        if self._logger is None:
+            import structlog  # noqa: PLC0415 - on first use only, see the module's docstring
+
+            structlog.configure(processors=[self._render], logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+                                cache_logger_on_first_use=False)  # fmt: skip
+            self._logger = structlog.get_logger()
+            self._drop = structlog.DropEvent
+        getattr(self._logger, method)(event, **fields)
+
+    def _render(self, _logger: Any, method: str, event: MutableMapping[str, Any]) -> str:
+        if self.github is None:
+            return inert(f"ecs-run-task {method}: {_text(event)}")
+        if method in ("warning", "error"):
+            self.github.tool_annotation(method, _text(event))
+        else:
+            self.github.command("debug", _text(event))
+        raise self._drop  # said as a workflow command above: structlog prints nothing
 
 
-def _to_github(github: GitHub, _logger: Any, method: str, event: MutableMapping[str, Any]) -> str:
-    if method in ("warning", "error", "critical", "exception"):
-        github.tool_annotation("warning" if method == "warning" else "error", _text(event))
-    else:
-        github.command("debug", _text(event))
-    raise structlog.DropEvent
+log = Log()
 
 
 def configure(debug: bool, github: GitHub | None = None) -> None:
-    level = logging.DEBUG if debug or github else logging.WARNING
-    structlog.configure(
-        processors=[partial(_to_github, github) if github else _render],
-        wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
-        cache_logger_on_first_use=False,  # configured once per run; tests run many in one process
-    )
+    log.level = logging.DEBUG if debug else logging.WARNING
+    log.github = github

@@ -13,14 +13,13 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-import structlog
-
+from ecs_run_task.diagnostics import log
 from ecs_run_task.errors import AccessError, RunError
 from ecs_run_task.outcome import task_id
 
-log = structlog.get_logger()
-
 MAX_PAGES_PER_READ = 5  # per stream and round, so one chatty stream cannot starve status polling
+PAGE_EVENTS = 10_000  # GetLogEvents answers at most this many events, or 1 MB counting 26 bytes an event
+PAGE_BYTES = 1_048_576
 _STARTED = frozenset({"RUNNING", "STOPPED"})
 
 
@@ -110,6 +109,9 @@ class Tailer:
     api_for: Callable[[str | None], LogsApi]  # region (None: the cluster's) -> client
     clock: Callable[[], float] = time.monotonic
     last_line_at: float | None = None
+    behind: bool = False  # the last read stopped at its page budget with more to come: read again soon
+    failed: bool = False  # a read in the last round failed: silence then proves nothing
+    full_page: int = PAGE_EVENTS
     _apis: dict[str | None, LogsApi] = field(default_factory=dict)
 
     @classmethod
@@ -132,6 +134,7 @@ class Tailer:
         """New lines of every active stream, a page at a time, until caught up (or the page budget is spent).
 
         `guard` wraps each call (to let a signal cut it short); `until` stops before a call past that time."""
+        self.behind = self.failed = False
         for cursor in self.cursors:
             if cursor.active:
                 yield from self._read_stream(cursor, guard, until)
@@ -149,8 +152,9 @@ class Tailer:
                             error=e.message)  # fmt: skip
                 cursor.active, cursor.refused = False, True
                 return
-            except RunError as e:  # retries exhausted: keep the cursor, try again next round
-                log.warning("log read failed; will retry", stream=source.stream, error=e.message)
+            except RunError as e:  # throttled or a network fault: keep the cursor, try again next round
+                log.debug("log read failed; will retry", stream=source.stream, error=e.message)
+                self.failed = True
                 return
             if page is None:
                 return  # the stream does not exist yet
@@ -161,8 +165,18 @@ class Tailer:
             if events:
                 self.last_line_at = self.clock()
                 yield [LogLine(source, int(e.get("timestamp", 0)), str(e.get("message", ""))) for e in events]
+                if not self._full(events):
+                    # a page short of the limit has, almost always, all there was; asking again just to get
+                    # the same token back would double the calls. If more was there, the next round reads
+                    # it from this cursor: later, never lost.
+                    return
             elif caught_up:
                 return
+        self.behind = True
+
+    def _full(self, events: list[dict[str, Any]]) -> bool:
+        size = sum(len(str(e.get("message", "")).encode()) + 26 for e in events)
+        return len(events) >= self.full_page or size >= PAGE_BYTES * 0.9
 
     def _api(self, region: str | None) -> LogsApi:
         if region not in self._apis:

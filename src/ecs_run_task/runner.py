@@ -12,12 +12,11 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import structlog
-
 from ecs_run_task import logs, outputs, plan
 from ecs_run_task import outcome as judge
 from ecs_run_task.aws import Clients, Ecs, Logs
 from ecs_run_task.cancel import Cancellation, Cancelled
+from ecs_run_task.diagnostics import log
 from ecs_run_task.errors import RunError
 from ecs_run_task.events import AllStopped, DeadlinePassed, Event, LogBatch, Progress
 from ecs_run_task.exit_codes import SUCCESS
@@ -28,8 +27,6 @@ from ecs_run_task.report.summary import Facts
 from ecs_run_task.resolve import Resolved, checked_request, resolve
 from ecs_run_task.spec import Spec
 from ecs_run_task.watch import Watch
-
-log = structlog.get_logger()
 
 SIGNAL_DRAIN = 1.5  # seconds of log reading after a signal: GitHub sends SIGKILL 10 s after SIGINT
 TIMEOUT_DRAIN = 5.0

@@ -23,7 +23,7 @@ STOPPED = "STOPPED"
 HEARTBEAT = 10.0  # seconds between progress lines while nothing changes
 LOG_INTERVAL = 2.0  # between reads of the log streams while lines come
 LOG_BACKOFF = 1.5  # a quiet stream is read this much less often each time, up to
-MAX_LOG_INTERVAL = 6.0
+MAX_LOG_INTERVAL = 7.5
 ACTIVE_POLL_FACTOR = 3  # status polls are this much rarer while log lines come
 QUIET = 2.0  # after the tasks stop: done draining once no line has come for this long (since ECS's stoppedAt)
 MIN_QUIET = 0.5  # but always read for this long after we saw STOPPED
@@ -64,15 +64,16 @@ class Watch:
 
         Adaptive, to spare the account's API quota without slowing stop detection: while log lines keep
         coming, the containers are evidently alive, so status is polled `ACTIVE_POLL_FACTOR` times less
-        often; when the lines stop, status is polled at once (the end is likely near). Quiet streams are
-        read less and less often, back to `LOG_INTERVAL` as soon as a line comes."""
+        often; when the lines stop (the end may be near), status polling returns to `poll_interval` from
+        the last poll. Quiet streams are read less and less often, back to `LOG_INTERVAL` as soon as a line
+        comes; a read that stopped at its page budget goes on at once."""
         progress = _ProgressLines(started)
-        next_poll = next_tail = self.clock()
+        next_poll = next_tail = last_poll = self.clock()
         log_every, flowing = LOG_INTERVAL, False
         while True:
             if self.clock() >= next_poll:
                 self.poll()
-                now = self.clock()
+                now = last_poll = self.clock()
                 yield from progress.after_poll(self.arns, self.latest, now)
                 if self.all_stopped():  # only STOPPED is final: unknown states count as still running
                     yield from self.drain(self.log_drain)
@@ -88,10 +89,10 @@ class Watch:
                     got = True
                     yield batch
                 if flowing and not got:
-                    next_poll = self.clock()
+                    next_poll = min(next_poll, last_poll + self.poll_interval)
                 flowing = got
                 log_every = LOG_INTERVAL if got else min(log_every * LOG_BACKOFF, MAX_LOG_INTERVAL)
-                next_tail = self.clock() + log_every
+                next_tail = self.clock() + (0 if self.tailer.behind else log_every)
             wake = min(next_poll, next_tail if self.tailer else next_poll, self.deadline or next_poll)
             self.cancel.sleep(wake - self.clock())
 
@@ -121,7 +122,7 @@ class Watch:
                 got = True
                 yield batch
             now = self.clock()
-            if got:
+            if got or self.tailer.failed:  # a failed read is not silence: lines may be waiting behind it
                 quiet_since = now
             if now - quiet_since >= QUIET or now >= end:
                 return

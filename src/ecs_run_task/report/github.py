@@ -24,25 +24,12 @@ from ecs_run_task.report import summary
 from ecs_run_task.report.plain import Plain
 from ecs_run_task.report.structured import Structured, parse
 from ecs_run_task.report.summary import Facts
+from ecs_run_task.workflow import annotation_text, inert
 
-_WORD_JOINER = "\u2060"  # invisible; breaks `##[` and a leading `::` without changing what a reader sees
 # The runner keeps 10 annotations per type per step: log lines get 8, leaving room for our own warnings and
 # for the final failure, which must always show.
 LOG_ANNOTATIONS = 8
 TOOL_ANNOTATIONS = {"warning": 2, "error": 1}  # our own; the final failure's error is on top of these
-ANNOTATION_CHARS = 4096
-
-
-def inert(text: str) -> str:
-    """Text that the runner will print but never act on."""
-    text = text.replace("##[", f"#{_WORD_JOINER}#[")
-    if text.lstrip().startswith("::"):
-        return _WORD_JOINER + text
-    return text
-
-
-def annotation_text(text: str) -> str:
-    return text.replace("##[", f"#{_WORD_JOINER}#[")[:ANNOTATION_CHARS]
 
 
 def workspace_path(workspace: str | None, path: str) -> str | None:
