@@ -28,18 +28,16 @@ COPY src ./src
 RUN /opt/venv/bin/pip install --no-deps . \
     && rm -rf /build/build /build/src/*.egg-info
 
-# Trim. botocore ships the models of 400+ AWS services (~28 MB); keep the ones we call and the top-level
-# files every client loads (endpoints.json, partitions.json, sdk-default-configuration.json, _retry.json).
-# boto3's resource models are unused (we use botocore clients). Then drop pip/setuptools, type stubs,
-# docs-only examples, and precompile everything with hashes that are never re-checked (the image is
-# immutable), so start-up reads .pyc files instead of compiling.
+# Trim. botocore ships the models of 400+ AWS services (~28 MB); .ci/trim-botocore.py keeps the ones we
+# call, without their documentation strings, and only their entries in endpoints.json (less JSON to parse
+# at start-up). Then drop pip/setuptools and type stubs, and precompile everything with hashes that are
+# never re-checked (the image is immutable), so start-up reads .pyc files instead of compiling.
 ARG KEEP_SERVICES="ecs logs ec2 sts"
+COPY .ci/trim-botocore.py /tmp/trim-botocore.py
 RUN set -eu; \
     site=$(/opt/venv/bin/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))'); \
-    for d in "$site"/botocore/data/*/ "$site"/boto3/data/*/; do \
-        case " $KEEP_SERVICES " in *" $(basename "$d") "*) ;; *) rm -rf "$d" ;; esac; \
-    done; \
-    find "$site/botocore/data" -name 'examples-*.json' -delete; \
+    /opt/venv/bin/python /tmp/trim-botocore.py "$site" $KEEP_SERVICES; \
+    rm /tmp/trim-botocore.py; \
     /opt/venv/bin/python -m pip uninstall -q -y pip setuptools wheel 2>/dev/null || true; \
     rm -f /opt/venv/bin/pip /opt/venv/bin/pip3* /opt/venv/bin/Activate.ps1 /opt/venv/bin/activate.csh /opt/venv/bin/activate.fish; \
     find /opt/venv -depth \( -name '__pycache__' -o -name 'tests' -o -name '*.pyi' -o -name 'py.typed' \) -exec rm -rf {} +; \
