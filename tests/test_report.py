@@ -46,13 +46,16 @@ def test_github_groups_phases_and_annotates_the_failure(tmp_path: Path, monkeypa
     monkeypatch.setenv("GITHUB_OUTPUT", str(output_file))  # actions-toolkit reads the process environment
     out = io.StringIO()
     gh = pick("github", {"GITHUB_OUTPUT": str(output_file)}, out)
-    gh.begin("Waiting for task")
+    gh.begin("Starting task")
+    gh.info("started task abc123 (app:7)")
+    gh.begin("Task output", live=True)
     gh.progress(Progress(ARN, "RUNNING", 2.0, changed=True))
     gh.result(FAILED, OUTPUTS)
     assert out.getvalue() == (
-        "::group::Waiting for task\n"
-        "lastStatus=RUNNING elapsed=2.0s\n"
+        "::group::Starting task\n"
+        "started task abc123 (app:7)\n"
         "::endgroup::\n"
+        "lastStatus=RUNNING elapsed=2.0s\n"  # live: outside any group, never folded away
         "::error title=ECS task failed::task abc123: container web exited with code 3 "
         "(stopCode=EssentialContainerExited)\n"
         "status=failed exit-code=3\n"
@@ -81,11 +84,14 @@ def test_gitlab_sections_are_collapsible_and_named_safely() -> None:
     from ecs_run_task.report.gitlab import GitLab
 
     gl = GitLab(out, clock=lambda: 1700000000.5)
-    gl.begin("Waiting for task")
+    gl.begin("Starting task")
+    gl.begin("Task output", live=True)
     gl.end()
     assert out.getvalue() == (
-        "\x1b[0Ksection_start:1700000000:waiting_for_task\r\x1b[0KWaiting for task\n"
-        "\x1b[0Ksection_end:1700000000:waiting_for_task\r\x1b[0K\n"
+        "\x1b[0Ksection_start:1700000000:starting_task[collapsed=true]\r\x1b[0KStarting task\n"
+        "\x1b[0Ksection_end:1700000000:starting_task\r\x1b[0K\n"
+        "\x1b[0Ksection_start:1700000000:task_output\r\x1b[0KTask output\n"
+        "\x1b[0Ksection_end:1700000000:task_output\r\x1b[0K\n"
     )
 
 

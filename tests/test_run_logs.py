@@ -149,3 +149,13 @@ def test_status_is_polled_less_while_lines_flow_and_at_once_when_they_stop(sandb
     # when the lines stop, status is looked at within a log read (2 s), not after a stretched interval
     assert any(last_line < t < last_line + 2.5 for t in polls)
     assert sandbox.stopped_at(task.arn) is not None
+
+
+def test_on_gitlab_the_lines_sit_in_an_open_section(sandbox: Sandbox, run: Run) -> None:
+    register(sandbox, 0.3, web=ContainerScript(exit_code=0, lines=[(0.0, "migrating")]))
+    lines = go(run, "--format", "gitlab").lines
+    start = next(i for i, line in enumerate(lines) if ":task_output\r" in line)
+    end = next(i for i, line in enumerate(lines) if "section_end:" in line and ":task_output\r" in line)
+    assert start < lines.index("migrating") < end
+    assert "[collapsed=true]" not in lines[start]
+    assert any(":starting_task[collapsed=true]\r" in line for line in lines[:start])

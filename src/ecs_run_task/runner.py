@@ -131,8 +131,7 @@ class Runner:
             self.renderer.info(note)
         if watch.tailer:  # so a long task can be followed in the console
             self.renderer.info(f"logs: {self.link(watch.arns[0], deciders[0] if deciders else None)}")
-        self.renderer.begin("Waiting for task")
-        self.renderer.end()  # progress and log lines show as they come, outside any collapsed group
+        self.renderer.begin("Task output", live=True)
         final = self.render(watch.events(self.clock()))
         if isinstance(final, AllStopped):
             return judge.judge(final.tasks, deciders)

@@ -57,10 +57,11 @@ class GitHub(Plain):
     def command(self, name: str, message: str = "", **properties: str) -> None:
         self.line(str(Command(name, properties, annotation_text(message))))
 
-    def begin(self, phase: str) -> None:
+    def begin(self, phase: str, *, live: bool = False) -> None:
         self.end()
-        self.command("group", phase)
-        self.open_group = True
+        if not live:  # a group is folded in the web log: live lines stay outside, where they are seen
+            self.command("group", phase)
+            self.open_group = True
 
     def end(self) -> None:
         if self.open_group:

@@ -18,10 +18,11 @@ class GitLab(Plain):
         self.clock = clock
         self.section: str | None = None
 
-    def begin(self, phase: str) -> None:
+    def begin(self, phase: str, *, live: bool = False) -> None:
         self.end()
         self.section = re.sub(r"[^A-Za-z0-9_.-]", "_", phase.lower())
-        self.line(f"{_CLEAR}section_start:{int(self.clock())}:{self.section}\r{_CLEAR}{phase}")
+        folded = "" if live else "[collapsed=true]"  # a live section stays open: the task's lines are the point
+        self.line(f"{_CLEAR}section_start:{int(self.clock())}:{self.section}{folded}\r{_CLEAR}{phase}")
 
     def end(self) -> None:
         if self.section:

@@ -20,7 +20,7 @@ class JsonLines:
         self.out.write(json.dumps({"event": event, **fields}) + "\n")
         self.out.flush()
 
-    def begin(self, phase: str) -> None:
+    def begin(self, phase: str, *, live: bool = False) -> None:
         self.emit("phase", phase=phase)
 
     def end(self) -> None:

@@ -22,7 +22,7 @@ class Plain:
         self.out.write(text + "\n")
         self.out.flush()
 
-    def begin(self, phase: str) -> None:
+    def begin(self, phase: str, *, live: bool = False) -> None:
         pass  # plain output stays terse: progress lines only
 
     def end(self) -> None:
