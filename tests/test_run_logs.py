@@ -135,7 +135,7 @@ def test_100000_lines_arrive_complete_in_order_with_flat_memory(sandbox: Sandbox
     assert peak < small_peak + 32 * 1024, (small_peak, peak)
 
 
-def test_status_is_polled_less_while_lines_flow_and_at_once_when_they_stop(sandbox: Sandbox, run: Run) -> None:
+def test_status_is_polled_less_while_lines_flow_and_more_when_they_stop(sandbox: Sandbox, run: Run) -> None:
     lines = [(i * 0.1, f"tick {i}") for i in range(60)]  # 6 s of steady output, then 3 s of silence
     register(sandbox, 9.0, web=ContainerScript(exit_code=0, lines=lines))
     ran = go(run, "--poll-interval", "500ms")

@@ -23,8 +23,11 @@ STOPPED = "STOPPED"
 HEARTBEAT = 10.0  # seconds between progress lines while nothing changes
 LOG_INTERVAL = 2.0  # between reads of the log streams while lines come
 LOG_BACKOFF = 1.5  # a quiet stream is read this much less often each time, up to
-MAX_LOG_INTERVAL = 7.5
-ACTIVE_POLL_FACTOR = 3  # status polls are this much rarer while log lines come
+MAX_LOG_INTERVAL = 6.0
+# Status polls are this much rarer while log lines come (the containers are evidently alive), and a little
+# rarer while streams are read but quiet, so that polls and reads together stay within ~40 calls a minute.
+FLOWING_POLL_FACTOR = 3.0
+READING_POLL_FACTOR = 1.5
 QUIET = 2.0  # after the tasks stop: done draining once no line has come for this long (since ECS's stoppedAt)
 MIN_QUIET = 0.5  # but always read for this long after we saw STOPPED
 DRAIN_INTERVAL = 0.5
@@ -62,11 +65,11 @@ class Watch:
     def events(self, started: float) -> Iterator[Event]:
         """Poll and tail until every task stops or the deadline passes.
 
-        Adaptive, to spare the account's API quota without slowing stop detection: while log lines keep
-        coming, the containers are evidently alive, so status is polled `ACTIVE_POLL_FACTOR` times less
-        often; when the lines stop (the end may be near), status polling returns to `poll_interval` from
-        the last poll. Quiet streams are read less and less often, back to `LOG_INTERVAL` as soon as a line
-        comes; a read that stopped at its page budget goes on at once."""
+        Adaptive, to spare the account's API quota: while log lines keep coming, the containers are evidently
+        alive, so status is polled `FLOWING_POLL_FACTOR` times less often; when the lines stop (the end may be
+        near), status polling tightens from the last poll at once. Quiet streams are read less and less
+        often, back to `LOG_INTERVAL` as soon as a line comes; a read that stopped at its page budget goes
+        on at once. Without log streams to read, status is polled every `poll_interval`."""
         progress = _ProgressLines(started)
         next_poll = next_tail = last_poll = self.clock()
         log_every, flowing = LOG_INTERVAL, False
@@ -82,19 +85,24 @@ class Watch:
                 if self.deadline is not None and now >= self.deadline:
                     yield DeadlinePassed(self.tasks())
                     return
-                next_poll = now + self.poll_interval * (ACTIVE_POLL_FACTOR if flowing else 1)
+                next_poll = now + self.poll_interval * self.poll_factor(flowing)
             if self.tailer and self.clock() >= next_tail:
                 got = False
                 for batch in self.read_logs(until=self.deadline):  # reading never outlasts the timeout
                     got = True
                     yield batch
                 if flowing and not got:
-                    next_poll = min(next_poll, last_poll + self.poll_interval)
+                    next_poll = min(next_poll, last_poll + self.poll_interval * self.poll_factor(False))
                 flowing = got
                 log_every = LOG_INTERVAL if got else min(log_every * LOG_BACKOFF, MAX_LOG_INTERVAL)
                 next_tail = self.clock() + (0 if self.tailer.behind else log_every)
             wake = min(next_poll, next_tail if self.tailer else next_poll, self.deadline or next_poll)
             self.cancel.sleep(wake - self.clock())
+
+    def poll_factor(self, flowing: bool) -> float:
+        if self.tailer is None or not any(c.active for c in self.tailer.cursors):
+            return 1.0
+        return FLOWING_POLL_FACTOR if flowing else READING_POLL_FACTOR
 
     def read_logs(self, *, after_signal: bool = False, until: float | None = None) -> Iterator[LogBatch]:
         if self.tailer:
