@@ -159,3 +159,10 @@ def test_on_gitlab_the_lines_sit_in_an_open_section(sandbox: Sandbox, run: Run) 
     assert start < lines.index("migrating") < end
     assert "[collapsed=true]" not in lines[start]
     assert any(":starting_task[collapsed=true]\r" in line for line in lines[:start])
+
+
+def test_annotate_false_keeps_the_lines_but_annotates_only_the_failure(sandbox: Sandbox, run: Run) -> None:
+    register(sandbox, 0.3, web=ContainerScript(exit_code=1, lines=[(0.0, '{"level": "error", "message": "boom"}')]))
+    ran = go(run, "--format", "github", "--annotate", "false")
+    assert [c.properties.get("title") for c in commands(ran.out) if c.name == "error"] == ["ECS task failed"]
+    assert "ERROR boom" in ran.lines

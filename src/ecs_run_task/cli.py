@@ -98,19 +98,20 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     cancel = Cancellation()
     cancel.install()
     action = not argv and any(k.startswith("INPUT_") for k in env)
-    fmt, dotenv_path, debug = "auto", None, env.get("RUNNER_DEBUG") == "1"
-    renderer: Renderer = pick(fmt, env, out)
+    dotenv_path, debug = None, env.get("RUNNER_DEBUG") == "1"
+    renderer: Renderer = pick("auto", env, out)  # until the flags are read, for a bad flag's error
     try:
         if action:
             raw = inputs_from_env(env)
         else:
             raw, args = inputs_from_argv(argv)
-            fmt, dotenv_path, debug = args.format, args.dotenv, args.debug or debug
-            renderer = pick(fmt, env, out)
-        diagnostics.configure(debug)
+            dotenv_path, debug = args.dotenv, args.debug or debug
+            renderer = pick(args.format, env, out)
         run_spec = spec.build(raw)
-        renderer = pick(fmt, env, out, annotate=run_spec.annotate)
-        diagnostics.configure(debug, renderer if isinstance(renderer, GitHub) else None)
+        github = renderer if isinstance(renderer, GitHub) else None
+        if github:
+            github.annotate = run_spec.annotate
+        diagnostics.configure(debug, github)
         from ecs_run_task import aws  # noqa: PLC0415 - botocore costs ~250 ms: not for --help or bad input
         from ecs_run_task.runner import Runner  # noqa: PLC0415
 
@@ -152,6 +153,6 @@ def post_main(env: Mapping[str, str] | None = None) -> int:
                 ecs.stop_task(cluster, task["taskArn"], "Stopped by ecs-run-task: the CI step ended while it ran")
                 print(f"stopped task {task['taskArn']} left running by the main step", flush=True)
     except RunError as e:
-        print(f"::warning title=ecs-run-task post step::could not check or stop {arns}: {e.message}", flush=True)
+        GitHub(sys.stdout, env).tool_annotation("warning", f"post step: could not check or stop {arns}: {e.message}")
         return 1
     return 0

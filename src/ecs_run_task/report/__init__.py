@@ -40,10 +40,10 @@ def detect(env: Mapping[str, str]) -> str:
     return "plain"
 
 
-def pick(fmt: str, env: Mapping[str, str], out: IO[str], *, annotate: bool = True) -> Renderer:
+def pick(fmt: str, env: Mapping[str, str], out: IO[str]) -> Renderer:
     chosen = detect(env) if fmt == "auto" else fmt
     if chosen == "github":
-        return GitHub(out, env, annotate=annotate)
+        return GitHub(out, env)
     if chosen == "gitlab":
         return GitLab(out)
     if chosen == "json":
