@@ -22,12 +22,13 @@ if TYPE_CHECKING:
 STOPPED = "STOPPED"
 HEARTBEAT = 10.0  # seconds between progress lines while nothing changes
 LOG_INTERVAL = 2.0  # between reads of the log streams while lines come
-LOG_BACKOFF = 1.5  # a quiet stream is read this much less often each time, up to
+LOG_BACKOFF = 2.0  # a quiet stream is read this much less often each time, up to
 MAX_LOG_INTERVAL = 6.0
 # Status polls are this much rarer while log lines come (the containers are evidently alive), and a little
 # rarer while streams are read but quiet, so that polls and reads together stay within ~40 calls a minute.
-FLOWING_POLL_FACTOR = 3.0
-READING_POLL_FACTOR = 1.5
+FLOWING_POLL_FACTOR = 4.0
+READING_POLL_FACTOR = 2.0
+SUSTAINED = 3  # read rounds in a row with lines: if they then stop, the container likely ended
 QUIET = 2.0  # after the tasks stop: done draining once no line has come for this long (since ECS's stoppedAt)
 MIN_QUIET = 0.5  # but always read for this long after we saw STOPPED
 DRAIN_INTERVAL = 0.5
@@ -63,20 +64,13 @@ class Watch:
         return all(self.latest.get(arn, {}).get("lastStatus") == STOPPED for arn in self.arns)
 
     def events(self, started: float) -> Iterator[Event]:
-        """Poll and tail until every task stops or the deadline passes.
-
-        Adaptive, to spare the account's API quota: while log lines keep coming, the containers are evidently
-        alive, so status is polled `FLOWING_POLL_FACTOR` times less often; when the lines stop (the end may be
-        near), status polling tightens from the last poll at once. Quiet streams are read less and less
-        often, back to `LOG_INTERVAL` as soon as a line comes; a read that stopped at its page budget goes
-        on at once. Without log streams to read, status is polled every `poll_interval`."""
+        """Poll and tail until every task stops or the deadline passes, at the times `Cadence` picks."""
         progress = _ProgressLines(started)
-        next_poll = next_tail = last_poll = self.clock()
-        log_every, flowing = LOG_INTERVAL, False
+        cadence = Cadence(self.poll_interval, self.clock())
         while True:
-            if self.clock() >= next_poll:
+            if self.clock() >= cadence.next_poll:
                 self.poll()
-                now = last_poll = self.clock()
+                now = self.clock()
                 yield from progress.after_poll(self.arns, self.latest, now)
                 if self.all_stopped():  # only STOPPED is final: unknown states count as still running
                     yield from self.drain(self.log_drain)
@@ -85,24 +79,19 @@ class Watch:
                 if self.deadline is not None and now >= self.deadline:
                     yield DeadlinePassed(self.tasks())
                     return
-                next_poll = now + self.poll_interval * self.poll_factor(flowing)
-            if self.tailer and self.clock() >= next_tail:
+                cadence.polled(now, reading=self.reading())
+            if self.tailer and self.clock() >= cadence.next_tail:
                 got = False
                 for batch in self.read_logs(until=self.deadline):  # reading never outlasts the timeout
                     got = True
                     yield batch
-                if flowing and not got:
-                    next_poll = min(next_poll, last_poll + self.poll_interval * self.poll_factor(False))
-                flowing = got
-                log_every = LOG_INTERVAL if got else min(log_every * LOG_BACKOFF, MAX_LOG_INTERVAL)
-                next_tail = self.clock() + (0 if self.tailer.behind else log_every)
-            wake = min(next_poll, next_tail if self.tailer else next_poll, self.deadline or next_poll)
-            self.cancel.sleep(wake - self.clock())
+                cadence.read(self.clock(), got=got, behind=self.tailer.behind, reading=self.reading())
+            wake = min(cadence.next_poll, cadence.next_tail if self.tailer else cadence.next_poll)
+            self.cancel.sleep(min(wake, self.deadline or wake) - self.clock())
 
-    def poll_factor(self, flowing: bool) -> float:
-        if self.tailer is None or not any(c.active for c in self.tailer.cursors):
-            return 1.0
-        return FLOWING_POLL_FACTOR if flowing else READING_POLL_FACTOR
+    def reading(self) -> bool:
+        """Whether some log stream is being read (its container has started)."""
+        return self.tailer is not None and any(c.active for c in self.tailer.cursors)
 
     def read_logs(self, *, after_signal: bool = False, until: float | None = None) -> Iterator[LogBatch]:
         if self.tailer:
@@ -157,3 +146,46 @@ class _ProgressLines:
                 yield Progress(arn, statuses[arn], now - self.started, changed=bool(changed))
             self.said_at = now
         self.seen.update(statuses)
+
+
+@dataclass
+class Cadence:
+    """When to poll status and read logs next: the adaptive policy, as arithmetic over times. Pure.
+
+    While log lines keep coming the containers are evidently alive, so status is polled `FLOWING_POLL_FACTOR`
+    times less often, and `READING_POLL_FACTOR` times while streams are read but quiet, so polls and reads
+    together stay near 40 calls a minute. When sustained output stops the container has likely ended: status
+    is polled at once, then every `poll_interval` until lines come again. Quiet streams are read less and
+    less often, back to `LOG_INTERVAL` as soon as a line comes; a read that stopped at its page budget goes
+    on at once. Without log streams to read, status is polled every `poll_interval`."""
+
+    poll_interval: float
+    next_poll: float
+    next_tail: float = 0.0
+    last_poll: float = 0.0
+    log_every: float = LOG_INTERVAL
+    streak: int = 0  # read rounds in a row that brought lines
+    ending: bool = False  # sustained output stopped: the end is likely near
+
+    def __post_init__(self) -> None:
+        self.next_tail = self.last_poll = self.next_poll
+
+    def polled(self, now: float, *, reading: bool) -> None:
+        self.last_poll = now
+        self.next_poll = now + self.poll_interval * self._factor(reading=reading, flowing=self.streak > 0)
+
+    def read(self, now: float, *, got: bool, behind: bool, reading: bool) -> None:
+        if not got and self.streak >= SUSTAINED:
+            self.next_poll, self.ending = now, True
+        elif not got and self.streak:
+            quiet = self.poll_interval * self._factor(reading=reading, flowing=False)
+            self.next_poll = min(self.next_poll, self.last_poll + quiet)
+        self.streak = self.streak + 1 if got else 0
+        self.ending = self.ending and not got
+        self.log_every = LOG_INTERVAL if got else min(self.log_every * LOG_BACKOFF, MAX_LOG_INTERVAL)
+        self.next_tail = now + (0.0 if behind else self.log_every)
+
+    def _factor(self, *, reading: bool, flowing: bool) -> float:
+        if self.ending or not reading:
+            return 1.0
+        return FLOWING_POLL_FACTOR if flowing else READING_POLL_FACTOR

@@ -1,0 +1,63 @@
+"""The adaptive polling policy, as plain arithmetic over times (poll-interval 2 s)."""
+
+from __future__ import annotations
+
+from ecs_run_task.watch import FLOWING_POLL_FACTOR, READING_POLL_FACTOR, SUSTAINED, Cadence
+
+
+def test_without_log_streams_status_is_polled_every_poll_interval() -> None:
+    cadence = Cadence(2.0, next_poll=0.0)
+    cadence.polled(0.0, reading=False)
+    assert cadence.next_poll == 2.0
+    cadence.read(1.0, got=True, behind=False, reading=False)
+    cadence.polled(2.0, reading=False)
+    assert cadence.next_poll == 4.0
+
+
+def test_while_lines_flow_status_is_polled_less_often() -> None:
+    cadence = Cadence(2.0, next_poll=0.0)
+    cadence.read(0.0, got=True, behind=False, reading=True)
+    cadence.polled(0.5, reading=True)
+    assert cadence.next_poll == 0.5 + 2.0 * FLOWING_POLL_FACTOR
+    assert cadence.next_tail == 2.0  # lines come: read again in LOG_INTERVAL
+
+
+def test_quiet_streams_are_read_less_and_less_often_and_status_a_little_less() -> None:
+    cadence = Cadence(2.0, next_poll=0.0)
+    cadence.polled(0.0, reading=True)
+    assert cadence.next_poll == 2.0 * READING_POLL_FACTOR
+    tails = []
+    for now in (0.0, 10.0, 20.0, 30.0):
+        cadence.read(now, got=False, behind=False, reading=True)
+        tails.append(cadence.next_tail - now)
+    assert tails == [4.0, 6.0, 6.0, 6.0]
+
+
+def test_when_sustained_output_stops_status_is_polled_at_once_then_every_poll_interval() -> None:
+    cadence = Cadence(2.0, next_poll=0.0)
+    for i in range(SUSTAINED):
+        cadence.read(i * 2.0, got=True, behind=False, reading=True)
+    cadence.polled(6.5, reading=True)
+    assert cadence.next_poll == 6.5 + 8.0
+    cadence.read(8.0, got=False, behind=False, reading=True)
+    assert cadence.next_poll == 8.0
+    cadence.polled(8.1, reading=True)
+    assert cadence.next_poll == 10.1  # the end is likely near: poll-interval, not stretched
+    cadence.read(9.0, got=True, behind=False, reading=True)
+    cadence.polled(10.1, reading=True)
+    assert cadence.next_poll == 10.1 + 8.0  # lines again: alive after all
+
+
+def test_a_short_burst_then_silence_tightens_without_an_extra_poll() -> None:
+    cadence = Cadence(2.0, next_poll=0.0)
+    cadence.read(0.0, got=True, behind=False, reading=True)
+    cadence.polled(0.5, reading=True)
+    assert cadence.next_poll == 8.5
+    cadence.read(2.0, got=False, behind=False, reading=True)
+    assert cadence.next_poll == 0.5 + 2.0 * READING_POLL_FACTOR  # back to the quiet pace, counted from the poll
+
+
+def test_a_read_left_behind_at_its_page_budget_goes_on_at_once() -> None:
+    cadence = Cadence(2.0, next_poll=0.0)
+    cadence.read(3.0, got=True, behind=True, reading=True)
+    assert cadence.next_tail == 3.0
