@@ -46,11 +46,11 @@ def test_a_failing_task_fails_the_step_with_an_annotation_and_outputs(sandbox: S
     assert ran.code == 3
     [task] = sandbox.tasks()
     assert commands(ran.out)[0] == Command("group", {}, "Starting task")
-    assert commands(ran.out)[-1] == Command(
+    assert [c for c in commands(ran.out) if c.name == "error"] == [Command(
         "error", {"title": "ECS task failed"},
         f"task {task.arn.rsplit('/', 1)[-1]}: container web exited with code 3 "
         "(stopCode=EssentialContainerExited, stoppedReason='Essential container in task exited')",
-    )  # fmt: skip
+    )]  # fmt: skip
     outputs = read_file_commands(Path(github["GITHUB_OUTPUT"]))
     assert outputs["exit-code"] == "3"
     assert outputs["status"] == "failed"
@@ -94,3 +94,18 @@ def test_action_yml_declares_every_input_and_its_defaults_mean_not_given() -> No
     assert spec.build({**defaults, "task-definition": "app"}) == spec.build({"task-definition": "app"})
     assert set(action["outputs"]) == {"task-arn", "task-arns", "task-id", "task-definition-arn", "status",
                                       "exit-code", "stop-code", "stopped-reason", "log-url"}  # fmt: skip
+
+
+def test_an_unexpected_error_stops_the_task_and_exits_125_not_a_containers_1(
+    sandbox: Sandbox, run: Run, github: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    sandbox.register("app", [Container("web")], Scripted(steps=[Step("RUNNING", 30.0)]))
+    Path(github["GITHUB_STATE"]).unlink()  # the runner always makes it; a bug of ours must not look like exit 1
+    ran = run(env=github | {"INPUT_CLUSTER": "Sample", "INPUT_TASK-DEFINITION": "app"})
+    assert ran.code == 125
+    [task] = sandbox.tasks()
+    assert sandbox.calls("StopTask") == [{"cluster": "Sample", "task": task.arn,
+                                          "reason": "Stopped by ecs-run-task: ecs-run-task failed: Exception"}]  # fmt: skip
+    [error] = [c for c in commands(ran.out) if c.name == "error"]
+    assert error.message.startswith("ecs-run-task failed unexpectedly: Exception: Missing file at path: ")
+    assert "Traceback (most recent call last):" in capsys.readouterr().err

@@ -1,5 +1,5 @@
 """The edge: argv or `INPUT_*` -> spec; pick the renderer; run; exit status. The one place that catches
-`RunError`; anything unexpected keeps its traceback."""
+`RunError`; anything unexpected keeps its traceback on stderr and exits 125, never a container's 1."""
 
 from __future__ import annotations
 
@@ -7,17 +7,19 @@ import argparse
 import json
 import os
 import sys
+import traceback
 from collections.abc import Mapping, Sequence
 from typing import IO, NoReturn
 
 from ecs_run_task import __version__, diagnostics, spec
 from ecs_run_task.cancel import Cancellation, Cancelled
 from ecs_run_task.errors import InputError, RunError
-from ecs_run_task.exit_codes import SIGINT, SIGTERM
-from ecs_run_task.outcome import CANCELLED, Outcome
+from ecs_run_task.exit_codes import CANNOT_RUN, SIGINT, SIGTERM
+from ecs_run_task.outcome import CANCELLED, FAILED, Outcome
 from ecs_run_task.outputs import dotenv
 from ecs_run_task.report import FORMATS, Renderer, pick
 from ecs_run_task.report.github import GitHub
+from ecs_run_task.workflow import inert
 
 # The contract's inputs, in the order of its table: one flag each, one `INPUT_*` variable each.
 INPUTS = (
@@ -128,6 +130,15 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         renderer.result(Outcome(e.status, e.exit_code, None, None, None, e.message), _no_task_outputs(e.status))
         _write_dotenv(dotenv_path, _no_task_outputs(e.status))
         return e.exit_code
+    except Exception as e:  # a bug, or a file we cannot write; any task started is stopped by the runner's guard
+        for line in traceback.format_exc().splitlines():  # the runner parses stderr for commands too
+            print(inert(line), file=sys.stderr)
+        message = f"ecs-run-task failed unexpectedly: {type(e).__name__}: {e} (the traceback is above)"
+        try:
+            renderer.result(Outcome(FAILED, CANNOT_RUN, None, None, None, message), _no_task_outputs(FAILED))
+        except Exception:  # the renderer's own files may be what failed
+            print(message, file=sys.stderr)
+        return CANNOT_RUN
 
 
 def _no_task_outputs(status: str) -> dict[str, str]:
