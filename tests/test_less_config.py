@@ -150,3 +150,13 @@ def test_dry_run_starts_nothing_and_prints_what_a_real_run_sends(sandbox: Sandbo
     assert printed["RunTask"]["overrides"]["containerOverrides"][0]["environment"] == [
         {"name": "SECRET", "value": "***"}
     ]
+
+
+def test_a_dry_run_is_no_failure_on_github(sandbox: Sandbox, run: Run) -> None:
+    service(sandbox)
+    dry = run("--cluster", "Sample", "--service", "web-svc", "--dry-run", "true", "--format", "github")
+    assert dry.code == 0, dry.out
+    assert "::error" not in dry.out
+    assert "::group::Dry run: the requests a real run sends\n" in dry.out
+    assert dry.out.endswith("::group::Result\ndry run: nothing was registered or started\n"
+                            "status=dry-run exit-code=-\n::endgroup::\n")  # fmt: skip

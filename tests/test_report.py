@@ -48,17 +48,21 @@ def test_github_groups_phases_and_annotates_the_failure(tmp_path: Path, monkeypa
     gh = pick("github", {"GITHUB_OUTPUT": str(output_file)}, out)
     gh.begin("Starting task")
     gh.info("started task abc123 (app:7)")
-    gh.begin("Task output", live=True)
+    gh.begin("Waiting for the task: status and logs", live=True)
     gh.progress(Progress(ARN, "RUNNING", 2.0, changed=True))
     gh.result(FAILED, OUTPUTS)
     assert out.getvalue() == (
         "::group::Starting task\n"
         "started task abc123 (app:7)\n"
         "::endgroup::\n"
-        "lastStatus=RUNNING elapsed=2.0s\n"  # live: outside any group, never folded away
+        "::group::Waiting for the task: status and logs\n"  # GitHub folds even a live phase
+        "lastStatus=RUNNING elapsed=2.0s\n"
+        "::endgroup::\n"
+        "::group::Result\n"
         "::error title=ECS task failed::task abc123: container web exited with code 3 "
         "(stopCode=EssentialContainerExited)\n"
         "status=failed exit-code=3\n"
+        "::endgroup::\n"
     )
     written = output_file.read_text()
     assert "status<<ghadelimiter_" in written
@@ -85,13 +89,13 @@ def test_gitlab_sections_are_collapsible_and_named_safely() -> None:
 
     gl = GitLab(out, clock=lambda: 1700000000.5)
     gl.begin("Starting task")
-    gl.begin("Task output", live=True)
+    gl.begin("Waiting for the task", live=True)
     gl.end()
     assert out.getvalue() == (
         "\x1b[0Ksection_start:1700000000:starting_task[collapsed=true]\r\x1b[0KStarting task\n"
         "\x1b[0Ksection_end:1700000000:starting_task\r\x1b[0K\n"
-        "\x1b[0Ksection_start:1700000000:task_output\r\x1b[0KTask output\n"
-        "\x1b[0Ksection_end:1700000000:task_output\r\x1b[0K\n"
+        "\x1b[0Ksection_start:1700000000:waiting_for_the_task\r\x1b[0KWaiting for the task\n"  # live: open
+        "\x1b[0Ksection_end:1700000000:waiting_for_the_task\r\x1b[0K\n"
     )
 
 

@@ -154,11 +154,23 @@ def test_status_is_polled_less_while_lines_flow(sandbox: Sandbox, run: Run) -> N
 def test_on_gitlab_the_lines_sit_in_an_open_section(sandbox: Sandbox, run: Run) -> None:
     register(sandbox, 0.3, web=ContainerScript(exit_code=0, lines=[(0.0, "migrating")]))
     lines = go(run, "--format", "gitlab").out.split("\n")  # not splitlines(): a section marker holds a \r
-    start = next(i for i, line in enumerate(lines) if ":task_output\r" in line)
-    end = next(i for i, line in enumerate(lines) if "section_end:" in line and ":task_output\r" in line)
+    name = ":waiting_for_the_task_status_and_logs\r"
+    start = next(i for i, line in enumerate(lines) if name in line)
+    end = next(i for i, line in enumerate(lines) if "section_end:" in line and name in line)
     assert start < lines.index("migrating") < end
     assert "[collapsed=true]" not in lines[start]
     assert any(":starting_task[collapsed=true]\r" in line for line in lines[:start])
+
+
+def test_on_github_each_phase_is_a_group_and_the_lines_sit_in_the_waiting_one(sandbox: Sandbox, run: Run) -> None:
+    register(sandbox, 0.3, web=ContainerScript(exit_code=0, lines=[(0.0, "migrating")]))
+    lines = go(run, "--format", "github").lines
+    groups = [i for i, line in enumerate(lines) if line.startswith(("::group::", "::endgroup::"))]
+    assert [lines[i] for i in groups] == ["::group::Starting task", "::endgroup::",
+                                          "::group::Waiting for the task: status and logs", "::endgroup::",
+                                          "::group::Result", "::endgroup::"]  # fmt: skip
+    assert groups[2] < lines.index("migrating") < groups[3]
+    assert groups[4] < lines.index("status=succeeded exit-code=0") < groups[5]
 
 
 def test_annotate_false_keeps_the_lines_but_annotates_only_the_failure(sandbox: Sandbox, run: Run) -> None:

@@ -32,6 +32,11 @@ class Outcome:
     message: str
 
     @property
+    def ok(self) -> bool:
+        """Succeeded, started (`wait: false`) or a dry run: nothing to report as a failure."""
+        return self.exit_code == SUCCESS
+
+    @property
     def stop_code(self) -> str:
         return str((self.task or {}).get("stopCode", ""))
 

@@ -101,6 +101,7 @@ class Runner:
 
     def dry_run(self, resolved: Resolved, request: dict[str, Any]) -> Result:
         requests = {"RegisterTaskDefinition": resolved.register} if resolved.register else {}
+        self.renderer.begin("Dry run: the requests a real run sends", live=True)
         self.renderer.dry_run(masked({**requests, "RunTask": request}))
         result = Outcome(DRY_RUN, SUCCESS, None, None, None, "dry run: nothing was registered or started")
         return self.finish(result, [], resolved.task_definition_arn)
@@ -131,7 +132,8 @@ class Runner:
             self.renderer.info(note)
         if watch.tailer:  # so a long task can be followed in the console
             self.renderer.info(f"logs: {self.link(watch.arns[0], deciders[0] if deciders else None)}")
-        self.renderer.begin("Task output", live=True)
+        what = "the task" if len(watch.arns) == 1 else f"{len(watch.arns)} tasks"
+        self.renderer.begin(f"Waiting for {what}: status{' and logs' if watch.tailer else ''}", live=True)
         final = self.render(watch.events(self.clock()))
         if isinstance(final, AllStopped):
             return judge.judge(final.tasks, deciders)

@@ -19,7 +19,8 @@ FORMATS = ("auto", "github", "gitlab", "plain", "json")
 
 class Renderer(Protocol):
     def begin(self, phase: str, *, live: bool = False) -> None:
-        """A new phase. A live one (the task's progress and log lines) is shown open, never folded away."""
+        """A new phase, ending the one before. A live one (the task's status and log lines, the result) is
+        shown open where the platform allows it (GitLab); GitHub folds every group."""
 
     def end(self) -> None: ...
     def info(self, text: str) -> None: ...

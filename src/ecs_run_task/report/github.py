@@ -58,10 +58,9 @@ class GitHub(Plain):
         self.line(str(Command(name, properties, annotation_text(message))))
 
     def begin(self, phase: str, *, live: bool = False) -> None:
-        self.end()
-        if not live:  # a group is folded in the web log: live lines stay outside, where they are seen
-            self.command("group", phase)
-            self.open_group = True
+        self.end()  # groups don't nest; every group is folded in the web log, live or not
+        self.command("group", phase)
+        self.open_group = True
 
     def end(self) -> None:
         if self.open_group:
@@ -125,7 +124,6 @@ class GitHub(Plain):
                 issue_file_command("STATE", prepare_key_value_message(name, value))
 
     def result(self, outcome: Outcome, outputs: Mapping[str, str], facts: Facts | None = None) -> None:
-        self.end()
         super().result(outcome, outputs, facts)
         if self.env.get("GITHUB_OUTPUT"):
             for name, value in outputs.items():

@@ -20,7 +20,7 @@ class GitLab(Plain):
 
     def begin(self, phase: str, *, live: bool = False) -> None:
         self.end()
-        self.section = re.sub(r"[^A-Za-z0-9_.-]", "_", phase.lower())
+        self.section = re.sub(r"[^a-z0-9_.-]+", "_", phase.lower()).strip("_")
         folded = "" if live else "[collapsed=true]"  # a live section stays open: the task's lines are the point
         self.line(f"{_CLEAR}section_start:{int(self.clock())}:{self.section}{folded}\r{_CLEAR}{phase}")
 

@@ -8,7 +8,7 @@ from typing import IO, Any
 
 from ecs_run_task.events import Progress
 from ecs_run_task.logs import LogLine
-from ecs_run_task.outcome import STARTED, SUCCEEDED, Outcome, task_id
+from ecs_run_task.outcome import Outcome, task_id
 from ecs_run_task.report.structured import Structured, parse
 from ecs_run_task.report.summary import Facts
 
@@ -66,11 +66,13 @@ class Plain:
             self.info(json.dumps(request, indent=2, default=str))
 
     def result(self, outcome: Outcome, outputs: Mapping[str, str], facts: Facts | None = None) -> None:
-        if outcome.status in (SUCCEEDED, STARTED):
+        self.begin("Result", live=True)
+        if outcome.ok:
             self.info(outcome.message)
         else:
             self.failure(outcome)
         self.info(f"status={outputs['status']} exit-code={outputs['exit-code'] or '-'}")
+        self.end()
 
     def failure(self, outcome: Outcome) -> None:
         self.line(f"error: {outcome.message}")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ecs_run_task.outcome import STARTED, SUCCEEDED, Outcome, task_id
+from ecs_run_task.outcome import Outcome, task_id
 
 TAIL = 30  # log lines shown on failure
 LINE_CHARS = 500
@@ -70,8 +70,7 @@ def _fence(lines: Sequence[str]) -> str:
 
 
 def markdown(outcome: Outcome, outputs: dict[str, str], facts: Facts | None, tail: Sequence[str]) -> str:
-    ok = outcome.status in (SUCCEEDED, STARTED, "dry-run")
-    heading = f"### {'✅' if ok else '❌'} ECS task {outcome.status}"
+    heading = f"### {'✅' if outcome.ok else '❌'} ECS task {outcome.status}"
     if outputs.get("exit-code"):
         heading += f" (exit code {outputs['exit-code']})"
     parts = [heading, "", _cell(outcome.message), ""]
@@ -82,7 +81,7 @@ def markdown(outcome: Outcome, outputs: dict[str, str], facts: Facts | None, tai
         parts.append("")
     if outputs.get("log-url"):
         parts += [f"Logs: [CloudWatch]({outputs['log-url']})", ""]
-    if not ok and tail:
+    if not outcome.ok and tail:
         clipped = [line[:LINE_CHARS] for line in tail[-TAIL:]]
         fence = _fence(clipped)
         parts += [f"<details open><summary>Last {len(clipped)} log lines</summary>", "", fence + "text",
