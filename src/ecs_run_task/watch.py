@@ -68,8 +68,9 @@ class Watch:
         progress = _ProgressLines(started)
         cadence = Cadence(self.poll_interval, self.clock())
         while True:
-            if self.clock() >= cadence.next_poll:
-                self.poll()
+            now = self.clock()
+            if now >= cadence.next_poll or (self.deadline is not None and now >= self.deadline):
+                self.poll()  # at the deadline too: a last look, so a task that just stopped is no timeout
                 now = self.clock()
                 yield from progress.after_poll(self.arns, self.latest, now)
                 if self.all_stopped():  # only STOPPED is final: unknown states count as still running
