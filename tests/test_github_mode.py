@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from ecs_run_task.cli import post_main
 from tests.conftest import Ran
-from tests.sandbox import Container, ContainerScript, Sandbox, Scripted, Step
+from tests.sandbox import HOLD, Container, ContainerScript, Sandbox, Scripted, Step
 from tests.workflow_commands import Command, commands
 
 Run = Callable[..., Ran]
@@ -56,8 +57,9 @@ def test_a_failing_task_fails_the_step_with_an_annotation_and_outputs(sandbox: S
     assert outputs["status"] == "failed"
     assert outputs["task-arn"] == task.arn
     assert outputs["log-url"].startswith("https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#")
-    state = read_file_commands(Path(github["GITHUB_STATE"]))
-    assert state == {"task-arns": f'["{task.arn}"]', "cluster": "Sample", "region": "us-east-1"}
+    state = read_file_commands(Path(github["GITHUB_STATE"]))  # the last value of each name, as the runner keeps
+    assert state == {"task-arns": "[]", "cluster": "Sample", "region": "us-east-1"}  # stopped: nothing to do
+    assert f'\n["{task.arn}"]\n' in Path(github["GITHUB_STATE"]).read_text()  # saved while the task ran
     assert sandbox.calls("RunTask")[0]["startedBy"] == "gh/acme/shop/4242/2"
     summary = Path(github["GITHUB_STEP_SUMMARY"]).read_text()
     assert summary.startswith("### ❌ ECS task failed (exit code 3)\n")
@@ -109,3 +111,14 @@ def test_an_unexpected_error_stops_the_task_and_exits_125_not_a_containers_1(
     [error] = [c for c in commands(ran.out) if c.name == "error"]
     assert error.message.startswith("ecs-run-task failed unexpectedly: Exception: Missing file at path: ")
     assert "Traceback (most recent call last):" in capsys.readouterr().err
+
+
+def test_wait_false_leaves_the_task_running_past_the_post_step(sandbox: Sandbox, run: Run,
+                                                               github: dict[str, str]) -> None:  # fmt: skip
+    sandbox.register("app", [Container("web")], Scripted(steps=[Step("RUNNING", HOLD)]))
+    ran = run(env=github | {"INPUT_CLUSTER": "Sample", "INPUT_TASK-DEFINITION": "app", "INPUT_WAIT": "false"})
+    assert ran.code == 0
+    state = read_file_commands(Path(github["GITHUB_STATE"]))
+    assert post_main({f"STATE_{name}": value for name, value in state.items()}) == 0
+    assert sandbox.calls("StopTask") == []
+    assert len(sandbox.running_tasks()) == 1

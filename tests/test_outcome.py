@@ -75,6 +75,9 @@ def test_run_task_failures_are_reported_with_their_reasons() -> None:
     got = outcome.run_failures([{"arn": "arn:aws:ecs:::container-instance/x", "reason": "RESOURCE:MEMORY"}])
     assert (got.status, got.exit_code) == ("failed-to-start", 125)
     assert got.message == "RunTask started no task: RESOURCE:MEMORY [arn:aws:ecs:::container-instance/x]"
+    partly = outcome.run_failures([{"reason": "RESOURCE:CPU"}], started=2)
+    assert (partly.status, partly.exit_code) == ("failed-to-start", 125)
+    assert partly.message == "RunTask started only 2 of 3 tasks: RESOURCE:CPU"
 
 
 def test_outputs_name_the_deciding_task() -> None:

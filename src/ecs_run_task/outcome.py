@@ -112,11 +112,12 @@ def started(tasks: Sequence[dict[str, Any]]) -> Outcome:
     return Outcome(STARTED, SUCCESS, None, tasks[0], None, f"started {len(tasks)} task(s); not waiting")
 
 
-def run_failures(failures: Sequence[dict[str, Any]]) -> Outcome:
+def run_failures(failures: Sequence[dict[str, Any]], started: int = 0) -> Outcome:
     reasons = "; ".join(
         f"{f.get('reason', '?')}"
         + (f" ({f['detail']})" if f.get("detail") else "")
         + (f" [{f['arn']}]" if f.get("arn") else "")
         for f in failures
     )
-    return Outcome(FAILED_TO_START, CANNOT_RUN, None, None, None, f"RunTask started no task: {reasons}")
+    what = f"only {started} of {started + len(failures)} tasks" if started else "no task"
+    return Outcome(FAILED_TO_START, CANNOT_RUN, None, None, None, f"RunTask started {what}: {reasons}")

@@ -26,7 +26,7 @@ from ecs_run_task.report import Renderer
 from ecs_run_task.report.summary import Facts
 from ecs_run_task.resolve import Resolved, checked_request, resolve
 from ecs_run_task.spec import Spec
-from ecs_run_task.watch import Watch
+from ecs_run_task.watch import STOPPED, Watch
 
 SIGNAL_DRAIN = 1.5  # seconds of log reading after a signal: GitHub sends SIGKILL 10 s after SIGINT
 TIMEOUT_DRAIN = 5.0
@@ -68,6 +68,7 @@ class Runner:
         td_arn = str(task_definition["taskDefinitionArn"])
         deciders = judge.deciding_containers(task_definition, plan.target_container(spec, task_definition))
         log.debug("run_task", request=masked(request))  # environment values may be secrets
+        self.cancel.check()  # a signal during the calls above: start nothing (RunTask itself is not interrupted)
         tasks, failures = self.ecs.run_task(request)  # never interrupted: a task must not start unseen
         if not tasks:
             return self.finish(judge.run_failures(failures), [], td_arn)
@@ -77,12 +78,15 @@ class Runner:
         watch.latest.update({t["taskArn"]: t for t in tasks})
         try:  # from here on, whatever happens, no task is left running
             show.started(tasks, td_arn)
-            show.remember({"task-arns": json.dumps(arns), "cluster": spec.cluster, "region": self.clients.region})
+            if spec.wait:  # for the post step, which stops them if this step is killed; `wait: false` runs on
+                show.remember({"task-arns": json.dumps(arns), "cluster": spec.cluster, "region": self.clients.region})
             if failures:
-                show.warning(judge.run_failures(failures).message)
+                show.warning(judge.run_failures(failures, len(tasks)).message)
             if not spec.wait:
                 self.cancel.check()
-                return self.finish(judge.started(tasks), tasks, td_arn)
+                return self.finish(
+                    judge.run_failures(failures, len(tasks)) if failures else judge.started(tasks), tasks, td_arn
+                )
             self.cancel.check()  # a signal that came during RunTask
             result = self.wait(watch, deciders, notes if spec.logs else [])
         except Cancelled as c:
@@ -96,7 +100,7 @@ class Runner:
             self.stop(watch.tasks(), f"ecs-run-task failed: {type(e).__name__}")
             raise
         if failures and result.status == judge.SUCCEEDED:
-            result = judge.run_failures(failures)  # fewer tasks ran than asked for
+            result = judge.run_failures(failures, len(tasks))  # fewer tasks ran than asked for
         return self.finish(result, watch.tasks(), td_arn)
 
     def dry_run(self, resolved: Resolved, request: dict[str, Any]) -> Result:
@@ -146,7 +150,7 @@ class Runner:
 
     def stop(self, tasks: Sequence[dict[str, Any]], why: str) -> None:
         for task in tasks:
-            if task.get("lastStatus") == "STOPPED":
+            if task.get("lastStatus") == STOPPED:
                 continue
             try:
                 self.ecs.stop_task(self.spec.cluster, task["taskArn"], f"Stopped by ecs-run-task: {why}")
@@ -165,6 +169,8 @@ class Runner:
             **outputs.build(result, tasks, td_arn),
             "log-url": self.link((result.task or {}).get("taskArn"), result.container),
         }
+        if self.spec.wait and tasks and all(t.get("lastStatus") == STOPPED for t in tasks):
+            self.renderer.remember({"task-arns": "[]"})  # nothing left for the post step to check
         self.renderer.end()
         self.renderer.result(result, values, Facts(self.spec.cluster, self.clients.region, list(tasks)))
         return Result(result, values)
