@@ -123,6 +123,11 @@ ROWS: dict[str, Bad] = {
     "cluster: a name ECS refuses": Bad([*T, "--cluster", "my cluster!"], "cluster:"),
     "unknown flag": Bad([*T, "--no-such-flag", "x"], "--no-such-flag", parsed=False),
     "format: unknown": Bad([*T, "--format", "xml"], "--format", parsed=False),
+    "a flag given twice": Bad([*T, "--task-definition", "app:2"], "task-definition: given twice", parsed=False),
+    "an abbreviated flag": Bad([*T, "--time", "5m"], "unrecognized arguments: --time", parsed=False),
+    "overrides: a field of the wrong type": Bad(
+        [*T, "--overrides", '{"cpu": 512}'], "Invalid type for parameter overrides.cpu"
+    ),
 }
 BUGS: dict[str, str] = {}  # row name -> "BUG: ..." for a known bug (strict xfail), none now
 
@@ -151,7 +156,8 @@ def test_bad_input_exits_125_names_the_input_and_starts_nothing(
     dotenv = tmp_path / "out.env"
     (tmp_path / "broken.json").write_text('{"family": "app", "containerDefinitions": [')
     (tmp_path / "list.json").write_text("[]")
-    ran = run("--cluster", "Sample", "--dotenv", str(dotenv), *[a.replace("{tmp}", str(tmp_path)) for a in bad.args])
+    cluster = [] if "--cluster" in bad.args else ["--cluster", "Sample"]
+    ran = run(*cluster, "--dotenv", str(dotenv), *[a.replace("{tmp}", str(tmp_path)) for a in bad.args])
     assert ran.code == 125, ran.out
     assert bad.names in ran.out, ran.out
     assert "error: " in ran.out
@@ -205,17 +211,27 @@ def test_a_cluster_that_does_not_exist_is_named(definitions: Sandbox, run: Run, 
     assert "cluster: 'Nope' was not found" in ran.out, ran.out
 
 
-def test_environment_and_overrides_for_the_same_container_are_both_kept_or_refused(
+def test_environment_and_overrides_for_the_same_container_are_both_kept(
     definitions: Sandbox, run: Run, record_property: Record
 ) -> None:
-    """Both inputs set variables of `web`: keep both (overrides winning a name they share), or refuse the pair."""
+    """Both inputs set variables of `web`: both are kept, `overrides` winning a name they share."""
     record_property("fault", "bad input")
-    raw = '{"containerOverrides": [{"name": "web", "environment": [{"name": "FROM_OVERRIDES", "value": "2"}]}]}'
-    ran = run("--cluster", "Sample", "-t", "app", "--poll-interval", "200ms", "-e", "FROM_INPUT=1", "--overrides", raw)
-    if ran.code == 125:  # refused: fine, if it says why and starts nothing
-        assert "overrides:" in ran.out
-        assert definitions.calls("RunTask") == []
-        return
+    raw = ('{"containerOverrides": [{"name": "web", "environment": [{"name": "FROM_OVERRIDES", "value": "2"}, '
+           '{"name": "BOTH", "value": "overrides"}]}]}')  # fmt: skip
+    ran = run("--cluster", "Sample", "-t", "app", "--poll-interval", "200ms", "-e", "FROM_INPUT=1", "-e", "BOTH=input",
+              "--overrides", raw)  # fmt: skip
+    assert ran.code == 0, ran.out
     [body] = definitions.calls("RunTask")
     [web] = body["overrides"]["containerOverrides"]
-    assert {e["name"] for e in web["environment"]} == {"FROM_INPUT", "FROM_OVERRIDES"}
+    assert sorted(web["environment"], key=lambda e: e["name"]) == [
+        {"name": "BOTH", "value": "overrides"}, {"name": "FROM_INPUT", "value": "1"},
+        {"name": "FROM_OVERRIDES", "value": "2"}]  # fmt: skip
+
+
+def test_repeated_environment_and_tags_flags_add_lines(definitions: Sandbox, run: Run) -> None:
+    ran = run("--cluster", "Sample", "-t", "app", "--poll-interval", "200ms", "--environment", "A=1",
+              "--environment", "B=2", "-e", "C=3", "--tags", "team=db", "--tags", "why=migrate")  # fmt: skip
+    assert ran.code == 0, ran.out
+    [body] = definitions.calls("RunTask")
+    assert [e["name"] for e in body["overrides"]["containerOverrides"][0]["environment"]] == ["A", "B", "C"]
+    assert body["tags"] == [{"key": "team", "value": "db"}, {"key": "why", "value": "migrate"}]

@@ -85,3 +85,40 @@ def test_dry_run_prints_the_request_with_environment_values_masked(sandbox: Sand
     assert sandbox.calls("RunTask") == []
     assert "DB_PASSWORD" in out  # the names are shown...
     assert_no_secret(out)  # ...never the values
+
+
+@pytest.mark.parametrize("dry_run", ["false", "true"])
+def test_malformed_overrides_are_refused_before_anything_without_echoing_them(
+    sandbox: Sandbox, record_property: Record, dry_run: str
+) -> None:
+    """`"environment": ["KEY=value"]` in raw overrides: botocore's own report would quote the value."""
+    record_property("fault", "bad input")
+    register(sandbox)
+    bad = json.dumps({"containerOverrides": [{"name": "web", "environment": [f"DB_PASSWORD={ENV_VALUE}"]}]})
+    proc = spawn(sandbox, "--cluster", "Sample", "-t", "app", "--image", "acme/app:v2", "--overrides", bad,
+                 "--dry-run", dry_run, "--debug")  # fmt: skip
+    out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 125, out
+    assert "overrides.containerOverrides[0].environment[0], type: <class 'str'>, valid types: <class 'dict'>" in out
+    assert_no_secret(out)
+    assert sandbox.calls("RegisterTaskDefinition") == sandbox.calls("RunTask") == []
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["--enviroment", f"DB_PASSWORD={ENV_VALUE}"], "unrecognized arguments: --enviroment;"),  # a typo
+        ([f"--enviroment=DB_PASSWORD={ENV_VALUE}"], "unrecognized arguments: --enviroment;"),
+        (["--command", f"psql 'postgres://app:{ENV_VALUE}@db/app"], "command: cannot be split as a shell would"),
+    ],
+)
+def test_a_mistyped_flag_or_a_bad_command_is_named_not_echoed(
+    sandbox: Sandbox, record_property: Record, args: list[str], named: str
+) -> None:
+    record_property("fault", "bad input")
+    proc = spawn(sandbox, "--cluster", "Sample", "-t", "app", *args)
+    out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 125, out
+    assert named in out
+    assert ENV_VALUE not in out
+    assert sandbox.calls() == []

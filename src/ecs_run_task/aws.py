@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -10,10 +11,11 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 
 import botocore.session
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError, ParamValidationError
+from botocore.validate import ParamValidator
 
 from ecs_run_task import __version__
-from ecs_run_task.errors import AccessError, RunError
+from ecs_run_task.errors import AccessError, InputError, RunError
 
 if TYPE_CHECKING:
     from mypy_boto3_ecs import ECSClient
@@ -67,8 +69,14 @@ def explained(service: str, operation: str, cluster: tuple[str, str] | None = No
         ) from e
     except NoRegionError as e:
         raise RunError("region: no AWS region is set; give the region input or set AWS_REGION") from e
+    except ParamValidationError as e:  # botocore quotes the bad values, which may be environment secrets
+        report = _QUOTED_VALUE.sub(r", \1", str(e))
+        raise RunError(f"{action} failed: {report}") from e
     except BotoCoreError as e:
         raise RunError(f"{action} failed: {e}") from e
+
+
+_QUOTED_VALUE = re.compile(r", value: .*?, (type: |valid )", re.S)
 
 
 @dataclass(frozen=True)
@@ -113,6 +121,15 @@ class Ecs:
     def __init__(self, clients: Clients) -> None:
         self.client = clients.ecs
         self.clients = clients
+
+    def validate(self, operation: str, params: dict[str, Any]) -> None:
+        """botocore's own check of a request, before anything is registered or started. Our inputs are checked
+        already, so what fails here came in through the raw `overrides` JSON (or a task definition file)."""
+        shape = self.client.meta.service_model.operation_model(operation).input_shape
+        report = ParamValidator().validate(params, shape)
+        if report.has_errors():
+            problems = _QUOTED_VALUE.sub(r", \1", report.generate_report()).splitlines()
+            raise InputError([f"{operation} request, from overrides or the task definition: {p}" for p in problems])
 
     def describe_task_definition(self, task_definition: str) -> dict[str, Any]:
         with explained("ecs", "DescribeTaskDefinition"):

@@ -9,7 +9,7 @@ import os
 import sys
 import traceback
 from collections.abc import Mapping, Sequence
-from typing import IO, NoReturn
+from typing import IO, Any, NoReturn
 
 from ecs_run_task import __version__, diagnostics, spec
 from ecs_run_task.cancel import Cancellation, Cancelled
@@ -31,19 +31,38 @@ INPUTS = (
 _SHORT = {"task-definition": "-t", "container": "-n", "command": "-c"}
 
 
+_LINES = ("environment", "tags")  # inputs of KEY=VALUE lines: a repeated flag adds lines
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:  # bad flags are bad input: exit 125, not argparse's 2
+        if message.startswith("unrecognized arguments: "):  # name the flags only: a value may be a secret
+            flags = [a.split("=", 1)[0] for a in message.split(": ", 1)[1].split() if a.startswith("-")]
+            message = f"unrecognized arguments: {' '.join(flags)}" if flags else "unexpected arguments"
+            message += "; a command as an exact argv goes after --"
         raise InputError([f"{message} (see ecs-run-task --help)"])
+
+
+class _Once(argparse.Action):
+    """A flag given twice is a mistake, not 'the last one wins'."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:  # fmt: skip
+        if getattr(namespace, self.dest) is not None:
+            parser.error(f"{self.dest}: given twice; give it once")
+        setattr(namespace, self.dest, values)
 
 
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="ecs-run-task",
+        allow_abbrev=False,  # --env is not --environment, and an ambiguous prefix would echo its value
         description="Run an ECS task, wait for it to stop, stream its logs, exit with its container's code.",
         epilog="Arguments after -- are the command as an exact argv: ecs-run-task -t app -- bin/rails db:migrate",
     )
     for name in INPUTS:
-        p.add_argument(*[f for f in (_SHORT.get(name), f"--{name}") if f], dest=name, metavar="VALUE")
+        flags = [f for f in (_SHORT.get(name), f"--{name}") if f]
+        p.add_argument(*flags, dest=name, metavar="VALUE", action="append" if name in _LINES else _Once)
     p.add_argument("-e", "--env", action="append", default=[], metavar="KEY=VALUE", help="add to environment")
     p.add_argument("--format", choices=FORMATS, default="auto", help="output style (default: from the CI)")
     p.add_argument("--dotenv", metavar="PATH", help="write the outputs as KEY=VALUE lines (GitLab dotenv report)")
@@ -56,7 +75,8 @@ def inputs_from_argv(argv: Sequence[str]) -> tuple[dict[str, str], argparse.Name
     argv = list(argv)
     exact = argv[argv.index("--") + 1 :] if "--" in argv else None
     args = _parser().parse_args(argv[: argv.index("--")] if exact is not None else argv)
-    raw = {name: value for name in INPUTS if (value := getattr(args, name)) is not None}
+    raw = {name: "\n".join(value) if name in _LINES else value
+           for name in INPUTS if (value := getattr(args, name)) is not None}  # fmt: skip
     if args.env:
         raw["environment"] = "\n".join([*filter(None, [raw.get("environment")]), *args.env])
     if exact is not None:

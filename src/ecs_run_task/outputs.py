@@ -32,9 +32,14 @@ MASK = "***"
 def masked(requests: dict[str, Any]) -> dict[str, Any]:
     """A copy with every environment value hidden: they may hold secrets, and printed text is kept."""
 
+    def hide(entry: Any) -> Any:  # a well-formed entry keeps its name; anything else is hidden whole
+        if isinstance(entry, dict):
+            return {**entry, "value": MASK} if "value" in entry else entry
+        return MASK
+
     def walk(value: Any) -> Any:
         if isinstance(value, dict):
-            return {k: ([{**e, "value": MASK} if "value" in e else e for e in v] if k == "environment" else walk(v))
+            return {k: ((list(map(hide, v)) if isinstance(v, list) else MASK) if k == "environment" else walk(v))
                     for k, v in value.items()}  # fmt: skip
         if isinstance(value, list):
             return [walk(v) for v in value]

@@ -57,6 +57,9 @@ class Runner:
         with self.cancel.interruptible():  # nothing started yet: a signal may cut this short
             resolved = resolve(self.spec, self.ecs)
             request = checked_request(resolved, started_by=self.started_by, client_token=uuid.uuid4().hex)
+        if resolved.register is not None:
+            self.ecs.validate("RegisterTaskDefinition", resolved.register)
+        self.ecs.validate("RunTask", request)
         spec = self.spec = resolved.spec
         if spec.dry_run:
             return self.dry_run(resolved, request)

@@ -90,7 +90,7 @@ class Spec:
 
 
 T = TypeVar("T")
-_SECRET_INPUTS = frozenset({"environment", "overrides"})
+_SECRET_INPUTS = frozenset({"environment", "overrides", "command"})  # a command may carry a password
 
 
 class _Reader:
