@@ -126,6 +126,8 @@ class Ecs:
         """botocore's own check of a request, before anything is registered or started. Our inputs are checked
         already, so what fails here came in through the raw `overrides` JSON (or a task definition file)."""
         shape = self.client.meta.service_model.operation_model(operation).input_shape
+        if shape is None:  # every ECS operation has input; this is for the type checker
+            return
         report = ParamValidator().validate(params, shape)
         if report.has_errors():
             problems = _QUOTED_VALUE.sub(r", \1", report.generate_report()).splitlines()
