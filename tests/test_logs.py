@@ -5,11 +5,13 @@ The sandbox tests (test_run_logs.py) prove the same over HTTP; these pin the cur
 from __future__ import annotations
 
 import io
+import json
 from typing import Any
 
 import pytest
 
 from ecs_run_task import logs
+from ecs_run_task.report import pick
 from ecs_run_task.report.github import GitHub
 from ecs_run_task.report.structured import parse
 from tests.workflow_commands import Command, commands
@@ -220,3 +222,20 @@ def test_annotation_text_is_escaped_and_legacy_commands_neutralised() -> None:
     GitHub(out, {}).log_lines(lines('{"level":"error","message":"50% done\\n##[error]x"}'))
     annotation = [line for line in out.getvalue().splitlines() if line.startswith("::error")]
     assert annotation == ["::error title=web::50%25 done%0A#\u2060#[error]x"]
+
+
+@pytest.mark.parametrize("fmt", ["plain", "gitlab", "json"])
+def test_other_formats_are_inert_too_for_github_may_still_read_them(fmt: str) -> None:
+    """`docker run image ecs-run-task ...` in a `run:` step: GitHub reads the output, GITHUB_ACTIONS is unset."""
+    out = io.StringIO()
+    pick(fmt, {}, out).log_lines(lines(*HOSTILE, "x ##[set-output name=status;]succeeded"))
+    assert commands(out.getvalue()) == []
+    if fmt == "json":  # the data is unchanged: the escape is JSON's own
+        decoded = [json.loads(line)["message"] for line in out.getvalue().splitlines()]
+        assert decoded == [*HOSTILE, "x ##[set-output name=status;]succeeded"]
+    else:  # what a reader sees is unchanged: only an invisible word joiner is added
+        shown = out.getvalue().replace("\u2060", "").splitlines()
+        assert [line for line in shown if "section_" not in line] == [
+            *HOSTILE,
+            "x ##[set-output name=status;]succeeded",
+        ]

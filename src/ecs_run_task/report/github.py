@@ -24,7 +24,7 @@ from ecs_run_task.report import summary
 from ecs_run_task.report.plain import Plain
 from ecs_run_task.report.structured import Structured, parse
 from ecs_run_task.report.summary import Facts
-from ecs_run_task.workflow import annotation_text, inert
+from ecs_run_task.workflow import annotation_text
 
 # The runner keeps 10 annotations per type per step: log lines get 8, leaving room for our own warnings and
 # for the final failure, which must always show.
@@ -66,10 +66,6 @@ class GitHub(Plain):
         if self.open_group:
             self.command("endgroup")
             self.open_group = False
-
-    def info(self, text: str) -> None:
-        for part in text.splitlines() or [""]:
-            self.line(inert(part))
 
     def warning(self, text: str) -> None:
         self.tool_annotation("warning", text)

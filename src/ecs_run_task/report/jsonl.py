@@ -17,7 +17,8 @@ class JsonLines:
         self.out = out
 
     def emit(self, event: str, **fields: Any) -> None:
-        self.out.write(json.dumps({"event": event, **fields}) + "\n")
+        # `##[` would be a GitHub command anywhere in a line: escape it in JSON's own way, same data
+        self.out.write(json.dumps({"event": event, **fields}).replace("##[", "#\\u0023[") + "\n")
         self.out.flush()
 
     def begin(self, phase: str, *, live: bool = False) -> None:

@@ -1,4 +1,7 @@
-"""Plain text: progress lines as the original tool printed them, for terminals and other CIs."""
+"""Plain text: progress lines as the original tool printed them, for terminals and other CIs.
+
+Every line is made inert (an invisible word joiner before a leading `::` and inside `##[`): this output may
+still be read by GitHub's runner, e.g. from `docker run ... ecs-run-task` in a `run:` step."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from ecs_run_task.logs import LogLine
 from ecs_run_task.outcome import Outcome, task_id
 from ecs_run_task.report.structured import Structured, parse
 from ecs_run_task.report.summary import Facts
+from ecs_run_task.workflow import inert
 
 
 class Plain:
@@ -32,7 +36,8 @@ class Plain:
         pass  # only the GitHub action has a post step to hand state to
 
     def info(self, text: str) -> None:
-        self.line(text)
+        for part in text.splitlines() or [""]:  # each line on its own: any of them could start with `::`
+            self.line(inert(part))
 
     def warning(self, text: str) -> None:
         self.line(f"warning: {text}")
@@ -50,7 +55,7 @@ class Plain:
     def log_lines(self, lines: Sequence[LogLine]) -> None:
         for line in lines:
             for text in self.texts(line, parse(line.message)):
-                self.line(text)
+                self.line(inert(text))  # GitHub may read this output, e.g. `docker run` in a `run:` step
 
     @staticmethod
     def texts(line: LogLine, structured: Structured | None) -> list[str]:
@@ -75,4 +80,4 @@ class Plain:
         self.end()
 
     def failure(self, outcome: Outcome) -> None:
-        self.line(f"error: {outcome.message}")
+        self.info(f"error: {outcome.message}")
