@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from ecs_run_task import outcome, outputs
 
 ARN = "arn:aws:ecs:us-east-1:123456789012:task/Sample/0a1b2c3d"
@@ -27,6 +29,13 @@ def test_the_containers_own_code_is_passed_through_even_255() -> None:
     assert (got.status, got.exit_code, got.container_exit_code, got.stop_code) == (
         "failed", 255, 255, "EssentialContainerExited")  # fmt: skip
     assert got.message == "task 0a1b2c3d0: container web exited with code 255 (stopCode=EssentialContainerExited)"
+
+
+@pytest.mark.parametrize("code", [256, 3221225477, -1])
+def test_a_code_that_does_not_fit_an_exit_status_fails_with_1_not_its_low_byte(code: int) -> None:
+    got = outcome.judge([task(ran("web", code))], ["web"])
+    assert (got.status, got.exit_code, got.container_exit_code) == ("failed", 1, code)  # 256 would exit 0
+    assert got.message.endswith(f"exited with code {code}; it does not fit an exit status, so we exit 1")
 
 
 def test_a_missing_exit_code_is_a_failure_to_start_never_success() -> None:
@@ -80,13 +89,13 @@ def test_run_task_failures_are_reported_with_their_reasons() -> None:
     assert partly.message == "RunTask started only 2 of 3 tasks: RESOURCE:CPU"
 
 
-def test_outputs_name_the_deciding_task() -> None:
+def test_outputs_name_the_first_task_and_the_deciding_tasks_exit() -> None:
     tasks = [task(ran("web", 0), n=1), task(ran("web", 3), n=2, stopCode="EssentialContainerExited")]
     got = outputs.build(outcome.judge(tasks, ["web"]), tasks, "arn:td")
     assert got == {
-        "task-arn": f"{ARN}2",
+        "task-arn": f"{ARN}1",
         "task-arns": f'["{ARN}1", "{ARN}2"]',
-        "task-id": "0a1b2c3d2",
+        "task-id": "0a1b2c3d1",
         "task-definition-arn": "arn:td",
         "status": "failed",
         "exit-code": "3",

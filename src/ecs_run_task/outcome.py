@@ -79,9 +79,11 @@ def judge_task(task: dict[str, Any], deciders: Sequence[str]) -> Outcome:
             )  # fmt: skip
         if code != 0:
             why = _why(task, container)
+            # an exit status holds 0-255: 256 (Windows can report such codes) would read as success
+            status, fits = (code, "") if 0 < code <= 255 else (1, "; it does not fit an exit status, so we exit 1")
             return Outcome(
-                FAILED, code, code, task, name,
-                f"{where}: container {name} exited with code {code}" + (f" ({why})" if why else ""),
+                FAILED, status, code, task, name,
+                f"{where}: container {name} exited with code {code}" + (f" ({why})" if why else "") + fits,
             )  # fmt: skip
     last = deciders[-1] if deciders else None
     return Outcome(SUCCEEDED, SUCCESS, 0 if last else None, task, last, f"{where}: exited with code 0")

@@ -13,7 +13,7 @@ DOTENV_LIMIT = 5 * 1024  # GitLab refuses larger dotenv reports
 
 def build(outcome: Outcome, tasks: Sequence[dict[str, Any]], task_definition_arn: str) -> dict[str, str]:
     arns = [t["taskArn"] for t in tasks if t.get("taskArn")]
-    first = str((outcome.task or {}).get("taskArn", arns[0] if arns else ""))
+    first = arns[0] if arns else str((outcome.task or {}).get("taskArn", ""))  # the contract's "(first) task"
     return {
         "task-arn": first,
         "task-arns": json.dumps(arns),
