@@ -160,3 +160,30 @@ def test_a_dry_run_is_no_failure_on_github(sandbox: Sandbox, run: Run) -> None:
     assert "::group::Dry run: the requests a real run sends\n" in dry.out
     assert dry.out.endswith("::group::Result\ndry run: nothing was registered or started\n"
                             "status=dry-run exit-code=-\n::endgroup::\n")  # fmt: skip
+
+
+def test_a_bridge_task_definition_given_with_an_awsvpc_service_drops_the_services_subnets(
+    sandbox: Sandbox, run: Run
+) -> None:
+    service(sandbox)
+    sandbox.register("bridged", [Container("web")], QUICK)  # networkMode bridge: subnets would be refused
+    ran = run("--cluster", "Sample", "--service", "web-svc", "-t", "bridged", "--poll-interval", "100ms")
+    assert ran.code == 0, ran.out
+    [body] = sandbox.calls("RunTask")
+    assert "networkConfiguration" not in body
+    assert body["platformVersion"] == "1.4.0"  # the rest still comes from the service
+
+
+def test_a_service_without_a_task_definition_of_its_own_asks_for_one() -> None:
+    """EXTERNAL deployment controller without a primary task set (moto cannot model task sets: pure)."""
+    from ecs_run_task import service as svc
+    from ecs_run_task.errors import InputError
+    from ecs_run_task.spec import build
+
+    external = {"serviceName": "web-svc", "status": "ACTIVE", "deploymentController": {"type": "EXTERNAL"}}
+    with pytest.raises(InputError, match=r"task-definition: required, because service 'web-svc' names none"):
+        svc.apply(build({"service": "web-svc"}), external)
+    primary = {"status": "PRIMARY", "taskDefinition": "arn:td/app:4", "launchType": "FARGATE"}
+    with_set = {**external, "taskSets": [{"status": "ACTIVE", "taskDefinition": "arn:td/app:3"}, primary]}
+    got = svc.apply(build({"service": "web-svc"}), with_set)
+    assert (got.task_definition, got.launch_type) == ("arn:td/app:4", "FARGATE")

@@ -44,6 +44,7 @@ def _next_arn(ecs: Ecs, family: str, latest: dict[str, Any] | None) -> str:
 
 
 def resolve(spec: Spec, ecs: Ecs) -> Resolved:
+    given = spec
     if spec.service:
         spec = service.apply(spec, ecs.describe_service(spec.cluster, spec.service))
     described: dict[str, Any] | None = None
@@ -53,6 +54,9 @@ def resolve(spec: Spec, ecs: Ecs) -> Resolved:
         register = taskdef.registration(definition, ecs.registration_fields())
     else:
         described = definition = ecs.describe_task_definition(spec.task_definition or "")
+    if given.service and definition.get("networkMode") != "awsvpc":  # the service's subnets don't fit this one
+        spec = dataclasses.replace(spec, subnets=given.subnets, security_groups=given.security_groups,
+                                   assign_public_ip=given.assign_public_ip)  # fmt: skip
     if spec.image:
         container = plan.target_container(spec, definition)
         if container is None:

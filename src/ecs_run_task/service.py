@@ -5,14 +5,26 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from ecs_run_task.errors import InputError
 from ecs_run_task.spec import CapacityProvider, Spec
+
+
+def settings(service: dict[str, Any]) -> dict[str, Any]:
+    """The service's settings. With an EXTERNAL (or CODE_DEPLOY) deployment controller they live on its
+    PRIMARY task set rather than on the service itself."""
+    primary: dict[str, Any] = next((t for t in service.get("taskSets") or [] if t.get("status") == "PRIMARY"), {})
+    return {**primary, **{k: v for k, v in service.items() if v}}
 
 
 def apply(spec: Spec, service: dict[str, Any]) -> Spec:
     """The spec with the service's task definition, network, launch type or capacity provider strategy and
     platform version filled in where the user gave none."""
+    service = settings(service)
     changes: dict[str, Any] = {}
     if spec.task_definition is None and spec.task_definition_file is None:
+        if not service.get("taskDefinition"):
+            raise InputError([f"task-definition: required, because service {service.get('serviceName')!r} names "
+                              "none (no primary task set); give the task definition to run"])  # fmt: skip
         changes["task_definition"] = service["taskDefinition"]
     vpc = (service.get("networkConfiguration") or {}).get("awsvpcConfiguration") or {}
     if not spec.subnets and vpc.get("subnets"):
