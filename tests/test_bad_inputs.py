@@ -123,7 +123,6 @@ ROWS: dict[str, Bad] = {
     "cluster: a name ECS refuses": Bad([*T, "--cluster", "my cluster!"], "cluster:"),
     "unknown flag": Bad([*T, "--no-such-flag", "x"], "--no-such-flag", parsed=False),
     "format: unknown": Bad([*T, "--format", "xml"], "--format", parsed=False),
-    "a flag given twice": Bad([*T, "--task-definition", "app:2"], "task-definition: given twice", parsed=False),
     "an abbreviated flag": Bad([*T, "--time", "5m"], "unrecognized arguments: --time", parsed=False),
     "overrides: a field of the wrong type": Bad(
         [*T, "--overrides", '{"cpu": 512}'], "Invalid type for parameter overrides.cpu"

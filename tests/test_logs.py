@@ -37,12 +37,15 @@ def test_streams_are_named_as_awslogs_names_them() -> None:
 
 
 def test_containers_without_awslogs_get_a_note_not_a_failure() -> None:
-    firelens = {"name": "router", "logConfiguration": {"logDriver": "awsfirelens", "options": {}}}
-    found, notes = logs.sources(td(awslogs("web"), firelens, {"name": "quiet"}, awslogs("old", prefix=None)), [ARN])
+    firelens = {"name": "router", "logConfiguration": {"logDriver": "awsfirelens", "options": {"Name": "datadog"}}}
+    host = {"name": "agent", "logConfiguration": {"logDriver": "json-file"}}
+    found, notes = logs.sources(td(awslogs("web"), firelens, {"name": "quiet"}, host, awslogs("old", prefix=None)),
+                                [ARN])  # fmt: skip
     assert [s.container for s in found] == ["web"]
     assert notes == [
-        "container router uses the awsfirelens log driver: its lines are not streamed here; read them where it sends them",
-        "container quiet uses no log configuration: its lines are not streamed here; read them where it sends them",
+        "container router: its lines are not streamed here; it sends them through FireLens to datadog",
+        "container quiet: its lines are not streamed here; it has no log configuration, so its output is kept nowhere",
+        "container agent: its lines are not streamed here; they stay on the container instance (json-file log driver)",
         "container old: awslogs without awslogs-stream-prefix names streams by container ID; "
         "set a prefix to have its lines streamed here",
     ]

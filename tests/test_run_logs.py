@@ -50,6 +50,20 @@ def test_a_stream_that_appears_10_seconds_late_is_waited_for(sandbox: Sandbox, r
     assert [line for line in ran.lines if line in ("early", "later")] == ["early", "later"]
 
 
+def test_a_stream_that_never_appears_is_named_with_what_to_check(sandbox: Sandbox, run: Run) -> None:
+    """As when the log configuration names another prefix: the container ran, its stream is not where we read."""
+    register(sandbox, 0.3, web=ContainerScript(exit_code=0, lines=[(0.0, "lost")], stream_delay=600))
+    ran = go(run, "--log-drain", "1s")
+    assert ran.code == 0
+    [task] = sandbox.tasks()
+    assert (f"warning: container web: its log stream app/web/{task.arn.rsplit('/', 1)[-1]} never appeared in "
+            "/ecs/app; check awslogs-group, awslogs-stream-prefix and awslogs-region") in ran.out  # fmt: skip
+    register(sandbox, 0.3, web=ContainerScript(exit_code=0))
+    quiet = go(run)  # a stream that exists but stays empty is no such sign
+    assert quiet.code == 0
+    assert "never appeared" not in quiet.out
+
+
 def test_two_containers_and_two_tasks_interleave_with_prefixes(sandbox: Sandbox, run: Run) -> None:
     script = [(i * 0.05, f"n{i}") for i in range(10)]
     register(sandbox, 0.8, Container("web"), Container("worker"),
@@ -77,7 +91,7 @@ def test_a_container_without_awslogs_says_where_its_logs_are(sandbox: Sandbox, r
     register(sandbox, 0.2, Container("web"), Container("router", essential=False, logs=False))
     ran = go(run)
     assert ran.code == 0
-    assert "container router uses no log configuration: its lines are not streamed here" in ran.out
+    assert "container router: its lines are not streamed here; it has no log configuration" in ran.out
 
 
 def test_no_container_line_acts_as_a_workflow_command_on_github(sandbox: Sandbox, run: Run) -> None:

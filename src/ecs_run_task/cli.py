@@ -9,7 +9,7 @@ import os
 import sys
 import traceback
 from collections.abc import Mapping, Sequence
-from typing import IO, Any, NoReturn
+from typing import IO, NoReturn
 
 from ecs_run_task import __version__, diagnostics, spec
 from ecs_run_task.cancel import Cancellation, Cancelled
@@ -31,7 +31,7 @@ INPUTS = (
 _SHORT = {"task-definition": "-t", "container": "-n", "command": "-c"}
 
 
-_LINES = ("environment", "tags")  # inputs of KEY=VALUE lines: a repeated flag adds lines
+_LINES = ("environment", "tags")  # inputs of KEY=VALUE lines: a repeated flag adds lines (others: the last wins)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -43,16 +43,6 @@ class _Parser(argparse.ArgumentParser):
         raise InputError([f"{message} (see ecs-run-task --help)"])
 
 
-class _Once(argparse.Action):
-    """A flag given twice is a mistake, not 'the last one wins'."""
-
-    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
-                 option_string: str | None = None) -> None:  # fmt: skip
-        if getattr(namespace, self.dest) is not None:
-            parser.error(f"{self.dest}: given twice; give it once")
-        setattr(namespace, self.dest, values)
-
-
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="ecs-run-task",
@@ -62,7 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     for name in INPUTS:
         flags = [f for f in (_SHORT.get(name), f"--{name}") if f]
-        p.add_argument(*flags, dest=name, metavar="VALUE", action="append" if name in _LINES else _Once)
+        p.add_argument(*flags, dest=name, metavar="VALUE", action="append" if name in _LINES else "store")
     p.add_argument("-e", "--env", action="append", default=[], metavar="KEY=VALUE", help="add to environment")
     p.add_argument("--format", choices=FORMATS, default="auto", help="output style (default: from the CI)")
     p.add_argument("--dotenv", metavar="PATH", help="write the outputs as KEY=VALUE lines (GitLab dotenv report)")

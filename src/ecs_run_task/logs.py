@@ -56,10 +56,7 @@ def sources(task_definition: dict[str, Any], task_arns: Sequence[str]) -> tuple[
         config = container.get("logConfiguration") or {}
         driver, options = config.get("logDriver"), config.get("options") or {}
         if driver != "awslogs":
-            where = f"the {driver} log driver" if driver else "no log configuration"
-            notes.append(
-                f"container {name} uses {where}: its lines are not streamed here; read them where it sends them"
-            )
+            notes.append(f"container {name}: its lines are not streamed here; {_where(driver, options)}")
             continue
         prefix = options.get("awslogs-stream-prefix")
         if not prefix or not options.get("awslogs-group"):
@@ -70,6 +67,24 @@ def sources(task_definition: dict[str, Any], task_arns: Sequence[str]) -> tuple[
             stream = f"{prefix}/{name}/{task_id(arn)}"
             found.append(LogSource(name, arn, options["awslogs-group"], stream, options.get("awslogs-region")))
     return _labelled(found), notes
+
+
+_ON_THE_HOST = {"json-file", "local", "journald", "syslog"}
+
+
+def _where(driver: str | None, options: dict[str, str]) -> str:
+    """Where a container's logs go when it does not use awslogs, from its log configuration."""
+    if not driver:
+        return "it has no log configuration, so its output is kept nowhere"
+    if driver == "none":
+        return "its log driver is none, so its output is discarded"
+    if driver == "awsfirelens":
+        to = options.get("Name") or "the destination in the FireLens configuration"
+        group = options.get("log_group_name")
+        return f"it sends them through FireLens to {to}" + (f" (log group {group})" if group else "")
+    if driver in _ON_THE_HOST:
+        return f"they stay on the container instance ({driver} log driver)"
+    return f"they go to the {driver} log driver's destination"
 
 
 def _labelled(found: list[LogSource]) -> list[LogSource]:
@@ -100,6 +115,7 @@ class Cursor:
     token: str | None = None
     active: bool = False  # the container has started, so its stream exists or soon will
     found: bool = False
+    absent: bool = False  # CloudWatch said the stream does not exist (yet)
     refused: bool = False  # AWS denied the read: retrying would only repeat the warning
 
 
@@ -130,6 +146,11 @@ class Tailer:
             if (cursor.source.task_arn, cursor.source.container) in started and not cursor.refused:
                 cursor.active = True
 
+    def never_found(self) -> list[LogSource]:
+        """Streams of started containers that CloudWatch said do not exist, and never showed up: once the
+        tasks have stopped, a sign that the log configuration names another group, prefix or region."""
+        return [c.source for c in self.cursors if c.active and c.absent and not c.found]
+
     def read(self, guard: Guard = nullcontext, until: float | None = None) -> Iterator[list[LogLine]]:
         """New lines of every active stream, a page at a time, until caught up (or the page budget is spent).
 
@@ -157,6 +178,7 @@ class Tailer:
                 self.failed = True
                 return
             if page is None:
+                cursor.absent = True
                 return  # the stream does not exist yet
             events, token = page
             cursor.found = True

@@ -143,6 +143,10 @@ class Runner:
         self.renderer.begin(f"Waiting for {what}: status{' and logs' if watch.tailer else ''}", live=True)
         final = self.render(watch.events(self.clock()))
         if isinstance(final, AllStopped):
+            for source in watch.tailer.never_found() if watch.tailer else []:
+                self.renderer.warning(f"container {source.container}: its log stream {source.stream} never appeared "
+                                      f"in {source.group}; check awslogs-group, awslogs-stream-prefix and "
+                                      "awslogs-region, and that the execution role may logs:CreateLogStream")  # fmt: skip
             return judge.judge(final.tasks, deciders)
         if not isinstance(final, DeadlinePassed):
             raise AssertionError("the watch ended without a final event")
