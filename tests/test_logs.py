@@ -66,6 +66,18 @@ def test_the_console_link_encodes_the_group_and_stream_as_the_console_does() -> 
     )
 
 
+def test_console_links_follow_the_partition() -> None:
+    from ecs_run_task.report.summary import task_url
+
+    assert logs.console_url(logs.LogSource("web", ARN, "/g", "s", "cn-north-1"), "us-east-1").startswith(
+        "https://cn-north-1.console.amazonaws.cn/cloudwatch/home?region=cn-north-1#"
+    )
+    assert task_url("us-gov-west-1", "prod", ARN).startswith(
+        "https://us-gov-west-1.console.amazonaws-us-gov.com/ecs/v2/clusters/prod/tasks/"
+    )
+    assert task_url("cn-northwest-1", "prod", ARN).startswith("https://cn-northwest-1.console.amazonaws.cn/ecs/")
+
+
 class ScriptedLogs:
     """GetLogEvents over a list of lines: pages of `page` events, tokens as positions, None before `appears`."""
 

@@ -13,6 +13,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
+from ecs_run_task import console
 from ecs_run_task.diagnostics import log
 from ecs_run_task.errors import AccessError, RunError
 from ecs_run_task.outcome import task_id
@@ -100,12 +101,11 @@ def _labelled(found: list[LogSource]) -> list[LogSource]:
 def console_url(source: LogSource, cluster_region: str) -> str:
     """The CloudWatch console page of a stream. The console's fragment encodes twice, `%` written as `$`."""
     region = source.region or cluster_region
-    domain = "console.amazonaws.cn" if region.startswith("cn-") else "console.aws.amazon.com"
 
     def enc(text: str) -> str:
         return urllib.parse.quote(urllib.parse.quote(text, safe=""), safe="").replace("%", "$")
 
-    return (f"https://{region}.{domain}/cloudwatch/home?region={region}"
+    return (f"{console.base(region)}/cloudwatch/home?region={region}"
             f"#logsV2:log-groups/log-group/{enc(source.group)}/log-events/{enc(source.stream)}")  # fmt: skip
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from ecs_run_task import console
 from ecs_run_task.outcome import Outcome, task_id
 
 TAIL = 30  # log lines shown on failure
@@ -40,7 +41,7 @@ def _seconds(task: dict[str, Any], start: str, end: str) -> str:
 
 def task_url(region: str, cluster: str, arn: str) -> str:
     cluster_name = cluster.rsplit("/", 1)[-1]
-    return (f"https://{region}.console.aws.amazon.com/ecs/v2/clusters/{cluster_name}/tasks/{task_id(arn)}"
+    return (f"{console.base(region)}/ecs/v2/clusters/{cluster_name}/tasks/{task_id(arn)}"
             f"/configuration?region={region}")  # fmt: skip
 
 
