@@ -80,7 +80,7 @@ def test_image_registers_exactly_one_new_revision_and_runs_it(sandbox: Sandbox, 
     [registered] = sandbox.calls("RegisterTaskDefinition")
     web, log = registered["containerDefinitions"]
     assert (web["image"], web["environment"], log["image"]) == ("acme/app:v2", [{"name": "MODE", "value": "x"}],
-                                                                 "public.ecr.aws/docker/library/busybox:latest")  # fmt: skip
+                                                                 "acme/app:latest")  # fmt: skip
     assert web["logConfiguration"]["logDriver"] == "awslogs"
     assert not {"taskDefinitionArn", "revision", "status", "registeredAt", "compatibilities"} & set(registered)
     [body] = sandbox.calls("RunTask")

@@ -13,7 +13,7 @@ from tests.scenario import Record, Run, go, outputs, register
 
 NEVER_STARTED = [Step("PROVISIONING", 0.05), Step("PENDING", 0.2), Step("DEPROVISIONING", 0.05)]
 PULL = ("CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref "
-        "public.ecr.aws/acme/app:v9: not found")  # fmt: skip
+        "acme/app:v9: not found")  # fmt: skip
 SECRETS = ("ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval "
            "failed: unable to retrieve secret from asm: AccessDeniedException")  # fmt: skip
 ENI = "ResourceInitializationError: failed to configure ENI: no available IP addresses in subnet subnet-0a1b2c3d"

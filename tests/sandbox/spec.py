@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 # A step this long never ends within a test run: "hold here until StopTask".
 HOLD = float(10**9)
 
-DEFAULT_IMAGE = "public.ecr.aws/docker/library/busybox:latest"
+DEFAULT_IMAGE = "acme/app:latest"
 
 
 @dataclass(frozen=True)
