@@ -67,3 +67,19 @@ def test_the_post_step_leaves_stopped_tasks_alone_and_does_nothing_without_state
     assert post_main({"STATE_task-arns": f'["{arn}"]', "STATE_cluster": "Sample"}) == 0
     assert post_main({}) == 0
     assert sandbox.calls("StopTask") == []
+
+
+def test_several_tasks_are_stopped_at_once_not_one_after_another(sandbox: Sandbox) -> None:
+    sandbox.register("app", [Container("web")], Scripted(steps=[Step("PROVISIONING", 0.05), Step("RUNNING", HOLD)]))
+    sandbox.faults.latency(2.0, "StopTask")  # one after another, 5 stops would take 10 s: past the budget
+    proc = spawn(sandbox, "--cluster", "Sample", "-t", "app", "--poll-interval", "200ms", "--count", "5")
+    arns = [sandbox.wait_for_any_task(timeout=30, index=i) for i in range(5)]
+    for arn in arns:
+        sandbox.wait_for_status(arn, "RUNNING")
+    sandbox.wait_for_call("DescribeTasks", len(sandbox.calls("DescribeTasks")) + 1)  # the tool has seen RUNNING
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=BUDGET + 5)
+    assert proc.returncode == 143, out
+    stops = sandbox.call_log("StopTask")
+    assert sorted(c.body["task"] for c in stops) == sorted(arns)
+    assert max(c.t for c in stops) - min(c.t for c in stops) < 1.0  # all sent before the first was answered

@@ -28,14 +28,15 @@ _BAD_CREDENTIALS = {"ExpiredToken", "ExpiredTokenException", "UnrecognizedClient
 _IAM_PREFIX = {"ecs": "ecs", "logs": "logs"}
 
 
-def _config(read_timeout: float, attempts: int = 8, mode: Literal["standard", "adaptive"] = "adaptive") -> Config:
+def _config(read_timeout: float, attempts: int = 8, mode: Literal["standard", "adaptive"] = "adaptive",
+            connect_timeout: float = 5) -> Config:  # fmt: skip
     """`attempts` counts every try, the first included."""
     return Config(
         # adaptive: standard retries plus client-side rate limiting when throttled, so a busy account
         # slows us down instead of failing the deploy
         retries={"mode": mode, "total_max_attempts": attempts},
         user_agent_extra=f"ecs-run-task/{__version__}",
-        connect_timeout=5,
+        connect_timeout=connect_timeout,
         read_timeout=read_timeout,
         tcp_keepalive=True,
     )
@@ -88,7 +89,9 @@ class Clients:
     def stopper(self) -> ECSClient:
         """ECS with short timeouts, for StopTask, which must fit in the runner's signal budget. Made on first
         use: most runs never stop a task, and a client costs ~30 ms to make."""
-        client = _session().create_client("ecs", region_name=self.region, config=_config(3, attempts=3))
+        # at worst ~2 x (2 s + 3 s) and a back-off: within GitHub's 10 s from SIGINT to SIGKILL
+        config = _config(3, attempts=2, mode="standard", connect_timeout=2)
+        client = _session().create_client("ecs", region_name=self.region, config=config)
         return cast("ECSClient", client)
 
     def logs(self, region: str | None = None) -> CloudWatchLogsClient:

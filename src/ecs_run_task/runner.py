@@ -156,14 +156,26 @@ class Runner:
         return judge.interrupted(watch.tasks(), None, self.spec.timeout)
 
     def stop(self, tasks: Sequence[dict[str, Any]], why: str) -> None:
-        for task in tasks:
-            if task.get("lastStatus") == STOPPED:
-                continue
+        """StopTask for every task still running, all at once: together they must fit the signal budget."""
+        from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - only when stopping
+
+        running = [t["taskArn"] for t in tasks if t.get("lastStatus") != STOPPED]
+        reason = f"Stopped by ecs-run-task: {why}"
+
+        def stop_one(arn: str) -> str | None:
             try:
-                self.ecs.stop_task(self.spec.cluster, task["taskArn"], f"Stopped by ecs-run-task: {why}")
-                self.renderer.info(f"stopped task {judge.task_id(task['taskArn'])}: {why}")
-            except RunError as e:  # keep stopping the others; say loudly which one may still run
-                self.renderer.warning(f"could not stop task {task['taskArn']}: {e.message}")
+                self.ecs.stop_task(self.spec.cluster, arn, reason)
+            except RunError as e:
+                return e.message
+            return None
+
+        with ThreadPoolExecutor(max_workers=max(len(running), 1)) as pool:
+            failures = list(pool.map(stop_one, running))
+        for arn, failure in zip(running, failures, strict=True):  # rendered here: renderers are not thread-safe
+            if failure is None:
+                self.renderer.info(f"stopped task {judge.task_id(arn)}: {why}")
+            else:  # say loudly which one may still run
+                self.renderer.warning(f"could not stop task {arn}: {failure}")
 
     def link(self, task_arn: str | None, container: str | None) -> str:
         """The console link to a task's stream of `container` (else its first stream); empty if none."""
