@@ -248,7 +248,7 @@ def build(raw: Mapping[str, str]) -> Spec:
         tags=r.get("tags", _tags, ()),
         propagate_tags=r.get("propagate-tags", _one_of(PROPAGATE_TAGS), None),
         started_by=r.get("started-by", _matching(_STARTED_BY, "up to 128 letters, digits, -, _ and /"), None),
-        group=r.get("group", _matching(re.compile(r".{1,255}"), "at most 255 characters"), None),
+        group=r.get("group", _matching(re.compile(r".{1,255}"), "one line of at most 255 characters"), None),
         enable_execute_command=r.get("enable-execute-command", values.boolean, False),
         wait=r.get("wait", values.boolean, True),
         timeout=timeout or None,
