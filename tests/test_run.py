@@ -117,6 +117,20 @@ def test_with_three_tasks_the_failing_one_decides(sandbox: Sandbox, run: Run) ->
     assert len(sandbox.calls("RunTask")) == 1
 
 
+@pytest.mark.parametrize("wait", ["true", "false"])
+def test_fewer_tasks_placed_than_asked_for_fails_the_run(sandbox: Sandbox, run: Run, tmp_path: Path,
+                                                         wait: str) -> None:  # fmt: skip
+    scripted(sandbox, steps=[Step("PENDING", 0.1), Step("RUNNING", 0.2)])
+    sandbox.place_only(2)
+    ran = go(run, "--count", "3", "--wait", wait, "--dotenv", str(tmp_path / "out.env"))
+    assert ran.code == 125, ran.out
+    assert "RunTask started only 2 of 3 tasks: RESOURCE:MEMORY" in ran.out
+    assert len(sandbox.tasks()) == 2
+    written = dict(line.split("=", 1) for line in (tmp_path / "out.env").read_text().splitlines())
+    assert written["STATUS"] == "failed-to-start"
+    assert sorted(json.loads(written["TASK_ARNS"])) == sorted(t.arn for t in sandbox.tasks())  # the two that ran
+
+
 def test_describe_tasks_asks_for_every_task_in_one_call(sandbox: Sandbox, run: Run) -> None:
     scripted(sandbox, steps=[Step("PENDING", 0.1), Step("RUNNING", 0.5)])
     go(run, "--count", "3")

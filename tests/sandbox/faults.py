@@ -47,6 +47,7 @@ class Faults:
     _denies: dict[str, _Deny] = field(default_factory=dict)
     _lost_answers: dict[str, int] = field(default_factory=dict)
     run_task_failures: list[tuple[str, str | None]] = field(default_factory=list)  # (reason, arn)
+    placeable: list[int] = field(default_factory=list)  # the next RunTasks place at most this many tasks each
 
     def throttle(self, op: str, share: float = 1.0, *, every: int | None = None, seed: int = 0) -> None:
         """ThrottlingException on `share` of calls (seeded random), or on every `every`-th call."""
@@ -99,6 +100,7 @@ class Faults:
             self._denies.clear()
             self._lost_answers.clear()
             self.run_task_failures.clear()
+            self.placeable.clear()
 
     def delay_for(self, op: str) -> float:
         with self._lock:
@@ -127,6 +129,10 @@ class Faults:
                 if hit:
                     return Fault("throttle", 400)
         return None
+
+    def take_placement_limit(self) -> int | None:
+        with self._lock:
+            return self.placeable.pop(0) if self.placeable else None
 
     def take_run_task_failure(self) -> tuple[str, str | None] | None:
         with self._lock:

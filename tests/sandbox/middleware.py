@@ -54,6 +54,7 @@ class Middleware:
         if early is not None:
             status, answer = early
         else:
+            asked, placed = _limit_placement(op, parsed, environ, self.faults) if service == "ecs" else (0, None)
             status, headers, raw = self._call_moto(environ)
             if service != "ecs" or op not in overlay.ECS_OPS:
                 self.calls.finish(index, status, "lost-answer" if lose else None)
@@ -66,6 +67,8 @@ class Middleware:
             except ValueError:
                 answer = {}
             status, answer = overlay.after(op, parsed, status, answer, self.driver)
+            if placed is not None and status == 200:  # as ECS answers when the cluster has room for only some
+                answer.setdefault("failures", []).extend([{"reason": "RESOURCE:MEMORY"}] * (asked - placed))
         self.calls.finish(index, status, "lost-answer" if lose else None)
         if lose:
             return _hang_up(environ)
@@ -144,3 +147,16 @@ def _json(start_response: Callable[..., Any], status: int, answer: dict[str, Any
         ],
     )
     return [data]
+
+
+def _limit_placement(
+    op: str, parsed: dict[str, Any], environ: dict[str, Any], faults: Faults
+) -> tuple[int, int | None]:
+    """A RunTask asking for more tasks than the placement limit allows: moto is asked for fewer."""
+    asked = int(parsed.get("count") or 1)
+    limit = faults.take_placement_limit() if op == "RunTask" else None
+    if limit is None or limit >= asked:
+        return asked, None
+    body = json.dumps({**parsed, "count": limit}).encode()
+    environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))
+    return asked, limit

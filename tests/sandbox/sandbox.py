@@ -121,6 +121,10 @@ class Sandbox:
         """The next RunTask answers 200 with this failure and no tasks."""
         self.faults.run_task_failures.append((reason, arn))
 
+    def place_only(self, n: int) -> None:
+        """The next RunTask starts at most `n` tasks and answers a failure for each of the others."""
+        self.faults.placeable.append(n)
+
     def missing_after_run(self, n: int) -> None:
         """Tasks started from now on are MISSING for their first `n` DescribeTasks."""
         self.driver.missing_describes = n
