@@ -71,13 +71,17 @@ def explained(service: str, operation: str, cluster: tuple[str, str] | None = No
     except NoRegionError as e:
         raise RunError("region: no AWS region is set; give the region input or set AWS_REGION") from e
     except ParamValidationError as e:  # botocore quotes the bad values, which may be environment secrets
-        report = _QUOTED_VALUE.sub(r", \1", str(e))
-        raise RunError(f"{action} failed: {report}") from e
+        raise RunError(f"{action} failed: {_without_values(str(e))}") from e
     except BotoCoreError as e:
         raise RunError(f"{action} failed: {e}") from e
 
 
 _QUOTED_VALUE = re.compile(r", value: .*?, (type: |valid )", re.S)
+
+
+def _without_values(report: str) -> str:
+    """botocore's validation report with the bad values cut out: they may be environment secrets."""
+    return _QUOTED_VALUE.sub(r", \1", report)
 
 
 @dataclass(frozen=True)
@@ -133,7 +137,7 @@ class Ecs:
             return
         report = ParamValidator().validate(params, shape)
         if report.has_errors():
-            problems = _QUOTED_VALUE.sub(r", \1", report.generate_report()).splitlines()
+            problems = _without_values(report.generate_report()).splitlines()
             raise InputError([f"{operation} request, from overrides or the task definition: {p}" for p in problems])
 
     def describe_task_definition(self, task_definition: str) -> dict[str, Any]:

@@ -76,6 +76,7 @@ class Runner:
         if not tasks:
             return self.finish(judge.run_failures(failures), [], td_arn)
         arns = [t["taskArn"] for t in tasks]
+        too_few = judge.run_failures(failures, len(tasks)) if failures else None  # fewer tasks ran than asked for
         self.sources, notes = logs.sources(task_definition, arns)
         watch = self.watch(arns)
         watch.latest.update({t["taskArn"]: t for t in tasks})
@@ -83,13 +84,11 @@ class Runner:
             show.started(tasks, td_arn)
             if spec.wait:  # for the post step, which stops them if this step is killed; `wait: false` runs on
                 show.remember({"task-arns": json.dumps(arns), "cluster": spec.cluster, "region": self.clients.region})
-            if failures:
-                show.warning(judge.run_failures(failures, len(tasks)).message)
+            if too_few:
+                show.warning(too_few.message)
             if not spec.wait:
                 self.cancel.check()
-                return self.finish(
-                    judge.run_failures(failures, len(tasks)) if failures else judge.started(tasks), tasks, td_arn
-                )
+                return self.finish(too_few or judge.started(tasks), tasks, td_arn)
             self.cancel.check()  # a signal that came during RunTask
             result = self.wait(watch, deciders, notes if spec.logs else [])
         except Cancelled as c:
@@ -102,8 +101,8 @@ class Runner:
         except BaseException as e:
             self.stop(watch.tasks(), f"ecs-run-task failed: {type(e).__name__}")
             raise
-        if failures and result.status == judge.SUCCEEDED:
-            result = judge.run_failures(failures, len(tasks))  # fewer tasks ran than asked for
+        if too_few and result.status == judge.SUCCEEDED:
+            result = too_few
         return self.finish(result, watch.tasks(), td_arn)
 
     def dry_run(self, resolved: Resolved, request: dict[str, Any]) -> Result:
@@ -160,6 +159,8 @@ class Runner:
         from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - only when stopping
 
         running = [t["taskArn"] for t in tasks if t.get("lastStatus") != STOPPED]
+        if not running:
+            return
         reason = f"Stopped by ecs-run-task: {why}"
 
         def stop_one(arn: str) -> str | None:
@@ -169,7 +170,7 @@ class Runner:
                 return e.message
             return None
 
-        with ThreadPoolExecutor(max_workers=max(len(running), 1)) as pool:
+        with ThreadPoolExecutor(max_workers=len(running)) as pool:
             failures = list(pool.map(stop_one, running))
         for arn, failure in zip(running, failures, strict=True):  # rendered here: renderers are not thread-safe
             if failure is None:

@@ -40,7 +40,7 @@ class Plain:
             self.line(inert(part))
 
     def warning(self, text: str) -> None:
-        self.line(f"warning: {text}")
+        self.info(f"warning: {text}")
 
     def started(self, tasks: list[dict[str, Any]], task_definition_arn: str) -> None:
         self.many = len(tasks) > 1
