@@ -150,7 +150,7 @@ def test_credentials_rejected_before_a_task_exits_125_and_names_the_permission(
     assert words in ran.out
     assert code in ran.out or code == "AccessDeniedException"
     assert sandbox.tasks() == []
-    assert outputs(tmp_path / "out.env")["STATUS"] == "failed"
+    assert outputs(tmp_path / "out.env")["STATUS"] == "failed-to-start"
     # a rejection is final: no retry storm
     assert len([c for c in sandbox.call_log() if c.fault == "deny"]) == 1
 

@@ -74,7 +74,7 @@ def test_bad_inputs_fail_the_step_before_anything_starts(sandbox: Sandbox, run: 
     assert error.message.startswith("2 inputs are not valid; nothing was started:\n")
     assert "count: got '11'; expected a whole number from 1 to 10" in error.message
     outputs = read_file_commands(Path(github["GITHUB_OUTPUT"]))
-    assert (outputs["status"], outputs["exit-code"], outputs["task-arns"]) == ("failed", "", "[]")
+    assert (outputs["status"], outputs["exit-code"], outputs["task-arns"]) == ("invalid-input", "", "[]")
     assert sandbox.calls() == []
 
 

@@ -67,7 +67,7 @@ def test_the_console_link_encodes_the_group_and_stream_as_the_console_does() -> 
 
 
 def test_console_links_follow_the_partition() -> None:
-    from ecs_run_task.report.summary import task_url
+    from ecs_run_task.console import task_url
 
     assert logs.console_url(logs.LogSource("web", ARN, "/g", "s", "cn-north-1"), "us-east-1").startswith(
         "https://cn-north-1.console.amazonaws.cn/cloudwatch/home?region=cn-north-1#"

@@ -101,6 +101,7 @@ def test_outputs_name_the_first_task_and_the_deciding_tasks_exit() -> None:
         "exit-code": "3",
         "stop-code": "EssentialContainerExited",
         "stopped-reason": "",
+        "log-url": "",
     }
 
 
@@ -110,3 +111,63 @@ def test_dotenv_is_one_line_per_output_and_bounded() -> None:
     huge = outputs.dotenv({"stopped-reason": "x" * 20000, "status": "failed"})
     assert len(huge.encode()) <= outputs.DOTENV_LIMIT
     assert huge.endswith("STATUS=failed\n")
+
+
+def running(name: str) -> dict[str, Any]:
+    return {"name": name, "lastStatus": "RUNNING"}
+
+
+def stopped_without_code(name: str, reason: str = "") -> dict[str, Any]:
+    return {"name": name, "lastStatus": "STOPPED", **({"reason": reason} if reason else {})}
+
+
+# (task lastStatus, desiredStatus, containers, deciders) -> decided?
+DECISIONS = {
+    "task still RUNNING, deciding container exited": ("RUNNING", "RUNNING", [ran("migrate", 0), running("envoy")], ["migrate"], True),
+    "task DEPROVISIONING, essential container exited": ("DEPROVISIONING", "STOPPED", [ran("web", 3)], ["web"], True),
+    "deciding container still running": ("RUNNING", "STOPPED", [running("web"), ran("envoy", 1)], ["web"], False),
+    "one of two essential containers still running": ("RUNNING", "STOPPED", [ran("web", 0), running("worker")], ["web", "worker"], False),
+    "deciding container stopped without an exit code, task DEACTIVATING": ("DEACTIVATING", "STOPPED", [stopped_without_code("web")], ["web"], True),
+    "deciding container missing from the description": ("RUNNING", "RUNNING", [ran("envoy", 0)], ["web"], False),
+    "task STOPPED whatever its containers say": ("STOPPED", "STOPPED", [running("web")], ["web"], True),
+    "no deciding container known: only STOPPED decides": ("RUNNING", "STOPPED", [ran("web", 0)], [], False),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", list(DECISIONS))
+def test_a_task_is_decided_when_its_deciding_containers_have_stopped(name: str) -> None:
+    last, desired, containers, deciders, expected = DECISIONS[name]
+    described = task(*containers, lastStatus=last, desiredStatus=desired)
+    assert outcome.decided(described, deciders) is expected
+
+
+def test_an_essential_sidecar_killed_after_the_deciding_container_exited_0_changes_nothing() -> None:
+    described = task(ran("migrate", 0), ran("envoy", 137), lastStatus="DEACTIVATING", desiredStatus="STOPPED",
+                     stopCode="UserInitiated")  # fmt: skip
+    got = outcome.judge([described], ["migrate"])
+    assert (got.status, got.exit_code, got.container) == ("succeeded", 0, "migrate")
+
+
+def test_a_deciding_container_without_an_exit_code_while_deactivating_failed_to_start() -> None:
+    described = task(stopped_without_code("web", "CannotPullContainerError: pull access denied"),
+                     lastStatus="DEACTIVATING", desiredStatus="STOPPED", stopCode="TaskFailedToStart")  # fmt: skip
+    got = outcome.judge([described], ["web"])
+    assert (got.status, got.exit_code, got.container_exit_code) == ("failed-to-start", 125, None)
+    assert "CannotPullContainerError: pull access denied" in got.message
+
+
+def test_several_tasks_decided_at_different_times_are_judged_together() -> None:
+    first = task(ran("web", 0), n=1, lastStatus="STOPPED")
+    second = task(ran("web", 4), n=2, lastStatus="DEPROVISIONING", desiredStatus="STOPPED")
+    assert all(outcome.decided(t, ["web"]) for t in (first, second))
+    got = outcome.judge([first, second], ["web"])
+    assert (got.status, got.exit_code, (got.task or {}).get("taskArn")) == ("failed", 4, f"{ARN}2")
+
+
+@pytest.mark.parametrize(
+    ("last", "desired", "expected"),
+    [("RUNNING", "RUNNING", False), ("RUNNING", "STOPPED", True), ("DEPROVISIONING", "STOPPED", True),
+     ("STOPPED", "STOPPED", True), ("PENDING", "RUNNING", False)],
+)  # fmt: skip
+def test_a_task_is_stopping_once_ecs_wants_it_stopped(last: str, desired: str, expected: bool) -> None:
+    assert outcome.stopping({"lastStatus": last, "desiredStatus": desired}) is expected

@@ -9,13 +9,14 @@ import pytest
 
 from ecs_run_task.events import Progress
 from ecs_run_task.outcome import Outcome
+from ecs_run_task.printable import inert
 from ecs_run_task.report import pick
 from ecs_run_task.report.github import GitHub
-from ecs_run_task.workflow import inert
+from ecs_run_task.status import Status
 
 ARN = "arn:aws:ecs:us-east-1:123456789012:task/Sample/abc123"
 OUTPUTS = {"status": "failed", "exit-code": "3", "task-arn": ARN}
-FAILED = Outcome("failed", 3, 3, {"taskArn": ARN, "stopCode": "EssentialContainerExited"}, "web",
+FAILED = Outcome(Status.FAILED, 3, 3, {"taskArn": ARN, "stopCode": "EssentialContainerExited"}, "web",
                  "task abc123: container web exited with code 3 (stopCode=EssentialContainerExited)")  # fmt: skip
 
 
@@ -71,7 +72,7 @@ def test_github_groups_phases_and_annotates_the_failure(tmp_path: Path, monkeypa
 
 def test_github_escapes_annotation_data_and_neutralises_legacy_commands() -> None:
     out = io.StringIO()
-    bad = Outcome("failed", 1, 1, None, "web", "100% broken\nnext line ##[error]boom")
+    bad = Outcome(Status.FAILED, 1, 1, None, "web", "100% broken\nnext line ##[error]boom")
     GitHub(out, {}).failure(bad)
     assert out.getvalue() == "::error title=ECS task failed::100%25 broken%0Anext line #\u2060#[error]boom\n"
 

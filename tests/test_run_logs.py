@@ -8,7 +8,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 
-from ecs_run_task.watch import FLOWING_POLL_FACTOR
+from ecs_run_task.cadence import FLOWING_POLL_FACTOR
 from tests.conftest import Ran
 from tests.sandbox import Container, ContainerScript, Sandbox, Scripted, Step
 from tests.test_logs import HOSTILE

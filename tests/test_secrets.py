@@ -87,19 +87,35 @@ def test_dry_run_prints_the_request_with_environment_values_masked(sandbox: Sand
     assert_no_secret(out)  # ...never the values
 
 
+MALFORMED = {
+    # the shape we merge by: checked with the input, before botocore sees it
+    "a string for an entry": (
+        [f"DB_PASSWORD={ENV_VALUE}"],
+        'overrides: containerOverrides \'web\': environment must be an array of {"name": ..., "value": ...}',
+    ),
+    # the rest: botocore's own report, which would quote the value
+    "a list for a value": (
+        [{"name": "DB_PASSWORD", "value": [ENV_VALUE]}],
+        "overrides.containerOverrides[0].environment[0].value, type: <class 'list'>, valid types: <class 'str'>",
+    ),
+}
+
+
 @pytest.mark.parametrize("dry_run", ["false", "true"])
+@pytest.mark.parametrize("case", list(MALFORMED))
 def test_malformed_overrides_are_refused_before_anything_without_echoing_them(
-    sandbox: Sandbox, record_property: Record, dry_run: str
+    sandbox: Sandbox, record_property: Record, dry_run: str, case: str
 ) -> None:
     """`"environment": ["KEY=value"]` in raw overrides: botocore's own report would quote the value."""
     record_property("fault", "bad input")
     register(sandbox)
-    bad = json.dumps({"containerOverrides": [{"name": "web", "environment": [f"DB_PASSWORD={ENV_VALUE}"]}]})
+    environment, named = MALFORMED[case]
+    bad = json.dumps({"containerOverrides": [{"name": "web", "environment": environment}]})
     proc = spawn(sandbox, "--cluster", "Sample", "-t", "app", "--image", "acme/app:v2", "--overrides", bad,
                  "--dry-run", dry_run, "--debug")  # fmt: skip
     out, _ = proc.communicate(timeout=30)
     assert proc.returncode == 125, out
-    assert "overrides.containerOverrides[0].environment[0], type: <class 'str'>, valid types: <class 'dict'>" in out
+    assert named in out
     assert_no_secret(out)
     assert sandbox.calls("RegisterTaskDefinition") == sandbox.calls("RunTask") == []
 

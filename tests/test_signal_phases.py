@@ -79,17 +79,21 @@ def start(sb: Sandbox, phase: str) -> tuple[subprocess.Popen[str], str | None]:
 
 @pytest.mark.parametrize("repeat", range(REPEATS))
 @pytest.mark.parametrize("phase", PHASES)
-def test_sigint_then_sigterm_stops_the_task_and_exits_130_in_time(
+def test_sigint_then_sigterm_stops_the_task_and_exits_130_in_time_or_keeps_a_known_answer(
     sandbox: Sandbox, record_property: Record, phase: str, repeat: int
 ) -> None:
     record_property("fault", "SIGINT+SIGTERM")
     proc, arn = start(sandbox, phase)
     sent = github_cancel(proc)
     record_property("exit_after_signal", round(sent.took, 2))
-    assert proc.returncode == 130, sent.out  # the first signal decides
     assert sent.took < BUDGET, sent.took
+    if phase == "draining logs":  # the container had exited 0: the signal cuts the drain short, the answer stands
+        assert proc.returncode == 0, sent.out
+        assert "exited with code 0; SIGINT cut the log drain short" in sent.out
+    else:
+        assert proc.returncode == 130, sent.out  # the first signal decides
     if phase == "DescribeTaskDefinition in flight":
-        assert "cancelled before a task was started" in sent.out
+        assert "cancelled by SIGINT before a task was started" in sent.out
         assert sandbox.calls("RunTask") == []
         assert sandbox.tasks() == []
         return

@@ -28,7 +28,7 @@ BAD_INPUTS = [
     ("command", "echo 'unterminated", "quote it"),
     ("command", "[]", "expected a command"),
     ("environment", "DATABASE_URL", "KEY=VALUE"),
-    ("environment", "=value", "missing its KEY"),
+    ("environment", "=value", "line 1 has nothing before '='"),
     ("cpu", "lots", "CPU units"),
     ("memory", "2 TB", "MiB"),
     ("task-role-arn", "my-role", "IAM role ARN"),
@@ -103,7 +103,7 @@ def test_every_problem_is_reported_at_once_and_the_message_counts_them() -> None
 def test_secret_bearing_inputs_are_never_echoed() -> None:
     found = problems(environment="API_TOKEN=hunter2\nPASSWORD", overrides='{"bad": "hunter2"}')
     assert all("hunter2" not in p for p in found)
-    assert found[0] == "environment: line 2 is 'PASSWORD' without '=': expected a variable as KEY=VALUE"
+    assert found[0] == "environment: line 2 has no '=': expected a variable as KEY=VALUE, one a line"
 
 
 def test_empty_inputs_mean_not_given_as_github_passes_every_declared_input() -> None:

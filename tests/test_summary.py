@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from ecs_run_task.outcome import Outcome
 from ecs_run_task.report.summary import LIMIT, TAIL, Facts, markdown
+from ecs_run_task.status import Status
 
 T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 ARN = "arn:aws:ecs:eu-west-1:123456789012:task/prod/0a1b2c3d"
@@ -23,7 +24,7 @@ TASK = {
     "startedAt": T0 + timedelta(seconds=12),
     "executionStoppedAt": T0 + timedelta(seconds=137),
 }
-FAILED = Outcome("failed", 3, 3, TASK, "web", "task 0a1b2c3d: container web exited with code 3")
+FAILED = Outcome(Status.FAILED, 3, 3, TASK, "web", "task 0a1b2c3d: container web exited with code 3")
 OUTPUTS = {"exit-code": "3", "log-url": "https://logs.example/stream"}
 
 
@@ -55,7 +56,7 @@ def test_a_failed_run_shows_the_task_table_the_link_and_the_last_lines() -> None
 
 
 def test_a_success_shows_no_log_tail() -> None:
-    ok = Outcome("succeeded", 0, 0, TASK, "web", "task 0a1b2c3d: exited with code 0")
+    ok = Outcome(Status.SUCCEEDED, 0, 0, TASK, "web", "task 0a1b2c3d: exited with code 0")
     text = markdown(ok, {"exit-code": "0"}, Facts("prod", "eu-west-1", [TASK]), ["line"])
     assert text.startswith("### ✅ ECS task succeeded (exit code 0)\n")
     assert "Last" not in text

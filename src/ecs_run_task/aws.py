@@ -12,9 +12,11 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 import botocore.session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError, ParamValidationError
+from botocore.utils import parse_timestamp
 from botocore.validate import ParamValidator
 
 from ecs_run_task import __version__
+from ecs_run_task.diagnostics import log
 from ecs_run_task.errors import AccessError, InputError, RunError
 
 if TYPE_CHECKING:
@@ -74,6 +76,8 @@ def explained(service: str, operation: str, cluster: tuple[str, str] | None = No
         raise RunError(f"{action} failed: {_without_values(str(e))}") from e
     except BotoCoreError as e:
         raise RunError(f"{action} failed: {e}") from e
+    except (AttributeError, TypeError, ValueError, KeyError, RuntimeError) as e:  # botocore parsing an odd answer
+        raise RunError(f"{action}: AWS's answer could not be read ({type(e).__name__}: {e})") from e
 
 
 _QUOTED_VALUE = re.compile(r", value: .*?, (type: |valid )", re.S)
@@ -109,10 +113,48 @@ class Clients:
 _SESSION: list[botocore.session.Session] = []
 
 
+def _lenient_timestamp(value: Any) -> Any:
+    """botocore's timestamp parser, but an odd timestamp in an answer becomes None instead of failing the call:
+    no timestamp decides anything, and one bad field must not end a run."""
+    try:
+        return parse_timestamp(value)
+    except (ValueError, TypeError, OverflowError, RuntimeError):
+        log.warning("AWS answered a timestamp that cannot be read; it is ignored", value=str(value)[:40])
+        return None
+
+
 def _session() -> botocore.session.Session:
     if not _SESSION:
-        _SESSION.append(botocore.session.get_session())
+        session = botocore.session.get_session()
+        session.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=_lenient_timestamp)
+        _SESSION.append(session)
     return _SESSION[0]
+
+
+def _exit_code(container: dict[str, Any]) -> dict[str, Any]:
+    code = container.get("exitCode")
+    if code is None or (isinstance(code, int) and not isinstance(code, bool)):
+        return container
+    text = str(code).strip()
+    if text.lstrip("-").isdigit() and len(text) < 12:
+        return {**container, "exitCode": int(text)}
+    log.warning("DescribeTasks gave an exit code that cannot be read; it is ignored", container=container.get("name"),
+                exit_code=text[:20])  # fmt: skip
+    return {k: v for k, v in container.items() if k != "exitCode"}
+
+
+def tasks_read(answer: Any) -> list[dict[str, Any]]:
+    """The tasks of a RunTask or DescribeTasks answer, read defensively: a task without an ARN is dropped,
+    containers that are not objects are dropped, an exit code sent as text is read as a number."""
+    found = []
+    for task in answer.get("tasks") or []:
+        if not isinstance(task, dict) or not isinstance(task.get("taskArn"), str) or not task["taskArn"]:
+            log.warning("AWS answered a task without an ARN; it is ignored")
+            continue
+        containers = task.get("containers")
+        listed = containers if isinstance(containers, list) else []
+        found.append({**task, "containers": [_exit_code(dict(c)) for c in listed if isinstance(c, dict)]})
+    return found
 
 
 def connect(region: str | None) -> Clients:
@@ -176,7 +218,7 @@ class Ecs:
     def run_task(self, request: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         with explained("ecs", "RunTask", (str(request.get("cluster")), self.client.meta.region_name)):
             answer = self.client.run_task(**request)
-        return [dict(t) for t in answer.get("tasks", [])], [dict(f) for f in answer.get("failures", [])]
+        return tasks_read(answer), [dict(f) for f in answer.get("failures") or [] if isinstance(f, dict)]
 
     def describe_tasks(self, cluster: str, arns: Sequence[str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         tasks: list[dict[str, Any]] = []
@@ -184,8 +226,8 @@ class Ecs:
         for start in range(0, len(arns), DESCRIBE_BATCH):
             with explained("ecs", "DescribeTasks"):
                 answer = self.client.describe_tasks(cluster=cluster, tasks=list(arns[start : start + DESCRIBE_BATCH]))
-            tasks += [dict(t) for t in answer.get("tasks", [])]
-            failures += [dict(f) for f in answer.get("failures", [])]
+            tasks += tasks_read(answer)
+            failures += [dict(f) for f in answer.get("failures") or [] if isinstance(f, dict)]
         return tasks, failures
 
     def stop_task(self, cluster: str, arn: str, reason: str) -> None:

@@ -4,22 +4,24 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import sys
-import traceback
 from collections.abc import Mapping, Sequence
 from typing import IO, NoReturn
 
-from ecs_run_task import __version__, diagnostics, spec
+from ecs_run_task import __version__, diagnostics, outputs, spec
 from ecs_run_task.cancel import Cancellation, Cancelled
 from ecs_run_task.errors import InputError, RunError
-from ecs_run_task.exit_codes import CANNOT_RUN, SIGINT, SIGTERM
-from ecs_run_task.outcome import CANCELLED, FAILED, Outcome
+from ecs_run_task.exit_codes import CANNOT_RUN, signal_exit
+from ecs_run_task.outcome import Outcome
 from ecs_run_task.outputs import dotenv
+from ecs_run_task.printable import encodable, inert
 from ecs_run_task.report import FORMATS, Renderer, pick
 from ecs_run_task.report.github import GitHub
-from ecs_run_task.workflow import inert
+from ecs_run_task.status import Status
+from ecs_run_task.tracebacks import print_traceback
 
 # The contract's inputs, in the order of its table: one flag each, one `INPUT_*` variable each.
 INPUTS = (
@@ -67,8 +69,6 @@ def inputs_from_argv(argv: Sequence[str]) -> tuple[dict[str, str], argparse.Name
     args = _parser().parse_args(argv[: argv.index("--")] if exact is not None else argv)
     raw = {name: "\n".join(value) if name in _LINES else value
            for name in INPUTS if (value := getattr(args, name)) is not None}  # fmt: skip
-    if args.env:
-        raw["environment"] = "\n".join([*filter(None, [raw.get("environment")]), *args.env])
     if exact is not None:
         if "command" in raw:
             raise InputError(["command: give it either with --command or after --, not both"])
@@ -99,27 +99,37 @@ def region(run_spec: spec.Spec, env: Mapping[str, str]) -> str | None:
 
 def _write_dotenv(path: str | None, values: Mapping[str, str]) -> None:
     if path:
-        with open(path, "w", encoding="utf-8") as f:
+        with open(path, "w", encoding="utf-8", errors="backslashreplace") as f:
             f.write(dotenv(values))
+
+
+def _safe_streams(out: IO[str]) -> None:
+    """What a container writes may not fit the locale's encoding: show it escaped rather than raise."""
+    for stream in {out, sys.stdout, sys.stderr}:
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
 
 
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None, out: IO[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     env = os.environ if env is None else env
     out = sys.stdout if out is None else out
+    _safe_streams(out)
     cancel = Cancellation()
     cancel.install()
     action = not argv and any(k.startswith("INPUT_") for k in env)
     dotenv_path, debug = None, env.get("RUNNER_DEBUG") == "1"
+    env_pairs: list[str] = []
     renderer: Renderer = pick("auto", env, out)  # until the flags are read, for a bad flag's error
     try:
         if action:
             raw = inputs_from_env(env)
         else:
             raw, args = inputs_from_argv(argv)
+            env_pairs = args.env
             dotenv_path, debug = args.dotenv, args.debug or debug
             renderer = pick(args.format, env, out)
-        run_spec = spec.build(raw)
+        run_spec = spec.build(raw, env_pairs)
         github = renderer if isinstance(renderer, GitHub) else None
         if github:
             github.annotate = run_spec.annotate
@@ -132,28 +142,24 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         _write_dotenv(dotenv_path, result.outputs)
         return result.outcome.exit_code
     except Cancelled as c:  # before any task was started: nothing to stop
-        code = SIGINT if c.signum == 2 else SIGTERM
-        renderer.result(Outcome(CANCELLED, code, None, None, None, "cancelled before a task was started"),
-                        _no_task_outputs(CANCELLED))  # fmt: skip
-        return code
+        code, name = signal_exit(c.signum)
+        outcome = Outcome(Status.CANCELLED, code, None, None, None, f"cancelled by {name} before a task was started")
     except RunError as e:
-        renderer.result(Outcome(e.status, e.exit_code, None, None, None, e.message), _no_task_outputs(e.status))
-        _write_dotenv(dotenv_path, _no_task_outputs(e.status))
-        return e.exit_code
-    except Exception as e:  # a bug, or a file we cannot write; any task started is stopped by the runner's guard
-        for line in traceback.format_exc().splitlines():  # the runner parses stderr for commands too
-            print(inert(line), file=sys.stderr)
-        message = f"ecs-run-task failed unexpectedly: {type(e).__name__}: {e} (the traceback is above)"
-        try:
-            renderer.result(Outcome(FAILED, CANNOT_RUN, None, None, None, message), _no_task_outputs(FAILED))
-        except Exception:  # the renderer's own files may be what failed
-            print(message, file=sys.stderr)
-        return CANNOT_RUN
-
-
-def _no_task_outputs(status: str) -> dict[str, str]:
-    names = ("task-arn", "task-id", "task-definition-arn", "exit-code", "stop-code", "stopped-reason", "log-url")
-    return {**dict.fromkeys(names, ""), "task-arns": "[]", "status": status}
+        outcome = Outcome(e.status, e.exit_code, None, None, None, e.message)
+    except Exception as e:  # a bug before any task existed (after RunTask, the runner handles it)
+        print_traceback()
+        message = (
+            f"ecs-run-task failed unexpectedly: {type(e).__name__}: {e} (the traceback is above); no task was started"
+        )
+        outcome = Outcome(Status.FAILED_TO_START, CANNOT_RUN, None, None, None, message)
+    values = outputs.no_task(outcome.status)
+    try:
+        renderer.result(outcome, values)
+    except Exception:  # the renderer's own files may be what failed
+        print_traceback()
+        print(inert(encodable(outcome.message)), file=sys.stderr)
+    _write_dotenv(dotenv_path, values)
+    return outcome.exit_code
 
 
 def post_main(env: Mapping[str, str] | None = None) -> int:

@@ -1,12 +1,45 @@
-"""The AWS console's address in each partition, for links in the log, the outputs and the job summary."""
+"""Links to the AWS console: a task's page and a log stream's, in the commercial, China and GovCloud partitions.
+
+Every part of a link comes from AWS or a task definition (a log region, a group name), so each is checked or
+encoded: a region that does not look like one gives no link at all rather than a link somewhere else."""
 
 from __future__ import annotations
 
+import re
+import urllib.parse
+
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+")
+
 
 def base(region: str) -> str:
-    """`https://<region>.<console host>`: the commercial, China and GovCloud partitions differ."""
+    """`https://<region>.<console host>`, or "" when `region` is not a region's name."""
+    if not _REGION.fullmatch(region):
+        return ""
     if region.startswith("cn-"):
         return f"https://{region}.console.amazonaws.cn"
     if region.startswith("us-gov-"):
         return f"https://{region}.console.amazonaws-us-gov.com"
     return f"https://{region}.console.aws.amazon.com"
+
+
+def task_url(region: str, cluster: str, task_arn: str) -> str:
+    """The task's page in the ECS console; "" when the region is not one."""
+    home = base(region)
+    if not home:
+        return ""
+    cluster_name = urllib.parse.quote(cluster.rsplit("/", 1)[-1], safe="")
+    task = urllib.parse.quote(task_arn.rsplit("/", 1)[-1], safe="")
+    return f"{home}/ecs/v2/clusters/{cluster_name}/tasks/{task}/configuration?region={region}"
+
+
+def log_stream_url(region: str, group: str, stream: str) -> str:
+    """A stream's page in CloudWatch; "" when the region is not one. The console's fragment encodes twice,
+    `%` written as `$`."""
+    home = base(region)
+    if not home:
+        return ""
+
+    def enc(text: str) -> str:
+        return urllib.parse.quote(urllib.parse.quote(text, safe=""), safe="").replace("%", "$")
+
+    return f"{home}/cloudwatch/home?region={region}#logsV2:log-groups/log-group/{enc(group)}/log-events/{enc(stream)}"

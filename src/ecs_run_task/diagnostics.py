@@ -12,7 +12,7 @@ import sys
 from collections.abc import MutableMapping
 from typing import TYPE_CHECKING, Any
 
-from ecs_run_task.workflow import inert
+from ecs_run_task.printable import inert
 
 if TYPE_CHECKING:
     from ecs_run_task.report.github import GitHub

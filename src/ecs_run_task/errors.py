@@ -1,18 +1,20 @@
 """The one domain error: what went wrong, what to do, and how the process exits.
 
-Raised anywhere, caught once in `cli.main`. Unexpected exceptions are not wrapped: they keep their
-traceback.
+Raised anywhere below the CLI; caught where a run can still end well: by the runner once a task exists (the
+task is then stopped and named in the outputs), else by `cli.main`. Unexpected exceptions are not wrapped:
+they keep their traceback.
 """
 
 from __future__ import annotations
 
 from ecs_run_task.exit_codes import CANNOT_RUN
+from ecs_run_task.status import Status
 
 
 class RunError(Exception):
     """A failure we can explain to the user; `exit_code` and `status` follow the contract's table."""
 
-    def __init__(self, message: str, *, exit_code: int = CANNOT_RUN, status: str = "failed") -> None:
+    def __init__(self, message: str, *, exit_code: int = CANNOT_RUN, status: Status = Status.FAILED_TO_START) -> None:
         super().__init__(message)
         self.message = message
         self.exit_code = exit_code
@@ -30,4 +32,6 @@ class InputError(RunError):
         self.problems = problems
         lines = "\n".join(f"  - {p}" for p in problems)
         noun = "input is" if len(problems) == 1 else "inputs are"
-        super().__init__(f"{len(problems)} {noun} not valid; nothing was started:\n{lines}")
+        super().__init__(
+            f"{len(problems)} {noun} not valid; nothing was started:\n{lines}", status=Status.INVALID_INPUT
+        )

@@ -1,4 +1,4 @@
-"""What the waiting loop tells the renderers: plain data, cheap to import."""
+"""What the waiting loop tells the runner: plain data, cheap to import."""
 
 from __future__ import annotations
 
@@ -22,7 +22,15 @@ class LogBatch:
 
 
 @dataclass(frozen=True)
-class AllStopped:
+class Decided:
+    """Every deciding container of this task has stopped: its answer is known, whatever ECS does next."""
+
+    task: dict[str, Any]
+    rest_running: bool  # ECS is not stopping the task (an essential sidecar runs on): the runner stops it
+
+
+@dataclass(frozen=True)
+class AllDecided:
     tasks: list[dict[str, Any]]
 
 
@@ -31,4 +39,4 @@ class DeadlinePassed:
     tasks: list[dict[str, Any]]
 
 
-Event = Progress | LogBatch | AllStopped | DeadlinePassed
+Event = Progress | LogBatch | Decided | AllDecided | DeadlinePassed

@@ -7,7 +7,6 @@ read keeps its cursor, so throttling delays lines but never loses or repeats one
 from __future__ import annotations
 
 import time
-import urllib.parse
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
@@ -99,14 +98,8 @@ def _labelled(found: list[LogSource]) -> list[LogSource]:
 
 
 def console_url(source: LogSource, cluster_region: str) -> str:
-    """The CloudWatch console page of a stream. The console's fragment encodes twice, `%` written as `$`."""
-    region = source.region or cluster_region
-
-    def enc(text: str) -> str:
-        return urllib.parse.quote(urllib.parse.quote(text, safe=""), safe="").replace("%", "$")
-
-    return (f"{console.base(region)}/cloudwatch/home?region={region}"
-            f"#logsV2:log-groups/log-group/{enc(source.group)}/log-events/{enc(source.stream)}")  # fmt: skip
+    """The CloudWatch console page of a stream; "" when its region is not one."""
+    return console.log_stream_url(source.region or cluster_region, source.group, source.stream)
 
 
 @dataclass
@@ -131,8 +124,9 @@ class Tailer:
     _apis: dict[str | None, LogsApi] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, found: Sequence[LogSource], api_for: Callable[[str | None], LogsApi]) -> Tailer:
-        return cls([Cursor(s) for s in found], api_for)
+    def of(cls, found: Sequence[LogSource], api_for: Callable[[str | None], LogsApi], *,
+           clock: Callable[[], float] = time.monotonic) -> Tailer:  # fmt: skip
+        return cls([Cursor(s) for s in found], api_for, clock)
 
     def activate(self, tasks: Sequence[dict[str, Any]]) -> None:
         """Start reading a container's stream once it has started: before that, every read is a wasted call."""

@@ -11,20 +11,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ecs_run_task.exit_codes import CANNOT_RUN, SIGINT, SIGTERM, SUCCESS, TIMED_OUT
+from ecs_run_task.exit_codes import CANNOT_RUN, SUCCESS, TIMED_OUT, signal_exit
+from ecs_run_task.status import Status
 
-SUCCEEDED = "succeeded"
-FAILED = "failed"
-FAILED_TO_START = "failed-to-start"
-TIMED_OUT_STATUS = "timed-out"
-CANCELLED = "cancelled"
-STARTED = "started"
-DRY_RUN = "dry-run"
+SUCCEEDED, FAILED, FAILED_TO_START = Status.SUCCEEDED, Status.FAILED, Status.FAILED_TO_START
+TIMED_OUT_STATUS, CANCELLED, STARTED, DRY_RUN = Status.TIMED_OUT, Status.CANCELLED, Status.STARTED, Status.DRY_RUN
+UNKNOWN = Status.UNKNOWN
+STOPPED = "STOPPED"  # ECS's lastStatus and desiredStatus, of tasks and of containers
 
 
 @dataclass(frozen=True)
 class Outcome:
-    status: str
+    status: Status
     exit_code: int  # the process's exit status
     container_exit_code: int | None  # the deciding container's own code, the `exit-code` output
     task: dict[str, Any] | None  # the deciding task's description
@@ -53,6 +51,20 @@ def deciding_containers(task_definition: dict[str, Any], container: str | None) 
     if container:
         return [container]
     return [c["name"] for c in task_definition.get("containerDefinitions", []) if c.get("essential", True)]
+
+
+def decided(task: dict[str, Any], deciders: Sequence[str]) -> bool:
+    """Whether the task's answer is known: every deciding container has stopped (with an exit code or without
+    one), or the whole task has. ECS reports the task STOPPED seconds to minutes later, if ever (a non-essential
+    deciding container beside an essential sidecar that runs on)."""
+    if task.get("lastStatus") == STOPPED:
+        return True
+    return bool(deciders) and all(_container(task, name).get("lastStatus") == STOPPED for name in deciders)
+
+
+def stopping(task: dict[str, Any]) -> bool:
+    """ECS is stopping the task (or has): nothing for us to stop."""
+    return task.get("lastStatus") == STOPPED or task.get("desiredStatus") == STOPPED
 
 
 def _container(task: dict[str, Any], name: str) -> dict[str, Any]:
@@ -99,15 +111,28 @@ def judge(tasks: Sequence[dict[str, Any]], deciders: Sequence[str]) -> Outcome:
                    verdicts[0].message if len(tasks) == 1 else f"all {len(tasks)} tasks exited with code 0")  # fmt: skip
 
 
-def interrupted(tasks: Sequence[dict[str, Any]], signum: int | None, timeout: float | None) -> Outcome:
+def _stop_result(tasks: Sequence[dict[str, Any]], stopped: bool) -> str:
+    what = "task was" if len(tasks) == 1 else "tasks were"
+    if stopped:
+        return f"the {what} stopped"
+    return f"StopTask failed, so the {what.split(maxsplit=1)[0]} may still be running (see the warning above)"
+
+
+def interrupted(tasks: Sequence[dict[str, Any]], signum: int | None, timeout: float | None, *,
+                stopped: bool = True) -> Outcome:  # fmt: skip
     """The tasks were stopped by us: on timeout (124) or a signal (130/143)."""
     first = tasks[0] if tasks else None
     if signum is None:
         return Outcome(TIMED_OUT_STATUS, TIMED_OUT, None, first, None,
-                       f"timed out after {timeout:g}s; the task was stopped")  # fmt: skip
-    code = SIGINT if signum == 2 else SIGTERM
-    name = "SIGINT" if signum == 2 else "SIGTERM"
-    return Outcome(CANCELLED, code, None, first, None, f"cancelled by {name}; the task was stopped")
+                       f"timed out after {timeout:g}s; {_stop_result(tasks, stopped)}")  # fmt: skip
+    code, name = signal_exit(signum)
+    return Outcome(CANCELLED, code, None, first, None, f"cancelled by {name}; {_stop_result(tasks, stopped)}")
+
+
+def lost(tasks: Sequence[dict[str, Any]], why: str, *, stopped: bool) -> Outcome:
+    """A started task we can no longer follow (AWS refuses, or a bug of ours): `unknown`, never a verdict."""
+    first = tasks[0] if tasks else None
+    return Outcome(UNKNOWN, CANNOT_RUN, None, first, None, f"{why}; {_stop_result(tasks, stopped)}")
 
 
 def started(tasks: Sequence[dict[str, Any]]) -> Outcome:

@@ -24,12 +24,21 @@ class Resolved:
 
 
 def _read(path: str) -> str:
+    """The file's text, read within `taskdef.MAX_FILE_BYTES` (`-t /dev/zero` must not fill the memory)."""
     try:
-        return Path(path).read_text(encoding="utf-8")
+        with Path(path).open("rb") as f:
+            data = f.read(taskdef.MAX_FILE_BYTES + 1)
     except OSError as e:
         raise InputError(
             [f"task-definition: {path} cannot be read ({e.strerror}); paths are relative to the workspace"]
         ) from None
+    if len(data) > taskdef.MAX_FILE_BYTES:
+        raise InputError([f"task-definition: {path} is larger than {taskdef.MAX_FILE_BYTES // 1024} KiB; "
+                          "is it a task definition? (ECS takes at most 64 KiB)"])  # fmt: skip
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError([f"task-definition: {path} is not UTF-8 text; is it a task definition?"]) from None
 
 
 def _next_arn(ecs: Ecs, family: str, latest: dict[str, Any] | None) -> str:

@@ -6,9 +6,8 @@ Both faces feed `build()` the same thing: a mapping from the contract's input na
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -159,11 +158,15 @@ def _ids(prefix: str, most: int) -> Callable[[str], tuple[str, ...]]:
 def _capacity_providers(text: str) -> tuple[CapacityProvider, ...]:
     stripped = text.strip()
     if stripped.startswith("["):
-        try:
-            items = json.loads(stripped)
-            return tuple(CapacityProvider(i["capacityProvider"], i.get("weight"), i.get("base")) for i in items)
-        except (json.JSONDecodeError, TypeError, KeyError, AttributeError):
-            raise BadValue('expected a JSON array of {"capacityProvider": ..., "weight": ..., "base": ...}') from None
+        items = values.json_value(stripped, what="a JSON array")
+        shape = '{"capacityProvider": "NAME", "weight": 1, "base": 0}'
+        if not isinstance(items, list) or not all(
+            isinstance(i, dict) and isinstance(i.get("capacityProvider"), str)
+            and all(isinstance(i.get(k, 0), int) and not isinstance(i.get(k), bool) for k in ("weight", "base"))
+            for i in items
+        ):  # fmt: skip
+            raise BadValue(f"expected a JSON array of {shape} objects")
+        return tuple(CapacityProvider(i["capacityProvider"], i.get("weight"), i.get("base")) for i in items)
     providers = []
     for item in values.words(stripped):
         name, *numbers = item.split(":")
@@ -191,6 +194,17 @@ def _overrides(text: str) -> dict[str, Any]:
     unknown = sorted(set(parsed) - TASK_OVERRIDE_KEYS)
     if unknown:
         raise BadValue(f"unknown TaskOverride key {unknown[0]!r}; accepted: {', '.join(sorted(TASK_OVERRIDE_KEYS))}")
+    # what we merge with our own overrides must have the shape we merge by; botocore checks the rest later
+    containers = parsed.get("containerOverrides", [])
+    if not isinstance(containers, list) or not all(isinstance(c, dict) and isinstance(c.get("name"), str)
+                                                   for c in containers):  # fmt: skip
+        raise BadValue('containerOverrides: expected an array of objects with a "name", e.g. [{"name": "web"}]')
+    for c in containers:
+        env = c.get("environment", [])
+        if not isinstance(env, list) or not all(isinstance(e, dict) and isinstance(e.get("name"), str) for e in env):
+            raise BadValue(
+                f'containerOverrides {c["name"]!r}: environment must be an array of {{"name": ..., "value": ...}}'
+            )
     return parsed
 
 
@@ -201,8 +215,23 @@ def _positive_duration(text: str) -> float:
     return seconds
 
 
-def build(raw: Mapping[str, str]) -> Spec:
-    """Validate every input; raise `InputError` listing all problems."""
+def _variables(text: str) -> tuple[tuple[str, str], ...]:
+    return values.key_values(text, what="a variable")
+
+
+def _pairs(r: _Reader, given: Sequence[str]) -> tuple[tuple[str, str], ...]:
+    """`-e KEY=VALUE` flags: each exactly one variable, whatever its value holds (a PEM's new lines too)."""
+    pairs = []
+    for number, text in enumerate(given, start=1):
+        try:
+            pairs.append(values.pair(text, what="a variable"))
+        except BadValue as e:
+            r.fail("environment", None, f"-e #{number}: {e}")
+    return tuple(pairs)
+
+
+def build(raw: Mapping[str, str], env_pairs: Sequence[str] = ()) -> Spec:
+    """Validate every input; raise `InputError` listing all problems. `env_pairs` are `-e` flags."""
     r = _Reader(raw)
     reference = raw.get("task-definition", "").strip()
     task_definition = task_definition_file = None
@@ -219,6 +248,7 @@ def build(raw: Mapping[str, str]) -> Spec:
     if launch_type and strategy:
         r.fail("launch-type", launch_type, "cannot be combined with capacity-provider-strategy: give one of them")
     timeout = r.get("timeout", values.duration, DEFAULT_TIMEOUT)
+    no_pairs: tuple[tuple[str, str], ...] = ()
     spec = Spec(
         task_definition=task_definition,
         task_definition_file=task_definition_file,
@@ -228,7 +258,7 @@ def build(raw: Mapping[str, str]) -> Spec:
         cluster=r.get("cluster", _matching(_CLUSTER, "a cluster name (letters, digits, - and _) or ARN"), "default"),
         container=r.get("container", _matching(_NAME, "a container name (letters, digits, - and _)"), None),
         command=r.get("command", values.command, None),
-        environment=r.get("environment", lambda t: values.key_values(t, what="a variable"), ()),
+        environment=r.get("environment", _variables, no_pairs) + _pairs(r, env_pairs),
         cpu=r.get("cpu", _matching(_CPU, "CPU units (256, 1024, ...) or vCPUs (0.5 vCPU)"), None),
         memory=r.get("memory", _matching(_MEMORY, "MiB (512, 2048, ...) or GB (2 GB)"), None),
         task_role_arn=r.get("task-role-arn", _matching(_ROLE_ARN, "an IAM role ARN"), None),

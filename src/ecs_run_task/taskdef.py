@@ -6,21 +6,21 @@ model, so fields added to ECS later are kept rather than silently dropped)."""
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Collection
 from typing import Any
 
+from ecs_run_task import values
 from ecs_run_task.errors import InputError
+
+MAX_FILE_BYTES = 1024 * 1024
 
 
 def parse_file(text: str, path: str) -> dict[str, Any]:
     """JSON as `aws ecs describe-task-definition` (outer `taskDefinition` key) or a render step writes it."""
     try:
-        parsed = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise InputError(
-            [f"task-definition: {path} is not valid JSON ({e.msg} at line {e.lineno} column {e.colno})"]
-        ) from None
+        parsed = values.json_value(text, what="a task definition", limit=MAX_FILE_BYTES)
+    except values.BadValue as e:
+        raise InputError([f"task-definition: {path} {e}"]) from None
     if isinstance(parsed, dict) and isinstance(parsed.get("taskDefinition"), dict):
         parsed = parsed["taskDefinition"]
     if not isinstance(parsed, dict):
@@ -28,6 +28,10 @@ def parse_file(text: str, path: str) -> dict[str, Any]:
     missing = [key for key in ("family", "containerDefinitions") if not parsed.get(key)]
     if missing:
         raise InputError([f"task-definition: {path} has no {' or '.join(missing)}; is it a task definition?"])
+    containers = parsed["containerDefinitions"]
+    if not isinstance(containers, list) or not all(isinstance(c, dict) and isinstance(c.get("name"), str)
+                                                   for c in containers):  # fmt: skip
+        raise InputError([f"task-definition: {path}: containerDefinitions must be an array of objects with a name"])
     return parsed
 
 

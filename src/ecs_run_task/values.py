@@ -9,6 +9,8 @@ import re
 import shlex
 from typing import Any
 
+MAX_JSON_BYTES = 256 * 1024  # far above any real overrides or strategy; a task definition file has its own
+MAX_JSON_DEPTH = 32  # a task definition nests about 6 deep
 _TRUE = frozenset({"true", "True", "TRUE"})
 _FALSE = frozenset({"false", "False", "FALSE"})
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
@@ -54,10 +56,7 @@ def command(text: str) -> tuple[str, ...]:
     """A JSON array of strings, or a string split as a POSIX shell would (no expansion)."""
     stripped = text.strip()
     if stripped.startswith("["):
-        try:
-            parsed = json.loads(stripped)
-        except json.JSONDecodeError as e:
-            raise BadValue(f"looks like a JSON array but is not valid JSON ({e.msg} at column {e.colno})") from None
+        parsed = json_value(stripped, what="a JSON array")
         if not isinstance(parsed, list) or not all(isinstance(a, str) for a in parsed):
             raise BadValue('expected a JSON array of strings, e.g. ["bin/rails", "db:migrate"]')
         argv = tuple(parsed)
@@ -72,27 +71,40 @@ def command(text: str) -> tuple[str, ...]:
 
 
 def key_values(text: str, *, what: str) -> tuple[tuple[str, str], ...]:
-    """`KEY=VALUE` lines; blank lines and lines starting with `#` are skipped. Values may hold `=`."""
+    """`KEY=VALUE` lines; blank lines and lines starting with `#` are skipped. Values may hold `=`.
+
+    Lines end at LF (or CRLF) only: a value may hold any other character, and no error shows any part of a
+    line but its key, since a line without `=` may be the tail of a secret (a PEM's second line)."""
+    stripped = text.strip()
+    if stripped.startswith(("{", "[")):
+        raise BadValue(f"looks like JSON; give {what} as KEY=VALUE lines, one a line (A=1, then B=2 below it)")
     pairs: list[tuple[str, str]] = []
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
+    for number, raw in enumerate(text.split("\n"), start=1):
+        line = raw.removesuffix("\r").strip()
         if not line or line.startswith("#"):
             continue
         key, sep, value = line.partition("=")
-        if not sep or not key.strip():
-            raise BadValue(f"line {number} is {_show_key(line)}: expected {what} as KEY=VALUE")
+        if not sep:
+            raise BadValue(f"line {number} has no '=': expected {what} as KEY=VALUE, one a line")
+        if not key.strip():
+            raise BadValue(f"line {number} has nothing before '=': expected {what} as KEY=VALUE, one a line")
         pairs.append((key.strip(), value))
+    if len(pairs) == 1 and _SEVERAL.fullmatch(pairs[0][1]):
+        keys = [pairs[0][0], *(m.group(1) for m in _NEXT_KEY.finditer(pairs[0][1]))]
+        raise BadValue(f"line 1 looks like several on one line ({', '.join(keys)}); give one KEY=VALUE a line")
     return tuple(pairs)
 
 
-def _show_key(line: str) -> str:
-    # Never echo a value: an environment line may hold a secret (`DB_PASSWORD: hunter2`). Show a name at most.
-    name = re.match(r"[A-Za-z_][A-Za-z0-9_.-]*", line)
-    if "=" in line:
-        return "missing its KEY before '='"
-    if name and name.group() == line.strip():
-        return f"{name.group()!r} without '='"
-    return f"{name.group()!r}... without '='" if name else "without '='"
+_NEXT_KEY = re.compile(r",\s*([A-Z_][A-Z0-9_]*)=")
+_SEVERAL = re.compile(r"[^,]*(,\s*[A-Z_][A-Z0-9_]*=[^,]*)+")  # A=1,B=2: the value of A would be `1,B=2`
+
+
+def pair(text: str, *, what: str) -> tuple[str, str]:
+    """One `KEY=VALUE`, exactly as given: the value may hold anything, new lines included."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise BadValue(f"expected {what} as KEY=VALUE")
+    return key.strip(), value
 
 
 def words(text: str) -> tuple[str, ...]:
@@ -100,11 +112,35 @@ def words(text: str) -> tuple[str, ...]:
     return tuple(w for w in re.split(r"[\s,]+", text.strip()) if w)
 
 
-def json_object(text: str) -> dict[str, Any]:
+def json_value(text: str, *, what: str = "JSON", limit: int = MAX_JSON_BYTES) -> Any:
+    """Parsed JSON within a size and a nesting depth: what no real input exceeds, and what would otherwise
+    end the run with a traceback (Python's recursion and integer-digit limits)."""
+    if len(text) > limit or len(text.encode("utf-8", "surrogatepass")) > limit:
+        raise BadValue(f"is larger than {limit // 1024} KiB; is it {what}?")
     try:
         parsed = json.loads(text)
     except json.JSONDecodeError as e:
         raise BadValue(f"is not valid JSON ({e.msg} at line {e.lineno} column {e.colno})") from None
+    except (ValueError, RecursionError):  # an integer past Python's digit limit; nesting past the stack
+        raise BadValue(f"is not {what} we can read: a number is too long or it nests too deep") from None
+    if _depth(parsed) > MAX_JSON_DEPTH:
+        raise BadValue(f"nests deeper than {MAX_JSON_DEPTH} levels; is it {what}?")
+    return parsed
+
+
+def _depth(value: Any) -> int:
+    deepest, stack = 0, [(value, 1)]
+    while stack and deepest <= MAX_JSON_DEPTH:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is not None:
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def json_object(text: str) -> dict[str, Any]:
+    parsed = json_value(text, what="a JSON object")
     if not isinstance(parsed, dict):
         raise BadValue("expected a JSON object")
     return parsed

@@ -1,7 +1,9 @@
-"""The waiting loop: poll DescribeTasks for every task in one call, tail logs in between, until all stop.
+"""The waiting loop: poll DescribeTasks for every task in one call, tail logs in between, until every task is
+decided (its deciding containers have stopped) or the deadline passes.
 
-No botocore waiter (it gives up after 10 minutes). Yields events for the renderer; ends with one of
-`AllStopped`, `DeadlinePassed`; a signal surfaces as `Cancelled` from `cancel.py`.
+No botocore waiter (it gives up after 10 minutes), and no wait for the task's own STOPPED, which ECS reports
+seconds to minutes after the container that matters exited. Yields events for the runner; ends with
+`AllDecided` or `DeadlinePassed`; a signal surfaces as `Cancelled` from `cancel.py`.
 """
 
 from __future__ import annotations
@@ -10,27 +12,21 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from ecs_run_task import outcome
+from ecs_run_task.cadence import Cadence
 from ecs_run_task.cancel import Cancellation
-from ecs_run_task.events import AllStopped, DeadlinePassed, Event, LogBatch, Progress
+from ecs_run_task.events import AllDecided, DeadlinePassed, Decided, Event, LogBatch, Progress
 from ecs_run_task.logs import Tailer
 
 if TYPE_CHECKING:
     from ecs_run_task.aws import Ecs  # botocore is costly to import: only the runner needs it at run time
 
-STOPPED = "STOPPED"
 HEARTBEAT = 10.0  # seconds between progress lines while nothing changes
-LOG_INTERVAL = 2.0  # between reads of the log streams while lines come
-LOG_BACKOFF = 2.0  # a quiet stream is read this much less often each time, up to
-MAX_LOG_INTERVAL = 6.0
-# Status polls are this much rarer while log lines come (the containers are evidently alive), and a little
-# rarer while streams are read but quiet, so that polls and reads together stay within ~40 calls a minute.
-FLOWING_POLL_FACTOR = 4.0
-READING_POLL_FACTOR = 2.0
-SUSTAINED = 3  # read rounds in a row with lines: if they then stop, the container likely ended
-QUIET = 2.0  # after the tasks stop: done draining once no line has come for this long (since ECS's stoppedAt)
-MIN_QUIET = 0.5  # but always read for this long after we saw STOPPED
+QUIET = 2.0  # after the decision: done draining once no line has come for this long (since the exit)
+MIN_QUIET = 0.5  # but always read for this long after we saw the decision
 DRAIN_INTERVAL = 0.5
 
 
@@ -39,14 +35,16 @@ class Watch:
     ecs: Ecs
     cluster: str
     arns: Sequence[str]
+    deciders: Sequence[str]  # the deciding containers' names (see `outcome.deciding_containers`)
     poll_interval: float
     deadline: float | None  # monotonic seconds
     cancel: Cancellation
-    clock: Callable[[], float] = time.monotonic
     tailer: Tailer | None = None
     log_drain: float = 15.0
+    clock: Callable[[], float] = time.monotonic
     wall: Callable[[], float] = time.time
     latest: dict[str, dict[str, Any]] = field(default_factory=dict)  # last description per ARN
+    decided_at: dict[str, float] = field(default_factory=dict)  # ARN -> when we first saw its answer (clock)
 
     def tasks(self) -> list[dict[str, Any]]:
         """The last descriptions, in the order the tasks were started."""
@@ -60,22 +58,24 @@ class Watch:
         if self.tailer:
             self.tailer.activate(described)
 
-    def all_stopped(self) -> bool:
-        return all(self.latest.get(arn, {}).get("lastStatus") == STOPPED for arn in self.arns)
+    def all_decided(self) -> bool:
+        return len(self.decided_at) == len(self.arns)
 
     def events(self, started: float) -> Iterator[Event]:
-        """Poll and tail until every task stops or the deadline passes, at the times `Cadence` picks."""
+        """Poll and tail until every task is decided or the deadline passes, at the times `Cadence` picks."""
         progress = _ProgressLines(started)
         cadence = Cadence(self.poll_interval, self.clock())
         while True:
             now = self.clock()
             if now >= cadence.next_poll or (self.deadline is not None and now >= self.deadline):
-                self.poll()  # at the deadline too: a last look, so a task that just stopped is no timeout
+                self.poll()  # at the deadline too: a last look, so a task just decided is no timeout
                 now = self.clock()
                 yield from progress.after_poll(self.arns, self.latest, now)
-                if self.all_stopped():  # only STOPPED is final: unknown states count as still running
+                yield from self._newly_decided(now)
+                if self.all_decided():
                     yield from self.drain(self.log_drain)
-                    yield AllStopped(self.tasks())
+                    self._settle()
+                    yield AllDecided(self.tasks())
                     return
                 if self.deadline is not None and now >= self.deadline:
                     yield DeadlinePassed(self.tasks())
@@ -90,6 +90,19 @@ class Watch:
             wake = min(cadence.next_poll, cadence.next_tail if self.tailer else cadence.next_poll)
             self.cancel.sleep(min(wake, self.deadline or wake) - self.clock())
 
+    def _newly_decided(self, now: float) -> Iterator[Decided]:
+        for task in self.tasks():
+            arn = str(task["taskArn"])
+            if arn not in self.decided_at and outcome.decided(task, self.deciders):
+                self.decided_at[arn] = now
+                yield Decided(task, rest_running=not outcome.stopping(task))
+
+    def _settle(self) -> None:
+        """One more poll at most, never a wait for STOPPED: a task ECS is stopping may not name its stop code
+        at the moment its container exits."""
+        if any(outcome.stopping(t) and not t.get("stopCode") for t in self.tasks()):
+            self.poll()
+
     def reading(self) -> bool:
         """Whether some log stream is being read (its container has started)."""
         return self.tailer is not None and any(c.active for c in self.tailer.cursors)
@@ -100,20 +113,28 @@ class Watch:
             for lines in self.tailer.read(guard, until):
                 yield LogBatch(lines)
 
-    def stopped_ago(self) -> float:
-        """Seconds since the last task stopped, by ECS's timestamps; 0 when unknown."""
-        stamps = [t.get("stoppedAt") for t in self.latest.values()]
-        known = [s.timestamp() if hasattr(s, "timestamp") else float(s) for s in stamps if s]
-        return self.wall() - max(known) if known and len(known) == len(self.arns) else 0.0
+    def decided_ago(self) -> float:
+        """Seconds since the last task was decided: from ECS's `stoppingAt` where it is earlier (our polling
+        noticed the exit later), else from when we saw it; 0 for a task not decided."""
+        now, wall = self.clock(), self.wall()
+        ago = []
+        for task in self.tasks():
+            seen = self.decided_at.get(str(task["taskArn"]))
+            if seen is None:
+                return 0.0
+            stamp = task.get("stoppingAt")
+            ecs_ago = wall - stamp.timestamp() if isinstance(stamp, datetime) else 0.0
+            ago.append(max(now - seen, ecs_ago))
+        return min(ago, default=0.0)
 
     def drain(self, limit: float, *, after_signal: bool = False) -> Iterator[LogBatch]:
-        """Lines keep arriving for a few seconds after STOPPED: read until quiet, at most `limit` seconds."""
+        """Lines keep arriving for a few seconds after a container exits: read until quiet, at most `limit`."""
         if not self.tailer or not any(c.active for c in self.tailer.cursors) or limit <= 0:
             return
         start = self.clock()
         end = start + limit
-        # the quiet period runs from when ECS saw the tasks stop, which our polling noticed later
-        quiet_since = start - min(max(self.stopped_ago(), 0.0), QUIET - MIN_QUIET)
+        # the quiet period runs from the exit, which our polling noticed later
+        quiet_since = start - min(max(self.decided_ago(), 0.0), QUIET - MIN_QUIET)
         while True:
             got = False
             for batch in self.read_logs(after_signal=after_signal, until=end):
@@ -147,46 +168,3 @@ class _ProgressLines:
                 yield Progress(arn, statuses[arn], now - self.started, changed=bool(changed))
             self.said_at = now
         self.seen.update(statuses)
-
-
-@dataclass
-class Cadence:
-    """When to poll status and read logs next: the adaptive policy, as arithmetic over times. Pure.
-
-    While log lines keep coming the containers are evidently alive, so status is polled `FLOWING_POLL_FACTOR`
-    times less often, and `READING_POLL_FACTOR` times while streams are read but quiet, so polls and reads
-    together stay near 40 calls a minute. When sustained output stops the container has likely ended: status
-    is polled at once, then every `poll_interval` until lines come again. Quiet streams are read less and
-    less often, back to `LOG_INTERVAL` as soon as a line comes; a read that stopped at its page budget goes
-    on at once. Without log streams to read, status is polled every `poll_interval`."""
-
-    poll_interval: float
-    next_poll: float
-    next_tail: float = 0.0
-    last_poll: float = 0.0
-    log_every: float = LOG_INTERVAL
-    streak: int = 0  # read rounds in a row that brought lines
-    ending: bool = False  # sustained output stopped: the end is likely near
-
-    def __post_init__(self) -> None:
-        self.next_tail = self.last_poll = self.next_poll
-
-    def polled(self, now: float, *, reading: bool) -> None:
-        self.last_poll = now
-        self.next_poll = now + self.poll_interval * self._factor(reading=reading, flowing=self.streak > 0)
-
-    def read(self, now: float, *, got: bool, behind: bool, reading: bool) -> None:
-        if not got and self.streak >= SUSTAINED:
-            self.next_poll, self.ending = now, True
-        elif not got and self.streak:
-            quiet = self.poll_interval * self._factor(reading=reading, flowing=False)
-            self.next_poll = min(self.next_poll, self.last_poll + quiet)
-        self.streak = self.streak + 1 if got else 0
-        self.ending = self.ending and not got
-        self.log_every = LOG_INTERVAL if got else min(self.log_every * LOG_BACKOFF, MAX_LOG_INTERVAL)
-        self.next_tail = now + (0.0 if behind else self.log_every)
-
-    def _factor(self, *, reading: bool, flowing: bool) -> float:
-        if self.ending or not reading:
-            return 1.0
-        return FLOWING_POLL_FACTOR if flowing else READING_POLL_FACTOR

@@ -20,11 +20,11 @@ from actions_toolkit.file_command import issue_file_command, prepare_key_value_m
 
 from ecs_run_task.logs import LogLine
 from ecs_run_task.outcome import Outcome
+from ecs_run_task.printable import annotation_text, encodable
 from ecs_run_task.report import summary
 from ecs_run_task.report.plain import Plain
 from ecs_run_task.report.structured import Structured, parse
 from ecs_run_task.report.summary import Facts
-from ecs_run_task.workflow import annotation_text
 
 # The runner keeps 10 annotations per type per step: log lines get 8, leaving room for our own warnings and
 # for the final failure, which must always show.
@@ -39,8 +39,11 @@ def workspace_path(workspace: str | None, path: str) -> str | None:
     parts = [p for p in Path(path).parts if p not in ("/", "..", ".")]
     for start in range(len(parts)):
         candidate = Path(*parts[start:])
-        if (Path(workspace) / candidate).is_file():
-            return candidate.as_posix()
+        try:
+            if (Path(workspace) / candidate).is_file():
+                return candidate.as_posix()
+        except (OSError, ValueError):  # a log line's path may be too long, or hold a NUL byte
+            continue
     return None
 
 
@@ -89,9 +92,11 @@ class GitHub(Plain):
         while any(token in t for t in texts):  # a line quoting the token could end the block early
             token = secrets.token_hex(16)
         self.line(f"::stop-commands::{token}")
-        for text in texts:
-            self.line(text)
-        self.line(f"::{token}::")
+        try:
+            for text in texts:
+                self.line(text)
+        finally:  # an open block would swallow every command after it: the result, its annotation, outputs
+            self.line(f"::{token}::")
         if self.annotate:
             for line, structured in parsed:
                 if structured and structured.severity:
@@ -117,14 +122,14 @@ class GitHub(Plain):
         """Saved for the post step, which stops any task the killed main step left running."""
         if self.env.get("GITHUB_STATE"):
             for name, value in state.items():
-                issue_file_command("STATE", prepare_key_value_message(name, value))
+                issue_file_command("STATE", prepare_key_value_message(name, encodable(value)))
 
     def result(self, outcome: Outcome, outputs: Mapping[str, str], facts: Facts | None = None) -> None:
         super().result(outcome, outputs, facts)
         if self.env.get("GITHUB_OUTPUT"):
             for name, value in outputs.items():
-                issue_file_command("OUTPUT", prepare_key_value_message(name, value))
+                issue_file_command("OUTPUT", prepare_key_value_message(name, encodable(value)))
         summary_file = self.env.get("GITHUB_STEP_SUMMARY")
         if summary_file:
-            with open(summary_file, "a", encoding="utf-8") as f:
+            with open(summary_file, "a", encoding="utf-8", errors="backslashreplace") as f:
                 f.write(summary.markdown(outcome, dict(outputs), facts, list(self.tail)) + "\n")

@@ -1,7 +1,8 @@
 """Plain text: progress lines as the original tool printed them, for terminals and other CIs.
 
-Every line is made inert (an invisible word joiner before a leading `::` and inside `##[`): this output may
-still be read by GitHub's runner, e.g. from `docker run ... ecs-run-task` in a `run:` step."""
+Every line of text from elsewhere goes through `printable.safe_lines`: split where any reader may break it,
+control sequences shown, and inert (this output may still be read by GitHub's runner, e.g. from
+`docker run ... ecs-run-task` in a `run:` step)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,9 @@ from typing import IO, Any
 from ecs_run_task.events import Progress
 from ecs_run_task.logs import LogLine
 from ecs_run_task.outcome import Outcome, task_id
+from ecs_run_task.printable import inert, lines, safe_lines
 from ecs_run_task.report.structured import Structured, parse
 from ecs_run_task.report.summary import Facts
-from ecs_run_task.workflow import inert
 
 
 class Plain:
@@ -23,6 +24,7 @@ class Plain:
         self.many = False  # several tasks: name the task on each progress line
 
     def line(self, text: str) -> None:
+        """One line as is: the caller made it safe (or it is our own markup)."""
         self.out.write(text + "\n")
         self.out.flush()
 
@@ -36,8 +38,8 @@ class Plain:
         pass  # only the GitHub action has a post step to hand state to
 
     def info(self, text: str) -> None:
-        for part in text.splitlines() or [""]:  # each line on its own: any of them could start with `::`
-            self.line(inert(part))
+        for part in safe_lines(text):  # each line on its own: any of them could start with `::`
+            self.line(part)
 
     def warning(self, text: str) -> None:
         self.info(f"warning: {text}")
@@ -59,10 +61,11 @@ class Plain:
 
     @staticmethod
     def texts(line: LogLine, structured: Structured | None) -> list[str]:
-        """The printed form of a log line: readable if structured, prefixed when several streams show."""
-        body = structured.readable() if structured else line.message.rstrip("\n")
+        """The printed form of a log line: readable if structured, prefixed when several streams show, split
+        and neutral (see `printable.lines`); not yet inert, which the GitHub renderer's block makes needless."""
+        body = structured.readable() if structured else line.message
         prefix = f"[{line.source.label}] " if line.source.label else ""
-        return [prefix + part for part in body.split("\n")]
+        return [prefix + part for part in lines(body)]
 
     def dry_run(self, requests: Mapping[str, Any]) -> None:
         """The exact requests a real run sends (environment values masked), as JSON to reuse with the AWS CLI."""
@@ -72,12 +75,14 @@ class Plain:
 
     def result(self, outcome: Outcome, outputs: Mapping[str, str], facts: Facts | None = None) -> None:
         self.begin("Result", live=True)
-        if outcome.ok:
-            self.info(outcome.message)
-        else:
-            self.failure(outcome)
-        self.info(f"status={outputs['status']} exit-code={outputs['exit-code'] or '-'}")
-        self.end()
+        try:
+            if outcome.ok:
+                self.info(outcome.message)
+            else:
+                self.failure(outcome)
+            self.info(f"status={outputs['status']} exit-code={outputs['exit-code'] or '-'}")
+        finally:
+            self.end()
 
     def failure(self, outcome: Outcome) -> None:
         self.info(f"error: {outcome.message}")

@@ -12,6 +12,7 @@ from typing import Any
 
 from ecs_run_task import console
 from ecs_run_task.outcome import Outcome, task_id
+from ecs_run_task.printable import encodable
 
 TAIL = 30  # log lines shown on failure
 LINE_CHARS = 500
@@ -27,8 +28,20 @@ class Facts:
     tasks: Sequence[dict[str, Any]]
 
 
+# Text from AWS (a stopped reason anyone with ecs:StopTask writes, a container's reason) is data: HTML and
+# Markdown in it are shown, never rendered. Backslash escapes work for every ASCII punctuation mark.
+_MARKUP = re.compile(r"([\\`*_\[\]<>&|~!])")
+_BLOCK_START = re.compile(r"^(\d*)([#+=>.)-])")
+
+
+def _text(text: str) -> str:
+    """One line of plain text as Markdown that renders exactly that text."""
+    escaped = _MARKUP.sub(r"\\\1", encodable(" ".join(str(text).split())))
+    return _BLOCK_START.sub(r"\1\\\2", escaped)  # a heading, list or quote at the start of a line
+
+
 def _cell(text: str) -> str:
-    return " ".join(str(text).split()).replace("|", "\\|") or "—"
+    return _text(text) or "—"
 
 
 def _seconds(task: dict[str, Any], start: str, end: str) -> str:
@@ -39,18 +52,13 @@ def _seconds(task: dict[str, Any], start: str, end: str) -> str:
     return f"{seconds:.1f}s" if seconds < 60 else f"{int(seconds // 60)}m{int(seconds % 60):02d}s"
 
 
-def task_url(region: str, cluster: str, arn: str) -> str:
-    cluster_name = cluster.rsplit("/", 1)[-1]
-    return (f"{console.base(region)}/ecs/v2/clusters/{cluster_name}/tasks/{task_id(arn)}"
-            f"/configuration?region={region}")  # fmt: skip
-
-
 def _row(task: dict[str, Any], facts: Facts) -> str:
     arn = str(task.get("taskArn", ""))
     codes = ", ".join(f"{c.get('name')} {c['exitCode'] if c.get('exitCode') is not None else '—'}"
                       for c in task.get("containers", []))  # fmt: skip
+    url = console.task_url(facts.region, facts.cluster, arn)
     cells = [
-        f"[{task_id(arn)}]({task_url(facts.region, facts.cluster, arn)})",
+        f"[{_text(task_id(arn))}]({url})" if url else _cell(task_id(arn)),
         _cell(str(task.get("taskDefinitionArn", "")).rsplit("/", 1)[-1]),
         _cell(task.get("launchType", "") or "capacity provider"),
         _cell(task.get("lastStatus", "")),
@@ -80,10 +88,10 @@ def markdown(outcome: Outcome, outputs: dict[str, str], facts: Facts | None, tai
                   "| provisioning | pulling | running |", "|" + "---|" * 10]  # fmt: skip
         parts += [_row(task, facts) for task in facts.tasks if task.get("taskArn")]
         parts.append("")
-    if outputs.get("log-url"):
+    if outputs.get("log-url"):  # built by `console`, from a checked region and encoded names
         parts += [f"Logs: [CloudWatch]({outputs['log-url']})", ""]
     if not outcome.ok and tail:
-        clipped = [line[:LINE_CHARS] for line in tail[-TAIL:]]
+        clipped = [encodable(line[:LINE_CHARS]) for line in tail[-TAIL:]]  # shown as code: no markup renders
         fence = _fence(clipped)
         parts += [f"<details open><summary>Last {len(clipped)} log lines</summary>", "", fence + "text",
                   *clipped, fence, "", "</details>", ""]  # fmt: skip
