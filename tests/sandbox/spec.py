@@ -105,7 +105,8 @@ class Scripted:
     `steps` are the task's life up to its first DEACTIVATING/STOPPING/DEPROVISIONING step; that step and
     the ones after it are its teardown, played once every container has stopped (a trailing STOPPED is
     dropped: STOPPED always ends the walk). A script without such steps plays `teardown` (default
-    TEST_TEARDOWN); giving both is an error. When the life's last step ends, every container still running
+    TEST_TEARDOWN); giving both is an error. Without `steps`, the task plays `default_steps()`, whose
+    DEPROVISIONING step gives way to `teardown` if one is given: `Scripted(teardown=FARGATE_TEARDOWN)`. When the life's last step ends, every container still running
     without an `exits_after` of its own exits with its `exit_code`, all at once; if one of them is essential
     (or the task never reached RUNNING), the stop sequence begins with `stop_code`/`stopped_reason`.
     Otherwise the task runs on until an essential container exits by itself or StopTask, which overrides
@@ -113,7 +114,7 @@ class Scripted:
     `ContainerScript()`: exit 0 without output at the end of the life.
     """
 
-    steps: list[Step] = field(default_factory=default_steps)
+    steps: list[Step] | None = None  # None: default_steps()
     containers: dict[str, ContainerScript] = field(default_factory=dict)
     stop_code: str = "EssentialContainerExited"
     stopped_reason: str = "Essential container in task exited"
@@ -121,11 +122,12 @@ class Scripted:
     stop_timeout: float = ECS_STOP_TIMEOUT
 
     def __post_init__(self) -> None:
-        if self.teardown is not None and self._split() < len(self._steps()):
+        if self.teardown is not None and self.steps is not None and self._split() < len(self._steps()):
             raise ValueError("give the teardown either as steps after RUNNING or as `teardown`, not both")
 
     def _steps(self) -> list[Step]:
-        return [s for s in self.steps if s.state != "STOPPED"]
+        steps = default_steps() if self.steps is None else self.steps
+        return [s for s in steps if s.state != "STOPPED"]
 
     def _split(self) -> int:
         steps = self._steps()
@@ -137,8 +139,9 @@ class Scripted:
 
     def teardown_steps(self) -> list[Step]:
         """The states walked after every container stopped, before STOPPED."""
-        own = self._steps()[self._split() :]
-        return own or (self.teardown or TEST_TEARDOWN).steps()
+        if self.teardown is not None:
+            return self.teardown.steps()
+        return self._steps()[self._split() :] or TEST_TEARDOWN.steps()
 
 
 @dataclass(frozen=True)
