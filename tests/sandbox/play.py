@@ -249,6 +249,6 @@ class ScriptedPlay(Play):
         batch: list[Exit] = []
         for c in self.task.containers:
             s = self.script(c)
-            if c.last_status != "STOPPED" and s.exits_after is None:
-                batch.append((c, s.exit_code))
+            if c.last_status != "STOPPED" and (s.exits_after is None or s.exit_code is None):
+                batch.append((c, s.exit_code))  # one that never ran has no time of its own
         self.exit(batch)
