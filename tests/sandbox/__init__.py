@@ -1,6 +1,6 @@
 """A local "AWS" for ecs-run-task's tests and demo: moto over HTTP plus a task driver.
 
-    from tests.sandbox import Sandbox, Container, Scripted, Step, ContainerScript, RunLocally, HOLD
+    from tests.sandbox import Sandbox, Container, Scripted, Step, ContainerScript, RunLocally, HOLD, NEVER, Teardown
 
     with Sandbox() as sb:                       # server + driver; moto reset on start and exit
         sb.endpoint, sb.env                     # "http://127.0.0.1:PORT"; env for a subprocess
@@ -28,11 +28,37 @@
         sb.wait_for_call("RunTask")             # once it has arrived (still in flight: status 0)
         sb.missing_after_run(2); sb.fail_run_task("RESOURCE:MEMORY"); sb.set_stop_delay(0.3)
 
+        # ECS's stop sequence: the essential `app` exits 3 by itself; `envoy` ignores SIGTERM (SIGKILL, 137, at
+        # stop_timeout); `logger` exits 0 0.1 s after SIGTERM; then DEACTIVATING/STOPPING/DEPROVISIONING, STOPPED.
+        sb.behave("app", Scripted(
+            steps=[Step("PROVISIONING", 0.05), Step("RUNNING", HOLD)],   # RUNNING until an essential exit
+            containers={
+                "app": ContainerScript(exit_code=3, exits_after=1.0),
+                "envoy": ContainerScript(exits_after=NEVER, sigterm_delay=NEVER),
+                "logger": ContainerScript(exits_after=NEVER, sigterm_delay=0.1, sigterm_exit_code=0),
+            },
+            stop_timeout=0.5, teardown=Teardown(deactivating=0.05, stopping=0.05, deprovisioning=0.1),
+        ))                                      # teardown=FARGATE_TEARDOWN: 0.5 s, 1 s, 20 s
+        sb.wait_for_container_status(arn, "app", "STOPPED")   # desiredStatus STOPPED, lastStatus still RUNNING
+        view = sb.wait_for_task(arn, lambda t: t.execution_stopped_at is not None)
+        view.stop_decided_at, view.entered["STOPPING"], view.container("envoy").stopped_at  # time.monotonic()
+
 Behaviours are chosen by task definition family (`register(..., behaviour=)` or `sb.behave(family, b)`);
 families without one play `Scripted()`: a short life that ends with every container exiting 0.
-`Step("RUNNING", HOLD)` holds a state until StopTask; any state name (even "WEIRD") is accepted.
+`Step("RUNNING", HOLD)` holds a state until StopTask (or an essential container's own exit); any state name
+(even "WEIRD") is accepted. `sb.advance(arn)` ends the current step of the life or of the teardown.
+
+Script steps and the teardown: a script's steps up to its first DEACTIVATING/STOPPING/DEPROVISIONING step are
+the task's life; that step and the ones after it are its teardown, walked once every container has stopped.
+A script without such steps walks `teardown=` (default TEST_TEARDOWN, 0.02 s a state). When the life's last
+step ends, every container without `exits_after` of its own exits with its `exit_code`, all at once (so
+`[PROVISIONING, PENDING, RUNNING 1.0]` still means "everything exits after 1 s of RUNNING"); the task stops if
+one of them is essential (see spec.py for the whole sequence). StopTask is UserInitiated with the request's
+reason, SIGTERM to what still runs, then the same teardown.
+
 RunTask honours `clientToken` as ECS does: the same token answers the tasks it already started.
-`RunLocally()` runs the container's command (RunTask override first) as a local process.
+`RunLocally()` runs the container's command (RunTask override first) as a local process; its exit is the
+container's, and the task then plays the same stop sequence.
 
 `python -m tests.sandbox serve [--host H] [--port N] [--demo]` serves in the foreground and prints
 `SANDBOX_ENDPOINT=http://...`; it creates cluster `default`, and with --demo the family `demo`.
@@ -40,11 +66,27 @@ RunTask honours `clientToken` as ECS does: the same token answers the tasks it a
 
 from .recorder import Call
 from .sandbox import Sandbox
-from .spec import HOLD, Behaviour, Container, ContainerScript, RunLocally, Scripted, Step, default_steps
+from .spec import (
+    FARGATE_TEARDOWN,
+    HOLD,
+    NEVER,
+    TEST_TEARDOWN,
+    Behaviour,
+    Container,
+    ContainerScript,
+    RunLocally,
+    Scripted,
+    Step,
+    Teardown,
+    default_steps,
+)
 from .state import ContainerState, TaskView
 
 __all__ = [
+    "FARGATE_TEARDOWN",
     "HOLD",
+    "NEVER",
+    "TEST_TEARDOWN",
     "Behaviour",
     "Call",
     "Container",
@@ -55,5 +97,6 @@ __all__ = [
     "Scripted",
     "Step",
     "TaskView",
+    "Teardown",
     "default_steps",
 ]

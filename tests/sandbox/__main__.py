@@ -9,7 +9,7 @@ import threading
 from types import FrameType
 
 from .sandbox import Sandbox
-from .spec import Container, RunLocally
+from .spec import Container, RunLocally, Teardown
 
 # A task that logs and fails: what the README demo shows.
 DEMO_SCRIPT = (
@@ -19,13 +19,15 @@ DEMO_SCRIPT = (
     'echo "error: migration 3 failed: relation \\"users\\" already exists" >&2; '
     "exit 3"
 )
+# Short, but long enough to watch each state go by.
+DEMO_TEARDOWN = Teardown(deactivating=0.2, stopping=0.3, deprovisioning=0.3)
 
 
 def register_demo(sb: Sandbox) -> str:
     return sb.register(
         family="demo",
         containers=[Container(name="app", command=["sh", "-c", DEMO_SCRIPT])],
-        behaviour=RunLocally(),
+        behaviour=RunLocally(teardown=DEMO_TEARDOWN),
         log_group="/ecs/demo",
         stream_prefix="demo",
     )

@@ -11,7 +11,13 @@ from collections.abc import Callable
 from typing import Any
 
 from .cwlogs import LogWriter
-from .state import ContainerState
+from .play import Play
+from .scheduler import Scheduler
+from .spec import RunLocally, Step
+from .state import ContainerState, TaskState
+
+# Task definition ARN -> its container definitions (moto's, camelCase as registered).
+DefinitionLookup = Callable[[str], list[dict[str, Any]]]
 
 
 def _override(request: dict[str, Any], name: str) -> dict[str, Any]:
@@ -85,6 +91,10 @@ class LocalProcess:
     def terminate(self) -> None:
         self._signal(signal.SIGTERM)
 
+    def kill(self) -> None:
+        """SIGKILL; its exit is reported as any other, by the output pump."""
+        self._signal(signal.SIGKILL)
+
     def kill_and_code(self, grace: float = 0.5) -> int:
         """The exit code once it is gone; SIGKILL if SIGTERM did not end it within `grace`."""
         if self._proc is None:
@@ -94,3 +104,50 @@ class LocalProcess:
         except subprocess.TimeoutExpired:
             self._signal(signal.SIGKILL)
             return exit_code_of(self._proc.wait())
+
+
+class LocalPlay(Play):
+    """A `RunLocally` behaviour: one container is a local process, and its exit is the container's."""
+
+    def __init__(
+        self, sched: Scheduler, logs: LogWriter, task: TaskState, b: RunLocally, definitions: DefinitionLookup
+    ) -> None:
+        super().__init__(sched, logs, task, teardown=b.teardown.steps(), stop_timeout=b.stop_timeout)
+        self.b = b
+        self._definitions = definitions
+        self.c = task.container(b.container or "") or task.containers[0]
+        self.proc: LocalProcess | None = None
+
+    def start(self) -> None:
+        self.walk([Step("PROVISIONING", self.b.provisioning), Step("PENDING", self.b.pending)], then=self._spawn)
+
+    def start_containers(self) -> None:
+        for c in self.task.containers:
+            self.container_running(c, [])
+
+    def _spawn(self) -> None:
+        self.enter("RUNNING")
+        cdef = next(d for d in self._definitions(self.task.task_definition_arn) if d["name"] == self.c.name)
+        self.proc = LocalProcess(self.c, cdef, self.task.request, self.logs, self._exited)
+        self.proc.start()
+
+    def _exited(self, code: int) -> None:
+        """From the output pump (or at once, for nothing to run): the other containers exit 0 with it."""
+        with self.sched.cond:
+            self.proc = None
+            others = [] if self.task.desired_status == "STOPPED" else self.task.running()
+            self.exit([(self.c, code)] + [(c, 0) for c in others if c is not self.c])
+            self.sched.cond.notify_all()
+
+    def sigterm(self, c: ContainerState) -> None:
+        proc = self.proc
+        if c is not self.c or proc is None:
+            super().sigterm(c)
+            return
+        proc.terminate()
+
+        def kill() -> None:
+            if c.last_status == "RUNNING":
+                proc.kill()
+
+        self.sched.after(self.stop_timeout, kill)

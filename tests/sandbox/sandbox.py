@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
@@ -17,7 +18,7 @@ from .recorder import Call, CallLog
 from .scheduler import Scheduler
 from .server import Server, moto_app, reset_moto
 from .spec import Behaviour, Container
-from .state import TaskView
+from .state import ContainerState, TaskView
 
 
 class Sandbox:
@@ -129,9 +130,12 @@ class Sandbox:
         """Tasks started from now on are MISSING for their first `n` DescribeTasks."""
         self.driver.missing_describes = n
 
-    def set_stop_delay(self, seconds: float) -> None:
-        """How long StopTask keeps a task in STOPPING before STOPPED (default 0.3 s)."""
-        self.driver.stop_delay = seconds
+    def set_stop_delay(self, seconds: float | None) -> None:
+        """Tasks stopped by StopTask from now on spend `seconds` in STOPPING once their containers stopped, in
+        place of their behaviour's teardown (StopTask to STOPPED takes `seconds` when the containers exit at
+        once); None: they play their behaviour's teardown (the default)."""
+        with self._sched.cond:
+            self.driver.stop_delay = seconds
 
     # -- observation ---------------------------------------------------------------------
     def calls(self, name: str | None = None) -> Any:
@@ -189,6 +193,28 @@ class Sandbox:
 
         if not self._sched.wait_until(seen, timeout):
             raise TimeoutError(f"task {arn} did not reach {status} within {timeout}s")
+
+    def wait_for_task(
+        self, arn: str, condition: Callable[[TaskView], bool], timeout: float = 10.0, what: str = "the condition"
+    ) -> TaskView:
+        """The task's snapshot once `condition` holds for it; TimeoutError (with the last snapshot) otherwise."""
+        seen: list[TaskView] = []
+
+        def holds() -> bool:
+            t = self.driver.find(arn)
+            if t is None:
+                return False
+            seen[:] = [TaskView.of(t)]
+            return condition(seen[0])
+
+        if not self._sched.wait_until(holds, timeout):
+            raise TimeoutError(f"task {arn} did not meet {what} within {timeout}s: {seen[:1]!r}")
+        return seen[0]
+
+    def wait_for_container_status(self, arn: str, container: str, status: str, timeout: float = 10.0) -> ContainerState:
+        """The container's snapshot once its lastStatus is `status` (STOPPED once stopped: it stays so)."""
+        view = self.wait_for_task(arn, lambda t: t.container(container).last_status == status, timeout, status)
+        return view.container(container)
 
     def wait_for_any_task(self, timeout: float = 10.0, index: int = 0) -> str:
         """ARN of the (index+1)-th task started, once it exists."""

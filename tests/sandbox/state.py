@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
-
-# Task states after which containers no longer run; STOPPED is the end.
-AFTER_RUNNING = {"DEACTIVATING", "STOPPING", "DEPROVISIONING", "STOPPED", "DELETED"}
 
 
 @dataclass
@@ -24,6 +21,7 @@ class ContainerState:
     log_region: str | None = None
     log_prefix: str | None = None
     log_stream: str | None = None  # set once the container reached RUNNING (stream exists)
+    stopped_at: float | None = None  # time.monotonic() when it reached STOPPED
 
     def to_json(self, task_arn: str) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -64,8 +62,12 @@ class TaskState:
     stopped_monotonic: float | None = None
     stopped_wall: float | None = None
     missing_left: int = 0  # DescribeTasks answers MISSING this many more times
-    generation: int = 0  # bumped by StopTask so the scripted schedule stops applying
+    generation: int = 0  # bumped when the task's walk through states is replaced: old steps no longer apply
+    feed_generation: int = 0  # bumped by StopTask: scripted log lines not yet written are dropped
     history: list[str] = field(default_factory=list)  # every lastStatus it has had, in order
+    entered: dict[str, float] = field(default_factory=dict)  # lastStatus -> time.monotonic() it was first entered
+    stop_decided_at: float | None = None  # time.monotonic() when desiredStatus became STOPPED
+    execution_stopped_at: float | None = None  # time.monotonic() when its last container stopped
     ran: bool = False  # reached RUNNING: its containers started
 
     @property
@@ -77,6 +79,9 @@ class TaskState:
 
     def container(self, name: str) -> ContainerState | None:
         return next((c for c in self.containers if c.name == name), None)
+
+    def running(self) -> list[ContainerState]:
+        return [c for c in self.containers if c.last_status == "RUNNING"]
 
     def to_json(self, base: dict[str, Any] | None = None) -> dict[str, Any]:
         """The DescribeTasks shape, laid over moto's dict (which keeps e.g. attachments)."""
@@ -113,7 +118,8 @@ class TaskState:
 
 @dataclass(frozen=True)
 class TaskView:
-    """A read-only snapshot for assertions."""
+    """A read-only snapshot for assertions. Times are time.monotonic() of this process; `timestamps` holds
+    ECS's own fields (epoch seconds: createdAt, startedAt, executionStoppedAt, stoppingAt, stoppedAt, ...)."""
 
     arn: str
     family: str
@@ -124,11 +130,13 @@ class TaskView:
     containers: tuple[ContainerState, ...]
     stopped_at: float | None
     history: tuple[str, ...]
+    entered: dict[str, float] = field(default_factory=dict)
+    stop_decided_at: float | None = None
+    execution_stopped_at: float | None = None
+    timestamps: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def of(cls, t: TaskState) -> TaskView:
-        from dataclasses import replace
-
         return cls(
             arn=t.arn,
             family=t.family,
@@ -139,4 +147,14 @@ class TaskView:
             containers=tuple(replace(c) for c in t.containers),
             stopped_at=t.stopped_monotonic,
             history=tuple(t.history),
+            entered=dict(t.entered),
+            stop_decided_at=t.stop_decided_at,
+            execution_stopped_at=t.execution_stopped_at,
+            timestamps=dict(t.timestamps),
         )
+
+    def container(self, name: str) -> ContainerState:
+        found = next((c for c in self.containers if c.name == name), None)
+        if found is None:
+            raise KeyError(name)
+        return found
