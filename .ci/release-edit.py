@@ -2,6 +2,7 @@
 """What a release writes into the files it publishes, run by .github/workflows/release.yml in its checkout:
 
   .ci/release-edit.py image IMAGE@DIGEST  # action.yml runs that image; the GitLab component's job-image defaults to it
+  .ci/release-edit.py urls REPOSITORY_URL # pyproject.toml names the repository (PyPI's project links)
 
 Each edit must find exactly what it replaces, or the release stops here rather than publish a file half-edited.
 """
@@ -36,11 +37,25 @@ def image(root: Path, ref: str) -> None:
         path.write_text(text)
 
 
+def urls(root: Path, repository: str) -> None:
+    if not re.fullmatch(r"https://[^\s\"]+", repository):
+        sys.exit(f"expected the repository's https URL, got {repository!r}")
+    path = root / "pyproject.toml"
+    text = path.read_text()
+    if "\n[project.urls]\n" in text:
+        sys.exit(f"{path} already has [project.urls]: drop this step or those lines")
+    links = {"Homepage": repository, "Source": repository, "Issues": f"{repository}/issues",
+             "Changelog": f"{repository}/releases"}  # fmt: skip
+    path.write_text(text.rstrip("\n") + "\n\n[project.urls]\n" + "".join(f'{k} = "{v}"\n' for k, v in links.items()))
+
+
 def main(argv: list[str]) -> None:
     root = Path(__file__).resolve().parent.parent
     match argv:
         case ["image", ref]:
             image(root, ref)
+        case ["urls", repository]:
+            urls(root, repository)
         case _:
             sys.exit(__doc__)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -46,7 +47,19 @@ def test_image_points_action_yml_and_the_components_job_image_at_the_release(che
     assert changed_lines(checkout, "pyproject.toml") == []
 
 
-@pytest.mark.parametrize("argv", [("image", "owner/ecs-run-task:v1"), ("image", ""), ("nothing",)])
+def test_urls_name_the_repository_in_the_package_metadata(checkout: Path) -> None:
+    assert edit(checkout, "urls", "https://example.org/owner/ecs-run-task").returncode == 0
+    project = tomllib.loads((checkout / "pyproject.toml").read_text())["project"]
+    assert project["urls"] == {"Homepage": "https://example.org/owner/ecs-run-task",
+                               "Source": "https://example.org/owner/ecs-run-task",
+                               "Issues": "https://example.org/owner/ecs-run-task/issues",
+                               "Changelog": "https://example.org/owner/ecs-run-task/releases"}  # fmt: skip
+    assert project | {"urls": None} == tomllib.loads((ROOT / "pyproject.toml").read_text())["project"] | {"urls": None}
+
+
+@pytest.mark.parametrize(
+    "argv", [("image", "owner/ecs-run-task:v1"), ("image", ""), ("urls", "not a url"), ("nothing",)]
+)
 def test_a_bad_value_stops_the_release_and_changes_nothing(checkout: Path, argv: tuple[str, ...]) -> None:
     done = edit(checkout, *argv)
     assert done.returncode != 0
