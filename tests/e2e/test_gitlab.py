@@ -1,6 +1,7 @@
-"""The image as GitLab runs it: gitlab-ci-local runs tests/e2e/gitlab/.gitlab-ci.yml with our image as the
-job image (`entrypoint: [""]`, `script: ecs-run-task ...`), the dotenv report carrying the outputs to a
-later job. The AWS side is the sandbox on the host loopback."""
+"""The image as GitLab runs it: gitlab-ci-local runs a pipeline from tests/e2e/gitlab/ with our image as the
+job image (`entrypoint: [""]`, `script: ecs-run-task ...`), written by hand (.gitlab-ci.yml) or made by the
+component (templates/run-task.yml, included with inputs), the dotenv report carrying the outputs to a later
+job. The AWS side is the sandbox on the host loopback."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import HERE, script
+from tests.e2e.conftest import HERE, ROOT, script
 from tests.sandbox import Sandbox
 
 pytestmark = pytest.mark.docker
@@ -30,13 +31,25 @@ class Pipeline:
 
     def dotenv(self, job: str) -> dict[str, str]:
         """The job's dotenv report as gitlab-ci-local exported it."""
-        report = self.cwd / ".gitlab-ci-local" / "artifacts" / job / ".gitlab-ci-reports" / "dotenv" / "outputs.env"
-        assert report.exists(), f"no dotenv report for {job}:\n{self.out}\n{self.err}"
-        return dict(line.split("=", 1) for line in report.read_text().splitlines() if line)
+        reports = self.cwd / ".gitlab-ci-local" / "artifacts" / job / ".gitlab-ci-reports" / "dotenv"
+        found = list(reports.glob("*.env"))
+        assert len(found) == 1, f"no dotenv report for {job}:\n{self.out}\n{self.err}"
+        return dict(line.split("=", 1) for line in found[0].read_text().splitlines() if line)
 
 
-def pipeline(sb: Sandbox, tool: Path, helper: str, family: str, cwd: Path) -> Pipeline:
-    shutil.copy(HERE / "gitlab" / ".gitlab-ci.yml", cwd / ".gitlab-ci.yml")
+def pipeline(
+    sb: Sandbox, tool: Path, helper: str, family: str, cwd: Path, *, config: str = ".gitlab-ci.yml"
+) -> Pipeline:
+    """Run tests/e2e/gitlab/`config` as the .gitlab-ci.yml of a project that holds the work tree's templates/
+    (a git repository: gitlab-ci-local finds `include: local` files among the tracked ones)."""
+    shutil.copy(HERE / "gitlab" / config, cwd / ".gitlab-ci.yml")
+    shutil.copytree(ROOT / "templates", cwd / "templates")
+    for git in (
+        ["init", "-q"],
+        ["add", "-A"],
+        ["-c", "user.name=e2e", "-c", "user.email=e2e@localhost", "commit", "-qm", "e2e"],
+    ):
+        subprocess.run(["git", *git], check=True, cwd=cwd, capture_output=True, timeout=30)
     argv = [str(tool), "--network", "host", "--pull-policy", "if-not-present", "--helper-image", helper,
             "--home", str(cwd / "home"), "--no-color",
             "--variable", f"AWS_ENDPOINT_URL={sb.endpoint}", "--variable", f"TASK_FAMILY={family}"]  # fmt: skip
@@ -92,3 +105,37 @@ def test_exit_0_passes_the_job(
     assert outputs["EXIT_CODE"] == "0"
     assert outputs["STATUS"] == "succeeded"
     assert outputs["TASK_ARN"] == sandbox.tasks()[0].arn
+
+
+def test_the_component_fails_its_job_with_the_containers_exit_code_and_a_later_job_reads_its_outputs(
+    sandbox: Sandbox, gitlab_ci_local: Path, image: str, gitlab_helper_image: str, tmp_path: Path
+) -> None:
+    script(sandbox, "app", 3, "migrating")
+    ran = pipeline(sandbox, gitlab_ci_local, gitlab_helper_image, "app", tmp_path, config="component.gitlab-ci.yml")
+    task_arn = sandbox.tasks()[0].arn
+    assert ran.code != 0
+    assert verdict(ran, "migrate") == "FAIL"
+    assert failed_with(ran, "migrate") == 3
+    assert "migrate > migrating" in ran.out
+    outputs = ran.dotenv("migrate")
+    assert (outputs["EXIT_CODE"], outputs["STATUS"], outputs["TASK_ARN"]) == ("3", "failed", task_arn)
+    assert f"report  > E2E exit-code=<3> status=<failed> task-arn=<{task_arn}>" in ran.out
+
+
+def test_the_component_passes_each_input_as_one_argument_whatever_it_holds(
+    sandbox: Sandbox, gitlab_ci_local: Path, image: str, gitlab_helper_image: str, tmp_path: Path
+) -> None:
+    script(sandbox, "app", 0, "all done")
+    ran = pipeline(sandbox, gitlab_ci_local, gitlab_helper_image, "app", tmp_path, config="local-include.gitlab-ci.yml")
+    assert ran.code == 0, ran.out + ran.err
+    assert verdict(ran, "ecs-run-task") == "PASS"  # the default job name
+    [request] = sandbox.calls("RunTask")
+    [override] = request["overrides"]["containerOverrides"]
+    assert override["name"] == "web"
+    assert override["command"] == ["--name", "two words", "it's", "$literal"]
+    assert override["environment"] == [{"name": "GREETING", "value": "hello  world"},
+                                       {"name": "QUOTED", "value": "\"kept\" 'as is'"},
+                                       {"name": "JOB", "value": "ecs-run-task"}]  # fmt: skip
+    assert request["tags"] == [{"key": "team", "value": "data ops"}, {"key": "ticket", "value": "OPS-1"}]
+    assert request["startedBy"] == "e2e/ecs-run-task"
+    assert ran.dotenv("ecs-run-task")["STATUS"] == "succeeded"
