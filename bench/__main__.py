@@ -37,24 +37,26 @@ NOTES = [
     " arrival at the sandbox; our CLI runs as `.venv/bin/ecs-run-task --cluster Sample -t FAMILY"
     " --poll-interval 2s --logs true|false --format plain` with PYTHONUNBUFFERED=1, stdout read line by line"
     " and stamped with time.monotonic() in the benchmark process.",
-    "Stop detection: the sandbox's monotonic time of STOPPED to the moment os.waitpid returns for our process (reaped by the thread that reads its stdout)."
-    " Task lives: PROVISIONING 0.2 s, PENDING 0.5 s, RUNNING 1 s + uniform(0, 6) s (seeded, the same lives for"
-    " every tool), a line every 0.5 s, DEPROVISIONING 0.2 s. The AWS CLI script is `aws ecs run-task`, then"
-    " `aws ecs wait tasks-stopped` (polls every 6 s), then `aws ecs describe-tasks --query"
-    " tasks[0].containers[0].exitCode`; its figure ends when describe-tasks exits ('waiter alone': when the"
-    " waiter exits).",
-    "API cost: calls counted from the first line's arrival + 4 s (start-up transients skipped) to STOPPED. The"
+    "Exit detection: the sandbox's monotonic time of the deciding container's exit to the moment os.waitpid"
+    " returns for our process (reaped by the thread that reads its stdout). Task lives: PROVISIONING 0.2 s,"
+    " PENDING 0.5 s, RUNNING 1 s + uniform(0, 6) s (seeded, the same lives for every tool), a line every"
+    " 0.5 s; then ECS's stop sequence with Fargate-like delays: DEACTIVATING 0.5 s, STOPPING 1 s,"
+    " DEPROVISIONING 20 s. The AWS CLI script is `aws ecs run-task`, then `aws ecs wait tasks-stopped` (polls"
+    " every 6 s), then `aws ecs describe-tasks --query tasks[0].containers[0].exitCode`; its figure ends when"
+    " describe-tasks exits ('waiter alone': when the waiter exits). Sidecar: the deciding container is not"
+    " essential, an essential sidecar never exits by itself; ours runs with --container web.",
+    "API cost: calls counted from the first line's arrival + 4 s (start-up transients skipped) to the container's exit. The"
     " AWS CLI script follows a twin task at the same time; calls are told apart by task ARN / stream name."
     " 'Per read round': GetLogEvents calls closer than 0.3 s to each other form one round.",
     "Log latency: each numbered line's arrival in moto's CloudWatch store (timestamped just after the write"
     " returns, by wrapping the sandbox's LogWriter) to the moment the benchmark read it from our stdout.",
     "Burst: all lines written in one go 0.5 s into RUNNING (RUNNING lasts 12 s, the rest is drained after"
-    " STOPPED); lines/s from the first to the last line read. Peak RSS: VmHWM from /proc/PID/status polled every"
+    " the exit); lines/s from the first to the last line read. Peak RSS: VmHWM from /proc/PID/status polled every"
     " 10 ms (os.wait4's ru_maxrss would include this moto-laden parent's ~240 MB, carried across fork+exec)."
     " moto itself serves about 60,000 lines/s over HTTP on this kind of machine, which caps this figure.",
     "Renderer alone: `Plain(out).log_lines(lines)` (and GitHub) with 200,000 LogLines built beforehand, timed"
     " with perf_counter in the benchmark process; memory: tracemalloc peak while feeding pages of 10,000.",
-    "Start-up: spawn of the process to the first call the sandbox records (samples from the stop-detection"
+    "Start-up: spawn of the process to the first call the sandbox records (samples from the exit-detection"
     " runs); `--help` is the wall time of `ecs-run-task --help`. The image figure adds container creation.",
     "Numbers from a busy 2-core machine move by tens of percent between runs; medians are what the targets"
     " are checked on.",
@@ -64,7 +66,7 @@ NOTES = [
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     ap.add_argument(
-        "--runs", type=int, default=None, help="runs per stop-detection / start-up figure (default 10, quick 3)"
+        "--runs", type=int, default=None, help="runs per exit-detection / start-up figure (default 10, quick 3)"
     )
     ap.add_argument("--latency", type=float, default=0.04, help="seconds the sandbox adds to every call (default 0.04)")
     ap.add_argument("--quick", action="store_true", help="30 s instead of 2-minute tasks, fewer runs: under 4 minutes")
@@ -128,7 +130,8 @@ def _run_all(cfg: scenarios.Config, args: argparse.Namespace) -> tuple[list[Row]
     notes: list[str] = []
     startup = scenarios.Startup()
     with World(cfg.latency) as w:
-        _step("stop detection", lambda: scenarios.stop_detection(w, cfg, startup), rows)
+        _step("exit detection", lambda: scenarios.exit_detection(w, cfg, startup), rows)
+        _step("sidecar", lambda: scenarios.sidecar(w, cfg), rows)
         _step("API cost, 10 lines/s", lambda: scenarios.api_cost(w, cfg), rows)
         _step("API cost, quiet task", lambda: scenarios.sparse(w, cfg), rows)
         _step("API cost, --count 5", lambda: scenarios.count_five(w, cfg), rows)
@@ -146,7 +149,7 @@ def _run_all(cfg: scenarios.Config, args: argparse.Namespace) -> tuple[list[Row]
 
             _step("image", img, rows)
     _step("renderer", renderer.measure, rows)
-    order = ["stop detection", "API cost", "log latency", "log throughput", "start-up", "image"]
+    order = ["exit detection", "API cost", "log latency", "log throughput", "start-up", "image"]
     rows.sort(key=lambda r: order.index(r.section) if r.section in order else len(order))
     return rows, notes
 

@@ -8,19 +8,41 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.sandbox import Call, Container, ContainerScript, Sandbox, Scripted, Step
+from tests.sandbox import FARGATE_TEARDOWN, NEVER, Call, Container, ContainerScript, Sandbox, Scripted, Step, Teardown
 
 CLUSTER = "Sample"
 CONTAINER = "web"
 LOG_GROUP = "/ecs/bench"
 
 
-def life(running: float, lines: Sequence[tuple[float, str]] = (), exit_code: int = 0) -> Scripted:
-    """A short provisioning, then RUNNING for `running` seconds with `lines` at their times, then STOPPED."""
+QUICK_TEARDOWN = Teardown(deactivating=0.05, stopping=0.05, deprovisioning=0.2)
+
+
+def life(
+    running: float, lines: Sequence[tuple[float, str]] = (), exit_code: int = 0, teardown: Teardown = QUICK_TEARDOWN
+) -> Scripted:
+    """A short provisioning, then the container runs `running` seconds with `lines` at their times and exits;
+    then ECS's stop sequence and `teardown` (FARGATE_TEARDOWN: 0.5 s, 1 s, 20 s), then STOPPED."""
     return Scripted(
-        steps=[Step("PROVISIONING", 0.2), Step("PENDING", 0.5), Step("RUNNING", running), Step("DEPROVISIONING", 0.2)],
+        steps=[Step("PROVISIONING", 0.2), Step("PENDING", 0.5), Step("RUNNING", running)],
         containers={CONTAINER: ContainerScript(exit_code=exit_code, lines=list(lines))},
+        teardown=teardown,
     )
+
+
+def with_sidecar(running: float, lines: Sequence[tuple[float, str]] = ()) -> Scripted:
+    """The deciding container (`web`, not essential) exits 0 after `running` s; the essential `envoy` runs on."""
+    return Scripted(
+        steps=[Step("PROVISIONING", 0.2), Step("PENDING", 0.5), Step("RUNNING", float(10**9))],
+        containers={
+            CONTAINER: ContainerScript(exit_code=0, exits_after=running, lines=list(lines)),
+            SIDECAR: ContainerScript(exits_after=NEVER, sigterm_delay=0.5),
+        },
+        teardown=FARGATE_TEARDOWN,
+    )
+
+
+SIDECAR = "envoy"
 
 
 def every(period: float, until: float, tag: str, start: float = 0.0) -> list[tuple[float, str]]:
@@ -79,10 +101,10 @@ class World:
     def env(self) -> dict[str, str]:
         return self.sb.env
 
-    def family(self, name: str, behaviour: Scripted) -> str:
+    def family(self, name: str, behaviour: Scripted, containers: Sequence[Container] = (Container(CONTAINER),)) -> str:
         """Register `name` once; (re)set the life its next tasks play."""
         if name not in self._families:
-            self.sb.register(name, [Container(CONTAINER)], behaviour, log_group=LOG_GROUP)
+            self.sb.register(name, list(containers), behaviour, log_group=LOG_GROUP)
             self._families.add(name)
         else:
             self.sb.behave(name, behaviour)
@@ -96,6 +118,10 @@ class World:
 
     def stopped_at(self, arn: str) -> float | None:
         return self.sb.stopped_at(arn)
+
+    def exited_at(self, arn: str, container: str = CONTAINER) -> float | None:
+        """When the deciding container stopped (the sandbox's monotonic time): the moment the answer is known."""
+        return self.sb.task(arn).container(container).stopped_at
 
 
 def mentions(call: Call, arns: Sequence[str]) -> bool:

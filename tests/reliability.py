@@ -31,6 +31,7 @@ GROUPS = {
     "test_signal_phases": "runner signals at every phase",
     "test_bad_inputs": "bad input",
     "test_secrets": "secrets in our output",
+    "test_outages": "outages, shared quotas, lost tasks",
 }
 
 
@@ -119,7 +120,9 @@ def table(figures: Figures, took: float, status: int) -> str:
         lines += ["", f"Exit after the first signal: at most {max(figures.signal_exits):.2f} s over "
                       f"{len(figures.signal_exits)} runs (budget 7 s: GitHub sends SIGTERM 7.5 s after SIGINT)."]  # fmt: skip
     lines += ["", "A run's answer is right when its test passed: exit code, `status`, message, outputs as the contract",
-              "says. Runs of tests marked as known bugs (strict xfail) count as wrong answers.", ""]  # fmt: skip
+              "says. Runs of tests marked as known bugs (strict xfail) count as wrong answers. Lines lost: lines a",
+              "task wrote that its run neither printed nor named as possibly missing (with the link to the full log).",
+              ""]  # fmt: skip
     lines += ["## Known bugs (strict xfail)", "", *(f"- {b}" for b in figures.bugs or ["none"]), ""]
     if figures.failures:
         lines += ["## Failed", "", *(f"- `{f}`" for f in figures.failures), ""]

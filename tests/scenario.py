@@ -39,8 +39,8 @@ def register(
     return sb.register("app", list(containers) or [Container("web")], behaviour, log_group="/ecs/app")
 
 
-def go(run: Run, *args: str) -> Ran:
-    return run("--cluster", "Sample", "-t", "app", "--poll-interval", "200ms", *args)
+def go(run: Run, *args: str, env: Mapping[str, str] | None = None) -> Ran:
+    return run("--cluster", "Sample", "-t", "app", "--poll-interval", "200ms", *args, env=dict(env or {}))
 
 
 def outputs(path: Path) -> dict[str, str]:

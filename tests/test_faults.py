@@ -134,10 +134,10 @@ def test_describe_tasks_rejected_after_run_task_stops_the_task(
 @pytest.mark.parametrize(
     ("op", "code", "words"),
     [
-        ("DescribeTaskDefinition", "AccessDeniedException", "Grant ecs:DescribeTaskDefinition to the role"),
-        ("RunTask", "AccessDeniedException", "Grant ecs:RunTask to the role"),
+        ("DescribeTaskDefinition", "AccessDeniedException", "fix: Grant `ecs:DescribeTaskDefinition` to the role"),
+        ("RunTask", "AccessDeniedException", "fix: Grant `ecs:RunTask` to the role"),
         ("*", "ExpiredTokenException", "AWS rejected the credentials for ecs:DescribeTaskDefinition"),
-        ("*", "UnrecognizedClientException", "Refresh them"),
+        ("*", "UnrecognizedClientException", "fix: Check the credentials the job gets"),
     ],
 )
 def test_credentials_rejected_before_a_task_exits_125_and_names_the_permission(

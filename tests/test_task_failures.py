@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +19,12 @@ SECRETS = ("ResourceInitializationError: unable to pull secrets or registry auth
            "failed: unable to retrieve secret from asm: AccessDeniedException")  # fmt: skip
 ENI = "ResourceInitializationError: failed to configure ENI: no available IP addresses in subnet subnet-0a1b2c3d"
 OOM = "OutOfMemoryError: Container killed due to memory usage"
+NO_ROUTE = ("CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref "
+            'acme/app:v9: failed to do request: Head "https://registry/v2/app/manifests/v9": dial tcp 10.0.3.17:443: '
+            "i/o timeout")  # fmt: skip
+NOT_IN_IMAGE = ("CannotStartContainerError: Error response from daemon: failed to create shim task: OCI runtime create "
+                'failed: runc create failed: unable to start container process: exec: "bin/rails": executable file '
+                "not found in $PATH: unknown")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -30,6 +37,7 @@ class Failure:
     status: str
     exit_code: str  # the `exit-code` output
     says: list[str]  # what the message must hold for the user to act on it
+    fix: str | None  # the start of the catalogue's fix, shown as `fix: ...`; None: no hint (the container's own answer)
     life: list[Step] = field(default_factory=lambda: [Step("PROVISIONING", 0.05), Step("RUNNING", 0.2)])
 
 
@@ -37,44 +45,66 @@ CASES = {
     "image pull failure": Failure(
         [Container("web")], {"web": ContainerScript(exit_code=None, reason=PULL)},
         "TaskFailedToStart", "CannotPullContainerError: Error response from daemon", 125, "failed-to-start", "",
-        ["container web never ran", "TaskFailedToStart", PULL], NEVER_STARTED,
+        ["container web never ran", "TaskFailedToStart", PULL],
+        "Check the image and tag in the task definition (or the `image` input)", NEVER_STARTED,
     ),
     "secrets not readable": Failure(
         [Container("web")], {"web": ContainerScript(exit_code=None)},
         "TaskFailedToStart", SECRETS, 125, "failed-to-start", "",
-        ["container web never ran", "TaskFailedToStart", "unable to pull secrets"], NEVER_STARTED,
+        ["container web never ran", "TaskFailedToStart", "unable to pull secrets"],
+        "Grant the execution role `secretsmanager:GetSecretValue`", NEVER_STARTED,
     ),
     "no IP for the ENI": Failure(
         [Container("web")], {"web": ContainerScript(exit_code=None)},
         "TaskFailedToStart", ENI, 125, "failed-to-start", "",
-        ["TaskFailedToStart", "no available IP addresses in subnet subnet-0a1b2c3d"], NEVER_STARTED,
+        ["TaskFailedToStart", "no available IP addresses in subnet subnet-0a1b2c3d"],
+        "Give `subnets` with free addresses", NEVER_STARTED,
     ),
     "OOM kill": Failure(
         [Container("web")], {"web": ContainerScript(exit_code=137, reason=OOM)},
         "EssentialContainerExited", "Essential container in task exited", 137, "failed", "137",
-        ["container web exited with code 137", OOM],
+        ["container web exited with code 137", OOM], "Raise the memory: the `memory` input for the task",
     ),
     "Spot interruption": Failure(
         [Container("web")], {"web": ContainerScript(exit_code=143)},
         "SpotInterruption", "Your Spot Task was interrupted.", 143, "failed", "143",
         ["exited with code 143", "stopCode=SpotInterruption", "Your Spot Task was interrupted."],
+        "Run it again, or run it on on-demand capacity: `launch-type: FARGATE`",
     ),
     "stopped by someone else": Failure(
         [Container("web")], {"web": ContainerScript(exit_code=143)},
         "UserInitiated", "Task stopped by user", 143, "failed", "143",
         ["exited with code 143", "stopCode=UserInitiated", "Task stopped by user"],
+        "Find out from the stopped reason who stopped the task",
     ),
     "essential sidecar failing, main container fine": Failure(
         [Container("web"), Container("envoy")],
         {"web": ContainerScript(exit_code=0), "envoy": ContainerScript(exit_code=1, reason="Essential container exited")},
         "EssentialContainerExited", "Essential container in task exited", 1, "failed", "1",
-        ["container envoy exited with code 1", "stopCode=EssentialContainerExited"],
+        ["container envoy exited with code 1", "stopCode=EssentialContainerExited"], None,
     ),
     "essential sidecar never started, main container fine": Failure(
         [Container("web"), Container("envoy")],
         {"web": ContainerScript(exit_code=0), "envoy": ContainerScript(exit_code=None, reason=PULL)},
         "EssentialContainerExited", "Essential container in task exited", 125, "failed-to-start", "",
-        ["container envoy never ran", PULL],
+        ["container envoy never ran", PULL], "Check the image and tag in the task definition",
+    ),
+    "image pull with no route to the registry": Failure(
+        [Container("web")], {"web": ContainerScript(exit_code=None, reason=NO_ROUTE)},
+        "TaskFailedToStart", "Task failed to start", 125, "failed-to-start", "",
+        ["container web never ran", "i/o timeout"],
+        "Give the task a way out: a private subnet needs a NAT gateway or VPC endpoints for ECR", NEVER_STARTED,
+    ),
+    "command not in the image": Failure(
+        [Container("web")], {"web": ContainerScript(exit_code=None, reason=NOT_IN_IMAGE)},
+        "TaskFailedToStart", "Task failed to start", 125, "failed-to-start", "",
+        ["container web never ran", "executable file not found in $PATH"],
+        "Check the `command` input (or the task definition's `command` and `entryPoint`)", NEVER_STARTED,
+    ),
+    "segmentation fault": Failure(
+        [Container("web")], {"web": ContainerScript(exit_code=139)},
+        "EssentialContainerExited", "Essential container in task exited", 139, "failed", "139",
+        ["container web exited with code 139"], "Find the crashing program in the container's last log lines",
     ),
 }  # fmt: skip
 
@@ -97,17 +127,41 @@ def test_a_task_failure_is_reported_right(
     [error] = [line for line in ran.lines if line.startswith("error: ")]
     for words in f.says:
         assert words in error, (words, error)
+    fixes = [line for line in ran.lines if line.startswith("fix: ")]
+    assert fixes == [] if f.fix is None else fixes[0].startswith(f"fix: {f.fix}"), ran.out
     assert sandbox.calls("StopTask") == []  # it stopped on its own: nothing for us to stop
 
 
-def test_the_failure_is_an_annotation_on_github(sandbox: Sandbox, run: Run, record_property: Record) -> None:
+def test_the_failure_is_an_annotation_on_github_with_its_likely_cause_and_fix(
+    sandbox: Sandbox, run: Run, record_property: Record, tmp_path: Path
+) -> None:
     record_property("fault", "task failure")
     register(sandbox, web=ContainerScript(exit_code=137, reason=OOM))
-    ran = go(run, "--format", "github")
+    summary = tmp_path / "summary.md"
+    summary.touch()
+    ran = go(run, "--format", "github", env={"GITHUB_STEP_SUMMARY": str(summary)})
     assert ran.code == 137
     [annotation] = [line for line in ran.lines if line.startswith("::error")]
     assert "container web exited with code 137" in annotation
     assert OOM in annotation
+    assert ("%0ALikely cause: The container used more memory than its limit and was killed (OutOfMemoryError)."
+            "%0AFix: Raise the memory: the `memory` input for the task") in annotation  # fmt: skip
+    assert "**Likely cause:** The container used more memory than its limit" in summary.read_text()
+
+
+def test_the_json_result_carries_the_hint(sandbox: Sandbox, run: Run, record_property: Record) -> None:
+    record_property("fault", "task failure")
+    register(
+        sandbox,
+        life=NEVER_STARTED,
+        stop_code="TaskFailedToStart",
+        scripts={"web": ContainerScript(exit_code=None, reason=NO_ROUTE)},
+    )
+    ran = go(run, "--format", "json")
+    assert ran.code == 125
+    result = json.loads(ran.lines[-1])
+    assert result["hint"]["key"] == "pull-no-route"
+    assert result["hint"]["fix"].startswith("Give the task a way out")
 
 
 def test_a_task_stopped_by_someone_else_while_we_wait(

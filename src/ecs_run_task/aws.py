@@ -11,13 +11,24 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 
 import botocore.session
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError, ParamValidationError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    HTTPClientError,
+    NoCredentialsError,
+    NoRegionError,
+    ParamValidationError,
+    ReadTimeoutError,
+)
 from botocore.utils import parse_timestamp
 from botocore.validate import ParamValidator
 
-from ecs_run_task import __version__
+from ecs_run_task import __version__, failures
 from ecs_run_task.diagnostics import log
-from ecs_run_task.errors import AccessError, InputError, RunError
+from ecs_run_task.errors import AccessError, InputError, RunError, Transient
 
 if TYPE_CHECKING:
     from mypy_boto3_ecs import ECSClient
@@ -44,27 +55,34 @@ def _config(read_timeout: float, attempts: int = 8, mode: Literal["standard", "a
     )
 
 
+_THROTTLED = {"Throttling", "ThrottlingException", "ThrottledException", "RequestLimitExceeded",
+              "TooManyRequestsException", "RequestThrottled", "RequestThrottledException", "SlowDown"}  # fmt: skip
+_UNREACHABLE = (EndpointConnectionError, ConnectionClosedError, ReadTimeoutError, ConnectTimeoutError, HTTPClientError)
+
+
 @contextmanager
 def explained(service: str, operation: str, cluster: tuple[str, str] | None = None) -> Iterator[None]:
-    """Turn botocore's exceptions into a message that says which call failed and what to do."""
+    """Turn botocore's exceptions into a message that says which call failed, with the failure catalogue's
+    likely cause and fix; `Transient` for what a later try may cure."""
     action = f"{_IAM_PREFIX.get(service, service)}:{operation}"
     try:
         yield
     except ClientError as e:
         code = e.response.get("Error", {}).get("Code", "")
         message = e.response.get("Error", {}).get("Message", str(e))
+        hint = failures.for_aws_error(code=code, message=message, action=action)
+        status = e.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
         if code in _DENIED:
-            raise AccessError(f"AWS denied {action}: {message}. Grant {action} to the role this job runs as.") from e
+            raise AccessError(f"AWS denied {action}: {message}", hint=hint) from e
         if code in _BAD_CREDENTIALS:
-            raise AccessError(
-                f"AWS rejected the credentials for {action} ({code}: {message}). Refresh them, e.g. with "
-                "aws-actions/configure-aws-credentials before this step."
-            ) from e
+            raise AccessError(f"AWS rejected the credentials for {action} ({code}: {message})", hint=hint) from e
+        if code in _THROTTLED or status >= 500:
+            raise Transient(f"{action} failed: {code or status}: {message}", hint=hint) from e
         if code == "ClusterNotFoundException":
             name, region = cluster or ("?", "?")
             raise RunError(f"cluster: {name!r} was not found in {region} ({action}: {message}); "
-                           "check the cluster input and the region") from e  # fmt: skip
-        raise RunError(f"{action} failed: {code}: {message}") from e
+                           "check the cluster input and the region", hint=hint) from e  # fmt: skip
+        raise RunError(f"{action} failed: {code}: {message}", hint=hint) from e
     except NoCredentialsError as e:
         raise RunError(
             "no AWS credentials found: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE, or use "
@@ -74,10 +92,12 @@ def explained(service: str, operation: str, cluster: tuple[str, str] | None = No
         raise RunError("region: no AWS region is set; give the region input or set AWS_REGION") from e
     except ParamValidationError as e:  # botocore quotes the bad values, which may be environment secrets
         raise RunError(f"{action} failed: {_without_values(str(e))}") from e
+    except _UNREACHABLE as e:
+        raise Transient(f"{action} failed: AWS could not be reached ({e})") from e
     except BotoCoreError as e:
         raise RunError(f"{action} failed: {e}") from e
     except (AttributeError, TypeError, ValueError, KeyError, RuntimeError) as e:  # botocore parsing an odd answer
-        raise RunError(f"{action}: AWS's answer could not be read ({type(e).__name__}: {e})") from e
+        raise Transient(f"{action}: AWS's answer could not be read ({type(e).__name__}: {e})") from e
 
 
 _QUOTED_VALUE = re.compile(r", value: .*?, (type: |valid )", re.S)
@@ -101,6 +121,13 @@ class Clients:
         config = _config(3, attempts=2, mode="standard", connect_timeout=2)
         client = _session().create_client("ecs", region_name=self.region, config=config)
         return cast("ECSClient", client)
+
+    @cached_property
+    def follower(self) -> ECSClient:
+        """ECS for the polls while a task runs: few attempts, so that losing contact shows within seconds and
+        the wait loop rides it out itself (with a line when contact is lost and one when it is back)."""
+        config = _config(10, attempts=3, mode="standard")
+        return cast("ECSClient", _session().create_client("ecs", region_name=self.region, config=config))
 
     def logs(self, region: str | None = None) -> CloudWatchLogsClient:
         # few attempts, no client-side rate limiting (adaptive mode can block a call for seconds): a failed read
@@ -225,7 +252,8 @@ class Ecs:
         failures: list[dict[str, Any]] = []
         for start in range(0, len(arns), DESCRIBE_BATCH):
             with explained("ecs", "DescribeTasks"):
-                answer = self.client.describe_tasks(cluster=cluster, tasks=list(arns[start : start + DESCRIBE_BATCH]))
+                batch = list(arns[start : start + DESCRIBE_BATCH])
+                answer = self.clients.follower.describe_tasks(cluster=cluster, tasks=batch)
             tasks += tasks_read(answer)
             failures += [dict(f) for f in answer.get("failures") or [] if isinstance(f, dict)]
         return tasks, failures

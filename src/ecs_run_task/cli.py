@@ -145,7 +145,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         code, name = signal_exit(c.signum)
         outcome = Outcome(Status.CANCELLED, code, None, None, None, f"cancelled by {name} before a task was started")
     except RunError as e:
-        outcome = Outcome(e.status, e.exit_code, None, None, None, e.message)
+        outcome = Outcome(e.status, e.exit_code, None, None, None, e.message, e.hint)
     except Exception as e:  # a bug before any task existed (after RunTask, the runner handles it)
         print_traceback()
         message = (

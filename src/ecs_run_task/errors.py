@@ -8,21 +8,30 @@ they keep their traceback.
 from __future__ import annotations
 
 from ecs_run_task.exit_codes import CANNOT_RUN
+from ecs_run_task.failures import Hint
 from ecs_run_task.status import Status
 
 
 class RunError(Exception):
-    """A failure we can explain to the user; `exit_code` and `status` follow the contract's table."""
+    """A failure we can explain to the user; `exit_code` and `status` follow the contract's table, `hint` is its
+    likely cause and fix from the failure catalogue, where the signature is known."""
 
-    def __init__(self, message: str, *, exit_code: int = CANNOT_RUN, status: Status = Status.FAILED_TO_START) -> None:
+    def __init__(self, message: str, *, exit_code: int = CANNOT_RUN, status: Status = Status.FAILED_TO_START,
+                 hint: Hint | None = None) -> None:  # fmt: skip
         super().__init__(message)
         self.message = message
         self.exit_code = exit_code
         self.status = status
+        self.hint = hint
 
 
 class AccessError(RunError):
     """AWS refused the credentials or the permission: retrying the same call will not help."""
+
+
+class Transient(RunError):
+    """AWS or the network failed in a way that a later try may not (throttling, 5xx, a dropped connection, an
+    answer that could not be read), after botocore's own retries: worth riding out while a task runs."""
 
 
 class InputError(RunError):

@@ -30,6 +30,15 @@ class Decided:
 
 
 @dataclass(frozen=True)
+class Contact:
+    """Contact with AWS lost (every poll failing past botocore's retries: 5xx, throttling, the network) or back.
+    Losing contact is not the task failing: the wait goes on until the timeout."""
+
+    lost: bool
+    text: str
+
+
+@dataclass(frozen=True)
 class AllDecided:
     tasks: list[dict[str, Any]]
 
@@ -39,4 +48,4 @@ class DeadlinePassed:
     tasks: list[dict[str, Any]]
 
 
-Event = Progress | LogBatch | Decided | AllDecided | DeadlinePassed
+Event = Progress | LogBatch | Decided | Contact | AllDecided | DeadlinePassed

@@ -110,6 +110,9 @@ class Cursor:
     found: bool = False
     absent: bool = False  # CloudWatch said the stream does not exist (yet)
     refused: bool = False  # AWS denied the read: retrying would only repeat the warning
+    failing: int = 0  # reads that failed in a row (throttled, 5xx, the network): lines may be waiting
+    last_error: str = ""
+    caught_up: bool = False  # the last read reached the end of what the stream held
 
 
 @dataclass
@@ -139,6 +142,11 @@ class Tailer:
         for cursor in self.cursors:
             if (cursor.source.task_arn, cursor.source.container) in started and not cursor.refused:
                 cursor.active = True
+
+    def behind_streams(self) -> list[Cursor]:
+        """Streams that were being read and may hold lines not shown yet: their last read failed, or stopped
+        at its page budget."""
+        return [c for c in self.cursors if c.active and c.found and (c.failing or not c.caught_up)]
 
     def never_found(self) -> list[LogSource]:
         """Streams of started containers that CloudWatch said do not exist, and never showed up: once the
@@ -170,7 +178,9 @@ class Tailer:
             except RunError as e:  # throttled or a network fault: keep the cursor, try again next round
                 log.debug("log read failed; will retry", stream=source.stream, error=e.message)
                 self.failed = True
+                cursor.failing, cursor.last_error, cursor.caught_up = cursor.failing + 1, e.message, False
                 return
+            cursor.failing = 0
             if page is None:
                 cursor.absent = True
                 return  # the stream does not exist yet
@@ -180,14 +190,17 @@ class Tailer:
             cursor.token = token
             if events:
                 self.last_line_at = self.clock()
-                yield [LogLine(source, int(e.get("timestamp", 0)), str(e.get("message", ""))) for e in events]
+                yield [LogLine(source, _stamp(e.get("timestamp")), str(e.get("message", ""))) for e in events]
                 if not self._full(events):
                     # a page short of the limit has, almost always, all there was; asking again just to get
                     # the same token back would double the calls. If more was there, the next round reads
                     # it from this cursor: later, never lost.
+                    cursor.caught_up = True
                     return
             elif caught_up:
+                cursor.caught_up = True
                 return
+        cursor.caught_up = False
         self.behind = True
 
     def _full(self, events: list[dict[str, Any]]) -> bool:
@@ -198,3 +211,8 @@ class Tailer:
         if region not in self._apis:
             self._apis[region] = self.api_for(region)
         return self._apis[region]
+
+
+def _stamp(value: Any) -> int:
+    """An event's timestamp (ms); 0 when AWS sent something else: a line is shown whatever its stamp."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0

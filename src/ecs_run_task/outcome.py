@@ -11,7 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ecs_run_task import failures
 from ecs_run_task.exit_codes import CANNOT_RUN, SUCCESS, TIMED_OUT, signal_exit
+from ecs_run_task.failures import Hint
 from ecs_run_task.status import Status
 
 SUCCEEDED, FAILED, FAILED_TO_START = Status.SUCCEEDED, Status.FAILED, Status.FAILED_TO_START
@@ -28,6 +30,8 @@ class Outcome:
     task: dict[str, Any] | None  # the deciding task's description
     container: str | None  # the deciding container's name
     message: str
+    hint: Hint | None = None  # the likely cause and fix, where the failure's signature is known
+    warnings: tuple[str, ...] = ()  # what the result must also say (log lines that could not be read)
 
     @property
     def ok(self) -> bool:
@@ -78,6 +82,14 @@ def _why(task: dict[str, Any], container: dict[str, Any]) -> str:
     return ", ".join(p for p in parts if p)
 
 
+def _hint(task: dict[str, Any], container: dict[str, Any], code: int | None) -> Hint | None:
+    stop_code = str(task.get("stopCode", ""))
+    if code == 137 and stop_code == "EssentialContainerExited" and len(task.get("containers", [])) == 1:
+        stop_code = ""  # the only container exited by itself: no other one made ECS stop it
+    return failures.for_task(exit_code=code, stop_code=stop_code, stopped_reason=str(task.get("stoppedReason", "")),
+                             container_reason=str(container.get("reason", "")))  # fmt: skip
+
+
 def judge_task(task: dict[str, Any], deciders: Sequence[str]) -> Outcome:
     where = f"task {task_id(task.get('taskArn', '?'))}"
     for name in deciders:
@@ -87,7 +99,7 @@ def judge_task(task: dict[str, Any], deciders: Sequence[str]) -> Outcome:
             why = _why(task, container) or "no reason given"
             return Outcome(
                 FAILED_TO_START, CANNOT_RUN, None, task, name,
-                f"{where}: container {name} never ran or has no exit code ({why})",
+                f"{where}: container {name} never ran or has no exit code ({why})", _hint(task, container, None),
             )  # fmt: skip
         if code != 0:
             why = _why(task, container)
@@ -96,6 +108,7 @@ def judge_task(task: dict[str, Any], deciders: Sequence[str]) -> Outcome:
             return Outcome(
                 FAILED, status, code, task, name,
                 f"{where}: container {name} exited with code {code}" + (f" ({why})" if why else "") + fits,
+                _hint(task, container, code),
             )  # fmt: skip
     last = deciders[-1] if deciders else None
     return Outcome(SUCCEEDED, SUCCESS, 0 if last else None, task, last, f"{where}: exited with code 0")
@@ -129,22 +142,23 @@ def interrupted(tasks: Sequence[dict[str, Any]], signum: int | None, timeout: fl
     return Outcome(CANCELLED, code, None, first, None, f"cancelled by {name}; {_stop_result(tasks, stopped)}")
 
 
-def lost(tasks: Sequence[dict[str, Any]], why: str, *, stopped: bool) -> Outcome:
+def lost(tasks: Sequence[dict[str, Any]], why: str, *, stopped: bool, hint: Hint | None = None) -> Outcome:
     """A started task we can no longer follow (AWS refuses, or a bug of ours): `unknown`, never a verdict."""
     first = tasks[0] if tasks else None
-    return Outcome(UNKNOWN, CANNOT_RUN, None, first, None, f"{why}; {_stop_result(tasks, stopped)}")
+    return Outcome(UNKNOWN, CANNOT_RUN, None, first, None, f"{why}; {_stop_result(tasks, stopped)}", hint)
 
 
 def started(tasks: Sequence[dict[str, Any]]) -> Outcome:
     return Outcome(STARTED, SUCCESS, None, tasks[0], None, f"started {len(tasks)} task(s); not waiting")
 
 
-def run_failures(failures: Sequence[dict[str, Any]], started: int = 0) -> Outcome:
+def run_failures(refused: Sequence[dict[str, Any]], started: int = 0) -> Outcome:
     reasons = "; ".join(
         f"{f.get('reason', '?')}"
         + (f" ({f['detail']})" if f.get("detail") else "")
         + (f" [{f['arn']}]" if f.get("arn") else "")
-        for f in failures
+        for f in refused
     )
-    what = f"only {started} of {started + len(failures)} tasks" if started else "no task"
-    return Outcome(FAILED_TO_START, CANNOT_RUN, None, None, None, f"RunTask started {what}: {reasons}")
+    what = f"only {started} of {started + len(refused)} tasks" if started else "no task"
+    hint = failures.for_run_failures([f"{f.get('reason', '')} {f.get('detail', '')}".strip() for f in refused])
+    return Outcome(FAILED_TO_START, CANNOT_RUN, None, None, None, f"RunTask started {what}: {reasons}", hint)

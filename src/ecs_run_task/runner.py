@@ -10,6 +10,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -18,8 +19,8 @@ from ecs_run_task import outcome as judge
 from ecs_run_task.aws import Clients, Ecs, Logs
 from ecs_run_task.cancel import Cancellation, Cancelled
 from ecs_run_task.diagnostics import log
-from ecs_run_task.errors import RunError
-from ecs_run_task.events import AllDecided, DeadlinePassed, Decided, Event, Progress
+from ecs_run_task.errors import RunError, Transient
+from ecs_run_task.events import AllDecided, Contact, DeadlinePassed, Decided, Event, Progress
 from ecs_run_task.exit_codes import SUCCESS, signal_exit
 from ecs_run_task.outcome import Outcome, task_id
 from ecs_run_task.outputs import masked
@@ -130,7 +131,7 @@ class Runner:
             if not run.tasks():
                 raise
             stopped = self.stop(run, f"could not follow the task: {e.message}")
-            return judge.lost(run.tasks(), e.message, stopped=stopped)
+            return judge.lost(run.tasks(), e.message, stopped=stopped, hint=e.hint)
         except Exception as e:  # a bug of ours: the task must not run on, and the outputs still name it
             if not run.tasks():
                 raise
@@ -204,13 +205,27 @@ class Runner:
                                       f"in {source.group}; check awslogs-group, awslogs-stream-prefix and "
                                       "awslogs-region, and that the execution role may logs:CreateLogStream")  # fmt: skip
             verdict = judge.judge(final.tasks, run.deciders)
-            return run.too_few if run.too_few and verdict.ok else verdict
+            return self.with_log_gaps(run, run.too_few if run.too_few and verdict.ok else verdict)
         if not isinstance(final, DeadlinePassed):
             raise AssertionError("the watch ended without a final event")
         stopped = self.stop(run, f"timeout of {run.spec.timeout:g}s passed")
         self.play(watch.drain(min(run.spec.log_drain, TIMEOUT_DRAIN)))
-        watch.poll()  # the stop code and reason for the outputs
-        return judge.interrupted(watch.tasks(), None, run.spec.timeout, stopped=stopped)
+        with suppress(Transient):
+            watch.poll()  # the stop code and reason for the outputs
+        return self.with_log_gaps(run, judge.interrupted(watch.tasks(), None, run.spec.timeout, stopped=stopped))
+
+    def with_log_gaps(self, run: Run, result: Outcome) -> Outcome:
+        """Never lose a line silently: a stream whose reads kept failing (a shared quota, an outage) until the
+        drain ran out is named in the result, with the console link to its full log."""
+        gaps = []
+        for cursor in run.watch.tailer.behind_streams() if run.watch and run.watch.tailer else []:
+            source = cursor.source
+            why = (f"its last {cursor.failing} reads failed ({cursor.last_error})" if cursor.failing
+                   else "it was still being read")  # fmt: skip
+            gaps.append(f"container {source.label or source.container}: the log shown may be incomplete: {why} when "
+                        f"log-drain ({run.spec.log_drain:g}s) ran out; the full log: "
+                        f"{logs.console_url(source, self.clients.region)}")  # fmt: skip
+        return replace(result, warnings=(*result.warnings, *gaps)) if gaps else result
 
     def play(self, events: Iterator[Event], run: Run | None = None) -> Event | None:
         """Show progress and log lines, stop the rest of a decided task; return the final event, if any.
@@ -225,6 +240,8 @@ class Runner:
             try:
                 if isinstance(event, Progress):
                     self.renderer.progress(event)
+                elif isinstance(event, Contact):
+                    (self.renderer.warning if event.lost else self.renderer.info)(event.text)
                 else:
                     self.renderer.log_lines(event.lines)
             except Exception as e:

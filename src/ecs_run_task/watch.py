@@ -8,9 +8,10 @@ seconds to minutes after the container that matters exited. Yields events for th
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import nullcontext
+from contextlib import nullcontext, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -18,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 from ecs_run_task import outcome
 from ecs_run_task.cadence import Cadence
 from ecs_run_task.cancel import Cancellation
-from ecs_run_task.events import AllDecided, DeadlinePassed, Decided, Event, LogBatch, Progress
+from ecs_run_task.errors import Transient
+from ecs_run_task.events import AllDecided, Contact, DeadlinePassed, Decided, Event, LogBatch, Progress
 from ecs_run_task.logs import Tailer
 
 if TYPE_CHECKING:
@@ -28,6 +30,7 @@ HEARTBEAT = 10.0  # seconds between progress lines while nothing changes
 QUIET = 2.0  # after the decision: done draining once no line has come for this long (since the exit)
 MIN_QUIET = 0.5  # but always read for this long after we saw the decision
 DRAIN_INTERVAL = 0.5
+MAX_RETRY_PAUSE = 15.0  # between polls while AWS cannot be reached, and between failing reads in the drain
 
 
 @dataclass
@@ -45,6 +48,9 @@ class Watch:
     wall: Callable[[], float] = time.time
     latest: dict[str, dict[str, Any]] = field(default_factory=dict)  # last description per ARN
     decided_at: dict[str, float] = field(default_factory=dict)  # ARN -> when we first saw its answer (clock)
+    jitter: Callable[[], float] = field(default_factory=lambda: random.Random().random)  # noqa: S311 - spreading, not secrecy
+    lost_since: float | None = None  # when polls started failing (clock); None while in contact
+    failed_polls: int = 0
 
     def tasks(self) -> list[dict[str, Any]]:
         """The last descriptions, in the order the tasks were started."""
@@ -68,19 +74,25 @@ class Watch:
         while True:
             now = self.clock()
             if now >= cadence.next_poll or (self.deadline is not None and now >= self.deadline):
-                self.poll()  # at the deadline too: a last look, so a task just decided is no timeout
+                contact = self._poll_riding()  # at the deadline too: a last look, so a task just decided is no timeout
+                if contact:
+                    yield contact
                 now = self.clock()
-                yield from progress.after_poll(self.arns, self.latest, now)
-                yield from self._newly_decided(now)
-                if self.all_decided():
-                    yield from self.drain(self.log_drain)
-                    self._settle()
-                    yield AllDecided(self.tasks())
-                    return
+                if self.lost_since is None:
+                    yield from progress.after_poll(self.arns, self.latest, now)
+                    yield from self._newly_decided(now)
+                    if self.all_decided():
+                        yield from self.drain(self.log_drain)
+                        self._settle()
+                        yield AllDecided(self.tasks())
+                        return
                 if self.deadline is not None and now >= self.deadline:
                     yield DeadlinePassed(self.tasks())
                     return
-                cadence.polled(now, reading=self.reading())
+                if self.lost_since is None:
+                    cadence.polled(now, reading=self.reading())
+                else:
+                    cadence.next_poll = now + self._pause(self.poll_interval, self.failed_polls)
             if self.tailer and self.clock() >= cadence.next_tail:
                 got = False
                 for batch in self.read_logs(until=self.deadline):  # reading never outlasts the timeout
@@ -89,6 +101,29 @@ class Watch:
                 cadence.read(self.clock(), got=got, behind=self.tailer.behind, reading=self.reading())
             wake = min(cadence.next_poll, cadence.next_tail if self.tailer else cadence.next_poll)
             self.cancel.sleep(min(wake, self.deadline or wake) - self.clock())
+
+    def _poll_riding(self) -> Contact | None:
+        """Poll, riding out what a later try may cure: the wait goes on, with a line when contact is lost and
+        one when it is back. What no retry cures (credentials, permissions) is raised."""
+        try:
+            self.poll()
+        except Transient as e:
+            self.failed_polls += 1
+            if self.lost_since is None:
+                self.lost_since = self.clock()
+                return Contact(lost=True, text=f"lost contact with AWS: {e.message}; trying again until the "
+                               "timeout (the task runs on meanwhile)")  # fmt: skip
+            return None
+        if self.lost_since is None:
+            return None
+        gone, tries = self.clock() - self.lost_since, self.failed_polls
+        self.lost_since, self.failed_polls = None, 0
+        return Contact(lost=False, text=f"contact with AWS is back after {gone:.0f}s ({tries} polls failed)")
+
+    def _pause(self, base: float, failures: int) -> float:
+        """Seconds before the next try after `failures` in a row: doubling, capped, with jitter (+-50%), so runs
+        sharing an account's quota do not retry in step."""
+        return min(base * 2.0 ** min(failures - 1, 6), MAX_RETRY_PAUSE) * (0.5 + self.jitter())
 
     def _newly_decided(self, now: float) -> Iterator[Decided]:
         for task in self.tasks():
@@ -101,7 +136,8 @@ class Watch:
         """One more poll at most, never a wait for STOPPED: a task ECS is stopping may not name its stop code
         at the moment its container exits."""
         if any(outcome.stopping(t) and not t.get("stopCode") for t in self.tasks()):
-            self.poll()
+            with suppress(Transient):  # the stop code is a detail: never a reason to fail a decided run
+                self.poll()
 
     def reading(self) -> bool:
         """Whether some log stream is being read (its container has started)."""
@@ -135,17 +171,20 @@ class Watch:
         end = start + limit
         # the quiet period runs from the exit, which our polling noticed later
         quiet_since = start - min(max(self.decided_ago(), 0.0), QUIET - MIN_QUIET)
+        failing = 0
         while True:
             got = False
             for batch in self.read_logs(after_signal=after_signal, until=end):
                 got = True
                 yield batch
             now = self.clock()
-            if got or self.tailer.failed:  # a failed read is not silence: lines may be waiting behind it
+            failing = failing + 1 if self.tailer.failed else 0
+            if got or self.tailer.failed or self.tailer.behind:  # a failed read is not silence: lines may wait
                 quiet_since = now
             if now - quiet_since >= QUIET or now >= end:
                 return
-            pause = min(DRAIN_INTERVAL, end - now)
+            pause = DRAIN_INTERVAL if not failing else self._pause(DRAIN_INTERVAL, failing)
+            pause = min(0.0 if self.tailer.behind and not failing else pause, end - now)
             if after_signal:  # the signal is already recorded: sleep plainly, within the budget
                 time.sleep(pause)
             else:

@@ -25,6 +25,8 @@
         sb.faults.latency(0.04); sb.faults.drop("RunTask")
         sb.faults.deny("DescribeTasks", "AccessDeniedException")  # or ExpiredTokenException; n= for a few calls
         sb.faults.lose_answer("RunTask")        # done by the server, connection closed before the answer
+        sb.faults.outage(15.0)                  # every call answers 503 for 15 s from now (or op="DescribeTasks")
+        sb.faults.quota("GetLogEvents", per_second=10)      # an account-wide token bucket: beyond it, throttled
         sb.wait_for_call("RunTask")             # once it has arrived (still in flight: status 0)
         sb.missing_after_run(2); sb.fail_run_task("RESOURCE:MEMORY"); sb.set_stop_delay(0.3)
 

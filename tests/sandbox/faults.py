@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from dataclasses import dataclass, field
 
 ANY = "*"
@@ -22,6 +23,16 @@ class _Deny:
     code: str
     message: str
     left: int | None  # None: every call
+
+
+@dataclass
+class _Bucket:
+    """An account-wide quota: `rate` calls a second, `burst` at once; a call finding it empty is throttled."""
+
+    rate: float
+    burst: float
+    tokens: float
+    at: float
 
 
 @dataclass
@@ -46,6 +57,8 @@ class Faults:
     _latency: dict[str, float] = field(default_factory=dict)
     _denies: dict[str, _Deny] = field(default_factory=dict)
     _lost_answers: dict[str, int] = field(default_factory=dict)
+    _outages: dict[str, tuple[float, int]] = field(default_factory=dict)  # op -> (until, monotonic; status)
+    _quotas: dict[str, _Bucket] = field(default_factory=dict)
     run_task_failures: list[tuple[str, str | None]] = field(default_factory=list)  # (reason, arn)
     placeable: list[int] = field(default_factory=list)  # the next RunTasks place at most this many tasks each
 
@@ -53,6 +66,18 @@ class Faults:
         """ThrottlingException on `share` of calls (seeded random), or on every `every`-th call."""
         with self._lock:
             self._throttles[op] = _Throttle(share=share, every=every, rng=random.Random(seed))  # noqa: S311 - determinism, not secrecy
+
+    def outage(self, seconds: float, op: str = ANY, status: int = 503) -> None:
+        """Every call of `op` answers HTTP `status` (ServerException) for the next `seconds`, from now."""
+        with self._lock:
+            self._outages[op] = (time.monotonic() + seconds, status)
+
+    def quota(self, op: str, per_second: float, burst: float | None = None) -> None:
+        """An account-wide token bucket on `op`, shared by every client (as CloudWatch's GetLogEvents quota is):
+        a call beyond it is throttled (ThrottlingException)."""
+        with self._lock:
+            size = per_second if burst is None else burst
+            self._quotas[op] = _Bucket(per_second, size, size, time.monotonic())
 
     def error_burst(self, op: str, n: int, status: int = 503) -> None:
         """The next `n` calls of `op` answer HTTP `status` (ServerException)."""
@@ -99,6 +124,8 @@ class Faults:
             self._latency.clear()
             self._denies.clear()
             self._lost_answers.clear()
+            self._outages.clear()
+            self._quotas.clear()
             self.run_task_failures.clear()
             self.placeable.clear()
 
@@ -106,8 +133,27 @@ class Faults:
         with self._lock:
             return self._latency.get(op, self._latency.get(ANY, 0.0))
 
+    def _timed(self, op: str) -> Fault | None:
+        """An outage or an empty quota bucket, by the clock (called under the lock)."""
+        now = time.monotonic()
+        for key in (op, ANY):
+            outage = self._outages.get(key)
+            if outage is not None and now < outage[0]:
+                return Fault("error", outage[1])
+            bucket = self._quotas.get(key)
+            if bucket is not None:
+                bucket.tokens = min(bucket.burst, bucket.tokens + (now - bucket.at) * bucket.rate)
+                bucket.at = now
+                if bucket.tokens < 1:
+                    return Fault("throttle", 400)
+                bucket.tokens -= 1
+        return None
+
     def decide(self, op: str) -> Fault | None:
         with self._lock:
+            timed = self._timed(op)
+            if timed is not None:
+                return timed
             for key in (op, ANY):
                 deny = self._denies.get(key)
                 if deny is not None and deny.left != 0:

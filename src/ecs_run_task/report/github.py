@@ -82,7 +82,8 @@ class GitHub(Plain):
             self.info(f"{kind}: {text}")
 
     def failure(self, outcome: Outcome) -> None:
-        self.command("error", outcome.message, title=f"ECS task {outcome.status}")
+        hint = f"\nLikely cause: {outcome.hint.cause}\nFix: {outcome.hint.fix}" if outcome.hint else ""
+        self.command("error", outcome.message + hint, title=f"ECS task {outcome.status}")
 
     def log_lines(self, lines: Sequence[LogLine]) -> None:
         parsed = [(line, parse(line.message)) for line in lines]

@@ -52,4 +52,5 @@ class JsonLines:
         self.emit("dry-run", requests=requests)
 
     def result(self, outcome: Outcome, outputs: Mapping[str, str], facts: Facts | None = None) -> None:
-        self.emit("outputs", message=outcome.message, **outputs)
+        hint = {"key": outcome.hint.key, "cause": outcome.hint.cause, "fix": outcome.hint.fix} if outcome.hint else None
+        self.emit("outputs", message=outcome.message, hint=hint, warnings=list(outcome.warnings), **outputs)

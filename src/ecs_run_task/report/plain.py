@@ -80,9 +80,14 @@ class Plain:
                 self.info(outcome.message)
             else:
                 self.failure(outcome)
+            for warning in outcome.warnings:
+                self.warning(warning)
             self.info(f"status={outputs['status']} exit-code={outputs['exit-code'] or '-'}")
         finally:
             self.end()
 
     def failure(self, outcome: Outcome) -> None:
         self.info(f"error: {outcome.message}")
+        if outcome.hint:
+            self.info(f"likely cause: {outcome.hint.cause}")
+            self.info(f"fix: {outcome.hint.fix}")

@@ -83,6 +83,9 @@ def markdown(outcome: Outcome, outputs: dict[str, str], facts: Facts | None, tai
     if outputs.get("exit-code"):
         heading += f" (exit code {outputs['exit-code']})"
     parts = [heading, "", _cell(outcome.message), ""]
+    if outcome.hint:
+        parts += [f"**Likely cause:** {_text(outcome.hint.cause)} **Fix:** {_text(outcome.hint.fix)}", ""]
+    parts += [f"**Warning:** {_text(warning)}" for warning in outcome.warnings] + ([""] if outcome.warnings else [])
     if facts and facts.tasks:
         parts += ["| task | revision | launch type | status | exit codes | stop code | reason "
                   "| provisioning | pulling | running |", "|" + "---|" * 10]  # fmt: skip
