@@ -56,6 +56,24 @@ ROWS: dict[str, Bad] = {
     "environment: KEY without =": Bad([*T, "-e", "NOVALUE"], "environment:"),
     "environment: =VALUE without KEY": Bad([*T, "-e", "=value"], "environment:"),
     "environment: a bad line among good ones": Bad([*T, "--environment", "A=1\nB\nC=3"], "environment: line 2"),
+    # starting: retries, one at a time, attach
+    "start-retries: 11": Bad(
+        [*T, "--start-retries", "11"], "start-retries: got '11'; expected a whole number from 0 to 10"
+    ),
+    "start-retries: a word": Bad([*T, "--start-retries", "twice"], "start-retries:"),
+    "if-running: unknown mode": Bad(
+        [*T, "--if-running", "skip"], "if-running: got 'skip'; expected one of start, wait, fail, attach"
+    ),
+    "attach: not a task": Bad(["--attach", "my task"], "attach: got 'my task'"),
+    "attach with a task definition": Bad(
+        [*T, "--attach", "0123456789abcdef0123456789abcdef"], "attach: cannot be combined with task-definition"
+    ),
+    "attach with a command": Bad(
+        ["--attach", "0123456789abcdef0123456789abcdef", "-c", "true"], "attach: cannot be combined with command"
+    ),
+    "attach with count": Bad(
+        ["--attach", "0123456789abcdef0123456789abcdef", "--count", "2"], "attach: cannot be combined with count"
+    ),
     # sizes and roles
     "cpu: words": Bad([*T, "--cpu", "lots"], "cpu:"),
     "memory: terabytes": Bad([*T, "--memory", "2 TB"], "memory:"),

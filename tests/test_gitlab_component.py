@@ -48,7 +48,7 @@ def test_every_input_may_be_omitted_and_typed_ones_are_the_booleans_and_numbers(
         kind = declared.get("type", "string")
         if name in action and action[name].get("default") in ("true", "false"):
             assert kind == "boolean", name
-        elif name == "count":
+        elif name in ("count", "start-retries"):
             assert kind == "number"
         else:
             assert kind == "string", name

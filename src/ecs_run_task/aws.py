@@ -258,6 +258,18 @@ class Ecs:
             failures += [dict(f) for f in answer.get("failures") or [] if isinstance(f, dict)]
         return tasks, failures
 
+    def list_running(self, cluster: str, family: str) -> list[str]:
+        """ARNs of the family's tasks that ECS wants running (ListTasks, 100 a page)."""
+        arns: list[str] = []
+        more: dict[str, Any] = {}  # the first page has no token: ECS refuses an empty one
+        with explained("ecs", "ListTasks", (cluster, self.client.meta.region_name)):
+            while True:
+                page = self.clients.follower.list_tasks(cluster=cluster, family=family, desiredStatus="RUNNING", **more)
+                arns += [str(a) for a in page.get("taskArns") or []]
+                if not page.get("nextToken"):
+                    return arns
+                more = {"nextToken": str(page["nextToken"])}
+
     def stop_task(self, cluster: str, arn: str, reason: str) -> None:
         with explained("ecs", "StopTask"):
             self.clients.stopper.stop_task(cluster=cluster, task=arn, reason=reason[:255])

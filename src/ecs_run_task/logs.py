@@ -131,6 +131,16 @@ class Tailer:
            clock: Callable[[], float] = time.monotonic) -> Tailer:  # fmt: skip
         return cls([Cursor(s) for s in found], api_for, clock)
 
+    def follow(self, found: Sequence[LogSource]) -> None:
+        """Read exactly these streams from now on: the ones known keep their cursors (and place)."""
+        known = {(c.source.task_arn, c.source.container): c for c in self.cursors}
+        cursors = []
+        for source in found:
+            cursor = known.get((source.task_arn, source.container)) or Cursor(source)
+            cursor.source = source  # the label may change with the number of tasks
+            cursors.append(cursor)
+        self.cursors = cursors
+
     def activate(self, tasks: Sequence[dict[str, Any]]) -> None:
         """Start reading a container's stream once it has started: before that, every read is a wasted call."""
         started = {

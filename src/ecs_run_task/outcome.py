@@ -66,6 +66,13 @@ def decided(task: dict[str, Any], deciders: Sequence[str]) -> bool:
     return bool(deciders) and all(_container(task, name).get("lastStatus") == STOPPED for name in deciders)
 
 
+def ran(task: dict[str, Any], deciders: Sequence[str]) -> bool:
+    """Whether a deciding container has run (is running, or exited with a code): from then on the task is
+    never started again, since a migration may be half applied."""
+    return any(_container(task, n).get("lastStatus") == "RUNNING" or _container(task, n).get("exitCode") is not None
+               for n in deciders)  # fmt: skip
+
+
 def stopping(task: dict[str, Any]) -> bool:
     """ECS is stopping the task (or has): nothing for us to stop."""
     return task.get("lastStatus") == STOPPED or task.get("desiredStatus") == STOPPED
@@ -152,7 +159,7 @@ def started(tasks: Sequence[dict[str, Any]]) -> Outcome:
     return Outcome(STARTED, SUCCESS, None, tasks[0], None, f"started {len(tasks)} task(s); not waiting")
 
 
-def run_failures(refused: Sequence[dict[str, Any]], started: int = 0) -> Outcome:
+def run_failures(refused: Sequence[dict[str, Any]], started: int = 0, attempts: int = 1) -> Outcome:
     reasons = "; ".join(
         f"{f.get('reason', '?')}"
         + (f" ({f['detail']})" if f.get("detail") else "")
@@ -160,5 +167,6 @@ def run_failures(refused: Sequence[dict[str, Any]], started: int = 0) -> Outcome
         for f in refused
     )
     what = f"only {started} of {started + len(refused)} tasks" if started else "no task"
+    what += f" in {attempts} attempts" if attempts > 1 else ""
     hint = failures.for_run_failures([f"{f.get('reason', '')} {f.get('detail', '')}".strip() for f in refused])
     return Outcome(FAILED_TO_START, CANNOT_RUN, None, None, None, f"RunTask started {what}: {reasons}", hint)

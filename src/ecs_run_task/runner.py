@@ -1,6 +1,6 @@
 """One run, start to end: resolve -> register -> RunTask -> follow (status and logs) -> outcome -> outputs.
 
-The safety path is `Runner.guarded`: it is entered before RunTask, and `Run.track` records every task in the
+The safety path is `Runner.guarded`: it is entered before RunTask, and `Runner.track` records every task in the
 statement that receives RunTask's answer. From then on, whatever happens (a timeout, a signal, AWS refusing
 a call, a bug of ours), no task is left running and the outputs still name the tasks."""
 
@@ -12,26 +12,28 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Literal
 
-from ecs_run_task import console, logs, outputs, plan
+from ecs_run_task import console, logs, outputs, plan, starts
 from ecs_run_task import outcome as judge
 from ecs_run_task.aws import Clients, Ecs, Logs
 from ecs_run_task.cancel import Cancellation, Cancelled
 from ecs_run_task.diagnostics import log
 from ecs_run_task.errors import RunError, Transient
 from ecs_run_task.events import AllDecided, Contact, DeadlinePassed, Decided, Event, Progress
-from ecs_run_task.exit_codes import SUCCESS, signal_exit
+from ecs_run_task.exit_codes import CANNOT_RUN, SUCCESS, signal_exit
 from ecs_run_task.outcome import Outcome, task_id
 from ecs_run_task.outputs import masked
 from ecs_run_task.report import Renderer
 from ecs_run_task.report.summary import Facts
 from ecs_run_task.resolve import Resolved, checked_request, resolve
 from ecs_run_task.spec import Spec
+from ecs_run_task.starting import Attempts, Starter
 from ecs_run_task.status import Status
 from ecs_run_task.tracebacks import print_traceback
 from ecs_run_task.watch import Watch
 
+AGAIN: Literal["again"] = "again"  # ours lost the race, and the first has stopped since: start again
 SIGNAL_DRAIN = 1.5  # seconds of log reading after a signal: GitHub sends SIGKILL 10 s after SIGINT
 TIMEOUT_DRAIN = 5.0
 
@@ -44,13 +46,16 @@ class Result:
 
 @dataclass
 class Run:
-    """What this run resolved and started, handed from step to step (never kept on the runner)."""
+    """What this run resolved, started and follows, handed from step to step (never kept on the runner)."""
 
     spec: Spec  # with the service's settings applied
     task_definition: dict[str, Any]  # the revision that runs (registered, if it had to be)
     deciders: list[str]  # the containers whose exit codes decide (see `outcome.deciding_containers`)
-    watch: Watch | None = None  # made in the statement that receives RunTask's answer
-    sources: list[logs.LogSource] = field(default_factory=list)
+    deadline: float | None  # the runner's clock: the run's `timeout`, counted from its start
+    attempts: Attempts
+    request: dict[str, Any] = field(default_factory=dict)  # RunTask's, for starts after a transient failure
+    watch: Watch | None = None  # made in the statement that receives RunTask's first answer
+    started: list[str] = field(default_factory=list)  # every task started, followed or not: the guard's list
     notes: list[str] = field(default_factory=list)  # containers whose lines cannot be streamed, and why
     too_few: Outcome | None = None  # RunTask started fewer tasks than asked for: the run fails, waiting or not
 
@@ -58,8 +63,12 @@ class Run:
     def task_definition_arn(self) -> str:
         return str(self.task_definition["taskDefinitionArn"])
 
+    @property
+    def group(self) -> str:
+        return starts.group_of(self.spec.group, str(self.task_definition.get("family", "")))
+
     def tasks(self) -> list[dict[str, Any]]:
-        """The started tasks' last descriptions; [] before RunTask answered."""
+        """The followed tasks' last descriptions; [] before RunTask answered."""
         return self.watch.tasks() if self.watch else []
 
 
@@ -74,10 +83,15 @@ class Runner:
 
     def __post_init__(self) -> None:
         self.ecs = Ecs(self.clients)
+        self.starter = Starter(self.ecs, self.renderer, self.cancel, self.clock)
         self.render_failed = False
+        timeout = self.spec.timeout
+        self.deadline = None if timeout is None else self.clock() + timeout
 
     def run(self) -> Result:
         self.renderer.begin("Starting task")
+        if self.spec.attach:
+            return self.attach(self.spec.attach)
         with self.cancel.interruptible():  # nothing started yet: a signal may cut this short
             resolved = resolve(self.spec, self.ecs)
             request = checked_request(resolved, started_by=self.started_by, client_token=uuid.uuid4().hex)
@@ -86,8 +100,12 @@ class Runner:
         self.ecs.validate("RunTask", request)
         if resolved.spec.dry_run:
             return self.dry_run(resolved, request)
+        if resolved.spec.if_running != "start":
+            running = self.one_at_a_time(resolved)
+            if running is not None:
+                return running
         run = self.register(resolved, request)
-        return self.finish(run, self.guarded(run, request))
+        return self.finish(run, self.guarded(run, lambda: self.start(run) or self.follow(run)))
 
     def dry_run(self, resolved: Resolved, request: dict[str, Any]) -> Result:
         requests = {"RegisterTaskDefinition": resolved.register} if resolved.register else {}
@@ -99,6 +117,10 @@ class Runner:
         self.renderer.result(result, values, None)
         return Result(result, values)
 
+    def new_run(self, spec: Spec, task_definition: dict[str, Any], request: dict[str, Any] | None = None) -> Run:
+        deciders = judge.deciding_containers(task_definition, plan.target_container(spec, task_definition))
+        return Run(spec, task_definition, deciders, self.deadline, Attempts(spec.start_retries), dict(request or {}))
+
     def register(self, resolved: Resolved, request: dict[str, Any]) -> Run:
         """The revision to run: registered only now, after every check, so bad input registers nothing."""
         task_definition = resolved.task_definition
@@ -106,16 +128,14 @@ class Runner:
             task_definition = self.ecs.register_task_definition(resolved.register)
             request["taskDefinition"] = task_definition["taskDefinitionArn"]
             self.renderer.info(f"registered {str(task_definition['taskDefinitionArn']).rsplit('/', 1)[-1]}")
-        spec = resolved.spec
-        deciders = judge.deciding_containers(task_definition, plan.target_container(spec, task_definition))
-        return Run(spec, task_definition, deciders)
+        return self.new_run(resolved.spec, task_definition, request)
 
-    def guarded(self, run: Run, request: dict[str, Any]) -> Outcome:
-        """RunTask, then follow the tasks. Whatever happens once a task exists, none is left running."""
+    def guarded(self, run: Run, go: Callable[[], Outcome]) -> Outcome:
+        """Start, then follow the tasks. Whatever happens once a task exists, none is left running."""
         try:
-            return self.start(run, request) or self.follow(run)
+            return go()
         except Cancelled as c:
-            if not run.tasks():
+            if not run.started:
                 raise  # nothing started: the CLI reports it
             watch = run.watch
             if watch and watch.all_decided():  # the answer was known: the signal only cuts the drain short
@@ -128,12 +148,12 @@ class Runner:
                 self.play(watch.drain(SIGNAL_DRAIN, after_signal=True))
             return judge.interrupted(run.tasks(), c.signum, run.spec.timeout, stopped=stopped)
         except RunError as e:  # e.g. DescribeTasks denied: we cannot follow the task, so it must not run on
-            if not run.tasks():
+            if not run.started:
                 raise
             stopped = self.stop(run, f"could not follow the task: {e.message}")
             return judge.lost(run.tasks(), e.message, stopped=stopped, hint=e.hint)
         except Exception as e:  # a bug of ours: the task must not run on, and the outputs still name it
-            if not run.tasks():
+            if not run.started:
                 raise
             stopped = self.stop(run, f"ecs-run-task failed: {type(e).__name__}")
             print_traceback()
@@ -143,54 +163,138 @@ class Runner:
             self.stop(run, f"ecs-run-task failed: {type(e).__name__}")
             raise
 
-    def start(self, run: Run, request: dict[str, Any]) -> Outcome | None:
-        """RunTask; an outcome when nothing is left to follow."""
-        log.debug("run_task", request=masked(request))  # environment values may be secrets
-        self.cancel.check()  # a signal during the calls above: start nothing (RunTask itself is not interrupted)
-        tasks, failures = self.ecs.run_task(request)  # never interrupted: a task must not start unseen
-        run.watch = self.watch(run, tasks)  # the guard's record of what runs, in the same statement
+    def track(self, run: Run, tasks: list[dict[str, Any]]) -> None:
+        """Record tasks RunTask just started (the guard stops what is recorded), show them, hand them to the
+        post step, which stops them if this step is killed (`wait: false` leaves them running)."""
         if not tasks:
-            return judge.run_failures(failures)
+            return
+        run.started += [str(t["taskArn"]) for t in tasks]
+        if run.watch is None:
+            run.watch = self.watch(run, tasks)
+        else:
+            run.watch.track(tasks)
+            self.follow_logs(run)
         self.renderer.started(tasks, run.task_definition_arn)
-        arns = [str(t["taskArn"]) for t in tasks]
-        if run.spec.wait:  # for the post step, which stops them if this step is killed; `wait: false` runs on
-            self.renderer.remember({"task-arns": json.dumps(arns), "cluster": run.spec.cluster,
+        if run.spec.wait:
+            self.renderer.remember({"task-arns": json.dumps(run.started), "cluster": run.spec.cluster,
                                     "region": self.clients.region})  # fmt: skip
-        if failures:
-            run.too_few = judge.run_failures(failures, len(tasks))
+
+    def start(self, run: Run) -> Outcome | None:
+        """RunTask (again after a transient refusal); an outcome when nothing is left to follow."""
+        log.debug("run_task", request=masked(run.request))  # environment values may be secrets
+        self.cancel.check()  # a signal during the calls above: start nothing (RunTask itself is not interrupted)
+        while True:
+            tasks, refused = self.starter.run_task(
+                run.request, run.attempts, lambda t: self.track(run, t), run.deadline
+            )
+            if not tasks:
+                return judge.run_failures(refused, attempts=run.attempts.used + 1)
+            lost = self.first_of_group(run, tasks) if run.spec.if_running != "start" else None
+            if lost is None:
+                break
+            if lost != AGAIN:
+                return lost
+            run.request = {**run.request, "clientToken": uuid.uuid4().hex}  # waited for the first: start again
+        if refused:
+            run.too_few = judge.run_failures(refused, len(tasks))
             self.renderer.warning(run.too_few.message)
         if not run.spec.wait:
             self.cancel.check()
             return run.too_few or judge.started(tasks)
         return None
 
+    def first_of_group(self, run: Run, tasks: list[dict[str, Any]]) -> Outcome | Literal["again"] | None:
+        """Close the race: two runs that started at the same moment each look again right after RunTask; the
+        task created first goes on, the other is stopped before its containers start. None: ours is first;
+        AGAIN: ours was stopped and the first has stopped since (start again); else the outcome."""
+        ours = [str(t["taskArn"]) for t in tasks]
+        others = self.starter.running_of_group(run.spec.cluster, str(run.task_definition["family"]), run.group, ours)
+        first = next(iter(starts.older(others, starts.in_order(tasks)[0])), None)
+        if first is None:
+            return None
+        who = f"{starts.described(first)} of group {run.group} started first"
+        self.stop(run, who, only=ours)
+        assert run.watch is not None  # noqa: S101 - `track` made it
+        run.watch.forget(ours)
+        if run.spec.if_running == "fail":
+            return Outcome(Status.FAILED_TO_START, CANNOT_RUN, None, None, None,
+                           f"{who} (if-running: fail); ours was stopped before its containers started")  # fmt: skip
+        if run.spec.if_running == "attach":
+            return self.follow_existing(run, first)
+        self.starter.wait_for([first], cluster=run.spec.cluster, group=run.group, poll=run.spec.poll_interval,
+                              deadline=run.deadline, timeout=run.spec.timeout)  # fmt: skip
+        return AGAIN
+
+    def one_at_a_time(self, resolved: Resolved) -> Result | None:
+        """Before starting: the tasks of the same group that run already, and what `if-running` does then."""
+        spec, family = resolved.spec, str(resolved.task_definition.get("family", ""))
+        group = starts.group_of(spec.group, family)
+        others = self.starter.running_of_group(spec.cluster, family, group)
+        if not others:
+            return None
+        named = "; ".join(starts.described(t) for t in others)
+        if spec.if_running == "fail":
+            raise RunError(f"if-running: fail: group {group} has a task running in cluster {spec.cluster}: {named}; "
+                           "nothing was started")  # fmt: skip
+        if spec.if_running == "wait":
+            self.starter.wait_for(others, cluster=spec.cluster, group=group, poll=spec.poll_interval,
+                                  deadline=self.deadline, timeout=spec.timeout)  # fmt: skip
+            return None
+        if len(others) > 1:
+            self.renderer.info(f"{len(others)} tasks of group {group} run ({named}); following the oldest")
+        task_definition = self.ecs.describe_task_definition(str(others[0]["taskDefinitionArn"]))
+        run = self.new_run(spec, task_definition)
+        return self.finish(run, self.guarded(run, lambda: self.follow_existing(run, others[0])))
+
+    def attach(self, ref: str) -> Result:
+        """Follow a task that runs already, as if we had started it (`attach`)."""
+        with self.cancel.interruptible():
+            found, _missing = self.ecs.describe_tasks(self.spec.cluster, [ref])
+        if not found:
+            raise RunError(f"attach: task {ref!r} was not found in cluster {self.spec.cluster!r} "
+                           f"({self.clients.region}); check attach, cluster and region (ECS forgets a stopped task "
+                           "about an hour after it stopped)")  # fmt: skip
+        task = found[0]
+        task_definition = self.ecs.describe_task_definition(str(task["taskDefinitionArn"]))
+        run = self.new_run(self.spec, task_definition)
+        return self.finish(run, self.guarded(run, lambda: self.follow_existing(run, task)))
+
+    def follow_existing(self, run: Run, task: dict[str, Any]) -> Outcome:
+        """Follow a task we did not start: its logs from the beginning, its outcome, stopped on timeout or
+        cancel like one of ours."""
+        if task.get("taskDefinitionArn") != run.task_definition_arn:  # the race's first may run another revision
+            run.task_definition = self.ecs.describe_task_definition(str(task["taskDefinitionArn"]))
+            run.deciders = judge.deciding_containers(
+                run.task_definition, plan.target_container(run.spec, run.task_definition)
+            )
+        if run.watch is not None:  # ours lost the race: its record stays, for the guard
+            run.watch.deciders = run.deciders
+        self.renderer.info(f"following {starts.described(task)}")
+        self.track(run, [task])
+        return self.follow(run)
+
     def watch(self, run: Run, tasks: list[dict[str, Any]]) -> Watch:
         """The loop for these tasks; nothing is called yet (log clients are made on the first read)."""
         arns = [str(t["taskArn"]) for t in tasks]
-        run.sources, run.notes = logs.sources(run.task_definition, arns)
+        sources, run.notes = logs.sources(run.task_definition, arns)
         tailer = None
-        if run.spec.logs and run.sources:
-            tailer = logs.Tailer.of(run.sources, lambda region: Logs(self.clients.logs(region)), clock=self.clock)
-        timeout = run.spec.timeout
-        watch = Watch(
-            ecs=self.ecs,
-            cluster=run.spec.cluster,
-            arns=arns,
-            deciders=run.deciders,
-            poll_interval=run.spec.poll_interval,
-            deadline=None if timeout is None else self.clock() + timeout,
-            cancel=self.cancel,
-            tailer=tailer,
-            log_drain=run.spec.log_drain,
-            clock=self.clock,
-        )
-        watch.latest.update({str(t["taskArn"]): t for t in tasks})
+        if run.spec.logs and sources:
+            tailer = logs.Tailer.of(sources, lambda region: Logs(self.clients.logs(region)), clock=self.clock)
+        watch = Watch(ecs=self.ecs, cluster=run.spec.cluster, arns=arns, deciders=run.deciders,
+                      poll_interval=run.spec.poll_interval, deadline=run.deadline, cancel=self.cancel, tailer=tailer,
+                      log_drain=run.spec.log_drain, clock=self.clock)  # fmt: skip
+        watch.track(tasks)
         return watch
+
+    def follow_logs(self, run: Run) -> None:
+        """The log streams of the tasks followed now (after a task was started again)."""
+        if run.watch and run.watch.tailer:
+            run.watch.tailer.follow(logs.sources(run.task_definition, list(run.watch.arns))[0])
 
     def follow(self, run: Run) -> Outcome:
         """Wait for the tasks' answer, showing status and log lines; stop them at the timeout."""
         watch = run.watch
-        assert watch is not None  # noqa: S101 - `start` made it
+        assert watch is not None  # noqa: S101 - `track` made it
         self.cancel.check()  # a signal that came during RunTask
         for note in run.notes if run.spec.logs else []:
             self.renderer.info(note)
@@ -228,8 +332,8 @@ class Runner:
         return replace(result, warnings=(*result.warnings, *gaps)) if gaps else result
 
     def play(self, events: Iterator[Event], run: Run | None = None) -> Event | None:
-        """Show progress and log lines, stop the rest of a decided task; return the final event, if any.
-        Showing is never a reason to stop a task: what fails to render is reported once, and the run goes on."""
+        """Show progress and log lines, act on decided tasks; return the final event, if any. Showing is never
+        a reason to stop a task: what fails to render is reported once, and the run goes on."""
         for event in events:
             if isinstance(event, AllDecided | DeadlinePassed):
                 return event
@@ -252,18 +356,34 @@ class Runner:
         return None
 
     def decided(self, run: Run, event: Decided) -> None:
-        """A task's answer is known. If ECS is not stopping it (the deciding container is not essential and an
-        essential one runs on), stop the rest: nothing else will."""
+        """A task's answer is known. A task that never ran, for a cause that may pass, is started again (within
+        `start-retries` and the timeout); one that ECS is not stopping (the deciding container is not essential
+        and an essential one runs on) has the rest stopped: nothing else will."""
+        task, watch = event.task, run.watch
+        arn = str(task["taskArn"])
+        hint = starts.transient_start_failure(task, run.deciders, ran=watch is not None and arn in watch.ran)
+        if hint is not None and run.request and watch is not None:
+            why = judge.judge_task(task, run.deciders).message.split(": ", 1)[-1]
+            if self.starter.retry_pause(run.attempts, f"task {task_id(arn)} never ran ({why})", run.deadline):
+                request = {**run.request, "count": 1, "clientToken": uuid.uuid4().hex}
+                started, _refused = self.starter.run_task(
+                    request, run.attempts, lambda t: self.track(run, t), run.deadline
+                )
+                if started:
+                    watch.forget([arn])
+                    self.follow_logs(run)
+                return
         if event.rest_running:
             exited = " and ".join(run.deciders) or "the deciding container"
-            self.stop(run, f"container {exited} exited", only=[str(event.task["taskArn"])])
+            self.stop(run, f"container {exited} exited", only=[arn])
 
     def stop(self, run: Run, why: str, only: Sequence[str] | None = None) -> bool:
-        """StopTask for every task still running that ECS is not already stopping, all at once: together they
-        must fit the signal budget. True when every one of them was stopped (or none needed it)."""
+        """StopTask for every task started that still runs and that ECS is not already stopping, all at once:
+        together they must fit the signal budget. True when every one of them was stopped (or none needed it)."""
         from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - only when stopping
 
-        running = [str(t["taskArn"]) for t in run.tasks() if not judge.stopping(t)]
+        known = run.watch.latest if run.watch else {}
+        running = [arn for arn in run.started if not judge.stopping(known.get(arn, {}))]
         running = [arn for arn in running if only is None or arn in only]
         if not running:
             return True
@@ -281,6 +401,8 @@ class Runner:
         for arn, failure in zip(running, failures, strict=True):  # rendered here: renderers are not thread-safe
             if failure is None:
                 self.renderer.info(f"stopped task {task_id(arn)}: {why}")
+                if run.watch:
+                    run.watch.latest.setdefault(arn, {"taskArn": arn})["desiredStatus"] = judge.STOPPED
             else:  # say loudly which one may still run
                 self.renderer.warning(f"could not stop task {arn}: {failure}; it may still be running: "
                                       f"{console.task_url(self.clients.region, run.spec.cluster, arn)}")  # fmt: skip
@@ -288,16 +410,17 @@ class Runner:
 
     def link(self, run: Run, task_arn: str | None, container: str | None) -> str:
         """The console link to a task's stream of `container` (else its first stream); empty if none."""
-        mine = [s for s in run.sources if s.task_arn == task_arn]
-        source = next((s for s in mine if s.container == container), mine[0] if mine else None)
+        found, _notes = logs.sources(run.task_definition, [task_arn] if task_arn else [])
+        source = next((s for s in found if s.container == container), found[0] if found else None)
         return logs.console_url(source, self.clients.region) if source else ""
 
     def finish(self, run: Run, result: Outcome) -> Result:
         tasks = run.tasks()
         link = self.link(run, (result.task or {}).get("taskArn"), result.container)
         values = outputs.build(result, tasks, run.task_definition_arn, link)
-        if run.spec.wait and tasks and all(judge.stopping(t) for t in tasks):
+        known = run.watch.latest if run.watch else {}
+        if run.spec.wait and run.started and all(judge.stopping(known.get(a, {})) for a in run.started):
             self.renderer.remember({"task-arns": "[]"})  # nothing left for the post step to stop
         self.renderer.end()
-        self.renderer.result(result, values, Facts(run.spec.cluster, self.clients.region, tasks))
+        self.renderer.result(result, values, Facts(run.spec.cluster, self.clients.region, tasks, run.attempts.said))
         return Result(result, values)

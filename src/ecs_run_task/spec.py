@@ -16,6 +16,8 @@ from ecs_run_task.errors import InputError
 from ecs_run_task.values import BadValue
 
 LAUNCH_TYPES = ("FARGATE", "EC2", "EXTERNAL", "MANAGED_INSTANCES")
+IF_RUNNING = ("start", "wait", "fail", "attach")
+MAX_START_RETRIES = 10
 PROPAGATE_TAGS = ("TASK_DEFINITION", "NONE")
 TASK_OVERRIDE_KEYS = frozenset(
     {
@@ -40,6 +42,9 @@ _TASK_DEF = re.compile(r"[A-Za-z0-9_-]{1,255}(:[1-9]\d*)?|arn:aws[a-z-]*:ecs:[a-
 _ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}")
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
 _STARTED_BY = re.compile(r"[A-Za-z0-9/_-]{1,128}")
+_TASK = re.compile(
+    r"[0-9a-f]{32}|[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}|arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task/[A-Za-z0-9_/-]+"
+)
 _CPU = re.compile(r"\d+|\d+(\.\d+)?\s*(vCPU|vcpu)")
 _MEMORY = re.compile(r"\d+|\d+(\.\d+)?\s*(GB|gb)")
 
@@ -86,6 +91,9 @@ class Spec:
     log_drain: float = 15.0
     annotate: bool = True
     region: str | None = None
+    start_retries: int = 2  # more starts of a task that never ran, for a transient cause (capacity, ...)
+    if_running: str = "start"  # what to do when a task of the same group runs already
+    attach: str | None = None  # follow this task (ARN or ID) instead of starting one
 
 
 T = TypeVar("T")
@@ -240,8 +248,8 @@ def build(raw: Mapping[str, str], env_pairs: Sequence[str] = ()) -> Spec:
     elif reference:
         task_definition = r.get("task-definition", _matching(_TASK_DEF, _TASK_DEF_ACCEPTED), None)
     service = r.get("service", _matching(_NAME_OR_ARN, "a service name or ARN"), None)
-    if not reference and not raw.get("service", "").strip():
-        r.fail("task-definition", None, f"is required unless service is given: {_TASK_DEF_ACCEPTED}")
+    if not reference and not raw.get("service", "").strip() and not raw.get("attach", "").strip():
+        r.fail("task-definition", None, f"is required unless service (or attach) is given: {_TASK_DEF_ACCEPTED}")
     launch_type = r.get("launch-type", _one_of(LAUNCH_TYPES), None)
     no_strategy: tuple[CapacityProvider, ...] = ()
     strategy = r.get("capacity-provider-strategy", _capacity_providers, no_strategy)
@@ -287,7 +295,37 @@ def build(raw: Mapping[str, str], env_pairs: Sequence[str] = ()) -> Spec:
         log_drain=r.get("log-drain", values.duration, 15.0),
         annotate=r.get("annotate", values.boolean, True),
         region=r.get("region", _matching(_REGION, "a region name such as eu-west-1"), None),
+        start_retries=r.get("start-retries", lambda t: values.whole_number(t, 0, MAX_START_RETRIES), 2),
+        if_running=r.get("if-running", _one_of(IF_RUNNING), "start"),
+        attach=r.get("attach", _matching(_TASK, "a task ARN (arn:aws:ecs:...:task/CLUSTER/ID) or a task ID"), None),
     )
+    if spec.attach:
+        _attach_alone(r, spec)
     if r.problems:
         raise InputError(r.problems)
     return spec
+
+
+# What starting a task takes: with `attach` nothing is started, so none of these may be given (a value other
+# than its default: GitHub passes action.yml's defaults as if given).
+_START_INPUTS = {
+    "task-definition": "task_definition", "service": "service", "image": "image", "command": "command",
+    "environment": "environment", "cpu": "cpu", "memory": "memory", "task-role-arn": "task_role_arn",
+    "execution-role-arn": "execution_role_arn", "overrides": "overrides", "launch-type": "launch_type",
+    "capacity-provider-strategy": "capacity_provider_strategy", "platform-version": "platform_version",
+    "subnets": "subnets", "security-groups": "security_groups", "assign-public-ip": "assign_public_ip",
+    "count": "count", "tags": "tags", "propagate-tags": "propagate_tags", "started-by": "started_by",
+    "group": "group", "enable-execute-command": "enable_execute_command", "start-retries": "start_retries",
+    "if-running": "if_running", "dry-run": "dry_run",
+}  # fmt: skip
+
+
+def _attach_alone(r: _Reader, spec: Spec) -> None:
+    defaults = Spec()
+    for name, attr in _START_INPUTS.items():
+        given = getattr(spec, attr) != getattr(defaults, attr) or (
+            name == "task-definition" and spec.task_definition_file
+        )
+        if given:
+            r.fail("attach", None, f"cannot be combined with {name}: attach follows a task that runs already, so "
+                   f"nothing is started; give {name} or attach, not both")  # fmt: skip

@@ -37,7 +37,7 @@ MAX_RETRY_PAUSE = 15.0  # between polls while AWS cannot be reached, and between
 class Watch:
     ecs: Ecs
     cluster: str
-    arns: Sequence[str]
+    arns: list[str]  # the tasks followed, in the order they were started
     deciders: Sequence[str]  # the deciding containers' names (see `outcome.deciding_containers`)
     poll_interval: float
     deadline: float | None  # monotonic seconds
@@ -51,6 +51,22 @@ class Watch:
     jitter: Callable[[], float] = field(default_factory=lambda: random.Random().random)  # noqa: S311 - spreading, not secrecy
     lost_since: float | None = None  # when polls started failing (clock); None while in contact
     failed_polls: int = 0
+    ran: set[str] = field(default_factory=set)  # tasks seen with a deciding container running (or exited)
+
+    def track(self, tasks: Sequence[dict[str, Any]]) -> None:
+        """Follow these tasks too (started again after a transient failure); their descriptions so far."""
+        for task in tasks:
+            arn = str(task["taskArn"])
+            if arn not in self.arns:
+                self.arns.append(arn)
+            self.latest[arn] = dict(task)
+
+    def forget(self, arns: Sequence[str]) -> None:
+        """Stop following these tasks (started again, or stopped because another went first); their last
+        descriptions stay known."""
+        self.arns[:] = [a for a in self.arns if a not in arns]
+        for arn in arns:
+            self.decided_at.pop(arn, None)
 
     def tasks(self) -> list[dict[str, Any]]:
         """The last descriptions, in the order the tasks were started."""
@@ -61,6 +77,7 @@ class Watch:
             described, _missing = self.ecs.describe_tasks(self.cluster, self.arns)
         # MISSING right after RunTask is ECS's eventual consistency: keep the last view, poll again
         self.latest.update({t["taskArn"]: t for t in described})
+        self.ran.update(str(t["taskArn"]) for t in described if outcome.ran(t, self.deciders))
         if self.tailer:
             self.tailer.activate(described)
 

@@ -12,13 +12,15 @@ from typing import Any
 from .driver import Driver
 from .faults import Faults
 
-ECS_OPS = {"RunTask", "DescribeTasks", "StopTask", "CreateService", "DescribeServices"}
+ECS_OPS = {"RunTask", "DescribeTasks", "StopTask", "CreateService", "DescribeServices", "ListTasks"}
 
 Answer = tuple[int, dict[str, Any]]
 
 
 def before(op: str, body: dict[str, Any], faults: Faults, account: str, driver: Driver | None = None) -> Answer | None:
     """An answer that replaces moto's entirely, or None to let moto answer."""
+    if op == "ListTasks" and driver is not None:
+        return 200, _list(body, driver)
     if op != "RunTask":
         return None
     token = str(body.get("clientToken") or "")
@@ -63,6 +65,20 @@ def after(op: str, body: dict[str, Any], status: int, answer: dict[str, Any], dr
                 "message": "The referenced task was not found.",
             }
     return status, answer
+
+
+def _list(body: dict[str, Any], driver: Driver) -> dict[str, Any]:
+    """ListTasks from the driver's tasks (moto knows nothing of their status): by cluster, family, startedBy and
+    desiredStatus (RUNNING by default, as ECS), 100 a page with a nextToken as ECS pages."""
+    cluster = str(body.get("cluster") or "default").rsplit("/", 1)[-1]
+    desired = str(body.get("desiredStatus") or "RUNNING")
+    with driver.sched.cond:
+        arns = [t.arn for t in driver.tasks.values()
+                if t.cluster_arn.rsplit("/", 1)[-1] == cluster and t.desired_status == desired
+                and body.get("family") in (None, t.family) and body.get("startedBy") in (None, t.request.get("startedBy"))]  # fmt: skip
+    start = int(body.get("nextToken") or 0)
+    page = arns[start : start + 100]
+    return {"taskArns": page, **({"nextToken": str(start + 100)} if start + 100 < len(arns) else {})}
 
 
 def _describe(body: dict[str, Any], answer: dict[str, Any], driver: Driver) -> dict[str, Any]:

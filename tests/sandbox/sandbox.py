@@ -216,6 +216,11 @@ class Sandbox:
         view = self.wait_for_task(arn, lambda t: t.container(container).last_status == status, timeout, status)
         return view.container(container)
 
+    def wait_until(self, what: str, holds: Callable[[], bool], timeout: float = 10.0) -> None:
+        """Return once `holds()` (asked after every change the sandbox makes); TimeoutError naming `what`."""
+        if not self._sched.wait_until(holds, timeout):
+            raise TimeoutError(f"{what} did not happen within {timeout}s")
+
     def wait_for_any_task(self, timeout: float = 10.0, index: int = 0) -> str:
         """ARN of the (index+1)-th task started, once it exists."""
         if not self._sched.wait_until(lambda: len(self.driver.tasks) > index, timeout):

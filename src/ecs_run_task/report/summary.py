@@ -26,6 +26,7 @@ class Facts:
     cluster: str
     region: str
     tasks: Sequence[dict[str, Any]]
+    attempts: Sequence[str] = ()  # start attempts that failed, each with what ECS said and the retry
 
 
 # Text from AWS (a stopped reason anyone with ecs:StopTask writes, a container's reason) is data: HTML and
@@ -91,6 +92,8 @@ def markdown(outcome: Outcome, outputs: dict[str, str], facts: Facts | None, tai
                   "| provisioning | pulling | running |", "|" + "---|" * 10]  # fmt: skip
         parts += [_row(task, facts) for task in facts.tasks if task.get("taskArn")]
         parts.append("")
+    if facts and facts.attempts:
+        parts += ["Start attempts that failed:", "", *(f"{i}. {_text(a)}" for i, a in enumerate(facts.attempts, 1)), ""]
     if outputs.get("log-url"):  # built by `console`, from a checked region and encoded names
         parts += [f"Logs: [CloudWatch]({outputs['log-url']})", ""]
     if not outcome.ok and tail:

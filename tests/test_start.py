@@ -1,0 +1,220 @@
+"""Starting reliably, and only once: start retries for transient causes, one task of a group at a time
+(`if-running`), and following a task that runs already (`attach`)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+
+from ecs_run_task import starts
+from tests.conftest import spawn
+from tests.sandbox import HOLD, Behaviour, Container, ContainerScript, Sandbox, Scripted, Step
+from tests.scenario import Run, go, outputs
+
+ENI = "Timeout waiting for network interface provisioning to complete."
+PULL_404 = "CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref acme/app:v9: not found"
+NEVER_RAN = [Step("PROVISIONING", 0.05), Step("PENDING", 0.1), Step("DEPROVISIONING", 0.05)]
+QUICK = [Step("PROVISIONING", 0.05), Step("PENDING", 0.05), Step("RUNNING", 0.3)]
+RUNS = [Step("PROVISIONING", 0.3), Step("PENDING", 0.2), Step("RUNNING", HOLD)]  # slow enough to lose a race
+
+
+@pytest.fixture(autouse=True)
+def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Retries in tenths of seconds (the real pauses, 3 s doubling, are in test_the_pauses_grow_with_jitter)."""
+    monkeypatch.setattr(starts, "FIRST_PAUSE", 0.1)
+
+
+def family(sb: Sandbox, *lives: Behaviour) -> None:
+    sb.register("app", [Container("web")], log_group="/ecs/app")
+    sb.behave("app", list(lives))
+
+
+def never_ran(stopped_reason: str, reason: str | None = None) -> Scripted:
+    return Scripted(steps=NEVER_RAN, containers={"web": ContainerScript(exit_code=None, reason=reason)},
+                    stop_code="TaskFailedToStart", stopped_reason=stopped_reason)  # fmt: skip
+
+
+def exits(code: int, *lines: str) -> Scripted:
+    return Scripted(steps=QUICK, containers={"web": ContainerScript(exit_code=code, lines=[(0.0, m) for m in lines])})
+
+
+def test_two_capacity_refusals_then_success(sandbox: Sandbox, run: Run, tmp_path: Path) -> None:
+    family(sandbox, exits(3, "migrated"))
+    sandbox.fail_run_task(
+        "Capacity is unavailable at this time. Please try again later or in a different availability zone"
+    )
+    sandbox.fail_run_task("RESOURCE:MEMORY")
+    summary = tmp_path / "summary.md"
+    summary.touch()
+    ran = go(run, "--dotenv", str(tmp_path / "out.env"), env={"GITHUB_STEP_SUMMARY": str(summary)})
+    assert ran.code == 3, ran.out
+    requests = sandbox.calls("RunTask")
+    assert len(requests) == 3
+    assert len({r["clientToken"] for r in requests}) == 3  # each attempt a new token: never the same task twice
+    [task] = sandbox.tasks()
+    assert outputs(tmp_path / "out.env")["TASK_ARN"] == task.arn
+    retries = [line for line in ran.lines if "retrying in" in line]
+    assert [line.rsplit("attempt ", 1)[-1] for line in retries] == ["2 of 3", "3 of 3"]
+    assert retries[0].startswith("warning: RunTask placed no task: Capacity is unavailable at this time")
+
+
+def test_a_task_that_never_ran_for_an_eni_timeout_is_started_again(sandbox: Sandbox, run: Run, tmp_path: Path) -> None:
+    family(sandbox, never_ran(ENI), exits(0, "migrated"))
+    ran = go(run, "--dotenv", str(tmp_path / "out.env"))
+    assert ran.code == 0, ran.out
+    first, second = sandbox.tasks()
+    got = outputs(tmp_path / "out.env")
+    assert (got["TASK_ARN"], json.loads(got["TASK_ARNS"])) == (second.arn, [second.arn])  # the task that ran
+    assert f"task {first.arn.rsplit('/', 1)[-1]} never ran" in ran.out
+    assert "migrated" in ran.lines
+
+
+def test_no_retry_once_a_deciding_container_ran(sandbox: Sandbox, run: Run) -> None:
+    """Spot reclaimed the task after the migration had started: it may be half applied, so it is not run again."""
+    family(sandbox, Scripted(steps=QUICK, containers={"web": ContainerScript(exit_code=143)},
+                             stop_code="SpotInterruption", stopped_reason="Your Spot Task was interrupted."))  # fmt: skip
+    ran = go(run)
+    assert ran.code == 143, ran.out
+    assert len(sandbox.calls("RunTask")) == 1
+
+
+def test_no_retry_for_an_image_that_does_not_exist(sandbox: Sandbox, run: Run) -> None:
+    family(sandbox, never_ran("CannotPullContainerError: Error response from daemon", PULL_404))
+    ran = go(run)
+    assert ran.code == 125, ran.out
+    assert len(sandbox.calls("RunTask")) == 1
+    assert "retrying" not in ran.out
+
+
+def test_start_retries_0_tries_once(sandbox: Sandbox, run: Run) -> None:
+    family(sandbox, exits(0))
+    sandbox.fail_run_task("RESOURCE:MEMORY")
+    ran = go(run, "--start-retries", "0")
+    assert ran.code == 125, ran.out
+    assert len(sandbox.calls("RunTask")) == 1
+
+
+def test_the_pauses_grow_with_jitter(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.undo()
+    assert [starts.pause(n, 0.5) for n in (1, 2, 3, 4, 5, 6, 7)] == [3.0, 6.0, 12.0, 24.0, 48.0, 60.0, 60.0]
+    assert starts.pause(1, 0.0) == 2.25
+    assert starts.pause(1, 0.999) == pytest.approx(3.75, abs=0.01)
+
+
+def someone_else_runs(sb: Sandbox, group: str | None = None) -> str:
+    """A task of family `app` started outside the tool (another pipeline, a person)."""
+    extra = {"group": group} if group else {}
+    answer = sb.client("ecs").run_task(cluster="Sample", taskDefinition="app", startedBy="deploy-bot", **extra)
+    arn = str(answer["tasks"][0]["taskArn"])
+    sb.wait_for_status(arn, "RUNNING")
+    return arn
+
+
+def test_if_running_start_starts_anyway(sandbox: Sandbox, run: Run) -> None:
+    family(sandbox, Scripted(steps=RUNS), exits(0))
+    someone_else_runs(sandbox)
+    ran = go(run)
+    assert ran.code == 0, ran.out
+    assert len(sandbox.tasks()) == 2
+    assert sandbox.calls("ListTasks") == []  # the default asks nothing more of the role
+
+
+def test_if_running_fail_names_the_running_task_and_starts_nothing(sandbox: Sandbox, run: Run, tmp_path: Path) -> None:
+    family(sandbox, Scripted(steps=RUNS))
+    other = someone_else_runs(sandbox)
+    ran = go(run, "--if-running", "fail", "--dotenv", str(tmp_path / "out.env"))
+    assert ran.code == 125, ran.out
+    assert f"group family:app has a task running in cluster Sample: task {other.rsplit('/', 1)[-1]} (app:1), " \
+           "started by deploy-bot, 0m0" in ran.out  # fmt: skip
+    assert outputs(tmp_path / "out.env")["STATUS"] == "failed-to-start"
+    assert len(sandbox.calls("RunTask")) == 1  # only the other's
+
+
+def test_if_running_wait_waits_for_the_running_task_then_starts(sandbox: Sandbox, run: Run) -> None:
+    family(sandbox, Scripted(steps=[Step("PROVISIONING", 0.05), Step("RUNNING", 1.5)]), exits(0, "mine"))
+    other = someone_else_runs(sandbox)
+    ran = go(run, "--if-running", "wait")
+    assert ran.code == 0, ran.out
+    mine = sandbox.tasks()[1]
+    assert f"waiting for task {other.rsplit('/', 1)[-1]} (app:1), started by deploy-bot" in ran.out
+    assert sandbox.task(other).container("web").stopped_at is not None
+    assert mine.history[0] == "PROVISIONING"
+    created = [c.t for c in sandbox.call_log("RunTask")]
+    assert created[1] > (sandbox.task(other).container("web").stopped_at or 0)  # started only after it stopped
+
+
+def test_if_running_attach_follows_the_oldest_instead_of_starting(sandbox: Sandbox, run: Run, tmp_path: Path) -> None:
+    family(sandbox, Scripted(steps=[Step("PROVISIONING", 0.05), Step("RUNNING", 1.0)],
+                             containers={"web": ContainerScript(exit_code=7, lines=[(0.0, "theirs")])}))  # fmt: skip
+    other = someone_else_runs(sandbox, group="migrations")
+    ran = go(run, "--if-running", "attach", "--group", "migrations", "--dotenv", str(tmp_path / "out.env"))
+    assert ran.code == 7, ran.out
+    assert len(sandbox.calls("RunTask")) == 1  # nothing started by us
+    assert outputs(tmp_path / "out.env")["TASK_ARN"] == other
+    assert "theirs" in ran.lines  # its logs from the beginning
+
+
+@pytest.mark.parametrize("repeat", range(3))
+def test_two_runs_racing_with_if_running_fail_start_exactly_one_command(
+    sandbox: Sandbox, tmp_path: Path, repeat: int
+) -> None:
+    """Both look before starting and see nothing (RunTask is slow to answer, so both are in flight at once);
+    right after RunTask each looks again, and the later task is stopped before its containers start."""
+    family(sandbox, Scripted(steps=RUNS))
+    sandbox.faults.latency(1.0, "RunTask")
+    procs = [spawn(sandbox, "--cluster", "Sample", "-t", "app", "--poll-interval", "200ms", "--if-running", "fail",
+                   "--timeout", "20s", "--dotenv", str(tmp_path / f"{k}.env")) for k in range(2)]  # fmt: skip
+    sandbox.wait_for_call("RunTask", 2, timeout=30)
+    running = _first_running(sandbox)
+    outs = _finish_one(procs, sandbox, running)
+    ran_command = [t for t in sandbox.tasks() if "RUNNING" in t.history]
+    assert [t.arn for t in ran_command] == [running]
+    codes = sorted(p.returncode for p in procs)
+    assert codes == [0, 125], outs
+    assert any("started first (if-running: fail); ours was stopped before its containers started" in o for o in outs)
+
+
+def _first_running(sb: Sandbox) -> str:
+    """The task that reached RUNNING (the loser is stopped before, then the winner gets there)."""
+    sb.wait_until("a task running", lambda: any("RUNNING" in t.history for t in sb.tasks()), timeout=30)
+    return next(t.arn for t in sb.tasks() if "RUNNING" in t.history)
+
+
+def _finish_one(procs: list[subprocess.Popen[str]], sb: Sandbox, running: str) -> list[str]:
+    """The winner runs until its task stops: end it (as a finished migration would), then collect both."""
+    outs: list[str] = ["", ""]
+
+    def collect(k: int) -> None:
+        outs[k], _ = procs[k].communicate(timeout=60)
+
+    readers = [threading.Thread(target=collect, args=(k,)) for k in range(2)]
+    for reader in readers:
+        reader.start()
+    sb.advance(running)  # RUNNING ends: every container exits 0
+    for reader in readers:
+        reader.join()
+    return outs
+
+
+@pytest.mark.parametrize("how", ["arn", "id"])
+def test_attach_follows_a_running_task_by_arn_or_id(sandbox: Sandbox, run: Run, tmp_path: Path, how: str) -> None:
+    family(sandbox, Scripted(steps=[Step("PROVISIONING", 0.05), Step("RUNNING", 1.0)],
+                             containers={"web": ContainerScript(exit_code=5, lines=[(0.0, "from the start")])}))  # fmt: skip
+    other = someone_else_runs(sandbox)
+    ref = other if how == "arn" else other.rsplit("/", 1)[-1]
+    ran = run("--cluster", "Sample", "--attach", ref, "--poll-interval", "200ms", "--dotenv", str(tmp_path / "o.env"))
+    assert ran.code == 5, ran.out
+    got = outputs(tmp_path / "o.env")
+    assert (got["TASK_ARN"], got["STATUS"], got["EXIT_CODE"]) == (other, "failed", "5")
+    assert "from the start" in ran.lines
+    assert len(sandbox.calls("RunTask")) == 1
+
+
+def test_attach_to_an_unknown_task_says_which_cluster_was_searched(sandbox: Sandbox, run: Run) -> None:
+    ran = run("--cluster", "Sample", "--attach", "0123456789abcdef0123456789abcdef")
+    assert ran.code == 125, ran.out
+    assert "attach: task '0123456789abcdef0123456789abcdef' was not found in cluster 'Sample' (us-east-1)" in ran.out
