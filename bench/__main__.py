@@ -54,6 +54,9 @@ NOTES = [
     " the exit); lines/s from the first to the last line read. Peak RSS: VmHWM from /proc/PID/status polled every"
     " 10 ms (os.wait4's ru_maxrss would include this moto-laden parent's ~240 MB, carried across fork+exec)."
     " moto itself serves about 60,000 lines/s over HTTP on this kind of machine, which caps this figure.",
+    "Fleet: the runs start together against one sandbox whose GetLogEvents answers ThrottlingException beyond an"
+    " account-wide token bucket of 10 calls a second; each task writes a numbered line every 20 ms for 6 s."
+    " 'Named as possibly missing': lines of a run whose result said its log may be incomplete, with the link.",
     "Renderer alone: `Plain(out).log_lines(lines)` (and GitHub) with 200,000 LogLines built beforehand, timed"
     " with perf_counter in the benchmark process; memory: tracemalloc peak while feeding pages of 10,000.",
     "Start-up: spawn of the process to the first call the sandbox records (samples from the exit-detection"
@@ -135,6 +138,7 @@ def _run_all(cfg: scenarios.Config, args: argparse.Namespace) -> tuple[list[Row]
         _step("API cost, 10 lines/s", lambda: scenarios.api_cost(w, cfg), rows)
         _step("API cost, quiet task", lambda: scenarios.sparse(w, cfg), rows)
         _step("API cost, --count 5", lambda: scenarios.count_five(w, cfg), rows)
+        _step("fleet", lambda: scenarios.fleet(w, cfg), rows)
         _step("burst", lambda: scenarios.burst(w, cfg), rows)
         help_ours = [wall([str(OURS), "--help"]) for _ in range(cfg.runs)]
         help_aws = [wall([str(AWS), "--version"]) for _ in range(cfg.runs)]

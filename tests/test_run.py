@@ -100,7 +100,7 @@ def test_a_task_that_fails_to_start_exits_125_with_the_reason(sandbox: Sandbox, 
 def test_run_task_failures_exit_125_with_their_reasons(sandbox: Sandbox, run: Run) -> None:
     scripted(sandbox)
     sandbox.fail_run_task("RESOURCE:MEMORY")
-    ran = go(run)
+    ran = go(run, "--start-retries", "0")  # capacity is retried by default (tests/test_start.py)
     assert ran.code == 125
     assert "RunTask started no task: RESOURCE:MEMORY" in ran.out
     assert sandbox.tasks() == []
@@ -122,7 +122,7 @@ def test_fewer_tasks_placed_than_asked_for_fails_the_run(sandbox: Sandbox, run: 
                                                          wait: str) -> None:  # fmt: skip
     scripted(sandbox, steps=[Step("PENDING", 0.1), Step("RUNNING", 0.2)])
     sandbox.place_only(2)
-    ran = go(run, "--count", "3", "--wait", wait, "--dotenv", str(tmp_path / "out.env"))
+    ran = go(run, "--count", "3", "--wait", wait, "--start-retries", "0", "--dotenv", str(tmp_path / "out.env"))
     assert ran.code == 125, ran.out
     assert "RunTask started only 2 of 3 tasks: RESOURCE:MEMORY" in ran.out
     assert len(sandbox.tasks()) == 2

@@ -81,7 +81,7 @@ def test_a_missing_task_definition_says_it_is_required() -> None:
     with pytest.raises(InputError) as caught:
         spec.build({"cluster": "Sample"})
     assert caught.value.problems == [
-        "task-definition: is required unless service is given: a family (app), family:revision (app:12), an ARN, "
+        "task-definition: is required unless service or attach is given: a family (app), family:revision (app:12), an ARN, "
         "or a path to a JSON file (taskdef.json)"
     ]
 

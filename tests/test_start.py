@@ -90,6 +90,16 @@ def test_no_retry_for_an_image_that_does_not_exist(sandbox: Sandbox, run: Run) -
     assert "retrying" not in ran.out
 
 
+def test_with_count_3_only_the_task_that_was_not_placed_is_started_again(sandbox: Sandbox, run: Run) -> None:
+    family(sandbox, exits(0))
+    sandbox.place_only(2)
+    ran = go(run, "--count", "3")
+    assert ran.code == 0, ran.out
+    assert [r["count"] for r in sandbox.calls("RunTask")] == [3, 1]
+    assert len(sandbox.tasks()) == 3
+    assert "RunTask placed 1 of 3 tasks: RESOURCE:MEMORY; retrying in" in ran.out
+
+
 def test_start_retries_0_tries_once(sandbox: Sandbox, run: Run) -> None:
     family(sandbox, exits(0))
     sandbox.fail_run_task("RESOURCE:MEMORY")

@@ -117,7 +117,7 @@ def test_a_task_failure_is_reported_right(
     record_property("fault", "task failure")
     register(sandbox, *f.containers, life=f.life, stop_code=f.stop_code, stopped_reason=f.stopped_reason,
              scripts=f.scripts)  # fmt: skip
-    ran = go(run, "--dotenv", str(tmp_path / "out.env"), "--log-drain", "500ms")
+    ran = go(run, "--dotenv", str(tmp_path / "out.env"), "--log-drain", "500ms", "--start-retries", "0")
     assert ran.code == f.code, ran.out
     out = outputs(tmp_path / "out.env")
     [task] = sandbox.tasks()

@@ -249,7 +249,7 @@ def build(raw: Mapping[str, str], env_pairs: Sequence[str] = ()) -> Spec:
         task_definition = r.get("task-definition", _matching(_TASK_DEF, _TASK_DEF_ACCEPTED), None)
     service = r.get("service", _matching(_NAME_OR_ARN, "a service name or ARN"), None)
     if not reference and not raw.get("service", "").strip() and not raw.get("attach", "").strip():
-        r.fail("task-definition", None, f"is required unless service (or attach) is given: {_TASK_DEF_ACCEPTED}")
+        r.fail("task-definition", None, f"is required unless service or attach is given: {_TASK_DEF_ACCEPTED}")
     launch_type = r.get("launch-type", _one_of(LAUNCH_TYPES), None)
     no_strategy: tuple[CapacityProvider, ...] = ()
     strategy = r.get("capacity-provider-strategy", _capacity_providers, no_strategy)
