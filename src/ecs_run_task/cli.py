@@ -29,6 +29,7 @@ INPUTS = (
     "execution-role-arn", "overrides", "launch-type", "capacity-provider-strategy", "platform-version", "subnets",
     "security-groups", "assign-public-ip", "count", "tags", "propagate-tags", "started-by", "group",
     "enable-execute-command", "wait", "timeout", "poll-interval", "logs", "log-drain", "annotate", "dry-run", "region",
+    "volume-configurations", "placement-constraints", "placement-strategy", "enable-ecs-managed-tags", "log-file",
 )  # fmt: skip
 _SHORT = {"task-definition": "-t", "container": "-n", "command": "-c"}
 

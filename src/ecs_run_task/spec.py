@@ -6,6 +6,7 @@ Both faces feed `build()` the same thing: a mapping from the contract's input na
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +31,11 @@ TASK_OVERRIDE_KEYS = frozenset(
 )
 DEFAULT_TIMEOUT = 3600.0
 MAX_COUNT = 10
+FARGATE_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
+MAX_CONSTRAINTS = 10  # ECS: per task, the task definition's included
+MAX_STRATEGIES = 5
+CONSTRAINT_FORMS = "distinctInstance or memberOf:EXPRESSION"
+STRATEGY_FORMS = "spread:FIELD, binpack:cpu, binpack:memory or random"
 
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,255}")
 _CLUSTER = re.compile(r"[A-Za-z0-9_-]{1,255}|arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:cluster/[A-Za-z0-9_-]{1,255}")
@@ -49,6 +55,14 @@ class CapacityProvider:
     name: str
     weight: int | None = None
     base: int | None = None
+
+
+@dataclass(frozen=True)
+class Placement:
+    """A placement constraint (`memberOf` and its expression) or strategy (`spread` and its field)."""
+
+    type: str
+    argument: str | None = None  # a constraint's expression, a strategy's field
 
 
 @dataclass(frozen=True)
@@ -86,6 +100,11 @@ class Spec:
     log_drain: float = 15.0
     annotate: bool = True
     region: str | None = None
+    volume_configurations: tuple[Mapping[str, Any], ...] = ()
+    placement_constraints: tuple[Placement, ...] = ()
+    placement_strategy: tuple[Placement, ...] = ()
+    enable_ecs_managed_tags: bool = False
+    log_file: str | None = None
 
 
 T = TypeVar("T")
@@ -208,11 +227,95 @@ def _overrides(text: str) -> dict[str, Any]:
     return parsed
 
 
+def _volume_configurations(text: str) -> tuple[dict[str, Any], ...]:
+    items = values.json_value(text.strip(), what="a JSON array")
+    if not isinstance(items, list) or not all(isinstance(i, dict) and isinstance(i.get("name"), str) for i in items):
+        raise BadValue('expected a JSON array of {"name": "VOLUME", "managedEBSVolume": {"roleArn": ..., '
+                       '"sizeInGiB": ...}} objects, one for each volume the task definition configures at launch')  # fmt: skip
+    names = [i["name"] for i in items]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise BadValue(f"volume {twice[0]!r} is configured twice")
+    return tuple(items)
+
+
+def _short_forms(text: str, known: str) -> list[str]:
+    """Short forms, one a line; on one line, a comma separates items only where the next one starts with a known
+    form, so a memberOf expression keeps its own commas (`memberOf:attribute:ecs.availability-zone in [a, b]`)."""
+    items = []
+    for line in text.split("\n"):
+        items += [item.strip() for item in re.split(rf",\s*(?={known})", line)]
+    return [item.rstrip(",").strip() for item in items if item.rstrip(",").strip()]
+
+
+def _placements(
+    text: str, argument: str, known: str, check: Callable[[str, str | None, str], Placement], most: int
+) -> tuple[Placement, ...]:
+    """JSON (`[{"type": ..., "<argument>": ...}]`) or short forms (`type:argument`), each item checked by `check`."""
+    stripped = text.strip()
+    pieces: list[tuple[str, str | None, str]] = []  # (type, argument, as the user wrote it)
+    if stripped.startswith(("[", "{")):
+        items = values.json_value(stripped, what="a JSON array")
+        if not isinstance(items, list) or not all(
+            isinstance(i, dict) and set(i) <= {"type", argument} and isinstance(i.get("type"), str)
+            and isinstance(i.get(argument, ""), str) for i in items
+        ):  # fmt: skip
+            raise BadValue(f'expected a JSON array of {{"type": ..., "{argument}": ...}} objects')
+        pieces = [(i["type"], i.get(argument), json.dumps(i)) for i in items]
+    else:
+        for item in _short_forms(stripped, known):
+            kind, sep, rest = item.partition(":")
+            pieces.append((kind.strip(), rest.strip() if sep else None, item))
+    placements = tuple(check(kind, arg, shown) for kind, arg, shown in pieces)
+    if len(placements) > most:
+        raise BadValue(f"at most {most} are accepted, got {len(placements)}")
+    return placements
+
+
+def _constraint(kind: str, expression: str | None, shown: str) -> Placement:
+    if kind == "distinctInstance" and expression is None:
+        return Placement(kind)
+    if kind == "memberOf" and expression and len(expression) <= 2000:
+        return Placement(kind, expression)
+    raise BadValue(f"{_clip(shown)!r} is not {CONSTRAINT_FORMS}; give one a line (or separate them by commas)")
+
+
+def _strategy(kind: str, field: str | None, shown: str) -> Placement:
+    if (kind == "random" and field is None) or (kind == "binpack" and field in ("cpu", "memory")):
+        return Placement(kind, field)
+    if kind == "spread" and field and re.fullmatch(r"\S{1,255}", field):
+        return Placement(kind, field)
+    raise BadValue(f"{_clip(shown)!r} is not {STRATEGY_FORMS}; give one a line (or separate them by commas)")
+
+
+def _constraints(text: str) -> tuple[Placement, ...]:
+    return _placements(text, "expression", r"distinctInstance\b|memberOf:", _constraint, MAX_CONSTRAINTS)
+
+
+def _strategies(text: str) -> tuple[Placement, ...]:
+    return _placements(text, "field", r"spread:|binpack:|random\b", _strategy, MAX_STRATEGIES)
+
+
+def on_fargate(launch_type: str | None, strategy: Sequence[CapacityProvider]) -> str | None:
+    """Why these inputs run the task on Fargate, where ECS takes no placement constraints or strategy."""
+    if launch_type == "FARGATE":
+        return "launch-type FARGATE"
+    fargate = [p.name for p in strategy if p.name in FARGATE_PROVIDERS]
+    return f"capacity provider {fargate[0]}" if fargate else None
+
+
 def _positive_duration(text: str) -> float:
     seconds = values.duration(text)
     if not 0.1 <= seconds <= 600:
         raise BadValue("expected a duration from 100ms to 10m")
     return seconds
+
+
+def _path(text: str) -> str:
+    path = text.strip()
+    if "\0" in path or "\n" in path:
+        raise BadValue("expected a file path on one line")
+    return path
 
 
 def _variables(text: str) -> tuple[tuple[str, str], ...]:
@@ -248,6 +351,17 @@ def build(raw: Mapping[str, str], env_pairs: Sequence[str] = ()) -> Spec:
     if launch_type and strategy:
         r.fail("launch-type", launch_type, "cannot be combined with capacity-provider-strategy: give one of them")
     timeout = r.get("timeout", values.duration, DEFAULT_TIMEOUT)
+    no_placement: tuple[Placement, ...] = ()
+    constraints = r.get("placement-constraints", _constraints, no_placement)
+    strategies = r.get("placement-strategy", _strategies, no_placement)
+    fargate = on_fargate(launch_type, strategy)
+    for name, given in (("placement-constraints", constraints), ("placement-strategy", strategies)):
+        if given and fargate:
+            r.fail(name, None, f"ECS takes none for tasks on Fargate ({fargate}); they apply to EC2 instances")
+    logs = r.get("logs", values.boolean, True)
+    log_file = r.get("log-file", _path, None)
+    if log_file and not logs:
+        r.fail("log-file", None, "holds the lines that logs streams, and logs is false: give one of them")
     no_pairs: tuple[tuple[str, str], ...] = ()
     spec = Spec(
         task_definition=task_definition,
@@ -283,10 +397,15 @@ def build(raw: Mapping[str, str], env_pairs: Sequence[str] = ()) -> Spec:
         wait=r.get("wait", values.boolean, True),
         timeout=timeout or None,
         poll_interval=r.get("poll-interval", _positive_duration, 2.0),
-        logs=r.get("logs", values.boolean, True),
+        logs=logs,
         log_drain=r.get("log-drain", values.duration, 15.0),
         annotate=r.get("annotate", values.boolean, True),
         region=r.get("region", _matching(_REGION, "a region name such as eu-west-1"), None),
+        volume_configurations=r.get("volume-configurations", _volume_configurations, ()),
+        placement_constraints=constraints,
+        placement_strategy=strategies,
+        enable_ecs_managed_tags=r.get("enable-ecs-managed-tags", values.boolean, False),
+        log_file=log_file,
     )
     if r.problems:
         raise InputError(r.problems)

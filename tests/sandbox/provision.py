@@ -88,6 +88,7 @@ class Provisioner:
         task_role_arn: str | None = None,
         execution_role_arn: str | None = None,
         fargate: bool = False,
+        volumes: list[dict[str, Any]] | None = None,
         region: str = REGION,
     ) -> str:
         group = log_group or f"/ecs/{family}"
@@ -120,6 +121,8 @@ class Provisioner:
             kwargs["taskRoleArn"] = task_role_arn
         if execution_role_arn:
             kwargs["executionRoleArn"] = execution_role_arn
+        if volumes:
+            kwargs["volumes"] = volumes
         if fargate:
             kwargs.update(requiresCompatibilities=["FARGATE"], cpu="256", memory="512")
         td = self._client("ecs", region).register_task_definition(**kwargs)["taskDefinition"]
