@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import os
@@ -20,6 +21,7 @@ from ecs_run_task.outputs import dotenv
 from ecs_run_task.printable import encodable, inert
 from ecs_run_task.report import FORMATS, Renderer, pick
 from ecs_run_task.report.github import GitHub
+from ecs_run_task.report.log_file import LogFile
 from ecs_run_task.status import Status
 from ecs_run_task.tracebacks import print_traceback
 
@@ -111,7 +113,24 @@ def _safe_streams(out: IO[str]) -> None:
             stream.reconfigure(errors="backslashreplace")
 
 
+def _open_log_file(path: str | None) -> IO[str] | None:
+    """The `log-file`, created or emptied now: a path that cannot be written is bad input, found before the run."""
+    if not path:
+        return None
+    try:
+        return open(path, "w", encoding="utf-8", errors="backslashreplace")
+    except OSError as e:
+        raise InputError([f"log-file: {path} cannot be written ({e.strerror}); a relative path is relative to "
+                          "the working directory (the workspace in the action)"]) from None  # fmt: skip
+
+
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None, out: IO[str] | None = None) -> int:
+    with contextlib.ExitStack() as closing:  # the log file, complete and closed however the run ends
+        return _main(closing, argv, env, out)
+
+
+def _main(closing: contextlib.ExitStack, argv: Sequence[str] | None, env: Mapping[str, str] | None,
+          out: IO[str] | None) -> int:  # fmt: skip
     argv = sys.argv[1:] if argv is None else argv
     env = os.environ if env is None else env
     out = sys.stdout if out is None else out
@@ -135,11 +154,15 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         if github:
             github.annotate = run_spec.annotate
         diagnostics.configure(debug, github)
+        log_file = _open_log_file(run_spec.log_file)
+        if log_file:
+            closing.enter_context(log_file)
         from ecs_run_task import aws  # noqa: PLC0415 - botocore costs ~250 ms: not for --help or bad input
         from ecs_run_task.runner import Runner  # noqa: PLC0415
 
         clients = aws.connect(region(run_spec, env))
-        result = Runner(run_spec, clients, renderer, cancel, default_started_by(env)).run()
+        shown = LogFile(renderer, log_file) if log_file else renderer
+        result = Runner(run_spec, clients, shown, cancel, default_started_by(env)).run()
         _write_dotenv(dotenv_path, result.outputs)
         return result.outcome.exit_code
     except Cancelled as c:  # before any task was started: nothing to stop
