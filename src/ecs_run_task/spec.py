@@ -114,8 +114,9 @@ _SECRET_INPUTS = frozenset({"environment", "overrides", "command"})  # a command
 class _Reader:
     """Reads one input at a time and collects every problem, so the user fixes them all in one go."""
 
-    def __init__(self, raw: Mapping[str, str]) -> None:
+    def __init__(self, raw: Mapping[str, str], origins: Mapping[str, str]) -> None:
         self.raw = raw
+        self.origins = origins
         self.problems: list[str] = []
 
     def get(self, name: str, parse: Callable[[str], T], default: T) -> T:
@@ -131,7 +132,8 @@ class _Reader:
     def fail(self, name: str, text: str | None, why: str) -> None:
         # values of these may be secrets: name the input and the problem, never echo the text
         shown = "" if text is None or name in _SECRET_INPUTS else f" got {_clip(text)!r};"
-        self.problems.append(f"{name}:{shown} {why}")
+        origin = f" (from {self.origins[name]})" if name in self.origins else ""
+        self.problems.append(f"{name}{origin}:{shown} {why}")
 
 
 def looks_like_file(reference: str) -> bool:
@@ -329,13 +331,14 @@ def _pairs(r: _Reader, given: Sequence[str]) -> tuple[tuple[str, str], ...]:
         try:
             pairs.append(values.pair(text, what="a variable"))
         except BadValue as e:
-            r.fail("environment", None, f"-e #{number}: {e}")
+            r.problems.append(f"environment: -e #{number}: {e}")
     return tuple(pairs)
 
 
-def build(raw: Mapping[str, str], env_pairs: Sequence[str] = ()) -> Spec:
-    """Validate every input; raise `InputError` listing all problems. `env_pairs` are `-e` flags."""
-    r = _Reader(raw)
+def build(raw: Mapping[str, str], env_pairs: Sequence[str] = (), origins: Mapping[str, str] | None = None) -> Spec:
+    """Validate every input; raise `InputError` listing all problems. `env_pairs` are `-e` flags; `origins` names
+    the environment variable an input's text came from, for its problems to name it too."""
+    r = _Reader(raw, origins or {})
     reference = raw.get("task-definition", "").strip()
     task_definition = task_definition_file = None
     if looks_like_file(reference):
