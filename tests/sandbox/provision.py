@@ -105,14 +105,11 @@ class Provisioner:
             if c.command is not None:
                 d["command"] = c.command
             if c.logs:
-                d["logConfiguration"] = {
-                    "logDriver": "awslogs",
-                    "options": {
-                        "awslogs-group": group,
-                        "awslogs-region": group_region,
-                        "awslogs-stream-prefix": stream_prefix or family,
-                    },
-                }
+                options = {"awslogs-group": group, "awslogs-region": group_region}
+                prefix = family if stream_prefix is None else stream_prefix  # "": none, streams named by container ID
+                if prefix:
+                    options["awslogs-stream-prefix"] = prefix
+                d["logConfiguration"] = {"logDriver": "awslogs", "options": options}
             defs.append(d)
         if any(c.logs for c in containers):
             self.logs.ensure_group(group_region, group)
