@@ -213,3 +213,16 @@ def test_placement_is_refused_when_a_service_runs_the_task_on_fargate() -> None:
     with pytest.raises(InputError, match=r"placement-constraints: ECS takes none for tasks on Fargate \(launch-type"):
         plan.run_task_request(applied, task_definition(("web", True), network_mode="bridge"), started_by="x",
                               client_token="t")  # fmt: skip
+
+
+def test_placement_constraints_count_with_the_task_definitions_own() -> None:
+    td = task_definition(("web", True), network_mode="bridge") | {
+        "placementConstraints": [{"type": "memberOf", "expression": f"attribute:n{i} exists"} for i in range(8)]
+    }
+    assert len(request({"task-definition": "app", "placement-constraints": "distinctInstance\n" * 2}, td)[
+        "placementConstraints"]) == 2  # fmt: skip
+    with pytest.raises(InputError) as caught:
+        request({"task-definition": "app", "placement-constraints": "distinctInstance\n" * 3}, td)
+    assert caught.value.problems == [
+        "placement-constraints: task definition app:7 has 8 of its own, and ECS takes at most 10 in all"
+    ]

@@ -6,7 +6,7 @@ import copy
 from typing import Any
 
 from ecs_run_task.errors import InputError
-from ecs_run_task.spec import Spec, on_fargate
+from ecs_run_task.spec import MAX_CONSTRAINTS, Spec, on_fargate
 
 
 def container_names(task_definition: dict[str, Any]) -> list[str]:
@@ -129,6 +129,10 @@ def placement(spec: Spec, task_definition: dict[str, Any]) -> dict[str, Any]:
     if given and fargate:
         raise InputError([f"{name}: ECS takes none for tasks on Fargate ({fargate}); they apply to EC2 instances"
                           for name, _ in given])  # fmt: skip
+    theirs = len(task_definition.get("placementConstraints") or [])
+    if spec.placement_constraints and len(spec.placement_constraints) + theirs > MAX_CONSTRAINTS:
+        raise InputError([f"placement-constraints: task definition {_revision(task_definition)} has {theirs} of "
+                          f"its own, and ECS takes at most {MAX_CONSTRAINTS} in all"])  # fmt: skip
     found: dict[str, Any] = {}
     if spec.placement_constraints:
         found["placementConstraints"] = [{"type": p.type} | ({"expression": p.argument} if p.argument else {})
