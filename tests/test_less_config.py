@@ -187,3 +187,24 @@ def test_a_service_without_a_task_definition_of_its_own_asks_for_one() -> None:
     with_set = {**external, "taskSets": [{"status": "ACTIVE", "taskDefinition": "arn:td/app:3"}, primary]}
     got = svc.apply(build({"service": "web-svc"}), with_set)
     assert (got.task_definition, got.launch_type) == ("arn:td/app:4", "FARGATE")
+
+
+def test_a_dry_run_shows_volumes_placement_and_managed_tags_in_the_run_task_request(sandbox: Sandbox, run: Run) -> None:
+    sandbox.register("ebs", [Container("web")], QUICK, volumes=[{"name": "data", "configuredAtLaunch": True}])
+    volume = {"name": "data", "managedEBSVolume": {"roleArn": "arn:aws:iam::123456789012:role/ebs", "sizeInGiB": 20,
+                                                   "volumeType": "gp3", "snapshotId": "snap-0123abcd"}}  # fmt: skip
+    dry = run("--cluster", "Sample", "-t", "ebs", "--launch-type", "EC2", "--volume-configurations", json.dumps([volume]),
+              "--placement-constraints", "memberOf:attribute:ecs.availability-zone in [us-east-1a, us-east-1b]\n"
+              "distinctInstance", "--placement-strategy", "spread:attribute:ecs.availability-zone, binpack:memory",
+              "--enable-ecs-managed-tags", "true", "--dry-run", "true", "--format", "json")  # fmt: skip
+    assert dry.code == 0, dry.out
+    assert sandbox.calls("RunTask") == []
+    [printed] = [e["requests"]["RunTask"] for e in json_events(dry) if e["event"] == "dry-run"]
+    assert printed["volumeConfigurations"] == [volume]
+    assert printed["placementConstraints"] == [
+        {"type": "memberOf", "expression": "attribute:ecs.availability-zone in [us-east-1a, us-east-1b]"},
+        {"type": "distinctInstance"},
+    ]
+    assert printed["placementStrategy"] == [
+        {"type": "spread", "field": "attribute:ecs.availability-zone"}, {"type": "binpack", "field": "memory"}]  # fmt: skip
+    assert printed["enableECSManagedTags"] is True

@@ -39,16 +39,34 @@ def test_streams_are_named_as_awslogs_names_them() -> None:
 def test_containers_without_awslogs_get_a_note_not_a_failure() -> None:
     firelens = {"name": "router", "logConfiguration": {"logDriver": "awsfirelens", "options": {"Name": "datadog"}}}
     host = {"name": "agent", "logConfiguration": {"logDriver": "json-file"}}
-    found, notes = logs.sources(td(awslogs("web"), firelens, {"name": "quiet"}, host, awslogs("old", prefix=None)),
-                                [ARN])  # fmt: skip
+    groupless = {"name": "odd", "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-region": "x"}}}
+    found, notes = logs.sources(td(awslogs("web"), firelens, {"name": "quiet"}, host, groupless), [ARN])
     assert [s.container for s in found] == ["web"]
     assert notes == [
         "container router: its lines are not streamed here; it sends them through FireLens to datadog",
         "container quiet: its lines are not streamed here; it has no log configuration, so its output is kept nowhere",
         "container agent: its lines are not streamed here; they stay on the container instance (json-file log driver)",
-        "container old: awslogs without awslogs-stream-prefix names streams by container ID; "
-        "set a prefix to have its lines streamed here",
+        "container odd: its lines are not streamed here; its awslogs options name no awslogs-group",
     ]
+
+
+def test_without_a_stream_prefix_the_stream_is_the_container_id_read_once_describe_tasks_shows_it() -> None:
+    """awslogs without awslogs-stream-prefix (allowed on EC2) names the stream by the container runtime's ID."""
+    api = ScriptedLogs(["from the container"])
+    found, notes = logs.sources(td(awslogs("web", prefix=None)), [ARN])
+    assert (found, notes) == ([logs.LogSource("web", ARN, "/ecs/app", "", None)], [])
+    assert logs.console_url(found[0], "us-east-1").endswith("#logsV2:log-groups/log-group/$252Fecs$252Fapp")
+    tailer = logs.Tailer.of(found, lambda region: api)
+    running = {"taskArn": ARN, "lastStatus": "RUNNING", "containers": [{"name": "web", "lastStatus": "RUNNING"}]}
+    tailer.activate([running])  # running, but no runtimeId shown yet: nothing to read
+    assert messages(tailer) == []
+    assert api.calls == 0
+    runtime_id = "4f1a" * 16
+    running["containers"] = [{"name": "web", "lastStatus": "RUNNING", "runtimeId": runtime_id}]
+    tailer.activate([running])
+    [batch] = list(tailer.read())
+    assert [(line.source.stream, line.message) for line in batch] == [(runtime_id, "from the container")]
+    assert tailer.cursors[0].source.stream == runtime_id
 
 
 def test_lines_are_labelled_when_several_streams_show() -> None:

@@ -58,6 +58,7 @@ def test_the_exact_request_for_a_full_set_of_inputs() -> None:
         "startedBy": "release-42",
         "clientToken": "tok",
         "enableExecuteCommand": True,
+        "enableECSManagedTags": False,
         "overrides": {
             "containerOverrides": [
                 {
@@ -103,6 +104,7 @@ def test_a_minimal_request_pins_the_revision_and_names_the_ci_run() -> None:
         "startedBy": "gh/acme/app/42/1",
         "clientToken": "tok",
         "enableExecuteCommand": False,
+        "enableECSManagedTags": False,
     }
 
 
@@ -150,3 +152,77 @@ def test_public_ip_defaults_to_disabled() -> None:
     assert built["networkConfiguration"] == {
         "awsvpcConfiguration": {"subnets": ["subnet-0123abcd"], "assignPublicIp": "DISABLED"}
     }
+
+
+def test_placement_volumes_and_managed_tags_are_sent_as_given() -> None:
+    td = task_definition(("web", True), network_mode="bridge") | {
+        "volumes": [{"name": "data", "configuredAtLaunch": True}, {"name": "scratch", "host": {}}]
+    }
+    volume = (
+        '[{"name": "data", "managedEBSVolume": {"sizeInGiB": 20, "roleArn": "arn:aws:iam::123456789012:role/ebs"}}]'
+    )
+    built = request({"task-definition": "app", "launch-type": "EC2", "volume-configurations": volume,
+                     "placement-constraints": "memberOf:attribute:ecs.instance-type =~ t3.*\ndistinctInstance",
+                     "placement-strategy": "spread:attribute:ecs.availability-zone,binpack:memory",
+                     "enable-ecs-managed-tags": "true"}, td)  # fmt: skip
+    assert built["volumeConfigurations"] == [
+        {"name": "data", "managedEBSVolume": {"sizeInGiB": 20, "roleArn": "arn:aws:iam::123456789012:role/ebs"}}
+    ]
+    assert built["placementConstraints"] == [
+        {"type": "memberOf", "expression": "attribute:ecs.instance-type =~ t3.*"}, {"type": "distinctInstance"}]  # fmt: skip
+    assert built["placementStrategy"] == [
+        {"type": "spread", "field": "attribute:ecs.availability-zone"}, {"type": "binpack", "field": "memory"}]  # fmt: skip
+    assert built["enableECSManagedTags"] is True
+
+
+def test_a_volume_the_task_definition_does_not_configure_at_launch_is_refused() -> None:
+    td = task_definition(("web", True), network_mode="bridge") | {
+        "volumes": [{"name": "data", "configuredAtLaunch": True}, {"name": "scratch", "host": {}}]
+    }
+    with pytest.raises(InputError) as caught:
+        request({"task-definition": "app", "volume-configurations": '[{"name": "scratch"}]'}, td)
+    assert caught.value.problems == [
+        "volume-configurations: 'scratch' is not a volume that task definition app:7 configures at launch "
+        "(configuredAtLaunch: true); those are data"
+    ]
+    with pytest.raises(InputError, match=r"app:7 configures at launch .*; it has none"):
+        request(
+            {"task-definition": "app", "volume-configurations": '[{"name": "data"}]'},
+            task_definition(("w", True), network_mode="bridge"),
+        )
+
+
+def test_placement_is_refused_for_a_task_definition_that_runs_only_on_fargate() -> None:
+    td = task_definition(("web", True)) | {"requiresCompatibilities": ["FARGATE"]}
+    with pytest.raises(InputError) as caught:
+        request({"task-definition": "app", "subnets": "subnet-0123abcd", "placement-strategy": "random"}, td)
+    assert caught.value.problems == [
+        "placement-strategy: ECS takes none for tasks on Fargate (task definition app:7 requires FARGATE); "
+        "they apply to EC2 instances"
+    ]
+    on_ec2 = request({"task-definition": "app", "subnets": "subnet-0123abcd", "placement-strategy": "random"},
+                     task_definition(("web", True)) | {"requiresCompatibilities": ["EC2", "FARGATE"]})  # fmt: skip
+    assert on_ec2["placementStrategy"] == [{"type": "random"}]
+
+
+def test_placement_is_refused_when_a_service_runs_the_task_on_fargate() -> None:
+    from ecs_run_task import service
+
+    given = spec.build({"service": "web", "placement-constraints": "distinctInstance"})
+    applied = service.apply(given, {"serviceName": "web", "taskDefinition": TD_ARN, "launchType": "FARGATE"})
+    with pytest.raises(InputError, match=r"placement-constraints: ECS takes none for tasks on Fargate \(launch-type"):
+        plan.run_task_request(applied, task_definition(("web", True), network_mode="bridge"), started_by="x",
+                              client_token="t")  # fmt: skip
+
+
+def test_placement_constraints_count_with_the_task_definitions_own() -> None:
+    td = task_definition(("web", True), network_mode="bridge") | {
+        "placementConstraints": [{"type": "memberOf", "expression": f"attribute:n{i} exists"} for i in range(8)]
+    }
+    assert len(request({"task-definition": "app", "placement-constraints": "distinctInstance\n" * 2}, td)[
+        "placementConstraints"]) == 2  # fmt: skip
+    with pytest.raises(InputError) as caught:
+        request({"task-definition": "app", "placement-constraints": "distinctInstance\n" * 3}, td)
+    assert caught.value.problems == [
+        "placement-constraints: task definition app:7 has 8 of its own, and ECS takes at most 10 in all"
+    ]

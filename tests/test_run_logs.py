@@ -193,3 +193,21 @@ def test_annotate_false_keeps_the_lines_but_annotates_only_the_failure(sandbox: 
     ran = go(run, "--format", "github", "--annotate", "false")
     assert [c.properties.get("title") for c in commands(ran.out) if c.name == "error"] == ["ECS task failed"]
     assert "ERROR boom" in ran.lines
+
+
+def test_an_ec2_task_without_a_stream_prefix_streams_its_lines_from_the_stream_named_by_its_container_id(
+    sandbox: Sandbox, run: Run
+) -> None:
+    lines = [(0.0, "no prefix"), (0.1, "still streamed")]
+    sandbox.register("app", [Container("web")], Scripted(steps=[Step("PENDING", 0.05), Step("RUNNING", 0.4)],
+                     containers={"web": ContainerScript(exit_code=0, lines=lines)}), log_group="/ecs/app",
+                     stream_prefix="")  # fmt: skip
+    ran = go(run, "--launch-type", "EC2")
+    assert ran.code == 0, ran.out
+    assert [line for line in ran.lines if line in ("no prefix", "still streamed")] == ["no prefix", "still streamed"]
+    assert "not streamed" not in ran.out
+    [task] = sandbox.tasks()
+    web = task.container("web")
+    assert web.runtime_id is not None
+    assert len(web.runtime_id) == 64
+    assert web.log_stream == web.runtime_id  # as awslogs names it without a prefix

@@ -66,6 +66,23 @@ BAD_INPUTS = [
     ("log-drain", "soon", "duration"),
     ("annotate", "False ", "true or false"),
     ("region", "Frankfurt", "region name"),
+    ("volume-configurations", '{"name": "data"}', "JSON array of"),
+    ("volume-configurations", '[{"managedEBSVolume": {}}]', '{"name": "VOLUME"'),
+    ("volume-configurations", '[{"name": "data"', "not valid JSON"),
+    ("volume-configurations", '[{"name": "d"}, {"name": "d"}]', "'d' is configured twice"),
+    ("placement-constraints", "distinctHost", "is not distinctInstance or memberOf:EXPRESSION"),
+    ("placement-constraints", "memberOf:", "is not distinctInstance or memberOf:EXPRESSION"),
+    ("placement-constraints", "distinctInstance:x", "is not distinctInstance"),
+    ("placement-constraints", '[{"type": "memberOf", "expr": "x"}]', '{"type": ..., "expression": ...}'),
+    ("placement-constraints", '[{"type": "spread"}]', '\'{"type": "spread"}\' is not distinctInstance'),
+    ("placement-constraints", "\n".join(["distinctInstance"] * 11), "at most 10"),
+    ("placement-strategy", "binpack:disk", "is not spread:FIELD, binpack:cpu, binpack:memory or random"),
+    ("placement-strategy", "spread", "is not spread:FIELD"),
+    ("placement-strategy", "random:host", "is not spread:FIELD"),
+    ("placement-strategy", "Random", "is not spread:FIELD"),
+    ("placement-strategy", '{"type": "random"}', "JSON array of"),
+    ("placement-strategy", "random\n" * 6, "at most 5"),
+    ("enable-ecs-managed-tags", "yes", "true or false"),
 ]
 
 
@@ -160,3 +177,70 @@ def test_command_is_a_json_array_or_split_as_a_posix_shell_would(text: str, argv
 @pytest.mark.parametrize(("text", "seconds"), [("90s", 90), ("30m", 1800), ("2h", 7200), ("45", 45), ("0", None)])
 def test_timeout_takes_units_or_seconds_and_zero_means_no_limit(text: str, seconds: float | None) -> None:
     assert spec.build({**BASE, "timeout": text}).timeout == seconds
+
+
+@pytest.mark.parametrize(
+    ("text", "parsed"),
+    [
+        ("distinctInstance", [("distinctInstance", None)]),
+        ("memberOf:attribute:ecs.instance-type =~ t3.*", [("memberOf", "attribute:ecs.instance-type =~ t3.*")]),
+        # a comma separates items only before a known form: the expression keeps its own
+        ("memberOf:attribute:ecs.availability-zone in [us-east-1a, us-east-1b], distinctInstance",
+         [("memberOf", "attribute:ecs.availability-zone in [us-east-1a, us-east-1b]"), ("distinctInstance", None)]),
+        ("distinctInstance,memberOf:attribute:x == a, b", [("distinctInstance", None), ("memberOf", "attribute:x == a, b")]),
+        ("memberOf:ec2InstanceId in ['i-1', 'i-2']\n\ndistinctInstance\n",
+         [("memberOf", "ec2InstanceId in ['i-1', 'i-2']"), ("distinctInstance", None)]),
+        ('[{"type": "memberOf", "expression": "task:group == db"}, {"type": "distinctInstance"}]',
+         [("memberOf", "task:group == db"), ("distinctInstance", None)]),
+        ("[]", []),
+    ],
+)  # fmt: skip
+def test_placement_constraints_are_short_forms_one_a_line_or_json(text: str, parsed: list[tuple[str, str]]) -> None:
+    built = spec.build({**BASE, "placement-constraints": text}).placement_constraints
+    assert [(p.type, p.argument) for p in built] == parsed
+
+
+@pytest.mark.parametrize(
+    ("text", "parsed"),
+    [
+        ("spread:attribute:ecs.availability-zone, binpack:memory",
+         [("spread", "attribute:ecs.availability-zone"), ("binpack", "memory")]),
+        ("random\nbinpack:cpu", [("random", None), ("binpack", "cpu")]),
+        ("spread:instanceId,random", [("spread", "instanceId"), ("random", None)]),
+        ('[{"type": "spread", "field": "host"}, {"type": "random"}]', [("spread", "host"), ("random", None)]),
+    ],
+)  # fmt: skip
+def test_placement_strategy_is_short_forms_comma_or_newline_separated_or_json(
+    text: str, parsed: list[tuple[str, str]]
+) -> None:
+    built = spec.build({**BASE, "placement-strategy": text}).placement_strategy
+    assert [(p.type, p.argument) for p in built] == parsed
+
+
+@pytest.mark.parametrize(
+    ("given", "why"),
+    [({"launch-type": "FARGATE"}, "launch-type FARGATE"),
+     ({"capacity-provider-strategy": "FARGATE_SPOT:1,FARGATE:1"}, "capacity provider FARGATE_SPOT")],
+)  # fmt: skip
+def test_placement_on_fargate_is_refused_naming_each_placement_input(given: dict[str, str], why: str) -> None:
+    found = problems(**{k.replace("-", "_"): v for k, v in given.items()}, placement_constraints="distinctInstance",
+                     placement_strategy="random")  # fmt: skip
+    assert found == [
+        f"placement-constraints: ECS takes none for tasks on Fargate ({why}); they apply to EC2 instances",
+        f"placement-strategy: ECS takes none for tasks on Fargate ({why}); they apply to EC2 instances",
+    ]
+
+
+def test_the_new_inputs_are_parsed() -> None:
+    volume = '[{"name": "data", "managedEBSVolume": {"sizeInGiB": 20, "roleArn": "arn:aws:iam::1:role/x"}}]'
+    built = spec.build({**BASE, "volume-configurations": volume, "enable-ecs-managed-tags": "true",
+                        "log-file": " logs/run.log "})  # fmt: skip
+    assert built.volume_configurations == ({"name": "data", "managedEBSVolume": {"sizeInGiB": 20,
+                                                                                 "roleArn": "arn:aws:iam::1:role/x"}},)  # fmt: skip
+    assert (built.enable_ecs_managed_tags, built.log_file) == (True, "logs/run.log")
+
+
+def test_a_log_file_without_logs_would_stay_empty_so_it_is_refused() -> None:
+    assert problems(log_file="run.log", logs="false") == [
+        "log-file: holds the lines that logs streams, and logs is false: give one of them"
+    ]

@@ -108,6 +108,18 @@ def _without_values(report: str) -> str:
     return _QUOTED_VALUE.sub(r", \1", report)
 
 
+# RunTask fields that come from one input each, as given: a problem with one of them names that input
+_INPUT_OF = {"volumeConfigurations": "volume-configurations", "placementConstraints": "placement-constraints",
+             "placementStrategy": "placement-strategy"}  # fmt: skip
+_PARAMETER = re.compile(r"(?:parameter(?: in)?|structure) ([A-Za-z]+)")
+
+
+def _from_input(operation: str, problem: str) -> str:
+    where = _PARAMETER.search(problem)
+    name = _INPUT_OF.get(where.group(1)) if where and operation == "RunTask" else None
+    return f"{name}: {problem}" if name else f"{operation} request, from overrides or the task definition: {problem}"
+
+
 @dataclass(frozen=True)
 class Clients:
     ecs: ECSClient
@@ -200,14 +212,15 @@ class Ecs:
 
     def validate(self, operation: str, params: dict[str, Any]) -> None:
         """botocore's own check of a request, before anything is registered or started. Our inputs are checked
-        already, so what fails here came in through the raw `overrides` JSON (or a task definition file)."""
+        already, so what fails here came in through JSON passed on as given: `overrides`, a task definition
+        file, or one of `_INPUT_OF`'s inputs, which the problem then names."""
         shape = self.client.meta.service_model.operation_model(operation).input_shape
         if shape is None:  # every ECS operation has input; this is for the type checker
             return
         report = ParamValidator().validate(params, shape)
         if report.has_errors():
             problems = _without_values(report.generate_report()).splitlines()
-            raise InputError([f"{operation} request, from overrides or the task definition: {p}" for p in problems])
+            raise InputError([_from_input(operation, p) for p in problems])
 
     def describe_task_definition(self, task_definition: str) -> dict[str, Any]:
         with explained("ecs", "DescribeTaskDefinition"):

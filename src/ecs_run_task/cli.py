@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import os
 import sys
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import IO, NoReturn
 
 from ecs_run_task import __version__, diagnostics, outputs, spec
@@ -20,6 +22,7 @@ from ecs_run_task.outputs import dotenv
 from ecs_run_task.printable import encodable, inert
 from ecs_run_task.report import FORMATS, Renderer, pick
 from ecs_run_task.report.github import GitHub
+from ecs_run_task.report.log_file import LogFile
 from ecs_run_task.status import Status
 from ecs_run_task.tracebacks import print_traceback
 
@@ -30,11 +33,24 @@ INPUTS = (
     "security-groups", "assign-public-ip", "count", "tags", "propagate-tags", "started-by", "group",
     "enable-execute-command", "wait", "timeout", "poll-interval", "logs", "log-drain", "annotate", "dry-run", "region",
     "start-retries", "if-running", "attach",
+    "volume-configurations", "placement-constraints", "placement-strategy", "enable-ecs-managed-tags", "log-file",
 )  # fmt: skip
 _SHORT = {"task-definition": "-t", "container": "-n", "command": "-c"}
 
 
 _LINES = ("environment", "tags")  # inputs of KEY=VALUE lines: a repeated flag adds lines (others: the last wins)
+VARIABLE_PREFIX = "ECS_RUN_TASK_"  # every input flag, --format and --dotenv read ECS_RUN_TASK_<NAME> as default
+_EPILOG = f"""\
+Arguments after -- are the command as an exact argv: ecs-run-task -t app -- bin/rails db:migrate
+
+Every input flag, --format and --dotenv read {VARIABLE_PREFIX}<NAME> from the environment as their default
+(upper-cased, - as _: {VARIABLE_PREFIX}TASK_DEFINITION for --task-definition); a flag on the command line
+wins. For --environment and --tags, the variable's lines come first, then the flags'."""
+
+
+def variable(name: str) -> str:
+    """The environment variable a flag reads as its default: `task-definition` -> ECS_RUN_TASK_TASK_DEFINITION."""
+    return VARIABLE_PREFIX + name.upper().replace("-", "_")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -51,30 +67,54 @@ def _parser() -> argparse.ArgumentParser:
         prog="ecs-run-task",
         allow_abbrev=False,  # --env is not --environment, and an ambiguous prefix would echo its value
         description="Run an ECS task, wait for it to stop, stream its logs, exit with its container's code.",
-        epilog="Arguments after -- are the command as an exact argv: ecs-run-task -t app -- bin/rails db:migrate",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     for name in INPUTS:
         flags = [f for f in (_SHORT.get(name), f"--{name}") if f]
         p.add_argument(*flags, dest=name, metavar="VALUE", action="append" if name in _LINES else "store")
     p.add_argument("-e", "--env", action="append", default=[], metavar="KEY=VALUE", help="add to environment")
-    p.add_argument("--format", choices=FORMATS, default="auto", help="output style (default: from the CI)")
+    p.add_argument("--format", choices=FORMATS, help="output style (default: from the CI)")
     p.add_argument("--dotenv", metavar="PATH", help="write the outputs as KEY=VALUE lines (GitLab dotenv report)")
     p.add_argument("--debug", action="store_true", help="print our own diagnostics")
     p.add_argument("--version", action="version", version=f"ecs-run-task {__version__}")
     return p
 
 
-def inputs_from_argv(argv: Sequence[str]) -> tuple[dict[str, str], argparse.Namespace]:
+@dataclass(frozen=True)
+class Argv:
+    raw: dict[str, str]  # input name -> text, from flags and ECS_RUN_TASK_* variables
+    origins: dict[str, str]  # input name -> the variable its text (or a part of it) came from
+    args: argparse.Namespace
+    format: str
+    dotenv: str | None
+
+
+def inputs_from_argv(argv: Sequence[str], env: Mapping[str, str] | None = None) -> Argv:
+    """The flags, each defaulting to its ECS_RUN_TASK_* variable in `env` (an empty one is not given)."""
+    env = env or {}
     argv = list(argv)
     exact = argv[argv.index("--") + 1 :] if "--" in argv else None
     args = _parser().parse_args(argv[: argv.index("--")] if exact is not None else argv)
-    raw = {name: "\n".join(value) if name in _LINES else value
-           for name in INPUTS if (value := getattr(args, name)) is not None}  # fmt: skip
-    if exact is not None:
-        if "command" in raw:
-            raise InputError(["command: give it either with --command or after --, not both"])
-        raw["command"] = json.dumps(exact)
-    return raw, args
+    if exact is not None and args.command is not None:
+        raise InputError(["command: give it either with --command or after --, not both"])
+    raw: dict[str, str] = {}
+    origins: dict[str, str] = {}
+    for name in INPUTS:
+        given = json.dumps(exact) if name == "command" and exact is not None else getattr(args, name)
+        default = env.get(variable(name), "")
+        if name in _LINES and default.strip():  # the variable's lines, then the flags'
+            raw[name] = "\n".join([default, *(given or [])])
+            origins[name] = variable(name) + (f", then --{name}" if given else "")
+        elif given is not None:
+            raw[name] = "\n".join(given) if name in _LINES else given
+        elif default.strip():
+            raw[name] = default
+            origins[name] = variable(name)
+    fmt = args.format or env.get(variable("format"), "").strip() or "auto"
+    if fmt not in FORMATS:
+        raise InputError([f"format (from {variable('format')}): got {fmt!r}; expected one of {', '.join(FORMATS)}"])
+    return Argv(raw, origins, args, fmt, args.dotenv or env.get(variable("dotenv"), "").strip() or None)
 
 
 def inputs_from_env(env: Mapping[str, str]) -> dict[str, str]:
@@ -111,7 +151,24 @@ def _safe_streams(out: IO[str]) -> None:
             stream.reconfigure(errors="backslashreplace")
 
 
+def _open_log_file(path: str | None) -> IO[str] | None:
+    """The `log-file`, created or emptied now: a path that cannot be written is bad input, found before the run."""
+    if not path:
+        return None
+    try:
+        return open(path, "w", encoding="utf-8", errors="backslashreplace")
+    except OSError as e:
+        raise InputError([f"log-file: {path} cannot be written ({e.strerror}); a relative path is relative to "
+                          "the working directory (the workspace in the action)"]) from None  # fmt: skip
+
+
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None, out: IO[str] | None = None) -> int:
+    with contextlib.ExitStack() as closing:  # the log file, complete and closed however the run ends
+        return _main(closing, argv, env, out)
+
+
+def _main(closing: contextlib.ExitStack, argv: Sequence[str] | None, env: Mapping[str, str] | None,
+          out: IO[str] | None) -> int:  # fmt: skip
     argv = sys.argv[1:] if argv is None else argv
     env = os.environ if env is None else env
     out = sys.stdout if out is None else out
@@ -121,25 +178,30 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     action = not argv and any(k.startswith("INPUT_") for k in env)
     dotenv_path, debug = None, env.get("RUNNER_DEBUG") == "1"
     env_pairs: list[str] = []
+    origins: dict[str, str] = {}
     renderer: Renderer = pick("auto", env, out)  # until the flags are read, for a bad flag's error
     try:
         if action:
             raw = inputs_from_env(env)
         else:
-            raw, args = inputs_from_argv(argv)
-            env_pairs = args.env
-            dotenv_path, debug = args.dotenv, args.debug or debug
-            renderer = pick(args.format, env, out)
-        run_spec = spec.build(raw, env_pairs)
+            given = inputs_from_argv(argv, env)
+            raw, origins, env_pairs = given.raw, given.origins, given.args.env
+            dotenv_path, debug = given.dotenv, given.args.debug or debug
+            renderer = pick(given.format, env, out)
+        run_spec = spec.build(raw, env_pairs, origins)
         github = renderer if isinstance(renderer, GitHub) else None
         if github:
             github.annotate = run_spec.annotate
         diagnostics.configure(debug, github)
+        log_file = _open_log_file(run_spec.log_file)
+        if log_file:
+            closing.enter_context(log_file)
         from ecs_run_task import aws  # noqa: PLC0415 - botocore costs ~250 ms: not for --help or bad input
         from ecs_run_task.runner import Runner  # noqa: PLC0415
 
         clients = aws.connect(region(run_spec, env))
-        result = Runner(run_spec, clients, renderer, cancel, default_started_by(env)).run()
+        shown = LogFile(renderer, log_file) if log_file else renderer
+        result = Runner(run_spec, clients, shown, cancel, default_started_by(env)).run()
         _write_dotenv(dotenv_path, result.outputs)
         return result.outcome.exit_code
     except Cancelled as c:  # before any task was started: nothing to stop

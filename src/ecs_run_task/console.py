@@ -33,8 +33,8 @@ def task_url(region: str, cluster: str, task_arn: str) -> str:
 
 
 def log_stream_url(region: str, group: str, stream: str) -> str:
-    """A stream's page in CloudWatch; "" when the region is not one. The console's fragment encodes twice,
-    `%` written as `$`."""
+    """A stream's page in CloudWatch (its group's, for a stream not named yet); "" when the region is not one. The
+    console's fragment encodes twice, `%` written as `$`."""
     home = base(region)
     if not home:
         return ""
@@ -42,4 +42,5 @@ def log_stream_url(region: str, group: str, stream: str) -> str:
     def enc(text: str) -> str:
         return urllib.parse.quote(urllib.parse.quote(text, safe=""), safe="").replace("%", "$")
 
-    return f"{home}/cloudwatch/home?region={region}#logsV2:log-groups/log-group/{enc(group)}/log-events/{enc(stream)}"
+    page = f"{home}/cloudwatch/home?region={region}#logsV2:log-groups/log-group/{enc(group)}"
+    return f"{page}/log-events/{enc(stream)}" if stream else page  # no stream yet: its group

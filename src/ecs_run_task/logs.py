@@ -6,6 +6,7 @@ read keeps its cursor, so throttling delays lines but never loses or repeats one
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
@@ -21,6 +22,7 @@ MAX_PAGES_PER_READ = 5  # per stream and round, so one chatty stream cannot star
 PAGE_EVENTS = 10_000  # GetLogEvents answers at most this many events, or 1 MB counting 26 bytes an event
 PAGE_BYTES = 1_048_576
 _STARTED = frozenset({"RUNNING", "STOPPED"})
+_STREAM_NAME = re.compile(r"[^:*]{1,512}")  # what CloudWatch Logs accepts as a stream's name
 
 
 class LogsApi(Protocol):
@@ -35,7 +37,7 @@ class LogSource:
     container: str
     task_arn: str
     group: str
-    stream: str
+    stream: str  # "": awslogs without a stream prefix names it by the container's ID, known once it runs
     region: str | None  # None: the cluster's region
     label: str = ""  # prefix for each line when more than one stream is shown
 
@@ -58,13 +60,13 @@ def sources(task_definition: dict[str, Any], task_arns: Sequence[str]) -> tuple[
         if driver != "awslogs":
             notes.append(f"container {name}: its lines are not streamed here; {_where(driver, options)}")
             continue
-        prefix = options.get("awslogs-stream-prefix")
-        if not prefix or not options.get("awslogs-group"):
-            notes.append(f"container {name}: awslogs without awslogs-stream-prefix names streams by container ID; "
-                         "set a prefix to have its lines streamed here")  # fmt: skip
+        if not options.get("awslogs-group"):
+            notes.append(f"container {name}: its lines are not streamed here; its awslogs options name no "
+                         "awslogs-group")  # fmt: skip
             continue
+        prefix = options.get("awslogs-stream-prefix")  # without one (EC2 only), the container's ID: see activate()
         for arn in task_arns:
-            stream = f"{prefix}/{name}/{task_id(arn)}"
+            stream = f"{prefix}/{name}/{task_id(arn)}" if prefix else ""
             found.append(LogSource(name, arn, options["awslogs-group"], stream, options.get("awslogs-region")))
     return _labelled(found), notes
 
@@ -142,16 +144,25 @@ class Tailer:
         self.cursors = cursors
 
     def activate(self, tasks: Sequence[dict[str, Any]]) -> None:
-        """Start reading a container's stream once it has started: before that, every read is a wasted call."""
+        """Start reading a container's stream once it has started: before that, every read is a wasted call. A
+        stream named by the container's ID (no awslogs-stream-prefix) gets its name from the `runtimeId`
+        DescribeTasks shows once the container runs."""
         started = {
-            (t.get("taskArn"), c.get("name"))
+            (t.get("taskArn"), c.get("name")): c
             for t in tasks
             for c in t.get("containers", [])
             if c.get("lastStatus") in _STARTED or t.get("lastStatus") in _STARTED
         }
         for cursor in self.cursors:
-            if (cursor.source.task_arn, cursor.source.container) in started and not cursor.refused:
-                cursor.active = True
+            container = started.get((cursor.source.task_arn, cursor.source.container))
+            if container is None or cursor.refused:
+                continue
+            if not cursor.source.stream:
+                runtime_id = container.get("runtimeId")
+                if not isinstance(runtime_id, str) or not _STREAM_NAME.fullmatch(runtime_id):
+                    continue  # not shown yet: read it once it is
+                cursor.source = replace(cursor.source, stream=runtime_id)
+            cursor.active = True
 
     def behind_streams(self) -> list[Cursor]:
         """Streams that were being read and may hold lines not shown yet: their last read failed, or stopped

@@ -6,7 +6,7 @@ import copy
 from typing import Any
 
 from ecs_run_task.errors import InputError
-from ecs_run_task.spec import Spec
+from ecs_run_task.spec import MAX_CONSTRAINTS, Spec, on_fargate
 
 
 def container_names(task_definition: dict[str, Any]) -> list[str]:
@@ -117,6 +117,44 @@ def network(spec: Spec, task_definition: dict[str, Any]) -> dict[str, Any] | Non
     return {"awsvpcConfiguration": config}
 
 
+def placement(spec: Spec, task_definition: dict[str, Any]) -> dict[str, Any]:
+    """Placement constraints and strategy; refused for a task that can only run on Fargate (a service's launch
+    type or strategy, or a task definition that requires FARGATE alone), where ECS takes none."""
+    fargate = on_fargate(spec.launch_type, spec.capacity_provider_strategy)
+    chosen = spec.launch_type or spec.capacity_provider_strategy  # neither: the task definition says where
+    if not chosen and task_definition.get("requiresCompatibilities") == ["FARGATE"]:
+        fargate = f"task definition {_revision(task_definition)} requires FARGATE"
+    given = [(name, value) for name, value in (("placement-constraints", spec.placement_constraints),
+                                               ("placement-strategy", spec.placement_strategy)) if value]  # fmt: skip
+    if given and fargate:
+        raise InputError([f"{name}: ECS takes none for tasks on Fargate ({fargate}); they apply to EC2 instances"
+                          for name, _ in given])  # fmt: skip
+    theirs = len(task_definition.get("placementConstraints") or [])
+    if spec.placement_constraints and len(spec.placement_constraints) + theirs > MAX_CONSTRAINTS:
+        raise InputError([f"placement-constraints: task definition {_revision(task_definition)} has {theirs} of "
+                          f"its own, and ECS takes at most {MAX_CONSTRAINTS} in all"])  # fmt: skip
+    found: dict[str, Any] = {}
+    if spec.placement_constraints:
+        found["placementConstraints"] = [{"type": p.type} | ({"expression": p.argument} if p.argument else {})
+                                         for p in spec.placement_constraints]  # fmt: skip
+    if spec.placement_strategy:
+        found["placementStrategy"] = [{"type": p.type} | ({"field": p.argument} if p.argument else {})
+                                      for p in spec.placement_strategy]  # fmt: skip
+    return found
+
+
+def volumes(spec: Spec, task_definition: dict[str, Any]) -> list[dict[str, Any]]:
+    """`volume-configurations`, each naming a volume the task definition configures at launch."""
+    at_launch = [v.get("name") for v in task_definition.get("volumes") or [] if v.get("configuredAtLaunch")]
+    for volume in spec.volume_configurations:
+        if volume["name"] not in at_launch:
+            theirs = f"those are {', '.join(map(str, at_launch))}" if at_launch else "it has none"
+            raise InputError([f"volume-configurations: {volume['name']!r} is not a volume that task definition "
+                              f"{_revision(task_definition)} configures at launch (configuredAtLaunch: true); "
+                              f"{theirs}"])  # fmt: skip
+    return [copy.deepcopy(dict(v)) for v in spec.volume_configurations]
+
+
 def run_task_request(
     spec: Spec, task_definition: dict[str, Any], *, started_by: str, client_token: str
 ) -> dict[str, Any]:
@@ -128,6 +166,7 @@ def run_task_request(
         "startedBy": spec.started_by or started_by,
         "clientToken": client_token,
         "enableExecuteCommand": spec.enable_execute_command,
+        "enableECSManagedTags": spec.enable_ecs_managed_tags,
     }
     task_overrides = overrides(spec, task_definition)
     if task_overrides:
@@ -150,4 +189,7 @@ def run_task_request(
             request[key] = value
     if spec.tags:
         request["tags"] = [{"key": k, "value": v} for k, v in spec.tags]
+    request |= placement(spec, task_definition)
+    if spec.volume_configurations:
+        request["volumeConfigurations"] = volumes(spec, task_definition)
     return request

@@ -6,6 +6,7 @@ Both faces feed `build()` the same thing: a mapping from the contract's input na
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +33,11 @@ TASK_OVERRIDE_KEYS = frozenset(
 )
 DEFAULT_TIMEOUT = 3600.0
 MAX_COUNT = 10
+FARGATE_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
+MAX_CONSTRAINTS = 10  # ECS: a task's, the task definition's counted too (see plan.placement)
+MAX_STRATEGIES = 5
+CONSTRAINT_FORMS = "distinctInstance or memberOf:EXPRESSION"
+STRATEGY_FORMS = "spread:FIELD, binpack:cpu, binpack:memory or random"
 
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,255}")
 _CLUSTER = re.compile(r"[A-Za-z0-9_-]{1,255}|arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:cluster/[A-Za-z0-9_-]{1,255}")
@@ -54,6 +60,14 @@ class CapacityProvider:
     name: str
     weight: int | None = None
     base: int | None = None
+
+
+@dataclass(frozen=True)
+class Placement:
+    """A placement constraint (`memberOf` and its expression) or strategy (`spread` and its field)."""
+
+    type: str
+    argument: str | None = None  # a constraint's expression, a strategy's field
 
 
 @dataclass(frozen=True)
@@ -94,6 +108,11 @@ class Spec:
     start_retries: int = 2  # more starts of a task that never ran, for a transient cause (capacity, ...)
     if_running: str = "start"  # what to do when a task of the same group runs already
     attach: str | None = None  # follow this task (ARN or ID) instead of starting one
+    volume_configurations: tuple[Mapping[str, Any], ...] = ()
+    placement_constraints: tuple[Placement, ...] = ()
+    placement_strategy: tuple[Placement, ...] = ()
+    enable_ecs_managed_tags: bool = False
+    log_file: str | None = None
 
 
 T = TypeVar("T")
@@ -103,8 +122,9 @@ _SECRET_INPUTS = frozenset({"environment", "overrides", "command"})  # a command
 class _Reader:
     """Reads one input at a time and collects every problem, so the user fixes them all in one go."""
 
-    def __init__(self, raw: Mapping[str, str]) -> None:
+    def __init__(self, raw: Mapping[str, str], origins: Mapping[str, str]) -> None:
         self.raw = raw
+        self.origins = origins
         self.problems: list[str] = []
 
     def get(self, name: str, parse: Callable[[str], T], default: T) -> T:
@@ -120,7 +140,8 @@ class _Reader:
     def fail(self, name: str, text: str | None, why: str) -> None:
         # values of these may be secrets: name the input and the problem, never echo the text
         shown = "" if text is None or name in _SECRET_INPUTS else f" got {_clip(text)!r};"
-        self.problems.append(f"{name}:{shown} {why}")
+        origin = f" (from {self.origins[name]})" if name in self.origins else ""
+        self.problems.append(f"{name}{origin}:{shown} {why}")
 
 
 def looks_like_file(reference: str) -> bool:
@@ -216,11 +237,95 @@ def _overrides(text: str) -> dict[str, Any]:
     return parsed
 
 
+def _volume_configurations(text: str) -> tuple[dict[str, Any], ...]:
+    items = values.json_value(text.strip(), what="a JSON array")
+    if not isinstance(items, list) or not all(isinstance(i, dict) and isinstance(i.get("name"), str) for i in items):
+        raise BadValue('expected a JSON array of {"name": "VOLUME", "managedEBSVolume": {"roleArn": ..., '
+                       '"sizeInGiB": ...}} objects, one for each volume the task definition configures at launch')  # fmt: skip
+    names = [i["name"] for i in items]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise BadValue(f"volume {twice[0]!r} is configured twice")
+    return tuple(items)
+
+
+def _short_forms(text: str, known: str) -> list[str]:
+    """Short forms, one a line; on one line, a comma separates items only where the next one starts with a known
+    form, so a memberOf expression keeps its own commas (`memberOf:attribute:ecs.availability-zone in [a, b]`)."""
+    items = []
+    for line in text.split("\n"):
+        items += [item.strip() for item in re.split(rf",\s*(?={known})", line)]
+    return [item.rstrip(",").strip() for item in items if item.rstrip(",").strip()]
+
+
+def _placements(
+    text: str, argument: str, known: str, check: Callable[[str, str | None, str], Placement], most: int
+) -> tuple[Placement, ...]:
+    """JSON (`[{"type": ..., "<argument>": ...}]`) or short forms (`type:argument`), each item checked by `check`."""
+    stripped = text.strip()
+    pieces: list[tuple[str, str | None, str]] = []  # (type, argument, as the user wrote it)
+    if stripped.startswith(("[", "{")):
+        items = values.json_value(stripped, what="a JSON array")
+        if not isinstance(items, list) or not all(
+            isinstance(i, dict) and set(i) <= {"type", argument} and isinstance(i.get("type"), str)
+            and isinstance(i.get(argument, ""), str) for i in items
+        ):  # fmt: skip
+            raise BadValue(f'expected a JSON array of {{"type": ..., "{argument}": ...}} objects')
+        pieces = [(i["type"], i.get(argument), json.dumps(i)) for i in items]
+    else:
+        for item in _short_forms(stripped, known):
+            kind, sep, rest = item.partition(":")
+            pieces.append((kind.strip(), rest.strip() if sep else None, item))
+    placements = tuple(check(kind, arg, shown) for kind, arg, shown in pieces)
+    if len(placements) > most:
+        raise BadValue(f"at most {most} are accepted, got {len(placements)}")
+    return placements
+
+
+def _constraint(kind: str, expression: str | None, shown: str) -> Placement:
+    if kind == "distinctInstance" and expression is None:
+        return Placement(kind)
+    if kind == "memberOf" and expression and len(expression) <= 2000:
+        return Placement(kind, expression)
+    raise BadValue(f"{_clip(shown)!r} is not {CONSTRAINT_FORMS}; give one a line (or separate them by commas)")
+
+
+def _strategy(kind: str, field: str | None, shown: str) -> Placement:
+    if (kind == "random" and field is None) or (kind == "binpack" and field in ("cpu", "memory")):
+        return Placement(kind, field)
+    if kind == "spread" and field and re.fullmatch(r"\S{1,255}", field):
+        return Placement(kind, field)
+    raise BadValue(f"{_clip(shown)!r} is not {STRATEGY_FORMS}; give one a line (or separate them by commas)")
+
+
+def _constraints(text: str) -> tuple[Placement, ...]:
+    return _placements(text, "expression", r"distinctInstance\b|memberOf:", _constraint, MAX_CONSTRAINTS)
+
+
+def _strategies(text: str) -> tuple[Placement, ...]:
+    return _placements(text, "field", r"spread:|binpack:|random\b", _strategy, MAX_STRATEGIES)
+
+
+def on_fargate(launch_type: str | None, strategy: Sequence[CapacityProvider]) -> str | None:
+    """Why these inputs run the task on Fargate, where ECS takes no placement constraints or strategy."""
+    if launch_type == "FARGATE":
+        return "launch-type FARGATE"
+    fargate = [p.name for p in strategy if p.name in FARGATE_PROVIDERS]
+    return f"capacity provider {fargate[0]}" if fargate else None
+
+
 def _positive_duration(text: str) -> float:
     seconds = values.duration(text)
     if not 0.1 <= seconds <= 600:
         raise BadValue("expected a duration from 100ms to 10m")
     return seconds
+
+
+def _path(text: str) -> str:
+    path = text.strip()
+    if "\0" in path or "\n" in path:
+        raise BadValue("expected a file path on one line")
+    return path
 
 
 def _variables(text: str) -> tuple[tuple[str, str], ...]:
@@ -234,13 +339,14 @@ def _pairs(r: _Reader, given: Sequence[str]) -> tuple[tuple[str, str], ...]:
         try:
             pairs.append(values.pair(text, what="a variable"))
         except BadValue as e:
-            r.fail("environment", None, f"-e #{number}: {e}")
+            r.problems.append(f"environment: -e #{number}: {e}")
     return tuple(pairs)
 
 
-def build(raw: Mapping[str, str], env_pairs: Sequence[str] = ()) -> Spec:
-    """Validate every input; raise `InputError` listing all problems. `env_pairs` are `-e` flags."""
-    r = _Reader(raw)
+def build(raw: Mapping[str, str], env_pairs: Sequence[str] = (), origins: Mapping[str, str] | None = None) -> Spec:
+    """Validate every input; raise `InputError` listing all problems. `env_pairs` are `-e` flags; `origins` names
+    the environment variable an input's text came from, for its problems to name it too."""
+    r = _Reader(raw, origins or {})
     reference = raw.get("task-definition", "").strip()
     task_definition = task_definition_file = None
     if looks_like_file(reference):
@@ -256,6 +362,17 @@ def build(raw: Mapping[str, str], env_pairs: Sequence[str] = ()) -> Spec:
     if launch_type and strategy:
         r.fail("launch-type", launch_type, "cannot be combined with capacity-provider-strategy: give one of them")
     timeout = r.get("timeout", values.duration, DEFAULT_TIMEOUT)
+    no_placement: tuple[Placement, ...] = ()
+    constraints = r.get("placement-constraints", _constraints, no_placement)
+    strategies = r.get("placement-strategy", _strategies, no_placement)
+    fargate = on_fargate(launch_type, strategy)
+    for name, given in (("placement-constraints", constraints), ("placement-strategy", strategies)):
+        if given and fargate:
+            r.fail(name, None, f"ECS takes none for tasks on Fargate ({fargate}); they apply to EC2 instances")
+    logs = r.get("logs", values.boolean, True)
+    log_file = r.get("log-file", _path, None)
+    if log_file and not logs:
+        r.fail("log-file", None, "holds the lines that logs streams, and logs is false: give one of them")
     no_pairs: tuple[tuple[str, str], ...] = ()
     spec = Spec(
         task_definition=task_definition,
@@ -291,13 +408,18 @@ def build(raw: Mapping[str, str], env_pairs: Sequence[str] = ()) -> Spec:
         wait=r.get("wait", values.boolean, True),
         timeout=timeout or None,
         poll_interval=r.get("poll-interval", _positive_duration, 2.0),
-        logs=r.get("logs", values.boolean, True),
+        logs=logs,
         log_drain=r.get("log-drain", values.duration, 15.0),
         annotate=r.get("annotate", values.boolean, True),
         region=r.get("region", _matching(_REGION, "a region name such as eu-west-1"), None),
         start_retries=r.get("start-retries", lambda t: values.whole_number(t, 0, MAX_START_RETRIES), 2),
         if_running=r.get("if-running", _one_of(IF_RUNNING), "start"),
         attach=r.get("attach", _matching(_TASK, "a task ARN (arn:aws:ecs:...:task/CLUSTER/ID) or a task ID"), None),
+        volume_configurations=r.get("volume-configurations", _volume_configurations, ()),
+        placement_constraints=constraints,
+        placement_strategy=strategies,
+        enable_ecs_managed_tags=r.get("enable-ecs-managed-tags", values.boolean, False),
+        log_file=log_file,
     )
     if spec.attach:
         _attach_alone(r, spec)
@@ -316,7 +438,9 @@ _START_INPUTS = {
     "subnets": "subnets", "security-groups": "security_groups", "assign-public-ip": "assign_public_ip",
     "count": "count", "tags": "tags", "propagate-tags": "propagate_tags", "started-by": "started_by",
     "group": "group", "enable-execute-command": "enable_execute_command", "start-retries": "start_retries",
-    "if-running": "if_running", "dry-run": "dry_run",
+    "if-running": "if_running", "dry-run": "dry_run", "volume-configurations": "volume_configurations",
+    "placement-constraints": "placement_constraints", "placement-strategy": "placement_strategy",
+    "enable-ecs-managed-tags": "enable_ecs_managed_tags",
 }  # fmt: skip
 
 

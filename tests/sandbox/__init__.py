@@ -15,7 +15,7 @@
                 stop_code="EssentialContainerExited",
             ),
             network_mode="bridge", log_group="/ecs/app",     # stream: <prefix=family>/<container>/<task id>
-        )
+        )                                       # stream_prefix="": none, the stream is the container's runtimeId
         arn = sb.wait_for_any_task(timeout=10)  # after the code under test called RunTask
         sb.wait_for_status(arn, "RUNNING")      # condition-based, no sleeps
         sb.calls("RunTask")                     # request bodies; sb.calls() -> [Call(name, body, t, ...)]

@@ -5,6 +5,7 @@ Everything here runs under `sched.cond`: scheduler callbacks hold it, and so do 
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Callable, Sequence
 from functools import partial
@@ -139,7 +140,8 @@ class Play:
 
     def container_running(self, c: ContainerState, lines: list[tuple[float, str]], stream_delay: float = 0.0) -> None:
         c.last_status = "RUNNING"
-        if not (c.log_group and c.log_prefix and c.log_region):
+        runtime_id = c.runtime_id = c.runtime_id or secrets.token_hex(32)  # as Docker's container IDs
+        if not (c.log_group and c.log_region):
             return
         t0 = time.monotonic()
         gen = self.task.feed_generation
@@ -147,8 +149,10 @@ class Play:
         def appear() -> None:  # lines due before the stream shows up are written at once, in order
             assert c.log_group
             assert c.log_region
-            c.log_stream = f"{c.log_prefix}/{c.name}/{self.task.task_id}"
-            self.logs.create_stream(c.log_region, c.log_group, c.log_stream)
+            # awslogs without a stream prefix (EC2 only) names the stream by the container's ID
+            stream = f"{c.log_prefix}/{c.name}/{self.task.task_id}" if c.log_prefix else runtime_id
+            c.log_stream = stream
+            self.logs.create_stream(c.log_region, c.log_group, stream)
             if lines:
                 self._feed(c, sorted(lines, key=lambda x: x[0]), 0, t0, gen)
 

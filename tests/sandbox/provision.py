@@ -88,6 +88,7 @@ class Provisioner:
         task_role_arn: str | None = None,
         execution_role_arn: str | None = None,
         fargate: bool = False,
+        volumes: list[dict[str, Any]] | None = None,
         region: str = REGION,
     ) -> str:
         group = log_group or f"/ecs/{family}"
@@ -104,14 +105,11 @@ class Provisioner:
             if c.command is not None:
                 d["command"] = c.command
             if c.logs:
-                d["logConfiguration"] = {
-                    "logDriver": "awslogs",
-                    "options": {
-                        "awslogs-group": group,
-                        "awslogs-region": group_region,
-                        "awslogs-stream-prefix": stream_prefix or family,
-                    },
-                }
+                options = {"awslogs-group": group, "awslogs-region": group_region}
+                prefix = family if stream_prefix is None else stream_prefix  # "": none, streams named by container ID
+                if prefix:
+                    options["awslogs-stream-prefix"] = prefix
+                d["logConfiguration"] = {"logDriver": "awslogs", "options": options}
             defs.append(d)
         if any(c.logs for c in containers):
             self.logs.ensure_group(group_region, group)
@@ -120,6 +118,8 @@ class Provisioner:
             kwargs["taskRoleArn"] = task_role_arn
         if execution_role_arn:
             kwargs["executionRoleArn"] = execution_role_arn
+        if volumes:
+            kwargs["volumes"] = volumes
         if fargate:
             kwargs.update(requiresCompatibilities=["FARGATE"], cpu="256", memory="512")
         td = self._client("ecs", region).register_task_definition(**kwargs)["taskDefinition"]

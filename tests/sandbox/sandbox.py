@@ -93,6 +93,7 @@ class Sandbox:
         task_role_arn: str | None = None,
         execution_role_arn: str | None = None,
         fargate: bool = False,
+        volumes: list[dict[str, Any]] | None = None,
     ) -> str:
         """Register a task definition; tasks of `family` then play `behaviour` (default: exit 0)."""
         if behaviour is not None:
@@ -107,6 +108,7 @@ class Sandbox:
             task_role_arn=task_role_arn,
             execution_role_arn=execution_role_arn,
             fargate=fargate,
+            volumes=volumes,
         )
 
     def behave(self, family: str, behaviour: Behaviour | list[Behaviour]) -> None:

@@ -21,6 +21,7 @@ class ContainerState:
     log_region: str | None = None
     log_prefix: str | None = None
     log_stream: str | None = None  # set once the container reached RUNNING (stream exists)
+    runtime_id: str | None = None  # the container runtime's ID (hex), set once it reached RUNNING
     stopped_at: float | None = None  # time.monotonic() when it reached STOPPED
 
     def to_json(self, task_arn: str) -> dict[str, Any]:
@@ -42,6 +43,8 @@ class ContainerState:
             out["exitCode"] = self.exit_code
         if self.reason:
             out["reason"] = self.reason
+        if self.runtime_id:
+            out["runtimeId"] = self.runtime_id
         return out
 
 
