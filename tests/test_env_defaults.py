@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ecs_run_task import cli
+from ecs_run_task import inputs
 from tests.conftest import Ran
 from tests.sandbox import Sandbox
 from tests.scenario import Run, outputs, register
@@ -81,9 +81,9 @@ def test_a_bad_value_from_a_variable_is_named_as_such_and_nothing_starts(
 def test_the_action_reads_its_inputs_only(sandbox: Sandbox, run: Run) -> None:
     """`INPUT_*` is the action's whole configuration: a variable meant for a CLI run changes nothing."""
     register(sandbox)
-    inputs = {f"INPUT_{i.upper()}": "" for i in cli.INPUTS}
-    inputs |= {"INPUT_CLUSTER": "Sample", "INPUT_TASK-DEFINITION": "app", "INPUT_POLL-INTERVAL": "200ms"}
-    ran = run(env={**inputs, "ECS_RUN_TASK_COUNT": "0", "ECS_RUN_TASK_TAGS": "team=db"})
+    given = {f"INPUT_{i.upper()}": "" for i in inputs.NAMES}
+    given |= {"INPUT_CLUSTER": "Sample", "INPUT_TASK-DEFINITION": "app", "INPUT_POLL-INTERVAL": "200ms"}
+    ran = run(env={**given, "ECS_RUN_TASK_COUNT": "0", "ECS_RUN_TASK_TAGS": "team=db"})
     assert ran.code == 0, ran.out
     [body] = sandbox.calls("RunTask")
     assert (body["count"], "tags" in body) == (1, False)

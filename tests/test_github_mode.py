@@ -88,10 +88,10 @@ def test_action_yml_declares_every_input_and_its_defaults_mean_not_given() -> No
     """The runner passes declared defaults as if the user gave them: they must build the same spec as nothing."""
     import yaml  # moto's dependency; only this test reads YAML
 
-    from ecs_run_task import cli, spec
+    from ecs_run_task import inputs, spec
 
     action = yaml.safe_load((Path(__file__).resolve().parent.parent / "action.yml").read_text())
-    assert set(action["inputs"]) == set(cli.INPUTS)
+    assert set(action["inputs"]) == set(inputs.NAMES)
     defaults = {name: str(declared.get("default", "")) for name, declared in action["inputs"].items()}
     assert spec.build({**defaults, "task-definition": "app"}) == spec.build({"task-definition": "app"})
     assert set(action["outputs"]) == {"task-arn", "task-arns", "task-id", "task-definition-arn", "status",

@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml  # moto's dependency
 
-from ecs_run_task import cli
+from ecs_run_task import inputs
 
 ROOT = Path(__file__).resolve().parent.parent
 JOB_INPUTS = ["job-name", "stage", "job-image"]  # the job's own shape, not the task's
@@ -31,7 +31,7 @@ def as_action_default(value: object) -> str:
 def test_the_component_declares_action_ymls_inputs_in_its_order_after_its_job_inputs() -> None:
     action, component, _ = load()
     assert list(component) == JOB_INPUTS + list(action)
-    assert set(action) == set(cli.INPUTS)
+    assert set(action) == set(inputs.NAMES)
 
 
 def test_defaults_and_descriptions_are_action_ymls() -> None:

@@ -3,123 +3,26 @@
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import io
 import json
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import IO, NoReturn
+from typing import IO
 
-from ecs_run_task import __version__, diagnostics, outputs, spec
+from ecs_run_task import diagnostics, inputs, outputs, spec
 from ecs_run_task.cancel import Cancellation, Cancelled
 from ecs_run_task.errors import InputError, RunError
 from ecs_run_task.exit_codes import CANNOT_RUN, signal_exit
 from ecs_run_task.outcome import Outcome
 from ecs_run_task.outputs import dotenv
 from ecs_run_task.printable import encodable, inert
-from ecs_run_task.report import FORMATS, Renderer, pick
+from ecs_run_task.report import Renderer, pick
 from ecs_run_task.report.github import GitHub
 from ecs_run_task.report.log_file import LogFile
 from ecs_run_task.status import Status
 from ecs_run_task.tracebacks import print_traceback
-
-# The contract's inputs, in the order of its table: one flag each, one `INPUT_*` variable each.
-INPUTS = (
-    "cluster", "task-definition", "service", "container", "image", "command", "environment", "cpu", "memory", "task-role-arn",
-    "execution-role-arn", "overrides", "launch-type", "capacity-provider-strategy", "platform-version", "subnets",
-    "security-groups", "assign-public-ip", "count", "tags", "propagate-tags", "started-by", "group",
-    "enable-execute-command", "wait", "timeout", "poll-interval", "logs", "log-drain", "annotate", "dry-run", "region",
-    "start-retries", "if-running", "attach",
-    "volume-configurations", "placement-constraints", "placement-strategy", "enable-ecs-managed-tags", "log-file",
-)  # fmt: skip
-_SHORT = {"task-definition": "-t", "container": "-n", "command": "-c"}
-
-
-_LINES = ("environment", "tags")  # inputs of KEY=VALUE lines: a repeated flag adds lines (others: the last wins)
-VARIABLE_PREFIX = "ECS_RUN_TASK_"  # every input flag, --format and --dotenv read ECS_RUN_TASK_<NAME> as default
-_EPILOG = f"""\
-Arguments after -- are the command as an exact argv: ecs-run-task -t app -- bin/rails db:migrate
-
-Every input flag, --format and --dotenv read {VARIABLE_PREFIX}<NAME> from the environment as their default
-(upper-cased, - as _: {VARIABLE_PREFIX}TASK_DEFINITION for --task-definition); a flag on the command line
-wins. For --environment and --tags, the variable's lines come first, then the flags'."""
-
-
-def variable(name: str) -> str:
-    """The environment variable a flag reads as its default: `task-definition` -> ECS_RUN_TASK_TASK_DEFINITION."""
-    return VARIABLE_PREFIX + name.upper().replace("-", "_")
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:  # bad flags are bad input: exit 125, not argparse's 2
-        if message.startswith("unrecognized arguments: "):  # name the flags only: a value may be a secret
-            flags = [a.split("=", 1)[0] for a in message.split(": ", 1)[1].split() if a.startswith("-")]
-            message = f"unrecognized arguments: {' '.join(flags)}" if flags else "unexpected arguments"
-            message += "; a command as an exact argv goes after --"
-        raise InputError([f"{message} (see ecs-run-task --help)"])
-
-
-def _parser() -> argparse.ArgumentParser:
-    p = _Parser(
-        prog="ecs-run-task",
-        allow_abbrev=False,  # --env is not --environment, and an ambiguous prefix would echo its value
-        description="Run an ECS task, wait for it to stop, stream its logs, exit with its container's code.",
-        epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    for name in INPUTS:
-        flags = [f for f in (_SHORT.get(name), f"--{name}") if f]
-        p.add_argument(*flags, dest=name, metavar="VALUE", action="append" if name in _LINES else "store")
-    p.add_argument("-e", "--env", action="append", default=[], metavar="KEY=VALUE", help="add to environment")
-    p.add_argument("--format", choices=FORMATS, help="output style (default: from the CI)")
-    p.add_argument("--dotenv", metavar="PATH", help="write the outputs as KEY=VALUE lines (GitLab dotenv report)")
-    p.add_argument("--debug", action="store_true", help="print our own diagnostics")
-    p.add_argument("--version", action="version", version=f"ecs-run-task {__version__}")
-    return p
-
-
-@dataclass(frozen=True)
-class Argv:
-    raw: dict[str, str]  # input name -> text, from flags and ECS_RUN_TASK_* variables
-    origins: dict[str, str]  # input name -> the variable its text (or a part of it) came from
-    args: argparse.Namespace
-    format: str
-    dotenv: str | None
-
-
-def inputs_from_argv(argv: Sequence[str], env: Mapping[str, str] | None = None) -> Argv:
-    """The flags, each defaulting to its ECS_RUN_TASK_* variable in `env` (an empty one is not given)."""
-    env = env or {}
-    argv = list(argv)
-    exact = argv[argv.index("--") + 1 :] if "--" in argv else None
-    args = _parser().parse_args(argv[: argv.index("--")] if exact is not None else argv)
-    if exact is not None and args.command is not None:
-        raise InputError(["command: give it either with --command or after --, not both"])
-    raw: dict[str, str] = {}
-    origins: dict[str, str] = {}
-    for name in INPUTS:
-        given = json.dumps(exact) if name == "command" and exact is not None else getattr(args, name)
-        default = env.get(variable(name), "")
-        if name in _LINES and default.strip():  # the variable's lines, then the flags'
-            raw[name] = "\n".join([default, *(given or [])])
-            origins[name] = variable(name) + (f", then --{name}" if given else "")
-        elif given is not None:
-            raw[name] = "\n".join(given) if name in _LINES else given
-        elif default.strip():
-            raw[name] = default
-            origins[name] = variable(name)
-    fmt = args.format or env.get(variable("format"), "").strip() or "auto"
-    if fmt not in FORMATS:
-        raise InputError([f"format (from {variable('format')}): got {fmt!r}; expected one of {', '.join(FORMATS)}"])
-    return Argv(raw, origins, args, fmt, args.dotenv or env.get(variable("dotenv"), "").strip() or None)
-
-
-def inputs_from_env(env: Mapping[str, str]) -> dict[str, str]:
-    """GitHub passes every declared input as `INPUT_<NAME>`, upper-cased, hyphens kept; empty if not given."""
-    return {name: env.get(f"INPUT_{name.upper()}", "") for name in INPUTS}
 
 
 def default_started_by(env: Mapping[str, str]) -> str:
@@ -182,11 +85,11 @@ def _main(closing: contextlib.ExitStack, argv: Sequence[str] | None, env: Mappin
     renderer: Renderer = pick("auto", env, out)  # until the flags are read, for a bad flag's error
     try:
         if action:
-            raw = inputs_from_env(env)
+            raw = inputs.from_action(env)
         else:
-            given = inputs_from_argv(argv, env)
-            raw, origins, env_pairs = given.raw, given.origins, given.args.env
-            dotenv_path, debug = given.dotenv, given.args.debug or debug
+            given = inputs.from_argv(argv, env)
+            raw, origins, env_pairs = given.raw, given.origins, given.env_pairs
+            dotenv_path, debug = given.dotenv, given.debug or debug
             renderer = pick(given.format, env, out)
         run_spec = spec.build(raw, env_pairs, origins)
         github = renderer if isinstance(renderer, GitHub) else None

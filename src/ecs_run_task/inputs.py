@@ -1,0 +1,182 @@
+"""The inputs, in the contract's order: one table that `--help`, the argv and `INPUT_*` readers share with
+action.yml (whose descriptions and defaults tests/test_inputs.py keeps equal to these). Raw text only: every
+value is parsed and checked in `spec.py`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import NoReturn
+
+from ecs_run_task import __version__
+from ecs_run_task.errors import InputError
+from ecs_run_task.report import FORMATS
+
+VARIABLE_PREFIX = "ECS_RUN_TASK_"  # every input flag, --format and --dotenv read ECS_RUN_TASK_<NAME> as default
+
+
+@dataclass(frozen=True)
+class Input:
+    name: str
+    help: str  # one line: action.yml's description
+    default: str = ""  # as action.yml declares it; "" = none (the help says what applies then)
+    switch: bool = False  # true or false: the flag alone means true
+    lines: bool = False  # KEY=VALUE lines: a repeated flag adds lines (others: the last one wins)
+    short: str = ""
+
+
+INPUTS: tuple[Input, ...] = (
+    Input("cluster", "Cluster name or ARN.", "default"),
+    Input("task-definition", "Task definition: family, family:revision, ARN, or a path to a JSON task definition file (registered as a new revision first). Required unless service or attach is given.", short="-t"),
+    Input("service", "An existing service whose task definition, network configuration, launch type or capacity provider strategy and platform version become the defaults."),
+    Input("container", "The container whose command and environment are overridden and whose exit code decides (default: the only, or only essential, container; else every essential container decides).", short="-n"),
+    Input("image", "Run the container with this image: registers a new task definition revision with the image swapped."),
+    Input("command", "Command override: a JSON array, or a string split as a POSIX shell would; no shell runs it (default: the task definition's).", short="-c"),
+    Input("environment", "KEY=VALUE lines added to the container's environment, one a line.", lines=True),
+    Input("cpu", "Task-level CPU override: units (256, 1024) or vCPUs (0.5 vCPU)."),
+    Input("memory", "Task-level memory override: MiB (512, 2048) or GB (2 GB)."),
+    Input("task-role-arn", "Task role ARN override."),
+    Input("execution-role-arn", "Task execution role ARN override."),
+    Input("overrides", "Raw JSON TaskOverride, merged last (escape hatch)."),
+    Input("launch-type", "FARGATE, EC2, EXTERNAL or MANAGED_INSTANCES (default: the cluster's default capacity provider strategy)."),
+    Input("capacity-provider-strategy", "Capacity provider strategy: name[:weight[:base]] items, comma or newline separated, or JSON."),
+    Input("platform-version", "Fargate platform version: LATEST or a version such as 1.4.0."),
+    Input("subnets", "Subnet IDs, comma or whitespace separated (needed for awsvpc; default: the service's)."),
+    Input("security-groups", "Security group IDs, comma or whitespace separated (default: the service's)."),
+    Input("assign-public-ip", "Assign a public IP to awsvpc tasks: true or false (default: false, or the service's).", switch=True),
+    Input("count", "Number of tasks to start, 1 to 10.", "1"),
+    Input("tags", "KEY=VALUE lines tagged onto the tasks, one a line.", lines=True),
+    Input("propagate-tags", "Propagate tags from the task definition: TASK_DEFINITION or NONE."),
+    Input("started-by", "ECS startedBy (default: names this CI run)."),
+    Input("group", "ECS task group (default: ECS's family:<family>)."),
+    Input("enable-execute-command", "Enable ECS Exec on the tasks: true or false.", "false", switch=True),
+    Input("wait", "Wait for the tasks' answer, known as soon as their deciding containers have exited: true or false.", "true", switch=True),
+    Input("timeout", "Longest wait: 90s, 30m, 2h, 1h30m, or seconds (a bare 10 is 10 seconds); 0 means no limit. On expiry the tasks are stopped and the run exits 124.", "1h"),
+    Input("poll-interval", "Time between task status polls, 100ms to 10m.", "2s"),
+    Input("logs", "Stream the containers' CloudWatch (awslogs) logs into the CI log: true or false.", "true", switch=True),
+    Input("log-drain", "After the deciding containers exit, keep reading logs until quiet, at most this long.", "15s"),
+    Input("annotate", "Turn error and warning lines of structured (JSON) logs into annotations: true or false.", "true", switch=True),
+    Input("dry-run", "Resolve everything and print the requests a real run sends, starting nothing: true or false.", "false", switch=True),
+    Input("region", "AWS region (default: from the environment, e.g. set by aws-actions/configure-aws-credentials)."),
+    Input("start-retries", "How many more times to start a task that never ran because of capacity or a transient start failure, 0 to 10 (never once a deciding container has run).", "2"),
+    Input("if-running", "What to do when a task of the same ECS group already runs in the cluster: start (anyway), wait (for it to stop first), fail, or attach (follow it instead of starting one).", "start"),
+    Input("attach", "A task ARN or ID to follow (logs, outcome, outputs) instead of starting one; no task definition needed."),
+    Input("volume-configurations", "RunTask volumeConfigurations as a JSON array, one object for each volume the task definition configures at launch (name, managedEBSVolume with roleArn, sizeInGiB, volumeType, snapshotId, ...)."),
+    Input("placement-constraints", "Placement constraints as JSON, or distinctInstance and memberOf:EXPRESSION items, one a line (a comma also separates items, before distinctInstance or memberOf:). Not for Fargate."),
+    Input("placement-strategy", "Placement strategy as JSON, or spread:FIELD, binpack:cpu, binpack:memory and random items, comma or newline separated. Not for Fargate."),
+    Input("enable-ecs-managed-tags", "Have ECS tag the tasks with the cluster and service names: true or false.", "false", switch=True),
+    Input("log-file", "Also write every log line of every container to this file (plain text, no CI markup) as it arrives; relative to the working directory (the workspace in the action)."),
+)  # fmt: skip
+NAMES = tuple(i.name for i in INPUTS)
+_BY_NAME = {i.name: i for i in INPUTS}
+
+_EPILOG = f"""\
+Arguments after -- are the command as an exact argv: ecs-run-task -t app -- bin/rails db:migrate
+Switches (--wait, --logs, --dry-run, ...) alone mean true: --dry-run is --dry-run true.
+
+Every input flag, --format and --dotenv read {VARIABLE_PREFIX}<NAME> from the environment as their default
+(upper-cased, - as _: {VARIABLE_PREFIX}TASK_DEFINITION for --task-definition); a flag on the command line
+wins. For --environment and --tags, the variable's lines come first, then the flags'.
+
+Exit status:
+  0        every deciding container exited 0 (or --wait false and the tasks were accepted, or a dry run)
+  1-255    the deciding container's own exit code (status: failed)
+  124      --timeout passed; the tasks were stopped (status: timed-out)
+  125      bad input (invalid-input), AWS refused or the task never ran (failed-to-start), or the task could
+           no longer be followed (unknown)
+  130/143  cancelled by SIGINT/SIGTERM; the tasks were stopped first (cancelled)
+
+Credentials and region come from the standard AWS chain (AWS_PROFILE, AWS_ACCESS_KEY_ID, AWS_REGION, ...)."""
+
+
+def variable(name: str) -> str:
+    """The environment variable a flag reads as its default: `task-definition` -> ECS_RUN_TASK_TASK_DEFINITION."""
+    return VARIABLE_PREFIX + name.upper().replace("-", "_")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # bad flags are bad input: exit 125, not argparse's 2
+        if message.startswith("unrecognized arguments: "):  # name the flags only: a value may be a secret
+            flags = [a.split("=", 1)[0] for a in message.split(": ", 1)[1].split() if a.startswith("-")]
+            message = f"unrecognized arguments: {' '.join(flags)}" if flags else "unexpected arguments"
+            message += "; a command as an exact argv goes after --"
+        raise InputError([f"{message} (see ecs-run-task --help)"])
+
+
+def _help(i: Input) -> str:
+    return f"{i.help} [default: {i.default}]" if i.default else i.help
+
+
+def parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="ecs-run-task",
+        usage="ecs-run-task [OPTIONS] [-- COMMAND ...]",
+        allow_abbrev=False,  # --env is not --environment, and an ambiguous prefix would echo its value
+        description="Run an ECS task, wait for its answer, stream its logs, exit with its container's code.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    for i in INPUTS:
+        flags = [f for f in (i.short, f"--{i.name}") if f]
+        if i.switch:
+            p.add_argument(*flags, dest=i.name, metavar="true|false", nargs="?", const="true", help=_help(i))
+        else:
+            p.add_argument(*flags, dest=i.name, metavar="VALUE", action="append" if i.lines else "store", help=_help(i))
+    p.add_argument("-e", "--env", action="append", default=[], metavar="KEY=VALUE",
+                   help="One variable added to the container's environment, exactly as given (repeatable).")  # fmt: skip
+    p.add_argument(
+        "--format", choices=FORMATS, help="Output style [default: auto, from the CI: github, gitlab or plain]."
+    )
+    p.add_argument("--dotenv", metavar="PATH", help="Write the outputs as KEY=VALUE lines (GitLab's dotenv report).")
+    p.add_argument("--debug", action="store_true", help="Print our own diagnostics on stderr.")
+    p.add_argument("--version", action="version", version=f"ecs-run-task {__version__}")
+    return p
+
+
+@dataclass(frozen=True)
+class Argv:
+    raw: dict[str, str]  # input name -> text, from flags and ECS_RUN_TASK_* variables
+    origins: dict[str, str]  # input name -> the variable its text (or a part of it) came from
+    env_pairs: list[str]  # -e flags, each one KEY=VALUE
+    format: str
+    dotenv: str | None
+    debug: bool
+
+
+def from_argv(argv: Sequence[str], env: Mapping[str, str] | None = None) -> Argv:
+    """The flags, each defaulting to its ECS_RUN_TASK_* variable in `env` (an empty one is not given)."""
+    env = env or {}
+    argv = list(argv)
+    exact = argv[argv.index("--") + 1 :] if "--" in argv else None
+    args = parser().parse_args(argv[: argv.index("--")] if exact is not None else argv)
+    if exact is not None and args.command is not None:
+        raise InputError(["command: give it either with --command or after --, not both"])
+    raw: dict[str, str] = {}
+    origins: dict[str, str] = {}
+    for i in INPUTS:
+        given = json.dumps(exact) if i.name == "command" and exact is not None else getattr(args, i.name)
+        default = env.get(variable(i.name), "")
+        if i.lines and default.strip():  # the variable's lines, then the flags'
+            raw[i.name] = "\n".join([default, *(given or [])])
+            origins[i.name] = variable(i.name) + (f", then --{i.name}" if given else "")
+        elif given is not None:
+            raw[i.name] = "\n".join(given) if i.lines else given
+        elif default.strip():
+            raw[i.name] = default
+            origins[i.name] = variable(i.name)
+    fmt = args.format or env.get(variable("format"), "").strip() or "auto"
+    if fmt not in FORMATS:
+        raise InputError([f"format (from {variable('format')}): got {fmt!r}; expected one of {', '.join(FORMATS)}"])
+    dotenv = args.dotenv or env.get(variable("dotenv"), "").strip() or None
+    return Argv(raw, origins, list(args.env), fmt, dotenv, bool(args.debug))
+
+
+def from_action(env: Mapping[str, str]) -> dict[str, str]:
+    """GitHub passes every declared input as `INPUT_<NAME>`, upper-cased, hyphens kept; empty if not given."""
+    return {name: env.get(f"INPUT_{name.upper()}", "") for name in NAMES}
+
+
+def declared(name: str) -> Input:
+    return _BY_NAME[name]
