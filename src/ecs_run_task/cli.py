@@ -65,16 +65,20 @@ def _open_log_file(path: str | None) -> IO[str] | None:
                           "the working directory (the workspace in the action)"]) from None  # fmt: skip
 
 
-def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None, out: IO[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None, out: IO[str] | None = None,
+         err: IO[str] | None = None) -> int:  # fmt: skip
+    """Run as the CLI or the action's main step. Output goes to `out` (stdout), a failure's lines in plain and
+    GitLab output to `err` (stderr; `out` too when only `out` is given, as tests capture one stream)."""
+    err = err or (sys.stderr if out is None else out)
+    out = sys.stdout if out is None else out
     with contextlib.ExitStack() as closing:  # the log file, complete and closed however the run ends
-        return _main(closing, argv, env, out)
+        return _main(closing, argv, env, out, err)
 
 
 def _main(closing: contextlib.ExitStack, argv: Sequence[str] | None, env: Mapping[str, str] | None,
-          out: IO[str] | None) -> int:  # fmt: skip
+          out: IO[str], err: IO[str]) -> int:  # fmt: skip
     argv = sys.argv[1:] if argv is None else argv
     env = os.environ if env is None else env
-    out = sys.stdout if out is None else out
     _safe_streams(out)
     cancel = Cancellation()
     cancel.install()
@@ -82,7 +86,7 @@ def _main(closing: contextlib.ExitStack, argv: Sequence[str] | None, env: Mappin
     dotenv_path, debug = None, env.get("RUNNER_DEBUG") == "1"
     env_pairs: list[str] = []
     origins: dict[str, str] = {}
-    renderer: Renderer = pick("auto", env, out)  # until the flags are read, for a bad flag's error
+    renderer: Renderer = pick("auto", env, out, err)  # until the flags are read, for a bad flag's error
     try:
         if action:
             raw = inputs.from_action(env)
@@ -90,8 +94,10 @@ def _main(closing: contextlib.ExitStack, argv: Sequence[str] | None, env: Mappin
             given = inputs.from_argv(argv, env)
             raw, origins, env_pairs = given.raw, given.origins, given.env_pairs
             dotenv_path, debug = given.dotenv, given.debug or debug
-            renderer = pick(given.format, env, out)
+            renderer = pick(given.format, env, out, err)
         run_spec = spec.build(raw, env_pairs, origins)
+        for warning in run_spec.warnings:  # traps: said, never a reason to fail
+            renderer.warning(warning)
         github = renderer if isinstance(renderer, GitHub) else None
         if github:
             github.annotate = run_spec.annotate

@@ -82,9 +82,14 @@ def _container(task: dict[str, Any], name: str) -> dict[str, Any]:
     return next((c for c in task.get("containers", []) if c.get("name") == name), {})
 
 
+ORDINARY_STOP = ("EssentialContainerExited", "Essential container in task exited")  # a container's own exit
+
+
 def _why(task: dict[str, Any], container: dict[str, Any]) -> str:
-    parts = [f"stopCode={task['stopCode']}" if task.get("stopCode") else ""]
-    parts.append(f"stoppedReason={task['stoppedReason']!r}" if task.get("stoppedReason") else "")
+    """What ECS said, less what every ordinary exit says (the container's code says it all then)."""
+    ordinary = (task.get("stopCode"), task.get("stoppedReason")) == ORDINARY_STOP and container.get("exitCode")
+    parts = [f"stopCode={task['stopCode']}" if task.get("stopCode") and not ordinary else ""]
+    parts.append(f"stoppedReason={task['stoppedReason']!r}" if task.get("stoppedReason") and not ordinary else "")
     parts.append(f"container reason={container['reason']!r}" if container.get("reason") else "")
     return ", ".join(p for p in parts if p)
 

@@ -14,7 +14,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from ecs_run_task import console, logs, outputs, plan, starts
+from ecs_run_task import console, logs, outputs, plan, starts, values
 from ecs_run_task import outcome as judge
 from ecs_run_task.aws import Clients, Ecs, Logs
 from ecs_run_task.cancel import Cancellation, Cancelled
@@ -89,7 +89,11 @@ class Runner:
         self.deadline = None if timeout is None else self.clock() + timeout
 
     def run(self) -> Result:
-        self.renderer.begin("Starting task")
+        self.renderer.begin("Starting task", live=True)  # open: it holds the task's ID and log link
+        timeout = self.spec.timeout
+        self.renderer.info(
+            f"timeout: {values.shown(timeout)}, then the task is stopped" if timeout else "timeout: none"
+        )
         if self.spec.attach:
             return self.attach(self.spec.attach)
         with self.cancel.interruptible():  # nothing started yet: a signal may cut this short

@@ -6,6 +6,7 @@ Both faces feed `build()` the same thing: a mapping from the contract's input na
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -108,6 +109,7 @@ class Spec:
     start_retries: int = 2  # more starts of a task that never ran, for a transient cause (capacity, ...)
     if_running: str = "start"  # what to do when a task of the same group runs already
     attach: str | None = None  # follow this task (ARN or ID) instead of starting one
+    warnings: tuple[str, ...] = ()  # traps in the input that are not errors: said before the run, never fatal
     volume_configurations: tuple[Mapping[str, Any], ...] = ()
     placement_constraints: tuple[Placement, ...] = ()
     placement_strategy: tuple[Placement, ...] = ()
@@ -425,7 +427,27 @@ def build(raw: Mapping[str, str], env_pairs: Sequence[str] = (), origins: Mappin
         _attach_alone(r, spec)
     if r.problems:
         raise InputError(r.problems)
-    return spec
+    return dataclasses.replace(spec, warnings=_traps(raw, spec))
+
+
+_SHELL_WORDS = ("&&", "||", "|", ";", "&", ">", ">>", "<", "2>&1")
+
+
+def _traps(raw: Mapping[str, str], spec: Spec) -> tuple[str, ...]:
+    """What is valid but rarely meant: a bare timeout of seconds, shell syntax where no shell runs. Only the
+    operator is named, never the command (it may hold a password)."""
+    said = []
+    timeout = raw.get("timeout", "").strip()
+    if re.fullmatch(r"\d+(\.\d+)?", timeout) and 0 < float(timeout) < 60:
+        said.append(f"timeout: {timeout} means {timeout} seconds; write {timeout}m for minutes")
+    words = spec.command or ()
+    found = [w for w in _SHELL_WORDS if w in words or (w == ";" and any(a.endswith(";") for a in words))]
+    found += [c for c in ("$", "`") if any(c in a for a in words)]
+    if found:
+        shown = ", ".join(f"`{f}`" for f in found)
+        said.append(f"command: no shell runs it, so {shown} reach the program as plain arguments; for a shell, "
+                    'give ["sh", "-c", "..."]')  # fmt: skip
+    return tuple(said)
 
 
 # What starting a task takes: with `attach` nothing is started, so none of these may be given (a value other

@@ -45,6 +45,16 @@ def duration(text: str) -> float:
     return seconds
 
 
+def shown(seconds: float) -> str:
+    """A duration as people write it: 3600 -> 1h, 90 -> 1m30s, 10 -> 10s, 0.5 -> 500ms."""
+    if seconds < 1:
+        return f"{seconds * 1000:g}ms"
+    whole = round(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return "".join(f"{n}{u}" for n, u in ((hours, "h"), (minutes, "m"), (secs, "s")) if n) or "0s"
+
+
 def whole_number(text: str, low: int, high: int) -> int:
     stripped = text.strip()
     if not re.fullmatch(r"\d+", stripped) or not low <= int(stripped) <= high:

@@ -41,12 +41,14 @@ def detect(env: Mapping[str, str]) -> str:
     return "plain"
 
 
-def pick(fmt: str, env: Mapping[str, str], out: IO[str]) -> Renderer:
+def pick(fmt: str, env: Mapping[str, str], out: IO[str], err: IO[str] | None = None) -> Renderer:
+    """The renderer for `fmt` ("auto": from the CI); `err` takes a failure's lines in plain and GitLab output
+    (GitHub's annotation and JSON's result object stay on `out`, where their readers look)."""
     chosen = detect(env) if fmt == "auto" else fmt
     if chosen == "github":
         return GitHub(out, env)
     if chosen == "gitlab":
-        return GitLab(out)
+        return GitLab(out, err=err)
     if chosen == "json":
         return JsonLines(out)
-    return Plain(out)
+    return Plain(out, err)

@@ -25,6 +25,7 @@ from ecs_run_task.report import summary
 from ecs_run_task.report.plain import Plain
 from ecs_run_task.report.structured import Structured, parse
 from ecs_run_task.report.summary import Facts
+from ecs_run_task.status import Status
 
 # The runner keeps 10 annotations per type per step: log lines get 8, leaving room for our own warnings and
 # for the final failure, which must always show.
@@ -45,6 +46,20 @@ def workspace_path(workspace: str | None, path: str) -> str | None:
         except (OSError, ValueError):  # a log line's path may be too long, or hold a NUL byte
             continue
     return None
+
+
+def headline(outcome: Outcome) -> str:
+    """The failure annotation's title: what failed, told apart at a glance."""
+    if outcome.status == Status.FAILED and outcome.container:
+        return f"Container {outcome.container} exited with code {outcome.container_exit_code}"
+    if outcome.status == Status.FAILED_TO_START:
+        return "ECS task failed to start" if outcome.task else "ECS task not started: AWS refused"
+    return {
+        Status.INVALID_INPUT: "Invalid input: nothing was started",
+        Status.TIMED_OUT: "ECS task timed out",
+        Status.CANCELLED: "ECS task cancelled",
+        Status.UNKNOWN: "ECS task lost: its outcome is unknown",
+    }.get(outcome.status, f"ECS task {outcome.status}")
 
 
 class GitHub(Plain):
@@ -83,11 +98,17 @@ class GitHub(Plain):
 
     def failure(self, outcome: Outcome) -> None:
         hint = f"\nLikely cause: {outcome.hint.cause}\nFix: {outcome.hint.fix}" if outcome.hint else ""
-        self.command("error", outcome.message + hint, title=f"ECS task {outcome.status}")
+        last = self.last_lines(outcome)
+        said = f"\nThe last lines of container {outcome.container}:\n" + "\n".join(last) if last else ""
+        self.command("error", outcome.message + hint + said, title=headline(outcome))
 
     def log_lines(self, lines: Sequence[LogLine]) -> None:
         parsed = [(line, parse(line.message)) for line in lines]
-        texts = [text for line, structured in parsed for text in self.texts(line, structured)]
+        texts = []
+        for line, structured in parsed:
+            mine = self.texts(line, structured)
+            self.keep(line, mine)
+            texts += mine
         self.tail.extend(texts[-summary.TAIL :])
         token = secrets.token_hex(16)
         while any(token in t for t in texts):  # a line quoting the token could end the block early

@@ -13,8 +13,8 @@ _CLEAR = "\x1b[0K"
 
 
 class GitLab(Plain):
-    def __init__(self, out: IO[str], clock: Callable[[], float] = time.time) -> None:
-        super().__init__(out)
+    def __init__(self, out: IO[str], clock: Callable[[], float] = time.time, err: IO[str] | None = None) -> None:
+        super().__init__(out, err)
         self.clock = clock
         self.section: str | None = None
 

@@ -53,4 +53,6 @@ class JsonLines:
 
     def result(self, outcome: Outcome, outputs: Mapping[str, str], facts: Facts | None = None) -> None:
         hint = {"key": outcome.hint.key, "cause": outcome.hint.cause, "fix": outcome.hint.fix} if outcome.hint else None
-        self.emit("outputs", message=outcome.message, hint=hint, warnings=list(outcome.warnings), **outputs)
+        values: dict[str, Any] = dict(outputs)
+        values["task-arns"] = json.loads(outputs.get("task-arns") or "[]")  # a real array here, not a string
+        self.emit("outputs", message=outcome.message, hint=hint, warnings=list(outcome.warnings), **values)

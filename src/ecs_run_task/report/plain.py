@@ -1,12 +1,14 @@
 """Plain text: progress lines as the original tool printed them, for terminals and other CIs.
 
-Every line of text from elsewhere goes through `printable.safe_lines`: split where any reader may break it,
-control sequences shown, and inert (this output may still be read by GitHub's runner, e.g. from
-`docker run ... ecs-run-task` in a `run:` step)."""
+Our own lines start with `ecs-run-task: `, so that they never look like the container's (which may print
+`error: ...` too); the container's lines are printed as they are. Every line of text from elsewhere goes
+through `printable.safe_lines`: split where any reader may break it, control sequences shown, and inert (this
+output may still be read by GitHub's runner, e.g. from `docker run ... ecs-run-task` in a `run:` step)."""
 
 from __future__ import annotations
 
 import json
+from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import IO, Any
 
@@ -17,11 +19,16 @@ from ecs_run_task.printable import inert, lines, safe_lines
 from ecs_run_task.report.structured import Structured, parse
 from ecs_run_task.report.summary import Facts
 
+TAG = "ecs-run-task: "  # before each of our own lines
+LAST_LINES = 5  # of the deciding container, shown with its failure
+
 
 class Plain:
-    def __init__(self, out: IO[str]) -> None:
+    def __init__(self, out: IO[str], err: IO[str] | None = None) -> None:
         self.out = out
+        self.err = err or out  # a failure's lines (errors go to stderr from the CLI)
         self.many = False  # several tasks: name the task on each progress line
+        self.last: dict[tuple[str, str], deque[str]] = {}  # (task ARN, container) -> its last lines
 
     def line(self, text: str) -> None:
         """One line as is: the caller made it safe (or it is our own markup)."""
@@ -37,9 +44,10 @@ class Plain:
     def remember(self, state: Mapping[str, str]) -> None:
         pass  # only the GitHub action has a post step to hand state to
 
-    def info(self, text: str) -> None:
+    def info(self, text: str, *, to: IO[str] | None = None) -> None:
         for part in safe_lines(text):  # each line on its own: any of them could start with `::`
-            self.line(part)
+            (to or self.out).write(f"{TAG}{part}\n")
+            (to or self.out).flush()
 
     def warning(self, text: str) -> None:
         self.info(f"warning: {text}")
@@ -56,8 +64,18 @@ class Plain:
 
     def log_lines(self, lines: Sequence[LogLine]) -> None:
         for line in lines:
-            for text in self.texts(line, parse(line.message)):
+            texts = self.texts(line, parse(line.message))
+            self.keep(line, texts)
+            for text in texts:
                 self.line(inert(text))  # GitHub may read this output, e.g. `docker run` in a `run:` step
+
+    def keep(self, line: LogLine, texts: list[str]) -> None:
+        """The last lines of each container, to show with its failure: they usually say why."""
+        key = (line.source.task_arn, line.source.container)
+        self.last.setdefault(key, deque(maxlen=LAST_LINES)).extend(texts)
+
+    def last_lines(self, outcome: Outcome) -> list[str]:
+        return list(self.last.get((str((outcome.task or {}).get("taskArn", "")), outcome.container or ""), ()))
 
     @staticmethod
     def texts(line: LogLine, structured: Structured | None) -> list[str]:
@@ -71,7 +89,8 @@ class Plain:
         """The exact requests a real run sends (environment values masked), as JSON to reuse with the AWS CLI."""
         for name, request in requests.items():
             self.info(f"{name} request:")
-            self.info(json.dumps(request, indent=2, default=str))
+            for part in safe_lines(json.dumps(request, indent=2, default=str)):  # as is, to copy
+                self.line(part)
 
     def result(self, outcome: Outcome, outputs: Mapping[str, str], facts: Facts | None = None) -> None:
         self.begin("Result", live=True)
@@ -87,7 +106,13 @@ class Plain:
             self.end()
 
     def failure(self, outcome: Outcome) -> None:
-        self.info(f"error: {outcome.message}")
+        self.info(f"error: {outcome.message}", to=self.err)
         if outcome.hint:
-            self.info(f"likely cause: {outcome.hint.cause}")
-            self.info(f"fix: {outcome.hint.fix}")
+            self.info(f"likely cause: {outcome.hint.cause}", to=self.err)
+            self.info(f"fix: {outcome.hint.fix}", to=self.err)
+        last = self.last_lines(outcome)
+        if last:
+            self.info(f"the last lines of container {outcome.container}:", to=self.err)
+            for text in last:
+                self.err.write(f"  {inert(text)}\n")
+            self.err.flush()

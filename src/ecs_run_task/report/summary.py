@@ -83,7 +83,10 @@ def markdown(outcome: Outcome, outputs: dict[str, str], facts: Facts | None, tai
     heading = f"### {'✅' if outcome.ok else '❌'} ECS task {outcome.status}"
     if outputs.get("exit-code"):
         heading += f" (exit code {outputs['exit-code']})"
-    parts = [heading, "", _cell(outcome.message), ""]
+    first, *rest = outcome.message.splitlines() or [""]
+    parts = [heading, "", _cell(first), ""]
+    if rest:  # a list of problems (bad input) stays a list
+        parts += [f"- {_text(line.strip().removeprefix('- '))}" for line in rest if line.strip()] + [""]
     if outcome.hint:
         parts += [f"**Likely cause:** {_text(outcome.hint.cause)} **Fix:** {_text(outcome.hint.fix)}", ""]
     parts += [f"**Warning:** {_text(warning)}" for warning in outcome.warnings] + ([""] if outcome.warnings else [])
