@@ -25,6 +25,7 @@
         sb.faults.latency(0.04); sb.faults.drop("RunTask")
         sb.faults.deny("DescribeTasks", "AccessDeniedException")  # or ExpiredTokenException; n= for a few calls
         sb.faults.lose_answer("RunTask")        # done by the server, connection closed before the answer
+        sb.faults.mangle("DescribeTasks", fn, n=2)  # fn(answer dict) -> dict or raw body text: a malformed 200
         sb.wait_for_call("RunTask")             # once it has arrived (still in flight: status 0)
         sb.missing_after_run(2); sb.fail_run_task("RESOURCE:MEMORY"); sb.set_stop_delay(0.3)
 

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import random
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 ANY = "*"
+
+
+# Rewrites a JSON answer: the answer as parsed, to the answer to send (a dict), or to its raw body text (for what
+# json.dumps cannot write, such as an integer past Python's digit limit).
+Mangler = Callable[[dict[str, Any]], "dict[str, Any] | str"]
 
 
 @dataclass(frozen=True)
@@ -21,6 +28,12 @@ class Fault:
 class _Deny:
     code: str
     message: str
+    left: int | None  # None: every call
+
+
+@dataclass
+class _Mangle:
+    fn: Mangler
     left: int | None  # None: every call
 
 
@@ -46,6 +59,7 @@ class Faults:
     _latency: dict[str, float] = field(default_factory=dict)
     _denies: dict[str, _Deny] = field(default_factory=dict)
     _lost_answers: dict[str, int] = field(default_factory=dict)
+    _mangles: dict[str, _Mangle] = field(default_factory=dict)
     run_task_failures: list[tuple[str, str | None]] = field(default_factory=list)  # (reason, arn)
     placeable: list[int] = field(default_factory=list)  # the next RunTasks place at most this many tasks each
 
@@ -78,6 +92,22 @@ class Faults:
         with self._lock:
             self._lost_answers[op] = self._lost_answers.get(op, 0) + n
 
+    def mangle(self, op: str, fn: Mangler, n: int | None = None) -> None:
+        """The JSON answers of the next `n` successful calls of `op` (every one when None) are rewritten by `fn`,
+        after the driver's overlay: an AWS answer of the right status with a malformed body."""
+        with self._lock:
+            self._mangles[op] = _Mangle(fn, n)
+
+    def take_mangle(self, op: str) -> Mangler | None:
+        with self._lock:
+            for key in (op, ANY):
+                found = self._mangles.get(key)
+                if found is not None and found.left != 0:
+                    if found.left is not None:
+                        found.left -= 1
+                    return found.fn
+        return None
+
     def take_lost_answer(self, op: str) -> bool:
         with self._lock:
             for key in (op, ANY):
@@ -99,6 +129,7 @@ class Faults:
             self._latency.clear()
             self._denies.clear()
             self._lost_answers.clear()
+            self._mangles.clear()
             self.run_task_failures.clear()
             self.placeable.clear()
 
