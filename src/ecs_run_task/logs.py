@@ -191,7 +191,8 @@ class Tailer:
         self.behind = True
 
     def _full(self, events: list[dict[str, Any]]) -> bool:
-        size = sum(len(str(e.get("message", "")).encode()) + 26 for e in events)
+        # surrogatepass: a message may hold lone surrogates (an answer's JSON may escape one: "\ud800")
+        size = sum(len(str(e.get("message", "")).encode("utf-8", "surrogatepass")) + 26 for e in events)
         return len(events) >= self.full_page or size >= PAGE_BYTES * 0.9
 
     def _api(self, region: str | None) -> LogsApi:
