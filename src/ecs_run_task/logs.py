@@ -58,14 +58,18 @@ def sources(task_definition: dict[str, Any], task_arns: Sequence[str]) -> tuple[
         if driver != "awslogs":
             notes.append(f"container {name}: its lines are not streamed here; {_where(driver, options)}")
             continue
-        prefix = options.get("awslogs-stream-prefix")
+        prefix, region = options.get("awslogs-stream-prefix"), options.get("awslogs-region")
         if not prefix or not options.get("awslogs-group"):
             notes.append(f"container {name}: awslogs without awslogs-stream-prefix names streams by container ID; "
                          "set a prefix to have its lines streamed here")  # fmt: skip
             continue
+        if region is not None and not console.is_region(region):  # no client, no link: it may point anywhere
+            notes.append(f"container {name}: its lines are not streamed here; its awslogs-region {region[:40]!r} "
+                         "is not a region's name")  # fmt: skip
+            continue
         for arn in task_arns:
             stream = f"{prefix}/{name}/{task_id(arn)}"
-            found.append(LogSource(name, arn, options["awslogs-group"], stream, options.get("awslogs-region")))
+            found.append(LogSource(name, arn, options["awslogs-group"], stream, region))
     return _labelled(found), notes
 
 
