@@ -144,10 +144,14 @@ class Tailer:
             if (cursor.source.task_arn, cursor.source.container) in started and not cursor.refused:
                 cursor.active = True
 
-    def never_found(self) -> list[LogSource]:
-        """Streams of started containers that CloudWatch said do not exist, and never showed up: once the
-        tasks have stopped, a sign that the log configuration names another group, prefix or region."""
-        return [c.source for c in self.cursors if c.active and c.absent and not c.found]
+    def never_found(self, tasks: Sequence[dict[str, Any]]) -> list[LogSource]:
+        """Streams of containers that ran (they have an exit code) that CloudWatch said do not exist, and never
+        showed up: once the tasks have stopped, a sign that the log configuration names another group, prefix or
+        region. A container that never ran has no stream, and its failure says why."""
+        ran = {(t.get("taskArn"), c.get("name")) for t in tasks for c in t.get("containers", [])
+               if c.get("exitCode") is not None}  # fmt: skip
+        return [c.source for c in self.cursors
+                if c.active and c.absent and not c.found and (c.source.task_arn, c.source.container) in ran]  # fmt: skip
 
     def read(self, guard: Guard = nullcontext, until: float | None = None) -> Iterator[list[LogLine]]:
         """New lines of every active stream, a page at a time, until caught up (or the page budget is spent).
