@@ -15,6 +15,7 @@ import pytest
 from tests.hostile import MARK, survive
 from tests.sandbox import Container, ContainerScript, Sandbox, Scripted
 from tests.scenario import Record, register, steps
+from tests.workflow_commands import commands
 
 BREAKS = {"CR": "\r", "CRLF": "\r\n", "LF": "\n", "NEL": "\x85", "LS": "\u2028", "PS": "\u2029", "VT": "\x0b",
           "FF": "\x0c", "FS": "\x1c", "GS": "\x1d", "RS": "\x1e"}  # fmt: skip
@@ -31,6 +32,7 @@ class Case(NamedTuple):
     lines: list[str]  # what the container writes, at once
     runs: list[tuple[str, dict[str, str]]]  # (format, extra environment) of each run
     shown: list[str]  # what a reader must still see in the text formats (word joiners removed)
+    annotated: tuple[str, ...] = ()  # on GitHub, the messages of the error annotations made from the lines, in order
 
 
 CASES = {
@@ -38,6 +40,7 @@ CASES = {
         ['{"level":"info","msg":"user said \\ud800"}', '{"level":"error","msg":"bad \\udfff"}'],
         [("plain", {}), ("github", {}), ("gitlab", {}), ("json", {}), ("plain", ASCII), ("github", C_LOCALE)],
         ["INFO  user said \\ud800", "ERROR bad \\udfff"],
+        ("bad \\udfff",),
     ),
     "undecodable bytes as surrogates in CloudWatch": Case(
         ["bytes \udcff\udcfe end", "\udc80"],
@@ -53,6 +56,7 @@ CASES = {
         ["x" * 300_000, json.dumps({"level": "error", "msg": "y" * 300_000}), "after"],
         [("plain", {}), ("github", {})],
         ["x" * 300_000, "after"],
+        ("y" * 4096,),  # where the runner would cut it
     ),
     "a long file field in a JSON error line": Case(
         [
@@ -61,7 +65,21 @@ CASES = {
             json.dumps({"level": "warn", "msg": "caller", "caller": "x" * 5000 + ":12"}),
         ],
         [("github", {})],
-        ["ERROR boom", "::error title=web::boom", "::error title=web::nul"],
+        ["ERROR boom", "ERROR nul", "WARN  caller"],
+        ("boom", "nul"),
+    ),
+    "JSON lines past what a parser takes: nested 100,000 deep, a number as '²' or 5,000 digits": Case(
+        [
+            '{"level":"info","msg":"deep","a":' + "[" * 100_000 + "]" * 100_000 + "}",
+            '{"level":"\u00b2","msg":"superscript level"}',
+            '{"level":"' + "9" * 5000 + '","msg":"long level"}',
+            '{"level":"error","msg":"superscript line","caller":"a.go:\u00b2"}',
+            '{"level":"error","msg":"long line","caller":"a.go:' + "9" * 5000 + '"}',
+            "after",
+        ],
+        [("plain", {}), ("github", {})],
+        ["after", "ERROR superscript line"],
+        ("superscript line", "long line"),
     ),
     "line breaks before a command: CR, CRLF, NEL, U+2028 and every other": Case(
         [f"{name} before{sep}{command}" for name, sep in BREAKS.items() for command in COMMANDS[:1]]
@@ -127,6 +145,8 @@ def test_a_task_writing_hostile_lines_ends_with_its_own_exit_code(
         assert text in ran.shown, f"{text!r} not shown"
     if fmt == "github":
         assert "exit code 3" in ran.summary
+        annotations = [c.message for c in commands(ran.out) if c.name == "error" and c.properties.get("title") == "web"]
+        assert tuple(annotations) == CASES[case].annotated
 
 
 MARKUP = (
