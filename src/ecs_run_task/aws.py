@@ -111,6 +111,14 @@ class Clients:
 
 
 _SESSION: list[botocore.session.Session] = []
+_WARNED: set[str] = set()
+
+
+def _warn_once(event: str, **fields: Any) -> None:
+    """An odd answer comes back on every poll: say so once, not every 2 seconds for an hour."""
+    if event not in _WARNED:
+        _WARNED.add(event)
+        log.warning(event, **fields)
 
 
 def _lenient_timestamp(value: Any) -> Any:
@@ -119,7 +127,7 @@ def _lenient_timestamp(value: Any) -> Any:
     try:
         return parse_timestamp(value)
     except (ValueError, TypeError, OverflowError, RuntimeError):
-        log.warning("AWS answered a timestamp that cannot be read; it is ignored", value=str(value)[:40])
+        _warn_once("AWS answered a timestamp that cannot be read; it is ignored", value=str(value)[:40])
         return None
 
 
@@ -138,8 +146,8 @@ def _exit_code(container: dict[str, Any]) -> dict[str, Any]:
     text = str(code).strip()
     if text.lstrip("-").isdigit() and len(text) < 12:
         return {**container, "exitCode": int(text)}
-    log.warning("DescribeTasks gave an exit code that cannot be read; it is ignored", container=container.get("name"),
-                exit_code=text[:20])  # fmt: skip
+    _warn_once("DescribeTasks gave an exit code that cannot be read; it is ignored", container=container.get("name"),
+               exit_code=text[:20])  # fmt: skip
     return {k: v for k, v in container.items() if k != "exitCode"}
 
 
@@ -149,7 +157,7 @@ def tasks_read(answer: Any) -> list[dict[str, Any]]:
     found = []
     for task in answer.get("tasks") or []:
         if not isinstance(task, dict) or not isinstance(task.get("taskArn"), str) or not task["taskArn"]:
-            log.warning("AWS answered a task without an ARN; it is ignored")
+            _warn_once("AWS answered a task without an ARN; it is ignored")
             continue
         containers = task.get("containers")
         listed = containers if isinstance(containers, list) else []
