@@ -165,6 +165,18 @@ def tasks_read(answer: Any) -> list[dict[str, Any]]:
     return found
 
 
+def events_read(answer: Any) -> list[dict[str, Any]]:
+    """The events of a GetLogEvents answer, read defensively: what is not an object is dropped, a timestamp that is
+    not a whole number becomes 0 (it decides nothing; it is only shown in JSON output)."""
+    found = []
+    for event in answer.get("events") or []:
+        if isinstance(event, dict):
+            stamp = event.get("timestamp")
+            fits = isinstance(stamp, int) and not isinstance(stamp, bool)
+            found.append({**event, "timestamp": stamp if fits else 0})
+    return found
+
+
 def connect(region: str | None) -> Clients:
     with explained("ecs", "connect"):
         session = _session()
@@ -263,4 +275,4 @@ class Logs:
                 if e.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
                     return None
                 raise
-        return [dict(e) for e in answer.get("events", [])], str(answer.get("nextForwardToken", token or ""))
+        return events_read(answer), str(answer.get("nextForwardToken", token or ""))
