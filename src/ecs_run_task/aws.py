@@ -17,7 +17,7 @@ from botocore.validate import ParamValidator
 
 from ecs_run_task import __version__
 from ecs_run_task.diagnostics import log
-from ecs_run_task.errors import AccessError, InputError, RunError
+from ecs_run_task.errors import AccessError, InputError, RunError, UnreadableAnswer
 
 if TYPE_CHECKING:
     from mypy_boto3_ecs import ECSClient
@@ -77,7 +77,7 @@ def explained(service: str, operation: str, cluster: tuple[str, str] | None = No
     except BotoCoreError as e:
         raise RunError(f"{action} failed: {e}") from e
     except (AttributeError, TypeError, ValueError, KeyError, RuntimeError) as e:  # botocore parsing an odd answer
-        raise RunError(f"{action}: AWS's answer could not be read ({type(e).__name__}: {e})") from e
+        raise UnreadableAnswer(f"{action}: AWS's answer could not be read ({type(e).__name__}: {e})") from e
 
 
 _QUOTED_VALUE = re.compile(r", value: .*?, (type: |valid )", re.S)
@@ -244,8 +244,14 @@ class Ecs:
         tasks: list[dict[str, Any]] = []
         failures: list[dict[str, Any]] = []
         for start in range(0, len(arns), DESCRIBE_BATCH):
-            with explained("ecs", "DescribeTasks"):
-                answer = self.client.describe_tasks(cluster=cluster, tasks=list(arns[start : start + DESCRIBE_BATCH]))
+            try:
+                with explained("ecs", "DescribeTasks"):
+                    answer = self.client.describe_tasks(
+                        cluster=cluster, tasks=list(arns[start : start + DESCRIBE_BATCH])
+                    )
+            except UnreadableAnswer as e:  # no news, as when botocore cannot parse the body at all: ask again
+                _warn_once("DescribeTasks answered what cannot be read; the tasks are described again", error=e.message)
+                continue
             tasks += tasks_read(answer)
             failures += [dict(f) for f in answer.get("failures") or [] if isinstance(f, dict)]
         return tasks, failures

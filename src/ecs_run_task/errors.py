@@ -25,6 +25,10 @@ class AccessError(RunError):
     """AWS refused the credentials or the permission: retrying the same call will not help."""
 
 
+class UnreadableAnswer(RunError):
+    """AWS answered, but botocore could not read the answer into its shape (a list where an object belongs)."""
+
+
 class InputError(RunError):
     """Bad input: reported before anything is started. Carries every problem found, not just the first."""
 
