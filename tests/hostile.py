@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,10 +66,12 @@ def survive(
     env: dict[str, str] | None = None,
     action: dict[str, str] | None = None,
     secrets: tuple[str, ...] = (),
+    meanwhile: Callable[[subprocess.Popen[bytes]], None] | None = None,
 ) -> Survived:
     """Run `ecs-run-task --cluster Sample ... ARGS` (or, given `action`, the GitHub action with those `INPUT_*`
     variables) and check what the module's docstring says. `exit_code` is the `exit-code` output: by default the
-    code for `succeeded` and `failed`, else empty."""
+    code for `succeeded` and `failed`, else empty. `meanwhile` is called with the process once it runs (to send it a
+    signal, say)."""
     files = {
         name: tmp_path / f"{name.lower()}.txt" for name in ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "GITHUB_STATE")
     }
@@ -85,6 +88,8 @@ def survive(
         argv = ("--cluster", "Sample", "--poll-interval", "200ms", "--log-drain", "1s", "--format", fmt,
                 "--dotenv", str(dotenv), "-e", f"DB_PASSWORD={ENV_VALUE}", *args)  # fmt: skip
     proc = spawn_bytes(sb, *argv, env=child_env)
+    if meanwhile is not None:
+        meanwhile(proc)
     try:
         raw, _ = proc.communicate(timeout=90)
     except subprocess.TimeoutExpired:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -14,7 +16,7 @@ from typing import Any, NamedTuple
 import pytest
 
 from tests.hostile import survive
-from tests.sandbox import ContainerScript, Sandbox
+from tests.sandbox import HOLD, ContainerScript, Sandbox, Step
 from tests.scenario import Record, register
 
 SEPARATORS = {"FS": "\x1c", "GS": "\x1d", "RS": "\x1e", "NEL": "\x85", "LS": "\u2028", "PS": "\u2029", "CR": "\r",
@@ -253,7 +255,7 @@ MALFORMED = {
 
 @pytest.mark.parametrize("case", list(MALFORMED))
 def test_a_malformed_answer_still_ends_with_the_containers_exit_code(
-    sandbox: Sandbox, tmp_path: Path, record_property: Record, case: str
+    sandbox: Sandbox, tmp_path: Path, case: str
 ) -> None:
     row = MALFORMED[case]
     register(sandbox, web=ContainerScript(exit_code=3, lines=[(0.0, "hello")]))
@@ -264,3 +266,52 @@ def test_a_malformed_answer_still_ends_with_the_containers_exit_code(
     if row.said:
         assert ran.out.count(row.said) == 1, ran.out
     assert sandbox.running_tasks() == []
+
+
+def test_a_stop_task_denied_at_the_timeout_says_the_task_may_still_run(sandbox: Sandbox, tmp_path: Path) -> None:
+    """It used to say "the task was stopped" whatever StopTask answered."""
+    register(sandbox, life=[Step("PROVISIONING", 0.05), Step("RUNNING", HOLD)])
+    sandbox.faults.deny("StopTask")
+    ran = survive(sandbox, tmp_path, "-t", "app", "--timeout", "1s", code=124, status="timed-out", fmt="github")
+    assert "timed out after 1s; StopTask failed, so the task may still be running" in ran.out
+    assert "the task was stopped" not in ran.out
+    sandbox.faults.clear()  # the post step's job, once StopTask works again: no task left running by the test
+    [task] = sandbox.tasks()
+    sandbox.client("ecs").stop_task(cluster="Sample", task=task.arn)
+
+
+def _signal_once(sb: Sandbox, sig: int, when: Callable[[], object]) -> Callable[[subprocess.Popen[bytes]], None]:
+    def send(proc: subprocess.Popen[bytes]) -> None:
+        when()
+        proc.send_signal(sig)
+
+    return send
+
+
+def test_sigterm_before_a_task_started_still_writes_the_outputs(
+    sandbox: Sandbox, tmp_path: Path, record_property: Record
+) -> None:
+    record_property("fault", "signal")
+    register(sandbox)
+    sandbox.faults.latency(2.0, "DescribeTaskDefinition")
+    meanwhile = _signal_once(sandbox, signal.SIGTERM, lambda: sandbox.wait_for_call("DescribeTaskDefinition"))
+    ran = survive(sandbox, tmp_path, "-t", "app", code=143, status="cancelled", meanwhile=meanwhile)
+    assert "cancelled by SIGTERM before a task was started" in ran.out
+    assert sandbox.tasks() == []
+
+
+def test_sigterm_in_the_log_drain_after_an_exit_0_keeps_the_exit_code(
+    sandbox: Sandbox, tmp_path: Path, record_property: Record
+) -> None:
+    """The answer was known: the signal only cuts the drain short (it used to report `cancelled`)."""
+    record_property("fault", "signal")
+    register(sandbox, running=0.2, web=ContainerScript(exit_code=0, lines=[(i * 0.1, f"tick {i}") for i in range(80)]))
+
+    def drained() -> None:
+        arn = sandbox.wait_for_any_task(timeout=30)
+        sandbox.wait_for_status(arn, "STOPPED")
+        sandbox.wait_for_call("GetLogEvents", len(sandbox.calls("GetLogEvents")) + 2)
+
+    meanwhile = _signal_once(sandbox, signal.SIGTERM, drained)
+    ran = survive(sandbox, tmp_path, "-t", "app", "--log-drain", "15s", code=0, status="succeeded", meanwhile=meanwhile)
+    assert "exited with code 0; SIGTERM cut the log drain short" in ran.out
