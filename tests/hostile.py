@@ -96,7 +96,9 @@ def survive(
         proc.kill()
         raw, _ = proc.communicate()
         raise AssertionError(f"still running after 90 s:\n{raw[-3000:]!r}") from None
-    out = raw.decode()  # strict: every byte the tool wrote is UTF-8 (ASCII when its stdout is)
+    out = raw.decode()  # strict: every byte the tool wrote is UTF-8...
+    if child_env.get("PYTHONIOENCODING") == "ascii":
+        assert raw.isascii(), raw[-3000:]  # ...and ASCII when its stdout is: the rest escaped, never an error
     context = f"exit {proc.returncode}:\n{out[-3000:]}"
     assert proc.returncode == code, context
     for marker in ("Traceback (most recent call last)", "failed unexpectedly", "could not show some log lines"):
