@@ -68,7 +68,7 @@ CASES = {
         ["ERROR boom", "ERROR nul", "WARN  caller"],
         ("boom", "nul"),
     ),
-    "JSON lines past what a parser takes: nested 100,000 deep, a number as '²' or 5,000 digits": Case(
+    "JSON lines past what a parser takes: nested 100,000 deep, a superscript or 5,000-digit number": Case(
         [
             '{"level":"info","msg":"deep","a":' + "[" * 100_000 + "]" * 100_000 + "}",
             '{"level":"\u00b2","msg":"superscript level"}',
