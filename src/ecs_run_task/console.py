@@ -11,14 +11,9 @@ import urllib.parse
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+")
 
 
-def is_region(name: str) -> bool:
-    """Whether `name` looks like a region's name (`eu-west-1`, `us-gov-west-1`): nothing else is put into a host."""
-    return bool(_REGION.fullmatch(name))
-
-
 def base(region: str) -> str:
     """`https://<region>.<console host>`, or "" when `region` is not a region's name."""
-    if not is_region(region):
+    if not _REGION.fullmatch(region):
         return ""
     if region.startswith("cn-"):
         return f"https://{region}.console.amazonaws.cn"

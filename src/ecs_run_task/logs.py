@@ -6,6 +6,7 @@ read keeps its cursor, so throttling delays lines but never loses or repeats one
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
@@ -21,6 +22,8 @@ MAX_PAGES_PER_READ = 5  # per stream and round, so one chatty stream cannot star
 PAGE_EVENTS = 10_000  # GetLogEvents answers at most this many events, or 1 MB counting 26 bytes an event
 PAGE_BYTES = 1_048_576
 _STARTED = frozenset({"RUNNING", "STOPPED"})
+# what botocore takes as a region's name, in lower case as AWS's are (eusc-de-east-1 too): not a host, not a path
+_REGION_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 
 
 class LogsApi(Protocol):
@@ -63,7 +66,7 @@ def sources(task_definition: dict[str, Any], task_arns: Sequence[str]) -> tuple[
             notes.append(f"container {name}: awslogs without awslogs-stream-prefix names streams by container ID; "
                          "set a prefix to have its lines streamed here")  # fmt: skip
             continue
-        if region is not None and not console.is_region(region):  # no client, no link: it may point anywhere
+        if region is not None and not _REGION_NAME.fullmatch(region):  # no client for it: it may point anywhere
             notes.append(f"container {name}: its lines are not streamed here; its awslogs-region {region[:40]!r} "
                          "is not a region's name")  # fmt: skip
             continue
