@@ -93,11 +93,22 @@ def image(docker: None) -> str:
 
 
 def spawn(sb: Sandbox, *argv: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    """The CLI as its own process, as CI runs it (signals, exit status, unbuffered output)."""
+    """The CLI as its own process, as CI runs it (signals, exit status, unbuffered output). Its output is read as
+    text with universal newlines: a CR reads as a LF (see `spawn_bytes` to see every byte)."""
     return subprocess.Popen(
         [sys.executable, str(ROOT / "entrypoint.py"), *argv],
         env={**os.environ, **sb.env, "PYTHONUNBUFFERED": "1", **(env or {})},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+    )
+
+
+def spawn_bytes(sb: Sandbox, *argv: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    """`spawn`, its output read as the bytes the runner reads: every CR kept, the encoding the tool's own."""
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / "entrypoint.py"), *argv],
+        env={**os.environ, **sb.env, "PYTHONUNBUFFERED": "1", **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )

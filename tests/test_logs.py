@@ -36,6 +36,15 @@ def test_streams_are_named_as_awslogs_names_them() -> None:
     assert notes == []
 
 
+def test_an_awslogs_region_that_is_no_regions_name_gets_a_note_not_a_client() -> None:
+    found, notes = logs.sources(td(awslogs("web", region="eusc-de-east-1")), [ARN])  # a partition of its own
+    assert [s.region for s in found] == ["eusc-de-east-1"]
+    found, notes = logs.sources(td(awslogs("web", region="eu-west-1.evil.example")), [ARN])
+    assert found == []
+    assert notes == ["container web: its lines are not streamed here; its awslogs-region 'eu-west-1.evil.example' "
+                     "is not a region's name"]  # fmt: skip
+
+
 def test_containers_without_awslogs_get_a_note_not_a_failure() -> None:
     firelens = {"name": "router", "logConfiguration": {"logDriver": "awsfirelens", "options": {"Name": "datadog"}}}
     host = {"name": "agent", "logConfiguration": {"logDriver": "json-file"}}

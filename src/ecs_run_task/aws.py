@@ -28,7 +28,7 @@ from botocore.validate import ParamValidator
 
 from ecs_run_task import __version__, failures
 from ecs_run_task.diagnostics import log
-from ecs_run_task.errors import AccessError, InputError, RunError, Transient
+from ecs_run_task.errors import AccessError, InputError, RunError, Transient, UnreadableAnswer
 
 if TYPE_CHECKING:
     from mypy_boto3_ecs import ECSClient
@@ -97,7 +97,7 @@ def explained(service: str, operation: str, cluster: tuple[str, str] | None = No
     except BotoCoreError as e:
         raise RunError(f"{action} failed: {e}") from e
     except (AttributeError, TypeError, ValueError, KeyError, RuntimeError) as e:  # botocore parsing an odd answer
-        raise Transient(f"{action}: AWS's answer could not be read ({type(e).__name__}: {e})") from e
+        raise UnreadableAnswer(f"{action}: AWS's answer could not be read ({type(e).__name__}: {e})") from e
 
 
 _QUOTED_VALUE = re.compile(r", value: .*?, (type: |valid )", re.S)
@@ -150,6 +150,14 @@ class Clients:
 
 
 _SESSION: list[botocore.session.Session] = []
+_WARNED: set[str] = set()
+
+
+def _warn_once(event: str, **fields: Any) -> None:
+    """An odd answer comes back on every poll: say so once, not every 2 seconds for an hour."""
+    if event not in _WARNED:
+        _WARNED.add(event)
+        log.warning(event, **fields)
 
 
 def _lenient_timestamp(value: Any) -> Any:
@@ -158,7 +166,7 @@ def _lenient_timestamp(value: Any) -> Any:
     try:
         return parse_timestamp(value)
     except (ValueError, TypeError, OverflowError, RuntimeError):
-        log.warning("AWS answered a timestamp that cannot be read; it is ignored", value=str(value)[:40])
+        _warn_once("AWS answered a timestamp that cannot be read; it is ignored", value=str(value)[:40])
         return None
 
 
@@ -177,8 +185,8 @@ def _exit_code(container: dict[str, Any]) -> dict[str, Any]:
     text = str(code).strip()
     if text.lstrip("-").isdigit() and len(text) < 12:
         return {**container, "exitCode": int(text)}
-    log.warning("DescribeTasks gave an exit code that cannot be read; it is ignored", container=container.get("name"),
-                exit_code=text[:20])  # fmt: skip
+    _warn_once("DescribeTasks gave an exit code that cannot be read; it is ignored", container=container.get("name"),
+               exit_code=text[:20])  # fmt: skip
     return {k: v for k, v in container.items() if k != "exitCode"}
 
 
@@ -188,11 +196,23 @@ def tasks_read(answer: Any) -> list[dict[str, Any]]:
     found = []
     for task in answer.get("tasks") or []:
         if not isinstance(task, dict) or not isinstance(task.get("taskArn"), str) or not task["taskArn"]:
-            log.warning("AWS answered a task without an ARN; it is ignored")
+            _warn_once("AWS answered a task without an ARN; it is ignored")
             continue
         containers = task.get("containers")
         listed = containers if isinstance(containers, list) else []
         found.append({**task, "containers": [_exit_code(dict(c)) for c in listed if isinstance(c, dict)]})
+    return found
+
+
+def events_read(answer: Any) -> list[dict[str, Any]]:
+    """The events of a GetLogEvents answer, read defensively: what is not an object is dropped, a timestamp that is
+    not a whole number becomes 0 (it decides nothing; it is only shown in JSON output)."""
+    found = []
+    for event in answer.get("events") or []:
+        if isinstance(event, dict):
+            stamp = event.get("timestamp")
+            fits = isinstance(stamp, int) and not isinstance(stamp, bool)
+            found.append({**event, "timestamp": stamp if fits else 0})
     return found
 
 
@@ -264,9 +284,13 @@ class Ecs:
         tasks: list[dict[str, Any]] = []
         failures: list[dict[str, Any]] = []
         for start in range(0, len(arns), DESCRIBE_BATCH):
-            with explained("ecs", "DescribeTasks"):
-                batch = list(arns[start : start + DESCRIBE_BATCH])
-                answer = self.clients.follower.describe_tasks(cluster=cluster, tasks=batch)
+            try:
+                with explained("ecs", "DescribeTasks"):
+                    batch = list(arns[start : start + DESCRIBE_BATCH])
+                    answer = self.clients.follower.describe_tasks(cluster=cluster, tasks=batch)
+            except UnreadableAnswer as e:  # no news, as when botocore cannot parse the body at all: ask again
+                _warn_once("DescribeTasks answered what cannot be read; the tasks are described again", error=e.message)
+                continue
             tasks += tasks_read(answer)
             failures += [dict(f) for f in answer.get("failures") or [] if isinstance(f, dict)]
         return tasks, failures
@@ -308,4 +332,4 @@ class Logs:
                 if e.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
                     return None
                 raise
-        return [dict(e) for e in answer.get("events", [])], str(answer.get("nextForwardToken", token or ""))
+        return events_read(answer), str(answer.get("nextForwardToken", token or ""))

@@ -34,6 +34,10 @@ class Transient(RunError):
     answer that could not be read), after botocore's own retries: worth riding out while a task runs."""
 
 
+class UnreadableAnswer(Transient):
+    """AWS answered, but botocore could not read the answer into its shape (a list where an object belongs)."""
+
+
 class InputError(RunError):
     """Bad input: reported before anything is started. Carries every problem found, not just the first."""
 

@@ -23,6 +23,8 @@ PAGE_EVENTS = 10_000  # GetLogEvents answers at most this many events, or 1 MB c
 PAGE_BYTES = 1_048_576
 _STARTED = frozenset({"RUNNING", "STOPPED"})
 _STREAM_NAME = re.compile(r"[^:*]{1,512}")  # what CloudWatch Logs accepts as a stream's name
+# what botocore takes as a region's name, in lower case as AWS's are (eusc-de-east-1 too): not a host, not a path
+_REGION_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 
 
 class LogsApi(Protocol):
@@ -64,10 +66,15 @@ def sources(task_definition: dict[str, Any], task_arns: Sequence[str]) -> tuple[
             notes.append(f"container {name}: its lines are not streamed here; its awslogs options name no "
                          "awslogs-group")  # fmt: skip
             continue
+        region = options.get("awslogs-region")
+        if region is not None and not _REGION_NAME.fullmatch(region):  # no client for it: it may point anywhere
+            notes.append(f"container {name}: its lines are not streamed here; its awslogs-region {region[:40]!r} "
+                         "is not a region's name")  # fmt: skip
+            continue
         prefix = options.get("awslogs-stream-prefix")  # without one (EC2 only), the container's ID: see activate()
         for arn in task_arns:
             stream = f"{prefix}/{name}/{task_id(arn)}" if prefix else ""
-            found.append(LogSource(name, arn, options["awslogs-group"], stream, options.get("awslogs-region")))
+            found.append(LogSource(name, arn, options["awslogs-group"], stream, region))
     return _labelled(found), notes
 
 
@@ -169,10 +176,14 @@ class Tailer:
         at its page budget."""
         return [c for c in self.cursors if c.active and c.found and (c.failing or not c.caught_up)]
 
-    def never_found(self) -> list[LogSource]:
-        """Streams of started containers that CloudWatch said do not exist, and never showed up: once the
-        tasks have stopped, a sign that the log configuration names another group, prefix or region."""
-        return [c.source for c in self.cursors if c.active and c.absent and not c.found]
+    def never_found(self, tasks: Sequence[dict[str, Any]]) -> list[LogSource]:
+        """Streams of containers that ran (they have an exit code) that CloudWatch said do not exist, and never
+        showed up: once the tasks have stopped, a sign that the log configuration names another group, prefix or
+        region. A container that never ran has no stream, and its failure says why."""
+        ran = {(t.get("taskArn"), c.get("name")) for t in tasks for c in t.get("containers", [])
+               if c.get("exitCode") is not None}  # fmt: skip
+        return [c.source for c in self.cursors
+                if c.active and c.absent and not c.found and (c.source.task_arn, c.source.container) in ran]  # fmt: skip
 
     def read(self, guard: Guard = nullcontext, until: float | None = None) -> Iterator[list[LogLine]]:
         """New lines of every active stream, a page at a time, until caught up (or the page budget is spent).
@@ -225,7 +236,8 @@ class Tailer:
         self.behind = True
 
     def _full(self, events: list[dict[str, Any]]) -> bool:
-        size = sum(len(str(e.get("message", "")).encode()) + 26 for e in events)
+        # surrogatepass: a message may hold lone surrogates (an answer's JSON may escape one: "\ud800")
+        size = sum(len(str(e.get("message", "")).encode("utf-8", "surrogatepass")) + 26 for e in events)
         return len(events) >= self.full_page or size >= PAGE_BYTES * 0.9
 
     def _api(self, region: str | None) -> LogsApi:

@@ -308,7 +308,7 @@ class Runner:
         self.renderer.begin(f"Waiting for {what}: status{' and logs' if watch.tailer else ''}", live=True)
         final = self.play(watch.events(self.clock()), run)
         if isinstance(final, AllDecided):
-            for source in watch.tailer.never_found() if watch.tailer else []:
+            for source in watch.tailer.never_found(final.tasks) if watch.tailer else []:
                 self.renderer.warning(f"container {source.container}: its log stream {source.stream} never appeared "
                                       f"in {source.group}; check awslogs-group, awslogs-stream-prefix and "
                                       "awslogs-region, and that the execution role may logs:CreateLogStream")  # fmt: skip

@@ -54,6 +54,7 @@ _TASK = re.compile(
 )
 _CPU = re.compile(r"\d+|\d+(\.\d+)?\s*(vCPU|vcpu)")
 _MEMORY = re.compile(r"\d+|\d+(\.\d+)?\s*(GB|gb)")
+_WEIGHT = re.compile(r"[0-9]{1,6}")  # a capacity provider's weight (0-1000) or base (0-100000); int() takes these
 
 
 @dataclass(frozen=True)
@@ -178,7 +179,9 @@ def _ids(prefix: str, most: int) -> Callable[[str], tuple[str, ...]]:
         ids = values.words(text)
         bad = [i for i in ids if not re.fullmatch(rf"{prefix}-[0-9a-f]{{8,17}}", i)]
         if bad:
-            raise BadValue(f"{bad[0]!r} is not an ID of the form {prefix}-0123abcd; separate IDs with commas or spaces")
+            raise BadValue(
+                f"{_clip(bad[0])!r} is not an ID of the form {prefix}-0123abcd; separate IDs with commas or spaces"
+            )
         if len(ids) > most:
             raise BadValue(f"at most {most} are accepted, got {len(ids)}")
         return ids
@@ -201,8 +204,8 @@ def _capacity_providers(text: str) -> tuple[CapacityProvider, ...]:
     providers = []
     for item in values.words(stripped):
         name, *numbers = item.split(":")
-        if not _NAME.fullmatch(name) or len(numbers) > 2 or not all(n.isdigit() for n in numbers):
-            raise BadValue(f"{item!r} is not name[:weight[:base]], e.g. FARGATE_SPOT:3:0")
+        if not _NAME.fullmatch(name) or len(numbers) > 2 or not all(_WEIGHT.fullmatch(n) for n in numbers):
+            raise BadValue(f"{_clip(item)!r} is not name[:weight[:base]], e.g. FARGATE_SPOT:3:0")
         weight, base = ([int(n) for n in numbers] + [None, None])[:2]
         providers.append(CapacityProvider(name, weight, base))
     return tuple(providers)

@@ -57,7 +57,8 @@ def shown(seconds: float) -> str:
 
 def whole_number(text: str, low: int, high: int) -> int:
     stripped = text.strip()
-    if not re.fullmatch(r"\d+", stripped) or not low <= int(stripped) <= high:
+    # a long one is out of range anyway, and int() refuses one past 4,300 digits
+    if not re.fullmatch(r"\d{1,18}", stripped) or not low <= int(stripped) <= high:
         raise BadValue(f"expected a whole number from {low} to {high}")
     return int(stripped)
 

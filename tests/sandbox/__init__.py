@@ -27,6 +27,7 @@
         sb.faults.lose_answer("RunTask")        # done by the server, connection closed before the answer
         sb.faults.outage(15.0)                  # every call answers 503 for 15 s from now (or op="DescribeTasks")
         sb.faults.quota("GetLogEvents", per_second=10)      # an account-wide token bucket: beyond it, throttled
+        sb.faults.mangle("DescribeTasks", fn, n=2)  # fn(answer dict) -> dict or raw body text: a malformed 200
         sb.wait_for_call("RunTask")             # once it has arrived (still in flight: status 0)
         sb.missing_after_run(2); sb.fail_run_task("RESOURCE:MEMORY"); sb.set_stop_delay(0.3)
 

@@ -23,18 +23,26 @@ class LogWriter:
         self._last_ts: dict[tuple[str, str, str], int] = {}
 
     def _backend(self, region: str) -> Any:
-        return logs_backends[self._account][region]
+        """moto's CloudWatch Logs in `region`; None for a name that is no region (an odd awslogs-region in a task
+        definition): the awslogs driver cannot deliver there, so what is written to it goes nowhere."""
+        try:
+            return logs_backends[self._account][region]
+        except KeyError:
+            return None
 
     def ensure_group(self, region: str, group: str) -> None:
         # The sandbox plays the account owner: groups exist before tasks run.
-        self._backend(region).ensure_log_group(group)
+        backend = self._backend(region)
+        if backend is not None:
+            backend.ensure_log_group(group)
 
     def create_stream(self, region: str, group: str, stream: str) -> None:
         """As the awslogs driver does when the container starts."""
         with self._lock:
             backend = self._backend(region)
-            backend.ensure_log_group(group)
-            backend.ensure_log_stream(group, stream)
+            if backend is not None:
+                backend.ensure_log_group(group)
+                backend.ensure_log_stream(group, stream)
 
     def write(self, region: str, group: str, stream: str, messages: list[str]) -> None:
         """Append lines with strictly increasing ms timestamps (real CloudWatch orders by time;
@@ -44,6 +52,8 @@ class LogWriter:
         key = (region, group, stream)
         with self._lock:
             backend = self._backend(region)
+            if backend is None:
+                return
             backend.ensure_log_stream(group, stream)
             ts = max(int(time.time() * 1000), self._last_ts.get(key, 0) + 1)
             events = []
@@ -58,11 +68,12 @@ class LogWriter:
     def read(self, region: str, group: str, stream: str) -> list[str]:
         """All messages of a stream (for assertions); [] if the stream does not exist."""
         backend = self._backend(region)
-        log_group = backend.groups.get(group)
+        log_group = backend.groups.get(group) if backend is not None else None
         if log_group is None or stream not in log_group.streams:
             return []
         return [e.message for e in log_group.streams[stream].events]
 
     def stream_exists(self, region: str, group: str, stream: str) -> bool:
-        log_group = self._backend(region).groups.get(group)
+        backend = self._backend(region)
+        log_group = backend.groups.get(group) if backend is not None else None
         return log_group is not None and stream in log_group.streams

@@ -5,9 +5,16 @@ from __future__ import annotations
 import random
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 ANY = "*"
+
+
+# Rewrites a JSON answer: the answer as parsed, to the answer to send (a dict), or to its raw body text (for what
+# json.dumps cannot write, such as an integer past Python's digit limit).
+Mangler = Callable[[dict[str, Any]], "dict[str, Any] | str"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +43,12 @@ class _Bucket:
 
 
 @dataclass
+class _Mangle:
+    fn: Mangler
+    left: int | None  # None: every call
+
+
+@dataclass
 class _Throttle:
     share: float
     every: int | None
@@ -59,6 +72,7 @@ class Faults:
     _lost_answers: dict[str, int] = field(default_factory=dict)
     _outages: dict[str, tuple[float, int]] = field(default_factory=dict)  # op -> (until, monotonic; status)
     _quotas: dict[str, _Bucket] = field(default_factory=dict)
+    _mangles: dict[str, _Mangle] = field(default_factory=dict)
     run_task_failures: list[tuple[str, str | None]] = field(default_factory=list)  # (reason, arn)
     placeable: list[int] = field(default_factory=list)  # the next RunTasks place at most this many tasks each
 
@@ -103,6 +117,22 @@ class Faults:
         with self._lock:
             self._lost_answers[op] = self._lost_answers.get(op, 0) + n
 
+    def mangle(self, op: str, fn: Mangler, n: int | None = None) -> None:
+        """The JSON answers of the next `n` successful calls of `op` (every one when None) are rewritten by `fn`,
+        after the driver's overlay: an AWS answer of the right status with a malformed body."""
+        with self._lock:
+            self._mangles[op] = _Mangle(fn, n)
+
+    def take_mangle(self, op: str) -> Mangler | None:
+        with self._lock:
+            for key in (op, ANY):
+                found = self._mangles.get(key)
+                if found is not None and found.left != 0:
+                    if found.left is not None:
+                        found.left -= 1
+                    return found.fn
+        return None
+
     def take_lost_answer(self, op: str) -> bool:
         with self._lock:
             for key in (op, ANY):
@@ -126,6 +156,7 @@ class Faults:
             self._lost_answers.clear()
             self._outages.clear()
             self._quotas.clear()
+            self._mangles.clear()
             self.run_task_failures.clear()
             self.placeable.clear()
 

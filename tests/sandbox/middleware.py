@@ -12,7 +12,7 @@ from typing import Any
 
 from . import overlay
 from .driver import Driver
-from .faults import Fault, Faults
+from .faults import Fault, Faults, Mangler
 from .recorder import Call, CallLog, operation
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -57,7 +57,12 @@ class Middleware:
             asked, placed = _limit_placement(op, parsed, environ, self.faults) if service == "ecs" else (0, None)
             status, headers, raw = self._call_moto(environ)
             if service != "ecs" or op not in overlay.ECS_OPS:
-                self.calls.finish(index, status, "lost-answer" if lose else None)
+                mangler = self.faults.take_mangle(op) if status == 200 and is_json else None
+                if mangler is not None:
+                    raw = _body(mangler(json.loads(raw or b"{}")))
+                    headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+                    headers.append(("Content-Length", str(len(raw))))
+                self.calls.finish(index, status, _kind(lose, mangler))
                 if lose:
                     return _hang_up(environ)
                 start_response(_status_line(status), headers)
@@ -69,10 +74,11 @@ class Middleware:
             status, answer = overlay.after(op, parsed, status, answer, self.driver)
             if placed is not None and status == 200:  # as ECS answers when the cluster has room for only some
                 answer.setdefault("failures", []).extend([{"reason": "RESOURCE:MEMORY"}] * (asked - placed))
-        self.calls.finish(index, status, "lost-answer" if lose else None)
+        mangler = self.faults.take_mangle(op) if status == 200 else None
+        self.calls.finish(index, status, _kind(lose, mangler))
         if lose:
             return _hang_up(environ)
-        return _json(start_response, status, answer)
+        return _json(start_response, status, answer if mangler is None else mangler(answer))
 
     def _call_moto(self, environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
         captured: dict[str, Any] = {}
@@ -122,6 +128,15 @@ class Middleware:
         return [xml]
 
 
+def _kind(lost: bool, mangler: Mangler | None) -> str | None:
+    """The fault recorded for a call that was answered (or carried out and hung up on)."""
+    return "lost-answer" if lost else "mangle" if mangler is not None else None
+
+
+def _body(answer: dict[str, Any] | str) -> bytes:
+    return answer.encode("utf-8", "surrogatepass") if isinstance(answer, str) else overlay.encode(answer)
+
+
 def _hang_up(environ: dict[str, Any]) -> list[bytes]:
     """Close the connection under the client: it sees a reset / empty reply."""
     sock = environ.get("werkzeug.socket")
@@ -136,8 +151,8 @@ def _status_line(status: int) -> str:
     return f"{status} {reasons.get(status, 'Status')}"
 
 
-def _json(start_response: Callable[..., Any], status: int, answer: dict[str, Any]) -> list[bytes]:
-    data = overlay.encode(answer)
+def _json(start_response: Callable[..., Any], status: int, answer: dict[str, Any] | str) -> list[bytes]:
+    data = _body(answer)
     start_response(
         _status_line(status),
         [

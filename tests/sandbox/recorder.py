@@ -17,7 +17,7 @@ class Call:
     body: dict[str, Any]
     t: float  # time.monotonic() when it arrived
     status: int = 0  # HTTP status answered (filled after the answer)
-    fault: str | None = None  # "throttle" | "error" | "drop" | "deny" | "lost-answer" if one was injected
+    fault: str | None = None  # "throttle" | "error" | "drop" | "deny" | "lost-answer" | "mangle" if injected
 
 
 def operation(environ: dict[str, Any], body: bytes) -> tuple[str, str, dict[str, Any]]:

@@ -28,9 +28,10 @@ class Structured:
     def severity(self) -> str | None:
         """`error`, `warning` or None, from names or pino/bunyan numbers (40 warn, 50 error, 60 fatal)."""
         level = self.level.lower()
-        if level in _ERRORS or (level.isdigit() and int(level) >= 50):
+        number = _number(level)
+        if level in _ERRORS or (number is not None and number >= 50):
             return "error"
-        if level in _WARNINGS or level == "40":
+        if level in _WARNINGS or number == 40:
             return "warning"
         return None
 
@@ -41,8 +42,14 @@ class Structured:
             if isinstance(value, str) and value:
                 path, _, tail = value.partition(":") if key == "caller" else (value, "", "")
                 line = next((self.fields[k] for k in _LINE_KEYS if isinstance(self.fields.get(k), int)), None)
-                return path, int(tail) if tail.isdigit() else line
+                number = _number(tail)
+                return path, line if number is None else number
         return None
+
+
+def _number(text: str) -> int | None:
+    """A small number written in ASCII digits; None for anything else (`int()` fails on "²" and 5,000 digits)."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else None
 
 
 def _short(value: Any) -> str:
@@ -56,7 +63,7 @@ def parse(text: str) -> Structured | None:
         return None
     try:
         obj = json.loads(stripped)
-    except ValueError:
+    except (ValueError, RecursionError):  # also an integer past the digit limit, or nesting past the stack: raw
         return None
     if not isinstance(obj, dict):
         return None
