@@ -48,9 +48,9 @@ def test_a_failing_task_fails_the_step_with_an_annotation_and_outputs(sandbox: S
     [task] = sandbox.tasks()
     assert commands(ran.out)[0] == Command("group", {}, "Starting task")
     assert [c for c in commands(ran.out) if c.name == "error"] == [Command(
-        "error", {"title": "ECS task failed"},
-        f"task {task.arn.rsplit('/', 1)[-1]}: container web exited with code 3 "
-        "(stopCode=EssentialContainerExited, stoppedReason='Essential container in task exited')",
+        "error", {"title": "Container web exited with code 3"},
+        f"task {task.arn.rsplit('/', 1)[-1]}: container web exited with code 3\n"
+        "The last lines of container web:\nmigrating\nit broke",  # they usually say why
     )]  # fmt: skip
     outputs = read_file_commands(Path(github["GITHUB_OUTPUT"]))
     assert outputs["exit-code"] == "3"

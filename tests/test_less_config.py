@@ -158,8 +158,8 @@ def test_a_dry_run_is_no_failure_on_github(sandbox: Sandbox, run: Run) -> None:
     assert dry.code == 0, dry.out
     assert "::error" not in dry.out
     assert "::group::Dry run: the requests a real run sends\n" in dry.out
-    assert dry.out.endswith("::group::Result\ndry run: nothing was registered or started\n"
-                            "status=dry-run exit-code=-\n::endgroup::\n")  # fmt: skip
+    assert dry.out.endswith("::group::Result\necs-run-task: dry run: nothing was registered or started\n"
+                            "ecs-run-task: status=dry-run exit-code=-\n::endgroup::\n")  # fmt: skip
 
 
 def test_a_bridge_task_definition_given_with_an_awsvpc_service_drops_the_services_subnets(

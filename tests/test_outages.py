@@ -35,8 +35,8 @@ def test_a_15s_outage_of_every_call_mid_wait_is_ridden_out(
     count_lines(record_property, [m for _, m in lines], printed)
     assert proc.returncode == 4, out  # the task's own answer
     assert [line for line in printed if line.startswith("row ")] == [m for _, m in lines]  # each once, in order
-    lost = [line for line in printed if line.startswith("warning: lost contact with AWS")]
-    back = [line for line in printed if line.startswith("contact with AWS is back after")]
+    lost = [line for line in printed if line.startswith("ecs-run-task: warning: lost contact with AWS")]
+    back = [line for line in printed if line.startswith("ecs-run-task: contact with AWS is back after")]
     assert len(lost) == 1, out
     assert len(back) == 1, out
     assert "503" in lost[0] or "ServerException" in lost[0]
@@ -118,7 +118,7 @@ def test_many_runs_sharing_a_log_quota_print_every_line_or_say_which_stream_is_i
         written = by_task[arn]
         printed = outs[k].splitlines()
         missing = Counter(written) - Counter(printed)
-        said = "warning: container web: the log shown may be incomplete" in outs[k]
+        said = "ecs-run-task: warning: container web: the log shown may be incomplete" in outs[k]
         count_lines(record_property, written, written if said else printed)  # lost = lost silently
         if missing:  # allowed only when said: which container, and the link to the full log
             assert said, outs[k]

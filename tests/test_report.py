@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import pytest
 
 from ecs_run_task.events import Progress
+from ecs_run_task.logs import LogLine, LogSource
 from ecs_run_task.outcome import Outcome
 from ecs_run_task.printable import inert
 from ecs_run_task.report import pick
 from ecs_run_task.report.github import GitHub
+from ecs_run_task.report.plain import Plain
 from ecs_run_task.status import Status
 
 ARN = "arn:aws:ecs:us-east-1:123456789012:task/Sample/abc123"
@@ -27,10 +30,25 @@ def test_plain_prints_progress_as_the_original_tool_did() -> None:
     plain.progress(Progress(ARN, "PENDING", 5.02, changed=True))
     plain.result(FAILED, OUTPUTS)
     assert out.getvalue() == (
-        "lastStatus=PENDING elapsed=5.0s\n"
-        "error: task abc123: container web exited with code 3 (stopCode=EssentialContainerExited)\n"
-        "status=failed exit-code=3\n"
+        "ecs-run-task: lastStatus=PENDING elapsed=5.0s\n"
+        "ecs-run-task: error: task abc123: container web exited with code 3 (stopCode=EssentialContainerExited)\n"
+        "ecs-run-task: status=failed exit-code=3\n"
     )
+
+
+def test_plain_writes_the_failure_to_its_error_stream_with_the_containers_last_lines() -> None:
+    out, err = io.StringIO(), io.StringIO()
+    plain = Plain(out, err)
+    source = LogSource("web", ARN, "/ecs/app", "app/web/abc123", None)
+    plain.log_lines([LogLine(source, i, f"step {i}") for i in range(8)] + [LogLine(source, 9, "::error::boom")])
+    plain.result(FAILED, OUTPUTS)
+    assert out.getvalue().splitlines()[-1] == "ecs-run-task: status=failed exit-code=3"
+    assert err.getvalue().splitlines() == [
+        "ecs-run-task: error: task abc123: container web exited with code 3 (stopCode=EssentialContainerExited)",
+        "ecs-run-task: the last lines of container web:",
+        "  step 4", "  step 5", "  step 6", "  step 7",
+        "  \u2060::error::boom",  # inert there too
+    ]  # fmt: skip
 
 
 def test_several_tasks_name_the_task_on_each_progress_line() -> None:
@@ -38,7 +56,7 @@ def test_several_tasks_name_the_task_on_each_progress_line() -> None:
     plain = pick("plain", {}, out)
     plain.started([{"taskArn": ARN}, {"taskArn": ARN + "2"}], "arn:td/app:7")
     plain.progress(Progress(ARN, "RUNNING", 1, changed=True))
-    assert out.getvalue().splitlines()[-1] == "task abc123: lastStatus=RUNNING elapsed=1.0s"
+    assert out.getvalue().splitlines()[-1] == "ecs-run-task: task abc123: lastStatus=RUNNING elapsed=1.0s"
 
 
 def test_github_groups_phases_and_annotates_the_failure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -54,15 +72,15 @@ def test_github_groups_phases_and_annotates_the_failure(tmp_path: Path, monkeypa
     gh.result(FAILED, OUTPUTS)
     assert out.getvalue() == (
         "::group::Starting task\n"
-        "started task abc123 (app:7)\n"
+        "ecs-run-task: started task abc123 (app:7)\n"
         "::endgroup::\n"
         "::group::Waiting for the task: status and logs\n"  # GitHub folds even a live phase
-        "lastStatus=RUNNING elapsed=2.0s\n"
+        "ecs-run-task: lastStatus=RUNNING elapsed=2.0s\n"
         "::endgroup::\n"
         "::group::Result\n"
-        "::error title=ECS task failed::task abc123: container web exited with code 3 "
+        "::error title=Container web exited with code 3::task abc123: container web exited with code 3 "
         "(stopCode=EssentialContainerExited)\n"
-        "status=failed exit-code=3\n"
+        "ecs-run-task: status=failed exit-code=3\n"
         "::endgroup::\n"
     )
     written = output_file.read_text()
@@ -74,7 +92,32 @@ def test_github_escapes_annotation_data_and_neutralises_legacy_commands() -> Non
     out = io.StringIO()
     bad = Outcome(Status.FAILED, 1, 1, None, "web", "100% broken\nnext line ##[error]boom")
     GitHub(out, {}).failure(bad)
-    assert out.getvalue() == "::error title=ECS task failed::100%25 broken%0Anext line #\u2060#[error]boom\n"
+    assert out.getvalue() == (
+        "::error title=Container web exited with code 1::100%25 broken%0Anext line #\u2060#[error]boom\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("outcome", "title"),
+    [
+        (Outcome(Status.INVALID_INPUT, 125, None, None, None, "1 input is not valid"), "Invalid input (nothing was started)"),
+        (Outcome(Status.FAILED_TO_START, 125, None, None, None, "AWS denied ecs:RunTask"), "ECS task not started (AWS refused)"),
+        (Outcome(Status.FAILED_TO_START, 125, None, {"taskArn": ARN}, "web", "never ran"), "ECS task failed to start"),
+        (Outcome(Status.FAILED, 3, 3, {"taskArn": ARN}, "web", "exited with code 3"), "Container web exited with code 3"),
+        (Outcome(Status.TIMED_OUT, 124, None, {"taskArn": ARN}, None, "timed out"), "ECS task timed out"),
+        (Outcome(Status.UNKNOWN, 125, None, {"taskArn": ARN}, None, "lost"), "ECS task lost (outcome unknown)"),
+    ],
+)  # fmt: skip
+def test_the_failure_annotations_title_says_what_failed(outcome: Outcome, title: str) -> None:
+    out = io.StringIO()
+    GitHub(out, {}).failure(outcome)
+    assert out.getvalue().startswith(f"::error title={title}::")
+
+
+def test_json_output_has_task_arns_as_an_array() -> None:
+    out = io.StringIO()
+    pick("json", {}, out).result(FAILED, {**OUTPUTS, "task-arns": f'["{ARN}"]'})
+    assert json.loads(out.getvalue())["task-arns"] == [ARN]
 
 
 def test_inert_lines_cannot_act_as_workflow_commands() -> None:

@@ -111,7 +111,7 @@ def test_json_error_lines_become_annotations_never_more_than_the_cap(sandbox: Sa
     annotations = [c for c in commands(ran.out) if c.name == "error"]
     assert [a.message for a in annotations[:8]] == [f"failure {i}" for i in range(8)]
     assert len(annotations) == 9  # 8 from the logs, then the final failure: within the runner's 10
-    assert annotations[-1].properties == {"title": "ECS task failed"}
+    assert annotations[-1].properties == {"title": "Container web exited with code 1"}
     assert "ERROR failure 24" in ran.lines
 
 
@@ -166,7 +166,7 @@ def test_status_is_polled_less_while_lines_flow(sandbox: Sandbox, run: Run) -> N
     assert sandbox.stopped_at(task.arn) is not None
 
 
-def test_on_gitlab_the_lines_sit_in_an_open_section(sandbox: Sandbox, run: Run) -> None:
+def test_on_gitlab_the_lines_sit_in_an_open_section_and_every_section_is_open(sandbox: Sandbox, run: Run) -> None:
     register(sandbox, 0.3, web=ContainerScript(exit_code=0, lines=[(0.0, "migrating")]))
     lines = go(run, "--format", "gitlab").out.split("\n")  # not splitlines(): a section marker holds a \r
     name = ":waiting_for_the_task_status_and_logs\r"
@@ -174,7 +174,8 @@ def test_on_gitlab_the_lines_sit_in_an_open_section(sandbox: Sandbox, run: Run) 
     end = next(i for i, line in enumerate(lines) if "section_end:" in line and name in line)
     assert start < lines.index("migrating") < end
     assert "[collapsed=true]" not in lines[start]
-    assert any(":starting_task[collapsed=true]\r" in line for line in lines[:start])
+    assert any(":starting_task\r" in line for line in lines[:start])  # open: the task's ID and log link show
+    assert not any("[collapsed=true]" in line for line in lines)
 
 
 def test_on_github_each_phase_is_a_group_and_the_lines_sit_in_the_waiting_one(sandbox: Sandbox, run: Run) -> None:
@@ -185,13 +186,15 @@ def test_on_github_each_phase_is_a_group_and_the_lines_sit_in_the_waiting_one(sa
                                           "::group::Waiting for the task: status and logs", "::endgroup::",
                                           "::group::Result", "::endgroup::"]  # fmt: skip
     assert groups[2] < lines.index("migrating") < groups[3]
-    assert groups[4] < lines.index("status=succeeded exit-code=0") < groups[5]
+    assert groups[4] < lines.index("ecs-run-task: status=succeeded exit-code=0") < groups[5]
 
 
 def test_annotate_false_keeps_the_lines_but_annotates_only_the_failure(sandbox: Sandbox, run: Run) -> None:
     register(sandbox, 0.3, web=ContainerScript(exit_code=1, lines=[(0.0, '{"level": "error", "message": "boom"}')]))
     ran = go(run, "--format", "github", "--annotate", "false")
-    assert [c.properties.get("title") for c in commands(ran.out) if c.name == "error"] == ["ECS task failed"]
+    assert [c.properties.get("title") for c in commands(ran.out) if c.name == "error"] == [
+        "Container web exited with code 1"
+    ]
     assert "ERROR boom" in ran.lines
 
 

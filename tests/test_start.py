@@ -59,7 +59,7 @@ def test_two_capacity_refusals_then_success(sandbox: Sandbox, run: Run, tmp_path
     assert outputs(tmp_path / "out.env")["TASK_ARN"] == task.arn
     retries = [line for line in ran.lines if "retrying in" in line]
     assert [line.rsplit("attempt ", 1)[-1] for line in retries] == ["2 of 3", "3 of 3"]
-    assert retries[0].startswith("warning: RunTask placed no task: Capacity is unavailable at this time")
+    assert retries[0].startswith("ecs-run-task: warning: RunTask placed no task: Capacity is unavailable at this time")
 
 
 def test_a_task_that_never_ran_for_an_eni_timeout_is_started_again(sandbox: Sandbox, run: Run, tmp_path: Path) -> None:

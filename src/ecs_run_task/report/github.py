@@ -53,12 +53,12 @@ def headline(outcome: Outcome) -> str:
     if outcome.status == Status.FAILED and outcome.container:
         return f"Container {outcome.container} exited with code {outcome.container_exit_code}"
     if outcome.status == Status.FAILED_TO_START:
-        return "ECS task failed to start" if outcome.task else "ECS task not started: AWS refused"
+        return "ECS task failed to start" if outcome.task else "ECS task not started (AWS refused)"
     return {
-        Status.INVALID_INPUT: "Invalid input: nothing was started",
+        Status.INVALID_INPUT: "Invalid input (nothing was started)",
         Status.TIMED_OUT: "ECS task timed out",
         Status.CANCELLED: "ECS task cancelled",
-        Status.UNKNOWN: "ECS task lost: its outcome is unknown",
+        Status.UNKNOWN: "ECS task lost (outcome unknown)",
     }.get(outcome.status, f"ECS task {outcome.status}")
 
 

@@ -54,5 +54,6 @@ class JsonLines:
     def result(self, outcome: Outcome, outputs: Mapping[str, str], facts: Facts | None = None) -> None:
         hint = {"key": outcome.hint.key, "cause": outcome.hint.cause, "fix": outcome.hint.fix} if outcome.hint else None
         values: dict[str, Any] = dict(outputs)
-        values["task-arns"] = json.loads(outputs.get("task-arns") or "[]")  # a real array here, not a string
+        if "task-arns" in values:
+            values["task-arns"] = json.loads(outputs["task-arns"] or "[]")  # a real array here, not a string
         self.emit("outputs", message=outcome.message, hint=hint, warnings=list(outcome.warnings), **values)
