@@ -5,8 +5,12 @@ tables list exactly action.yml's inputs and outputs, and the IAM policy holds ev
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
+import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +20,7 @@ import yaml
 
 from ecs_run_task import exit_codes, inputs
 from ecs_run_task.status import Status
+from tests.conftest import missing
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -170,6 +175,23 @@ def test_the_github_pipeline_deploys_the_revision_the_migration_ran() -> None:
         assert "timeout" in migrate[0]["with"], f"{block}: the migration step sets no timeout"
         return
     raise AssertionError("no ```yaml workflow with jobs: runs ecs-run-task with an image and an id")
+
+
+def test_github_workflows_pass_actionlint(tmp_path: Path) -> None:
+    """actionlint knows the popular actions' inputs, outputs and runtimes, and runs shellcheck on `run:` scripts."""
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    actionlint = shutil.which("actionlint", path=path)
+    if actionlint is None:
+        missing("actionlint is not installed (.ci/venv installs it)")
+    workflows = [b for b, doc in yaml_blocks() if "jobs" in doc]
+    assert workflows, "no ```yaml block is a whole workflow"
+    (tmp_path / ".github" / "workflows").mkdir(parents=True)
+    for block in workflows:
+        (tmp_path / ".github" / "workflows" / f"readme-{block.line}.yml").write_text(block.text + "\n")
+        linted = subprocess.run([str(actionlint), "-no-color", f".github/workflows/readme-{block.line}.yml"],
+                                cwd=tmp_path, env={**os.environ, "PATH": path}, capture_output=True, text=True,
+                                check=False, timeout=60)  # fmt: skip
+        assert linted.returncode == 0, f"{block}: actionlint says\n{linted.stdout}{linted.stderr}"
 
 
 def test_cli_flags_in_gitlab_jobs_and_shell_blocks_exist() -> None:
