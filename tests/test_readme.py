@@ -1,0 +1,349 @@
+"""The README's examples are true to the code: its YAML parses, the action's inputs and outputs it uses exist
+(action.yml), the CLI flags exist (`inputs.parser()`), the component's inputs exist (templates/run-task.yml), the
+tables list exactly action.yml's inputs and outputs, and the IAM policy holds every action the README names."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ecs_run_task import exit_codes, inputs
+from ecs_run_task.status import Status
+from tests.conftest import missing
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+ACTION = yaml.safe_load((ROOT / "action.yml").read_text())
+ACTION_INPUTS = list(ACTION["inputs"])
+ACTION_OUTPUTS = list(ACTION["outputs"])
+COMPONENT_INPUTS = list(next(yaml.safe_load_all((ROOT / "templates" / "run-task.yml").read_text()))["spec"]["inputs"])
+CLI_FLAGS = {s for action in inputs.parser()._actions for s in action.option_strings}
+OUR_ACTION = re.compile(r"(?P<owner>[^/\s]+)/ecs-run-task@(?P<ref>\S+)")
+SHELL_OPERATORS = {"|", "||", "&&", ";", "&", ">", ">>", "<"}
+
+
+@dataclass(frozen=True)
+class Block:
+    lang: str
+    text: str
+    line: int  # where it starts in README.md, for failure messages
+    section: str  # the `## ` heading it is under
+
+    def __str__(self) -> str:
+        return f"the ```{self.lang} block at README.md line {self.line} ({self.section})"
+
+
+def blocks() -> list[Block]:
+    found: list[Block] = []
+    body: list[str] = []
+    lang: str | None = None
+    start, section = 0, ""
+    for number, line in enumerate(README.splitlines(), start=1):
+        if lang is None and line.startswith("## "):
+            section = line[3:]
+        if lang is None and line.startswith("```"):
+            lang, start, body = line[3:].strip(), number, []
+        elif lang is not None and line == "```":
+            found.append(Block(lang, "\n".join(body), start, section))
+            lang = None
+        elif lang is not None:
+            body.append(line)
+    assert lang is None, f"README.md: the ``` block opened at line {start} is never closed"
+    return found
+
+
+class GitLabLoader(yaml.SafeLoader):
+    """GitLab's YAML: `!reference [job, key]` tags are lists here."""
+
+
+GitLabLoader.add_constructor("!reference", lambda loader, node: loader.construct_sequence(node))  # type: ignore[arg-type]
+
+
+def parse(block: Block) -> Any:
+    try:
+        return yaml.load(block.text, Loader=GitLabLoader)  # noqa: S506 - a SafeLoader
+    except yaml.YAMLError as e:
+        raise AssertionError(f"{block} is not valid YAML: {e}") from None
+
+
+def yaml_blocks() -> list[tuple[Block, Any]]:
+    return [(b, parse(b)) for b in blocks() if b.lang == "yaml"]
+
+
+def walk(value: Any) -> Iterator[Any]:
+    yield value
+    children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    for child in children:
+        yield from walk(child)
+
+
+def our_steps(doc: Any) -> list[dict[str, Any]]:
+    return [v for v in walk(doc) if isinstance(v, dict) and OUR_ACTION.fullmatch(str(v.get("uses", "")))]
+
+
+def cli_flags(text: str) -> list[str]:
+    """The flags given to `ecs-run-task` in shell text: up to `--`, a shell operator or the line's end."""
+    flags = []
+    for line in text.replace("\\\n", " ").splitlines():
+        lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
+        lexer.whitespace_split, lexer.commenters = True, "#"
+        words = list(lexer)
+        for at, word in enumerate(words):
+            if word != "ecs-run-task" and not word.endswith("/ecs-run-task"):
+                continue
+            for arg in words[at + 1 :]:
+                if arg == "--" or arg in SHELL_OPERATORS:
+                    break
+                if arg.startswith("-") and arg != "-":
+                    flags.append(arg.split("=", 1)[0])
+    return flags
+
+
+def table(first_header: str) -> list[list[str]]:
+    """The rows (cells, header first) of the README table whose first header cell is `first_header`."""
+    lines = README.splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith(f"| {first_header} |"):
+            rows = []
+            for row in lines[i:]:
+                if not row.startswith("|"):
+                    break
+                rows.append([c.strip() for c in re.split(r"(?<!\\)\|", row.strip())[1:-1]])
+            return [rows[0], *rows[2:]]
+    raise AssertionError(f"README.md has no table whose first column is {first_header!r}")
+
+
+def code_words(cell: str) -> list[str]:
+    return re.findall(r"`([^`]+)`", cell)
+
+
+def test_every_yaml_block_parses() -> None:
+    docs = yaml_blocks()
+    assert len(docs) >= 5, "expected the GitHub and GitLab examples as ```yaml blocks"
+    for block, doc in docs:
+        assert isinstance(doc, dict), f"{block} is not a YAML mapping"
+
+
+def test_github_steps_give_only_inputs_of_action_yml() -> None:
+    steps = [(block, step) for block, doc in yaml_blocks() for step in our_steps(doc)]
+    assert steps, "no ```yaml block has a step that uses <owner>/ecs-run-task"
+    for block, step in steps:
+        uses = OUR_ACTION.fullmatch(step["uses"])
+        assert uses is not None
+        assert uses["owner"] == "<owner>", f"{block}: write the action as <owner>/ecs-run-task, as Install says"
+        assert re.fullmatch(r"v\d+(\.\d+){0,2}", uses["ref"]), f"{block}: {step['uses']} is not a release tag"
+        unknown = set(step.get("with") or {}) - set(ACTION_INPUTS)
+        assert not unknown, f"{block}: {sorted(unknown)} are not inputs of action.yml"
+
+
+def test_step_outputs_referred_to_are_outputs_of_action_yml_and_steps_of_the_snippet() -> None:
+    ours = {str(step["id"]) for _, doc in yaml_blocks() for step in our_steps(doc) if "id" in step}
+    assert ours, "no ecs-run-task step in the README has an id: later steps cannot read its outputs"
+    for block, doc in yaml_blocks():
+        ids = {str(v["id"]) for v in walk(doc) if isinstance(v, dict) and "id" in v and ("uses" in v or "run" in v)}
+        for step_id, name in re.findall(r"steps\.([\w-]+)\.outputs\.([\w-]+)", block.text):
+            assert step_id in ids, f"{block}: steps.{step_id} is not a step of this snippet"
+            if step_id in ours:
+                assert name in ACTION_OUTPUTS, f"{block}: steps.{step_id}.outputs.{name} is not an output of action.yml"
+    for step_id, name in re.findall(r"steps\.([\w-]+)\.outputs\.([\w-]+)", README):
+        if step_id in ours:
+            assert name in ACTION_OUTPUTS, f"README.md: steps.{step_id}.outputs.{name} is not an output of action.yml"
+
+
+def test_the_github_pipeline_deploys_the_revision_the_migration_ran() -> None:
+    for block, doc in yaml_blocks():
+        if not isinstance(doc, dict) or "jobs" not in doc:
+            continue
+        migrate = [s for s in our_steps(doc) if "id" in s and "image" in (s.get("with") or {})]
+        if not migrate:
+            continue
+        assert (doc.get("permissions") or {}).get("id-token") == "write", f"{block}: OIDC needs id-token: write"
+        assert f"steps.{migrate[0]['id']}.outputs.task-definition-arn" in block.text, (
+            f"{block}: no later step deploys steps.{migrate[0]['id']}.outputs.task-definition-arn"
+        )
+        assert "timeout" in migrate[0]["with"], f"{block}: the migration step sets no timeout"
+        return
+    raise AssertionError("no ```yaml workflow with jobs: runs ecs-run-task with an image and an id")
+
+
+def test_github_workflows_pass_actionlint(tmp_path: Path) -> None:
+    """actionlint knows the popular actions' inputs, outputs and runtimes, and runs shellcheck on `run:` scripts."""
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    actionlint = shutil.which("actionlint", path=path)
+    if actionlint is None:
+        missing("actionlint is not installed (.ci/venv installs it)")
+    workflows = [b for b, doc in yaml_blocks() if "jobs" in doc]
+    assert workflows, "no ```yaml block is a whole workflow"
+    (tmp_path / ".github" / "workflows").mkdir(parents=True)
+    for block in workflows:
+        (tmp_path / ".github" / "workflows" / f"readme-{block.line}.yml").write_text(block.text + "\n")
+        linted = subprocess.run([str(actionlint), "-no-color", f".github/workflows/readme-{block.line}.yml"],
+                                cwd=tmp_path, env={**os.environ, "PATH": path}, capture_output=True, text=True,
+                                check=False, timeout=60)  # fmt: skip
+        assert linted.returncode == 0, f"{block}: actionlint says\n{linted.stdout}{linted.stderr}"
+
+
+def test_cli_flags_in_gitlab_jobs_and_shell_blocks_exist() -> None:
+    checked = 0
+    for block in blocks():
+        if block.lang == "yaml":
+            texts = [v for v in walk(parse(block)) if isinstance(v, str)]
+        elif block.lang in ("sh", "bash", "shell", "console"):
+            texts = [block.text]
+        else:
+            continue
+        for text in texts:
+            for flag in cli_flags(text):
+                checked += 1
+                assert flag in CLI_FLAGS, f"{block}: ecs-run-task {flag} is not a flag (see ecs-run-task --help)"
+    assert checked >= 20, f"only {checked} ecs-run-task flags found in the examples: is the parsing broken?"
+
+
+def test_flags_and_commands_in_prose_exist() -> None:
+    for span in re.findall(r"`([^`\n]+)`", README):
+        if span.startswith("ecs-run-task "):
+            for flag in cli_flags(span):
+                assert flag in CLI_FLAGS, f"README.md: `{span}` gives {flag}, which is not a flag"
+        elif re.match(r"--[a-z][a-z-]*", span) and not span.startswith("-- "):
+            flag = re.match(r"--[a-z][a-z-]*", span)[0]  # type: ignore[index]
+            assert flag in CLI_FLAGS, f"README.md: `{span}` names {flag}, which is not a flag"
+
+
+def test_component_includes_give_only_component_inputs() -> None:
+    includes = [
+        v for _, doc in yaml_blocks() for v in walk(doc)
+        if isinstance(v, dict) and "/ecs-run-task/run-task@" in str(v.get("component", ""))
+    ]  # fmt: skip
+    assert includes, "no ```yaml block includes the run-task component"
+    for include in includes:
+        unknown = set(include.get("inputs") or {}) - set(COMPONENT_INPUTS)
+        assert not unknown, f"component include: {sorted(unknown)} are not inputs of templates/run-task.yml"
+
+
+def test_ecs_run_task_variables_are_flags_defaults() -> None:
+    known = {inputs.variable(name) for name in (*inputs.NAMES, "format", "dotenv")}
+    named = set(re.findall(r"\bECS_RUN_TASK_[A-Z][A-Z_]*", README))
+    assert named, "the README names no ECS_RUN_TASK_* variable"
+    assert named <= known, f"{sorted(named - known)} are read by no flag"
+
+
+def test_later_gitlab_jobs_read_only_dotenv_outputs() -> None:
+    dotenv = {name.upper().replace("-", "_") for name in ACTION_OUTPUTS}
+    for block, doc in yaml_blocks():
+        jobs = {k: v for k, v in doc.items() if isinstance(v, dict)}
+        reporting = {k for k, v in jobs.items() if (v.get("artifacts") or {}).get("reports", {}).get("dotenv")}
+        for name, job in jobs.items():
+            needs = {n["job"] if isinstance(n, dict) else n for n in job.get("needs") or []}
+            if not needs & reporting:
+                continue
+            own = set(job.get("variables") or {})
+            for script in job.get("script") or []:
+                for var in re.findall(r"\$\{?([A-Z][A-Z0-9_]*)", script):
+                    if var not in own and not var.startswith(("CI_", "AWS_")):
+                        assert var in dotenv, f"{block}: job {name} reads ${var}, which is no output's dotenv name"
+
+
+def test_the_inputs_table_lists_action_ymls_inputs_in_order_with_a_required_column() -> None:
+    header, *rows = table("input")
+    assert header[:2] == ["input", "required"], f"the inputs table's columns are {header}"
+    names = [code_words(row[0])[0] if code_words(row[0]) else row[0] for row in rows]
+    assert names == ACTION_INPUTS, "the inputs table must list exactly action.yml's inputs, in its order"
+    required = dict(zip(names, (row[1] for row in rows), strict=True))
+    for alternative in ("`service`", "`attach`"):
+        assert alternative in required["task-definition"], (
+            f"task-definition is required unless service or attach is given; the table says {required['task-definition']!r}"
+        )
+    others = {n: r for n, r in required.items() if n != "task-definition" and r != "no"}
+    assert not others, f"only task-definition is ever required; the table says {others}"
+
+
+def test_the_outputs_table_lists_action_ymls_outputs_and_every_status() -> None:
+    _header, *rows = table("output")
+    assert [code_words(row[0])[0] for row in rows] == ACTION_OUTPUTS, "the outputs table must list action.yml's outputs"
+    [status] = [row for row in rows if row[0] == "`status`"]
+    assert set(code_words(status[1])) >= {s.value for s in Status}, "the status output's row misses a status"
+
+
+def test_the_exit_status_table_has_every_status_and_exit_code() -> None:
+    header, *rows = table("exit")
+    assert header == ["exit", "when", "`status`"], f"the exit status table's columns are {header}"
+    shown = {word for row in rows for word in code_words(row[2])}
+    assert shown == {s.value for s in Status}, f"statuses in the exit table: {sorted(shown)}"
+    codes = " ".join(row[0] for row in rows)
+    ours = (exit_codes.SUCCESS, exit_codes.TIMED_OUT, exit_codes.CANNOT_RUN, exit_codes.SIGINT, exit_codes.SIGTERM)
+    for code in ours:
+        assert str(code) in codes, f"exit {code} is not in the exit status table"
+
+
+def iam_policy() -> dict[str, Any]:
+    [policy] = [json.loads(b.text) for b in blocks() if b.lang == "json" and '"Statement"' in b.text]
+    return dict(policy)
+
+
+def test_the_iam_policy_holds_every_action_the_readme_names_and_every_call_we_make() -> None:
+    statements = iam_policy()["Statement"]
+    granted = {a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    condition_keys = {key for s in statements for test in (s.get("Condition") or {}).values() for key in test}
+    named = set(re.findall(r"\b(?:ecs|logs|iam):[A-Z][A-Za-z]+", README)) - condition_keys
+    assert named - granted == set(), f"the README names {sorted(named - granted)} but the IAM policy lacks them"
+    called = {f"{s}:{op}" for s, op in re.findall(r'explained\("(ecs|logs)", "([A-Z]\w+)"',
+                                                   (ROOT / "src/ecs_run_task/aws.py").read_text())}  # fmt: skip
+    assert called, "no AWS call found in src/ecs_run_task/aws.py"
+    assert called - granted == set(), f"ecs-run-task calls {sorted(called - granted)}: add them to the IAM policy"
+    assert {"ecs:TagResource", "iam:PassRole"} <= granted, "the IAM policy lacks ecs:TagResource or iam:PassRole"
+
+
+def test_the_iam_policy_has_placeholders_not_an_account() -> None:
+    text = json.dumps(iam_policy())
+    assert not re.search(r"\b\d{12}\b", text), "the IAM policy holds a literal account ID: write <account-id>"
+    for placeholder in ("<account-id>", "<region>", "<cluster>"):
+        assert placeholder in text, f"the IAM policy has no {placeholder}"
+        assert f"`{placeholder}`" in README, f"the README does not say what {placeholder} stands for"
+
+
+def slug(heading: str) -> str:
+    """GitHub's anchor for a heading."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_every_link_to_a_section_finds_its_heading() -> None:
+    anchors = {slug(h) for h in re.findall(r"^#{1,6} (.+)$", README, re.M)}
+    links = re.findall(r"\]\(#([^)]+)\)", README)
+    assert len(links) >= 10, "the table of contents is missing"
+    for link in links:
+        assert link in anchors, f"README.md links #{link}, which is no heading"
+
+
+def test_images_name_the_release_image_with_placeholders() -> None:
+    for image in re.findall(r"\S+/ecs-run-task:[\w.]+", README):
+        assert image.lstrip("`").startswith("<registry>/<owner>/ecs-run-task:"), (
+            f"README.md names the image {image}; write it as the release pushes it: <registry>/<owner>/ecs-run-task:v1"
+        )
+
+
+def test_the_development_map_names_every_module_and_the_two_quick_start_commands() -> None:
+    development = README.split("\n## Development\n", 1)[1]
+    file_map = next(b.text for b in blocks() if b.section == "Development" and "src/ecs_run_task/" in b.text)
+    package = ROOT / "src" / "ecs_run_task"
+    for module in sorted(package.glob("*.py")):
+        assert module.name in file_map, f"the README's file map does not name src/ecs_run_task/{module.name}"
+    for module in sorted((package / "report").glob("*.py")):
+        if module.stem != "__init__":
+            assert re.search(rf"\b{module.stem}\b", file_map), f"the file map does not name report/{module.name}"
+    [quick_start] = [b for b in blocks() if b.section == "Development" and b.lang == "sh"]
+    commands = [line.split("#", 1)[0].strip() for line in quick_start.text.splitlines() if line.strip()]
+    assert commands == [".ci/demo", ".ci/test"], f"the quick start for contributors is two commands, not {commands}"
+    for command in commands:
+        assert (ROOT / command).is_file(), f"the quick start runs {command}, which is not in the repository"
+    assert "`.ci/run`" in development, "the Development section does not say that .ci/run is what CI runs"
