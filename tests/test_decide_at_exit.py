@@ -52,7 +52,9 @@ def test_a_non_essential_deciding_container_ends_the_run_and_its_sidecar_is_stop
     [stop] = sandbox.calls("StopTask")
     assert stop["reason"] == "Stopped by ecs-run-task: container migrate exited"
     stopped = [line for line in ran.lines if line.startswith("ecs-run-task: stopped task ")]
-    assert stopped == [f"ecs-run-task: stopped task {sandbox.tasks()[0].arn.rsplit('/', 1)[-1]}: container migrate exited"]
+    assert stopped == [
+        f"ecs-run-task: stopped task {sandbox.tasks()[0].arn.rsplit('/', 1)[-1]}: container migrate exited"
+    ]
     assert "[migrate] done" in ran.lines
     sandbox.wait_for_status(sandbox.tasks()[0].arn, "STOPPED")  # nothing left running
 

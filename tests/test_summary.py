@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from ecs_run_task.outcome import Outcome
-from ecs_run_task.report.summary import LIMIT, TAIL, Facts, markdown
+from ecs_run_task.report.summary import LIMIT, TAIL, Context, markdown
 from ecs_run_task.status import Status
 
 T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -29,7 +29,7 @@ OUTPUTS = {"exit-code": "3", "log-url": "https://logs.example/stream"}
 
 
 def test_a_failed_run_shows_the_task_table_the_link_and_the_last_lines() -> None:
-    text = markdown(FAILED, OUTPUTS, Facts("prod", "eu-west-1", [TASK]), ["migrating", "boom | with a pipe"])
+    text = markdown(FAILED, OUTPUTS, Context("prod", "eu-west-1", [TASK]), ["migrating", "boom | with a pipe"])
     assert text == "\n".join([
         "### ❌ ECS task failed (exit code 3)",
         "",
@@ -57,7 +57,7 @@ def test_a_failed_run_shows_the_task_table_the_link_and_the_last_lines() -> None
 
 def test_a_success_shows_no_log_tail() -> None:
     ok = Outcome(Status.SUCCEEDED, 0, 0, TASK, "web", "task 0a1b2c3d: exited with code 0")
-    text = markdown(ok, {"exit-code": "0"}, Facts("prod", "eu-west-1", [TASK]), ["line"])
+    text = markdown(ok, {"exit-code": "0"}, Context("prod", "eu-west-1", [TASK]), ["line"])
     assert text.startswith("### ✅ ECS task succeeded (exit code 0)\n")
     assert "Last" not in text
 
@@ -69,6 +69,6 @@ def test_backticks_in_log_lines_cannot_close_the_code_block() -> None:
 
 def test_a_huge_failure_tail_stays_well_under_the_runners_1_mib() -> None:
     tail = ["x" * 100_000] * 10_000
-    text = markdown(FAILED, OUTPUTS, Facts("prod", "eu-west-1", [TASK] * 10), tail)
+    text = markdown(FAILED, OUTPUTS, Context("prod", "eu-west-1", [TASK] * 10), tail)
     assert len(text.encode()) <= LIMIT < 1024 * 1024
     assert f"Last {TAIL} log lines" in text

@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 import urllib.parse
 
+from ecs_run_task import arns
+
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+")
 
 
@@ -27,8 +29,8 @@ def task_url(region: str, cluster: str, task_arn: str) -> str:
     home = base(region)
     if not home:
         return ""
-    cluster_name = urllib.parse.quote(cluster.rsplit("/", 1)[-1], safe="")
-    task = urllib.parse.quote(task_arn.rsplit("/", 1)[-1], safe="")
+    cluster_name = urllib.parse.quote(arns.cluster_name(cluster), safe="")
+    task = urllib.parse.quote(arns.task_id(task_arn), safe="")
     return f"{home}/ecs/v2/clusters/{cluster_name}/tasks/{task}/configuration?region={region}"
 
 

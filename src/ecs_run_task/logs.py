@@ -14,9 +14,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from ecs_run_task import console
+from ecs_run_task.arns import task_id
 from ecs_run_task.diagnostics import log
 from ecs_run_task.errors import AccessError, RunError
-from ecs_run_task.outcome import task_id
 
 MAX_PAGES_PER_READ = 5  # per stream and round, so one chatty stream cannot starve status polling
 PAGE_EVENTS = 10_000  # GetLogEvents answers at most this many events, or 1 MB counting 26 bytes an event

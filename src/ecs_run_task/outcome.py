@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ecs_run_task import failures
+from ecs_run_task import arns, failures
 from ecs_run_task.exit_codes import CANNOT_RUN, SUCCESS, TIMED_OUT, signal_exit
 from ecs_run_task.failures import Hint
 from ecs_run_task.status import Status
@@ -45,10 +45,6 @@ class Outcome:
     @property
     def stopped_reason(self) -> str:
         return str((self.task or {}).get("stoppedReason", ""))
-
-
-def task_id(arn: str) -> str:
-    return arn.rsplit("/", 1)[-1]
 
 
 def deciding_containers(task_definition: dict[str, Any], container: str | None) -> list[str]:
@@ -103,7 +99,7 @@ def _hint(task: dict[str, Any], container: dict[str, Any], code: int | None) -> 
 
 
 def judge_task(task: dict[str, Any], deciders: Sequence[str]) -> Outcome:
-    where = f"task {task_id(task.get('taskArn', '?'))}"
+    where = f"task {arns.task_id(task.get('taskArn', '?'))}"
     for name in deciders:
         container = _container(task, name)
         code = container.get("exitCode")

@@ -6,7 +6,8 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ecs_run_task.outcome import Outcome, task_id
+from ecs_run_task.arns import task_id
+from ecs_run_task.outcome import Outcome
 from ecs_run_task.printable import encodable
 
 DOTENV_LIMIT = 5 * 1024  # GitLab refuses larger dotenv reports

@@ -14,18 +14,18 @@ from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from ecs_run_task import console, logs, outputs, plan, starts, values
-from ecs_run_task import outcome as judge
+from ecs_run_task import arns, console, logs, outcome, outputs, parse, plan, starts
+from ecs_run_task.arns import task_id
 from ecs_run_task.aws import Clients, Ecs, Logs
 from ecs_run_task.cancel import Cancellation, Cancelled
 from ecs_run_task.diagnostics import log
 from ecs_run_task.errors import RunError, Transient
 from ecs_run_task.events import AllDecided, Contact, DeadlinePassed, Decided, Event, Progress
 from ecs_run_task.exit_codes import CANNOT_RUN, SUCCESS, signal_exit
-from ecs_run_task.outcome import Outcome, task_id
+from ecs_run_task.outcome import Outcome
 from ecs_run_task.outputs import masked
 from ecs_run_task.report import Renderer
-from ecs_run_task.report.summary import Facts
+from ecs_run_task.report.summary import Context
 from ecs_run_task.resolve import Resolved, checked_request, resolve
 from ecs_run_task.spec import Spec
 from ecs_run_task.starting import Attempts, Starter
@@ -91,9 +91,7 @@ class Runner:
     def run(self) -> Result:
         self.renderer.begin("Starting task", live=True)  # open: it holds the task's ID and log link
         timeout = self.spec.timeout
-        self.renderer.info(
-            f"timeout: {values.shown(timeout)}, then the task is stopped" if timeout else "timeout: none"
-        )
+        self.renderer.info(f"timeout: {parse.shown(timeout)}, then the task is stopped" if timeout else "timeout: none")
         if self.spec.attach:
             return self.attach(self.spec.attach)
         with self.cancel.interruptible():  # nothing started yet: a signal may cut this short
@@ -122,7 +120,7 @@ class Runner:
         return Result(result, values)
 
     def new_run(self, spec: Spec, task_definition: dict[str, Any], request: dict[str, Any] | None = None) -> Run:
-        deciders = judge.deciding_containers(task_definition, plan.target_container(spec, task_definition))
+        deciders = outcome.deciding_containers(task_definition, plan.target_container(spec, task_definition))
         return Run(spec, task_definition, deciders, self.deadline, Attempts(spec.start_retries), dict(request or {}))
 
     def register(self, resolved: Resolved, request: dict[str, Any]) -> Run:
@@ -131,7 +129,7 @@ class Runner:
         if resolved.register is not None:
             task_definition = self.ecs.register_task_definition(resolved.register)
             request["taskDefinition"] = task_definition["taskDefinitionArn"]
-            self.renderer.info(f"registered {str(task_definition['taskDefinitionArn']).rsplit('/', 1)[-1]}")
+            self.renderer.info(f"registered {arns.revision(str(task_definition['taskDefinitionArn']))}")
         return self.new_run(resolved.spec, task_definition, request)
 
     def guarded(self, run: Run, go: Callable[[], Outcome]) -> Outcome:
@@ -143,25 +141,25 @@ class Runner:
                 raise  # nothing started: the CLI reports it
             watch = run.watch
             if watch and watch.all_decided():  # the answer was known: the signal only cuts the drain short
-                verdict = judge.judge(watch.tasks(), run.deciders)
+                verdict = outcome.judge(watch.tasks(), run.deciders)
                 return replace(
                     verdict, message=f"{verdict.message}; {signal_exit(c.signum)[1]} cut the log drain short"
                 )
             stopped = self.stop(run, f"CI job cancelled ({signal_exit(c.signum)[1]})")
             if watch:
                 self.play(watch.drain(SIGNAL_DRAIN, after_signal=True))
-            return judge.interrupted(run.tasks(), c.signum, run.spec.timeout, stopped=stopped)
+            return outcome.interrupted(run.tasks(), c.signum, run.spec.timeout, stopped=stopped)
         except RunError as e:  # e.g. DescribeTasks denied: we cannot follow the task, so it must not run on
             if not run.started:
                 raise
             stopped = self.stop(run, f"could not follow the task: {e.message}")
-            return judge.lost(run.tasks(), e.message, stopped=stopped, hint=e.hint)
+            return outcome.lost(run.tasks(), e.message, stopped=stopped, hint=e.hint)
         except Exception as e:  # a bug of ours: the task must not run on, and the outputs still name it
             if not run.started:
                 raise
             stopped = self.stop(run, f"ecs-run-task failed: {type(e).__name__}")
             print_traceback()
-            return judge.lost(run.tasks(), f"ecs-run-task failed unexpectedly: {type(e).__name__}: {e} "
+            return outcome.lost(run.tasks(), f"ecs-run-task failed unexpectedly: {type(e).__name__}: {e} "
                               "(the traceback is above)", stopped=stopped)  # fmt: skip
         except BaseException as e:  # e.g. KeyboardInterrupt outside our handler: stop, then let it go
             self.stop(run, f"ecs-run-task failed: {type(e).__name__}")
@@ -180,7 +178,7 @@ class Runner:
             self.follow_logs(run)
         self.renderer.started(tasks, run.task_definition_arn)
         if run.spec.wait:
-            self.renderer.remember({"task-arns": json.dumps(run.started), "cluster": run.spec.cluster,
+            self.renderer.save_state({"task-arns": json.dumps(run.started), "cluster": run.spec.cluster,
                                     "region": self.clients.region})  # fmt: skip
 
     def start(self, run: Run) -> Outcome | None:
@@ -192,7 +190,7 @@ class Runner:
                 run.request, run.attempts, lambda t: self.track(run, t), run.deadline
             )
             if not tasks:
-                return judge.run_failures(refused, attempts=run.attempts.used + 1)
+                return outcome.run_failures(refused, attempts=run.attempts.used + 1)
             lost = self.first_of_group(run, tasks) if run.spec.if_running != "start" else None
             if lost is None:
                 break
@@ -200,11 +198,11 @@ class Runner:
                 return lost
             run.request = {**run.request, "clientToken": uuid.uuid4().hex}  # waited for the first: start again
         if refused:
-            run.too_few = judge.run_failures(refused, len(tasks))
+            run.too_few = outcome.run_failures(refused, len(tasks))
             self.renderer.warning(run.too_few.message)
         if not run.spec.wait:
             self.cancel.check()
-            return run.too_few or judge.started(tasks)
+            return run.too_few or outcome.started(tasks)
         return None
 
     def first_of_group(self, run: Run, tasks: list[dict[str, Any]]) -> Outcome | Literal["again"] | None:
@@ -268,7 +266,7 @@ class Runner:
         cancel like one of ours."""
         if task.get("taskDefinitionArn") != run.task_definition_arn:  # the race's first may run another revision
             run.task_definition = self.ecs.describe_task_definition(str(task["taskDefinitionArn"]))
-            run.deciders = judge.deciding_containers(
+            run.deciders = outcome.deciding_containers(
                 run.task_definition, plan.target_container(run.spec, run.task_definition)
             )
         if run.watch is not None:  # ours lost the race: its record stays, for the guard
@@ -312,7 +310,7 @@ class Runner:
                 self.renderer.warning(f"container {source.container}: its log stream {source.stream} never appeared "
                                       f"in {source.group}; check awslogs-group, awslogs-stream-prefix and "
                                       "awslogs-region, and that the execution role may logs:CreateLogStream")  # fmt: skip
-            verdict = judge.judge(final.tasks, run.deciders)
+            verdict = outcome.judge(final.tasks, run.deciders)
             return self.with_log_gaps(run, run.too_few if run.too_few and verdict.ok else verdict)
         if not isinstance(final, DeadlinePassed):
             raise AssertionError("the watch ended without a final event")
@@ -320,7 +318,7 @@ class Runner:
         self.play(watch.drain(min(run.spec.log_drain, TIMEOUT_DRAIN)))
         with suppress(Transient):
             watch.poll()  # the stop code and reason for the outputs
-        return self.with_log_gaps(run, judge.interrupted(watch.tasks(), None, run.spec.timeout, stopped=stopped))
+        return self.with_log_gaps(run, outcome.interrupted(watch.tasks(), None, run.spec.timeout, stopped=stopped))
 
     def with_log_gaps(self, run: Run, result: Outcome) -> Outcome:
         """Never lose a line silently: a stream whose reads kept failing (a shared quota, an outage) until the
@@ -367,7 +365,7 @@ class Runner:
         arn = str(task["taskArn"])
         hint = starts.transient_start_failure(task, run.deciders, ran=watch is not None and arn in watch.ran)
         if hint is not None and run.request and watch is not None:
-            why = judge.judge_task(task, run.deciders).message.split(": ", 1)[-1]
+            why = outcome.judge_task(task, run.deciders).message.split(": ", 1)[-1]
             if self.starter.retry_pause(run.attempts, f"task {task_id(arn)} never ran ({why})", run.deadline):
                 request = {**run.request, "count": 1, "clientToken": uuid.uuid4().hex}
                 started, _refused = self.starter.run_task(
@@ -387,7 +385,7 @@ class Runner:
         from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - only when stopping
 
         known = run.watch.latest if run.watch else {}
-        running = [arn for arn in run.started if not judge.stopping(known.get(arn, {}))]
+        running = [arn for arn in run.started if not outcome.stopping(known.get(arn, {}))]
         running = [arn for arn in running if only is None or arn in only]
         if not running:
             return True
@@ -406,7 +404,7 @@ class Runner:
             if failure is None:
                 self.renderer.info(f"stopped task {task_id(arn)}: {why}")
                 if run.watch:
-                    run.watch.latest.setdefault(arn, {"taskArn": arn})["desiredStatus"] = judge.STOPPED
+                    run.watch.latest.setdefault(arn, {"taskArn": arn})["desiredStatus"] = outcome.STOPPED
             else:  # say loudly which one may still run
                 self.renderer.warning(f"could not stop task {arn}: {failure}; it may still be running: "
                                       f"{console.task_url(self.clients.region, run.spec.cluster, arn)}")  # fmt: skip
@@ -423,8 +421,8 @@ class Runner:
         link = self.link(run, (result.task or {}).get("taskArn"), result.container)
         values = outputs.build(result, tasks, run.task_definition_arn, link)
         known = run.watch.latest if run.watch else {}
-        if run.spec.wait and run.started and all(judge.stopping(known.get(a, {})) for a in run.started):
-            self.renderer.remember({"task-arns": "[]"})  # nothing left for the post step to stop
+        if run.spec.wait and run.started and all(outcome.stopping(known.get(a, {})) for a in run.started):
+            self.renderer.save_state({"task-arns": "[]"})  # nothing left for the post step to stop
         self.renderer.end()
-        self.renderer.result(result, values, Facts(run.spec.cluster, self.clients.region, tasks, run.attempts.said))
+        self.renderer.result(result, values, Context(run.spec.cluster, self.clients.region, tasks, run.attempts.said))
         return Result(result, values)

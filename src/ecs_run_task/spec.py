@@ -13,9 +13,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from ecs_run_task import values
+from ecs_run_task import parse
 from ecs_run_task.errors import InputError
-from ecs_run_task.values import BadValue
+from ecs_run_task.parse import BadValue
 
 LAUNCH_TYPES = ("FARGATE", "EC2", "EXTERNAL", "MANAGED_INSTANCES")
 IF_RUNNING = ("start", "wait", "fail", "attach")
@@ -157,26 +157,26 @@ def _clip(text: str) -> str:
 
 
 def _matching(pattern: re.Pattern[str], accepted: str) -> Callable[[str], str]:
-    def parse(text: str) -> str:
+    def read(text: str) -> str:
         if not pattern.fullmatch(text.strip()):
             raise BadValue(f"expected {accepted}")
         return text.strip()
 
-    return parse
+    return read
 
 
 def _one_of(choices: tuple[str, ...]) -> Callable[[str], str]:
-    def parse(text: str) -> str:
+    def read(text: str) -> str:
         if text.strip() not in choices:
             raise BadValue(f"expected one of {', '.join(choices)}")
         return text.strip()
 
-    return parse
+    return read
 
 
 def _ids(prefix: str, most: int) -> Callable[[str], tuple[str, ...]]:
-    def parse(text: str) -> tuple[str, ...]:
-        ids = values.words(text)
+    def read(text: str) -> tuple[str, ...]:
+        ids = parse.words(text)
         bad = [i for i in ids if not re.fullmatch(rf"{prefix}-[0-9a-f]{{8,17}}", i)]
         if bad:
             raise BadValue(
@@ -186,13 +186,13 @@ def _ids(prefix: str, most: int) -> Callable[[str], tuple[str, ...]]:
             raise BadValue(f"at most {most} are accepted, got {len(ids)}")
         return ids
 
-    return parse
+    return read
 
 
 def _capacity_providers(text: str) -> tuple[CapacityProvider, ...]:
     stripped = text.strip()
     if stripped.startswith("["):
-        items = values.json_value(stripped, what="a JSON array")
+        items = parse.json_value(stripped, what="a JSON array")
         shape = '{"capacityProvider": "NAME", "weight": 1, "base": 0}'
         if not isinstance(items, list) or not all(
             isinstance(i, dict) and isinstance(i.get("capacityProvider"), str)
@@ -202,7 +202,7 @@ def _capacity_providers(text: str) -> tuple[CapacityProvider, ...]:
             raise BadValue(f"expected a JSON array of {shape} objects")
         return tuple(CapacityProvider(i["capacityProvider"], i.get("weight"), i.get("base")) for i in items)
     providers = []
-    for item in values.words(stripped):
+    for item in parse.words(stripped):
         name, *numbers = item.split(":")
         if not _NAME.fullmatch(name) or len(numbers) > 2 or not all(_WEIGHT.fullmatch(n) for n in numbers):
             raise BadValue(f"{_clip(item)!r} is not name[:weight[:base]], e.g. FARGATE_SPOT:3:0")
@@ -212,7 +212,7 @@ def _capacity_providers(text: str) -> tuple[CapacityProvider, ...]:
 
 
 def _tags(text: str) -> tuple[tuple[str, str], ...]:
-    tags = values.key_values(text, what="a tag")
+    tags = parse.key_values(text, what="a tag")
     for key, value in tags:
         if key.lower().startswith("aws:"):
             raise BadValue(f"tag key {key!r} uses the reserved prefix aws:")
@@ -224,7 +224,7 @@ def _tags(text: str) -> tuple[tuple[str, str], ...]:
 
 
 def _overrides(text: str) -> dict[str, Any]:
-    parsed = values.json_object(text)
+    parsed = parse.json_object(text)
     unknown = sorted(set(parsed) - TASK_OVERRIDE_KEYS)
     if unknown:
         raise BadValue(f"unknown TaskOverride key {unknown[0]!r}; accepted: {', '.join(sorted(TASK_OVERRIDE_KEYS))}")
@@ -243,7 +243,7 @@ def _overrides(text: str) -> dict[str, Any]:
 
 
 def _volume_configurations(text: str) -> tuple[dict[str, Any], ...]:
-    items = values.json_value(text.strip(), what="a JSON array")
+    items = parse.json_value(text.strip(), what="a JSON array")
     if not isinstance(items, list) or not all(isinstance(i, dict) and isinstance(i.get("name"), str) for i in items):
         raise BadValue('expected a JSON array of {"name": "VOLUME", "managedEBSVolume": {"roleArn": ..., '
                        '"sizeInGiB": ...}} objects, one for each volume the task definition configures at launch')  # fmt: skip
@@ -270,7 +270,7 @@ def _placements(
     stripped = text.strip()
     pieces: list[tuple[str, str | None, str]] = []  # (type, argument, as the user wrote it)
     if stripped.startswith(("[", "{")):
-        items = values.json_value(stripped, what="a JSON array")
+        items = parse.json_value(stripped, what="a JSON array")
         if not isinstance(items, list) or not all(
             isinstance(i, dict) and set(i) <= {"type", argument} and isinstance(i.get("type"), str)
             and isinstance(i.get(argument, ""), str) for i in items
@@ -320,7 +320,7 @@ def on_fargate(launch_type: str | None, strategy: Sequence[CapacityProvider]) ->
 
 
 def _positive_duration(text: str) -> float:
-    seconds = values.duration(text)
+    seconds = parse.duration(text)
     if not 0.1 <= seconds <= 600:
         raise BadValue("expected a duration from 100ms to 10m")
     return seconds
@@ -334,7 +334,7 @@ def _path(text: str) -> str:
 
 
 def _variables(text: str) -> tuple[tuple[str, str], ...]:
-    return values.key_values(text, what="a variable")
+    return parse.key_values(text, what="a variable")
 
 
 def _pairs(r: _Reader, given: Sequence[str]) -> tuple[tuple[str, str], ...]:
@@ -342,7 +342,7 @@ def _pairs(r: _Reader, given: Sequence[str]) -> tuple[tuple[str, str], ...]:
     pairs = []
     for number, text in enumerate(given, start=1):
         try:
-            pairs.append(values.pair(text, what="a variable"))
+            pairs.append(parse.pair(text, what="a variable"))
         except BadValue as e:
             r.problems.append(f"environment: -e #{number}: {e}")
     return tuple(pairs)
@@ -366,7 +366,7 @@ def build(raw: Mapping[str, str], env_pairs: Sequence[str] = (), origins: Mappin
     strategy = r.get("capacity-provider-strategy", _capacity_providers, no_strategy)
     if launch_type and strategy:
         r.fail("launch-type", launch_type, "cannot be combined with capacity-provider-strategy: give one of them")
-    timeout = r.get("timeout", values.duration, DEFAULT_TIMEOUT)
+    timeout = r.get("timeout", parse.duration, DEFAULT_TIMEOUT)
     no_placement: tuple[Placement, ...] = ()
     constraints = r.get("placement-constraints", _constraints, no_placement)
     strategies = r.get("placement-strategy", _strategies, no_placement)
@@ -374,7 +374,7 @@ def build(raw: Mapping[str, str], env_pairs: Sequence[str] = (), origins: Mappin
     for name, given in (("placement-constraints", constraints), ("placement-strategy", strategies)):
         if given and fargate:
             r.fail(name, None, f"ECS takes none for tasks on Fargate ({fargate}); they apply to EC2 instances")
-    logs = r.get("logs", values.boolean, True)
+    logs = r.get("logs", parse.boolean, True)
     log_file = r.get("log-file", _path, None)
     if log_file and not logs:
         r.fail("log-file", None, "holds the lines that logs streams, and logs is false: give one of them")
@@ -384,10 +384,10 @@ def build(raw: Mapping[str, str], env_pairs: Sequence[str] = (), origins: Mappin
         task_definition_file=task_definition_file,
         service=service,
         image=r.get("image", _matching(_IMAGE, "an image reference such as repo/app:tag or repo/app@sha256:..."), None),
-        dry_run=r.get("dry-run", values.boolean, False),
+        dry_run=r.get("dry-run", parse.boolean, False),
         cluster=r.get("cluster", _matching(_CLUSTER, "a cluster name (letters, digits, - and _) or ARN"), "default"),
         container=r.get("container", _matching(_NAME, "a container name (letters, digits, - and _)"), None),
-        command=r.get("command", values.command, None),
+        command=r.get("command", parse.command, None),
         environment=r.get("environment", _variables, no_pairs) + _pairs(r, env_pairs),
         cpu=r.get("cpu", _matching(_CPU, "CPU units (256, 1024, ...) or vCPUs (0.5 vCPU)"), None),
         memory=r.get("memory", _matching(_MEMORY, "MiB (512, 2048, ...) or GB (2 GB)"), None),
@@ -403,27 +403,27 @@ def build(raw: Mapping[str, str], env_pairs: Sequence[str] = (), origins: Mappin
         ),
         subnets=r.get("subnets", _ids("subnet", 16), ()),
         security_groups=r.get("security-groups", _ids("sg", 5), ()),
-        assign_public_ip=r.get("assign-public-ip", values.boolean, None),
-        count=r.get("count", lambda t: values.whole_number(t, 1, MAX_COUNT), 1),
+        assign_public_ip=r.get("assign-public-ip", parse.boolean, None),
+        count=r.get("count", lambda t: parse.whole_number(t, 1, MAX_COUNT), 1),
         tags=r.get("tags", _tags, ()),
         propagate_tags=r.get("propagate-tags", _one_of(PROPAGATE_TAGS), None),
         started_by=r.get("started-by", _matching(_STARTED_BY, "up to 128 letters, digits, -, _ and /"), None),
         group=r.get("group", _matching(re.compile(r".{1,255}"), "one line of at most 255 characters"), None),
-        enable_execute_command=r.get("enable-execute-command", values.boolean, False),
-        wait=r.get("wait", values.boolean, True),
+        enable_execute_command=r.get("enable-execute-command", parse.boolean, False),
+        wait=r.get("wait", parse.boolean, True),
         timeout=timeout or None,
         poll_interval=r.get("poll-interval", _positive_duration, 2.0),
         logs=logs,
-        log_drain=r.get("log-drain", values.duration, 15.0),
-        annotate=r.get("annotate", values.boolean, True),
+        log_drain=r.get("log-drain", parse.duration, 15.0),
+        annotate=r.get("annotate", parse.boolean, True),
         region=r.get("region", _matching(_REGION, "a region name such as eu-west-1"), None),
-        start_retries=r.get("start-retries", lambda t: values.whole_number(t, 0, MAX_START_RETRIES), 2),
+        start_retries=r.get("start-retries", lambda t: parse.whole_number(t, 0, MAX_START_RETRIES), 2),
         if_running=r.get("if-running", _one_of(IF_RUNNING), "start"),
         attach=r.get("attach", _matching(_TASK, "a task ARN (arn:aws:ecs:...:task/CLUSTER/ID) or a task ID"), None),
         volume_configurations=r.get("volume-configurations", _volume_configurations, ()),
         placement_constraints=constraints,
         placement_strategy=strategies,
-        enable_ecs_managed_tags=r.get("enable-ecs-managed-tags", values.boolean, False),
+        enable_ecs_managed_tags=r.get("enable-ecs-managed-tags", parse.boolean, False),
         log_file=log_file,
     )
     if spec.attach:

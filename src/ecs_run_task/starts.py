@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from ecs_run_task import failures, outcome
+from ecs_run_task import arns, failures, outcome
 from ecs_run_task.failures import Hint
 
 FIRST_PAUSE = 3.0  # seconds before the first retry; doubling, up to
@@ -72,8 +72,8 @@ def running_in(tasks: Sequence[dict[str, Any]], group: str) -> list[dict[str, An
 def described(task: dict[str, Any], now: datetime | None = None) -> str:
     """`task 0a1b2c3d (app:7), started by gh/acme/app/123/1, 3m05s ago`: what a person needs to find it."""
     now = now or datetime.now(UTC)
-    revision = str(task.get("taskDefinitionArn", "")).rsplit("/", 1)[-1]
-    parts = [f"task {outcome.task_id(str(task.get('taskArn', '?')))}" + (f" ({revision})" if revision else "")]
+    revision = arns.revision(str(task.get("taskDefinitionArn", "")))
+    parts = [f"task {arns.task_id(str(task.get('taskArn', '?')))}" + (f" ({revision})" if revision else "")]
     if task.get("startedBy"):
         parts.append(f"started by {task['startedBy']}")
     created = task.get("createdAt")

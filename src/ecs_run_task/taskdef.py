@@ -9,7 +9,7 @@ import copy
 from collections.abc import Collection
 from typing import Any
 
-from ecs_run_task import values
+from ecs_run_task import parse
 from ecs_run_task.errors import InputError
 
 MAX_FILE_BYTES = 1024 * 1024
@@ -18,8 +18,8 @@ MAX_FILE_BYTES = 1024 * 1024
 def parse_file(text: str, path: str) -> dict[str, Any]:
     """JSON as `aws ecs describe-task-definition` (outer `taskDefinition` key) or a render step writes it."""
     try:
-        parsed = values.json_value(text, what="a task definition", limit=MAX_FILE_BYTES)
-    except values.BadValue as e:
+        parsed = parse.json_value(text, what="a task definition", limit=MAX_FILE_BYTES)
+    except parse.BadValue as e:
         raise InputError([f"task-definition: {path} {e}"]) from None
     if isinstance(parsed, dict) and isinstance(parsed.get("taskDefinition"), dict):
         parsed = parsed["taskDefinition"]

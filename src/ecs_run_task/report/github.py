@@ -24,7 +24,7 @@ from ecs_run_task.printable import annotation_text, encodable
 from ecs_run_task.report import summary
 from ecs_run_task.report.plain import Plain
 from ecs_run_task.report.structured import Structured, parse
-from ecs_run_task.report.summary import Facts
+from ecs_run_task.report.summary import Context
 from ecs_run_task.status import Status
 
 # The runner keeps 10 annotations per type per step: log lines get 8, leaving room for our own warnings and
@@ -140,18 +140,18 @@ class GitHub(Plain):
         if left == 1:
             self.info(f"further {severity} lines of the logs are not annotated: the runner keeps 10 per step")
 
-    def remember(self, state: Mapping[str, str]) -> None:
+    def save_state(self, state: Mapping[str, str]) -> None:
         """Saved for the post step, which stops any task the killed main step left running."""
         if self.env.get("GITHUB_STATE"):
             for name, value in state.items():
                 issue_file_command("STATE", prepare_key_value_message(name, encodable(value)))
 
-    def result(self, outcome: Outcome, outputs: Mapping[str, str], facts: Facts | None = None) -> None:
-        super().result(outcome, outputs, facts)
+    def result(self, outcome: Outcome, outputs: Mapping[str, str], context: Context | None = None) -> None:
+        super().result(outcome, outputs, context)
         if self.env.get("GITHUB_OUTPUT"):
             for name, value in outputs.items():
                 issue_file_command("OUTPUT", prepare_key_value_message(name, encodable(value)))
         summary_file = self.env.get("GITHUB_STEP_SUMMARY")
         if summary_file:
             with open(summary_file, "a", encoding="utf-8", errors="backslashreplace") as f:
-                f.write(summary.markdown(outcome, dict(outputs), facts, list(self.tail)) + "\n")
+                f.write(summary.markdown(outcome, dict(outputs), context, list(self.tail)) + "\n")

@@ -9,7 +9,7 @@ from typing import IO, Any
 from ecs_run_task.events import Progress
 from ecs_run_task.logs import LogLine
 from ecs_run_task.outcome import Outcome
-from ecs_run_task.report.summary import Facts
+from ecs_run_task.report.summary import Context
 
 
 class JsonLines:
@@ -27,7 +27,7 @@ class JsonLines:
     def end(self) -> None:
         pass
 
-    def remember(self, state: Mapping[str, str]) -> None:
+    def save_state(self, state: Mapping[str, str]) -> None:
         pass  # only the GitHub action has a post step to hand state to
 
     def info(self, text: str) -> None:
@@ -51,7 +51,7 @@ class JsonLines:
     def dry_run(self, requests: Mapping[str, Any]) -> None:
         self.emit("dry-run", requests=requests)
 
-    def result(self, outcome: Outcome, outputs: Mapping[str, str], facts: Facts | None = None) -> None:
+    def result(self, outcome: Outcome, outputs: Mapping[str, str], context: Context | None = None) -> None:
         hint = {"key": outcome.hint.key, "cause": outcome.hint.cause, "fix": outcome.hint.fix} if outcome.hint else None
         values: dict[str, Any] = dict(outputs)
         if "task-arns" in values:

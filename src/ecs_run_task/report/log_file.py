@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from ecs_run_task.logs import LogLine
     from ecs_run_task.outcome import Outcome
     from ecs_run_task.report import Renderer
-    from ecs_run_task.report.summary import Facts
+    from ecs_run_task.report.summary import Context
 
 
 class LogFile:
@@ -53,8 +53,8 @@ class LogFile:
     def dry_run(self, requests: Mapping[str, Any]) -> None:
         self.inner.dry_run(requests)
 
-    def result(self, outcome: Outcome, outputs: Mapping[str, str], facts: Facts | None = None) -> None:
-        self.inner.result(outcome, outputs, facts)
+    def result(self, outcome: Outcome, outputs: Mapping[str, str], context: Context | None = None) -> None:
+        self.inner.result(outcome, outputs, context)
 
-    def remember(self, state: Mapping[str, str]) -> None:
-        self.inner.remember(state)
+    def save_state(self, state: Mapping[str, str]) -> None:
+        self.inner.save_state(state)

@@ -12,12 +12,14 @@ from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import IO, Any
 
+from ecs_run_task import arns
+from ecs_run_task.arns import task_id
 from ecs_run_task.events import Progress
 from ecs_run_task.logs import LogLine
-from ecs_run_task.outcome import Outcome, task_id
+from ecs_run_task.outcome import Outcome
 from ecs_run_task.printable import inert, lines, safe_lines
 from ecs_run_task.report.structured import Structured, parse
-from ecs_run_task.report.summary import Facts
+from ecs_run_task.report.summary import Context
 
 TAG = "ecs-run-task: "  # before each of our own lines
 LAST_LINES = 5  # of the deciding container, shown with its failure
@@ -41,7 +43,7 @@ class Plain:
     def end(self) -> None:
         pass
 
-    def remember(self, state: Mapping[str, str]) -> None:
+    def save_state(self, state: Mapping[str, str]) -> None:
         pass  # only the GitHub action has a post step to hand state to
 
     def info(self, text: str, *, to: IO[str] | None = None) -> None:
@@ -54,7 +56,7 @@ class Plain:
 
     def started(self, tasks: list[dict[str, Any]], task_definition_arn: str) -> None:
         self.many = len(tasks) > 1
-        revision = task_definition_arn.rsplit("/", 1)[-1]
+        revision = arns.revision(task_definition_arn)
         for task in tasks:
             self.info(f"started task {task_id(task['taskArn'])} ({revision})")
 
@@ -92,7 +94,7 @@ class Plain:
             for part in safe_lines(json.dumps(request, indent=2, default=str)):  # as is, to copy
                 self.line(part)
 
-    def result(self, outcome: Outcome, outputs: Mapping[str, str], facts: Facts | None = None) -> None:
+    def result(self, outcome: Outcome, outputs: Mapping[str, str], context: Context | None = None) -> None:
         self.begin("Result", live=True)
         try:
             if outcome.ok:

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ecs_run_task import console
-from ecs_run_task.outcome import Outcome, task_id
+from ecs_run_task import arns, console
+from ecs_run_task.arns import task_id
+from ecs_run_task.outcome import Outcome
 from ecs_run_task.printable import encodable
 
 TAIL = 30  # log lines shown on failure
@@ -20,7 +21,7 @@ LIMIT = 64 * 1024
 
 
 @dataclass(frozen=True)
-class Facts:
+class Context:
     """What the summary needs beyond the outcome: where it ran and the tasks' last descriptions."""
 
     cluster: str
@@ -53,14 +54,14 @@ def _seconds(task: dict[str, Any], start: str, end: str) -> str:
     return f"{seconds:.1f}s" if seconds < 60 else f"{int(seconds // 60)}m{int(seconds % 60):02d}s"
 
 
-def _row(task: dict[str, Any], facts: Facts) -> str:
+def _row(task: dict[str, Any], context: Context) -> str:
     arn = str(task.get("taskArn", ""))
     codes = ", ".join(f"{c.get('name')} {c['exitCode'] if c.get('exitCode') is not None else '—'}"
                       for c in task.get("containers", []))  # fmt: skip
-    url = console.task_url(facts.region, facts.cluster, arn)
+    url = console.task_url(context.region, context.cluster, arn)
     cells = [
         f"[{_text(task_id(arn))}]({url})" if url else _cell(task_id(arn)),
-        _cell(str(task.get("taskDefinitionArn", "")).rsplit("/", 1)[-1]),
+        _cell(arns.revision(str(task.get("taskDefinitionArn", "")))),
         _cell(task.get("launchType", "") or "capacity provider"),
         _cell(task.get("lastStatus", "")),
         _cell(codes),
@@ -79,7 +80,7 @@ def _fence(lines: Sequence[str]) -> str:
     return "`" * max(3, longest + 1)
 
 
-def markdown(outcome: Outcome, outputs: dict[str, str], facts: Facts | None, tail: Sequence[str]) -> str:
+def markdown(outcome: Outcome, outputs: dict[str, str], context: Context | None, tail: Sequence[str]) -> str:
     heading = f"### {'✅' if outcome.ok else '❌'} ECS task {outcome.status}"
     if outputs.get("exit-code"):
         heading += f" (exit code {outputs['exit-code']})"
@@ -90,13 +91,13 @@ def markdown(outcome: Outcome, outputs: dict[str, str], facts: Facts | None, tai
     if outcome.hint:
         parts += [f"**Likely cause:** {_text(outcome.hint.cause)} **Fix:** {_text(outcome.hint.fix)}", ""]
     parts += [f"**Warning:** {_text(warning)}" for warning in outcome.warnings] + ([""] if outcome.warnings else [])
-    if facts and facts.tasks:
+    if context and context.tasks:
         parts += ["| task | revision | launch type | status | exit codes | stop code | reason "
                   "| provisioning | pulling | running |", "|" + "---|" * 10]  # fmt: skip
-        parts += [_row(task, facts) for task in facts.tasks if task.get("taskArn")]
+        parts += [_row(task, context) for task in context.tasks if task.get("taskArn")]
         parts.append("")
-    if facts and facts.attempts:
-        parts += ["Start attempts that failed:", "", *(f"{i}. {_text(a)}" for i, a in enumerate(facts.attempts, 1)), ""]
+    if context and context.attempts:
+        parts += ["Start attempts that failed:", "", *(f"{i}. {_text(a)}" for i, a in enumerate(context.attempts, 1)), ""]
     if outputs.get("log-url"):  # built by `console`, from a checked region and encoded names
         parts += [f"Logs: [CloudWatch]({outputs['log-url']})", ""]
     if not outcome.ok and tail:

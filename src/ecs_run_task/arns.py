@@ -1,0 +1,19 @@
+"""Names cut from ARNs: the part after the last `/` is a task's ID, a revision's `family:number`, a cluster's
+name. One place, so that every line, link and output names a thing the same way."""
+
+from __future__ import annotations
+
+
+def task_id(arn: str) -> str:
+    """`arn:aws:ecs:...:task/prod/0a1b2c3d` -> `0a1b2c3d` (a bare ID stays as it is)."""
+    return arn.rsplit("/", 1)[-1]
+
+
+def revision(task_definition_arn: str) -> str:
+    """`arn:aws:ecs:...:task-definition/app:7` -> `app:7`."""
+    return task_definition_arn.rsplit("/", 1)[-1]
+
+
+def cluster_name(cluster: str) -> str:
+    """A cluster's name from its name or ARN."""
+    return cluster.rsplit("/", 1)[-1]
