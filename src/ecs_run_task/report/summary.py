@@ -97,7 +97,12 @@ def markdown(outcome: Outcome, outputs: dict[str, str], context: Context | None,
         parts += [_row(task, context) for task in context.tasks if task.get("taskArn")]
         parts.append("")
     if context and context.attempts:
-        parts += ["Start attempts that failed:", "", *(f"{i}. {_text(a)}" for i, a in enumerate(context.attempts, 1)), ""]
+        parts += [
+            "Start attempts that failed:",
+            "",
+            *(f"{i}. {_text(a)}" for i, a in enumerate(context.attempts, 1)),
+            "",
+        ]
     if outputs.get("log-url"):  # built by `console`, from a checked region and encoded names
         parts += [f"Logs: [CloudWatch]({outputs['log-url']})", ""]
     if not outcome.ok and tail:
