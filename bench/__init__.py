@@ -2,6 +2,6 @@
 
     .venv/bin/python -m bench [--runs N] [--latency 0.04] [--quick]
 
-prints a table and writes docs/benchmarks.md. Never edits src/ or tests/sandbox/: it drives the CLI as
+prints a table and writes docs/benchmarks.md. Never edits src/ or sandbox/: it drives the CLI as
 a subprocess, the way users run it, and reads the sandbox's recorded calls and task stop times.
 """

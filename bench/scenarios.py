@@ -12,12 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from tests.sandbox import FARGATE_TEARDOWN, Call, Container
-
 from bench.procs import AWS, AwsScript, Proc, ours
 from bench.report import Row, check
 from bench.stats import groups, med_p95, median, rate
 from bench.world import CONTAINER, SIDECAR, World, every, life, mentions, with_sidecar
+from sandbox import FARGATE_TEARDOWN, Call, Container
 
 WARM_UP = 4.0  # seconds after RUNNING before the per-minute window opens (skips start-up transients)
 ROUND_GAP = 0.3  # calls closer than this belong to one poll / read round

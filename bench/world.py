@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.sandbox import FARGATE_TEARDOWN, NEVER, Call, Container, ContainerScript, Sandbox, Scripted, Step, Teardown
+from sandbox import FARGATE_TEARDOWN, NEVER, Call, Container, ContainerScript, Sandbox, Scripted, Step, Teardown
 
 CLUSTER = "Sample"
 CONTAINER = "web"

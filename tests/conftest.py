@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from ecs_run_task import aws, cli
-from tests.sandbox import Sandbox
+from sandbox import Sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 IMAGE = "ecs-run-task:test"

@@ -22,8 +22,8 @@ from pathlib import Path
 
 from ecs_run_task.outputs import NAMES
 from ecs_run_task.printable import WORD_JOINER
+from sandbox import Sandbox
 from tests.conftest import spawn_bytes
-from tests.sandbox import Sandbox
 from tests.scenario import outputs
 from tests.workflow_commands import Command, commands, file_command
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from tests.sandbox import Sandbox
+from sandbox import Sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 GROUPS = {

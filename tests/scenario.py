@@ -11,8 +11,8 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from sandbox import Container, ContainerScript, Sandbox, Scripted, Step
 from tests.conftest import Ran
-from tests.sandbox import Container, ContainerScript, Sandbox, Scripted, Step
 
 Run = Callable[..., Ran]
 Record = Callable[[str, object], None]

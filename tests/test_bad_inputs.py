@@ -11,7 +11,7 @@ from typing import NamedTuple
 import pytest
 
 from ecs_run_task.inputs import NAMES as INPUTS
-from tests.sandbox import Container, Sandbox
+from sandbox import Container, Sandbox
 from tests.scenario import Record, Run, outputs, register
 
 

@@ -8,8 +8,8 @@ import json
 import time
 from pathlib import Path
 
+from sandbox import HOLD, NEVER, Container, ContainerScript, Sandbox, Scripted, Step, Teardown
 from tests.conftest import spawn
-from tests.sandbox import HOLD, NEVER, Container, ContainerScript, Sandbox, Scripted, Step, Teardown
 from tests.scenario import Run, go, numbered, outputs
 
 LIFE = [Step("PROVISIONING", 0.05), Step("PENDING", 0.05), Step("RUNNING", HOLD)]

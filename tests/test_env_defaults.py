@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from ecs_run_task import inputs
+from sandbox import Sandbox
 from tests.conftest import Ran
-from tests.sandbox import Sandbox
 from tests.scenario import Run, outputs, register
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from ecs_run_task.cli import post_main
+from sandbox import HOLD, ContainerScript, Sandbox, Step
 from tests.conftest import spawn
-from tests.sandbox import HOLD, ContainerScript, Sandbox, Step
 from tests.scenario import Record, Run, count_lines, go, numbered, outputs, register
 
 LINES = [*numbered(150), (1.4, "late row")]  # the last one is written after STOPPED

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from ecs_run_task.cli import post_main
+from sandbox import HOLD, Container, ContainerScript, Sandbox, Scripted, Step
 from tests.conftest import Ran
-from tests.sandbox import HOLD, Container, ContainerScript, Sandbox, Scripted, Step
 from tests.workflow_commands import Command, commands
 
 Run = Callable[..., Ran]

@@ -15,8 +15,8 @@ from typing import Any, NamedTuple
 
 import pytest
 
+from sandbox import HOLD, ContainerScript, Sandbox, Step
 from tests.hostile import survive
-from tests.sandbox import HOLD, ContainerScript, Sandbox, Step
 from tests.scenario import Record, register
 
 SEPARATORS = {"FS": "\x1c", "GS": "\x1d", "RS": "\x1e", "NEL": "\x85", "LS": "\u2028", "PS": "\u2029", "CR": "\r",

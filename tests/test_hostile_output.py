@@ -12,8 +12,8 @@ from typing import NamedTuple
 
 import pytest
 
+from sandbox import Container, ContainerScript, Sandbox, Scripted
 from tests.hostile import MARK, survive
-from tests.sandbox import Container, ContainerScript, Sandbox, Scripted
 from tests.scenario import Record, register, steps
 from tests.workflow_commands import commands
 

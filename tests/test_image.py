@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from ecs_run_task import __version__
-from tests.sandbox import Container, ContainerScript, Sandbox, Scripted, Step
+from sandbox import Container, ContainerScript, Sandbox, Scripted, Step
 
 pytestmark = pytest.mark.docker
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from ecs_run_task.outputs import masked
+from sandbox import Container, ContainerScript, Sandbox, Scripted, Step
 from tests.conftest import Ran
-from tests.sandbox import Container, ContainerScript, Sandbox, Scripted, Step
 
 Run = Callable[..., Ran]
 QUICK = Scripted(steps=[Step("PENDING", 0.05), Step("RUNNING", 0.1)], containers={"web": ContainerScript(exit_code=0)})

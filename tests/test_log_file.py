@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from sandbox import HOLD, NEVER, Container, ContainerScript, Sandbox, Scripted, Step
 from tests.conftest import spawn
-from tests.sandbox import HOLD, NEVER, Container, ContainerScript, Sandbox, Scripted, Step
 from tests.scenario import Run, go, register
 
 WEB = [(0.0, "web starts"), (0.05, "::error::not a command here"), (0.1, "colour \x1b[31mred\x1b[0m, bell \x07")]

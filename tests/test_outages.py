@@ -9,8 +9,8 @@ import threading
 from collections import Counter
 from pathlib import Path
 
+from sandbox import HOLD, Behaviour, Container, ContainerScript, Sandbox, Scripted, Step
 from tests.conftest import spawn
-from tests.sandbox import HOLD, Behaviour, Container, ContainerScript, Sandbox, Scripted, Step
 from tests.scenario import Record, count_lines, numbered, outputs, register
 
 OUTAGE = 15.0

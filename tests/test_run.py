@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from sandbox import HOLD, Container, ContainerScript, Sandbox, Scripted, Step
 from tests.conftest import Ran
-from tests.sandbox import HOLD, Container, ContainerScript, Sandbox, Scripted, Step
 
 Run = Callable[..., Ran]
 FAST = [Step("PROVISIONING", 0.05), Step("PENDING", 0.05), Step("RUNNING", 0.1)]

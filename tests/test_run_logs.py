@@ -9,8 +9,8 @@ import sys
 from collections.abc import Callable
 
 from ecs_run_task.cadence import FLOWING_POLL_FACTOR
+from sandbox import Container, ContainerScript, Sandbox, Scripted, Step
 from tests.conftest import Ran
-from tests.sandbox import Container, ContainerScript, Sandbox, Scripted, Step
 from tests.test_logs import HOSTILE
 from tests.workflow_commands import commands
 

@@ -13,7 +13,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.sandbox import HOLD, Container, ContainerScript, RunLocally, Sandbox, Scripted, Step
+from sandbox import HOLD, Container, ContainerScript, RunLocally, Sandbox, Scripted, Step
 
 FAST = [Step("PROVISIONING", 0.05), Step("PENDING", 0.05), Step("RUNNING", 0.2)]
 

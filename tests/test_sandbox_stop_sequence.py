@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.sandbox import (
+from sandbox import (
     FARGATE_TEARDOWN,
     HOLD,
     NEVER,

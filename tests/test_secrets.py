@@ -7,8 +7,8 @@ import json
 
 import pytest
 
+from sandbox import Container, ContainerScript, Sandbox
 from tests.conftest import spawn
-from tests.sandbox import Container, ContainerScript, Sandbox
 from tests.scenario import Record, register
 
 SECRET_KEY = "wJalrXUtnFEMI-K7MDENG-SECRETACCESSKEY-0001"

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import pytest
 
+from sandbox import HOLD, Container, ContainerScript, Sandbox, Scripted, Step
 from tests.conftest import spawn
-from tests.sandbox import HOLD, Container, ContainerScript, Sandbox, Scripted, Step
 from tests.scenario import Record
 
 BUDGET = 7.0  # seconds from the first signal: GitHub sends SIGTERM at 7.5 s and SIGKILL at 10 s

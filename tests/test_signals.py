@@ -10,8 +10,8 @@ import time
 import pytest
 
 from ecs_run_task.cli import post_main
+from sandbox import HOLD, Container, Sandbox, Scripted, Step
 from tests.conftest import spawn
-from tests.sandbox import HOLD, Container, Sandbox, Scripted, Step
 
 BUDGET = 7.0  # GitHub sends SIGINT, SIGTERM 7.5 s later, then SIGKILL
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from ecs_run_task import starts
+from sandbox import HOLD, Behaviour, Container, ContainerScript, Sandbox, Scripted, Step
 from tests.conftest import spawn
-from tests.sandbox import HOLD, Behaviour, Container, ContainerScript, Sandbox, Scripted, Step
 from tests.scenario import Run, go, outputs
 
 ENI = "Timeout waiting for network interface provisioning to complete."

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from sandbox import HOLD, Container, ContainerScript, Sandbox, Step
 from tests.conftest import spawn
-from tests.sandbox import HOLD, Container, ContainerScript, Sandbox, Step
 from tests.scenario import Record, Run, go, outputs, register
 
 NEVER_STARTED = [Step("PROVISIONING", 0.05), Step("PENDING", 0.2), Step("DEPROVISIONING", 0.05)]

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 
 from ecs_run_task import __version__
+from sandbox import Sandbox
 from tests.conftest import missing
 from tests.e2e.conftest import script
-from tests.sandbox import Sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
@@ -89,11 +89,11 @@ def test_the_wheel_holds_the_package_and_its_metadata_only(dist: Dist) -> None:
     assert "ecs-run-task-post = ecs_run_task.cli:post_main" in entry_points
 
 
-def test_the_sdist_holds_what_builds_the_wheel_and_no_tests(dist: Dist) -> None:
+def test_the_sdist_holds_what_builds_the_wheel_and_no_tests_sandbox_or_benchmarks(dist: Dist) -> None:
     with tarfile.open(dist.sdist) as sdist:
         names = {name.split("/", 1)[1] for name in sdist.getnames() if "/" in name}
     assert {"pyproject.toml", "README.md", "src/ecs_run_task/cli.py"} <= names
-    assert not [name for name in names if name.startswith("tests")]
+    assert not [name for name in names if name.startswith(("tests", "sandbox", "bench"))]
 
 
 def test_the_installed_command_shows_its_version(installed: Installed) -> None:

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from sandbox import Container, ContainerScript, Sandbox, Scripted, Step
 from tests.conftest import docker_build, missing
-from tests.sandbox import Container, ContainerScript, Sandbox, Scripted, Step
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 HERE = Path(__file__).resolve().parent

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
+from sandbox import Sandbox
 from tests.e2e.conftest import ROOT, script
-from tests.sandbox import Sandbox
 
 pytestmark = pytest.mark.docker
 

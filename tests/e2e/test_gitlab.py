@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from sandbox import Sandbox
 from tests.e2e.conftest import HERE, ROOT, script
-from tests.sandbox import Sandbox
 
 pytestmark = pytest.mark.docker
 

@@ -1,4 +1,4 @@
-"""`python -m tests.sandbox serve [--host H] [--port N] [--demo]`: the sandbox in the foreground."""
+"""`python -m sandbox serve [--host H] [--port N] [--demo]`: the sandbox in the foreground."""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ def serve(host: str, port: int, demo: bool) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.sandbox")
+    parser = argparse.ArgumentParser(prog="python -m sandbox")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("serve", help="run the sandbox in the foreground")
     p.add_argument("--host", default="127.0.0.1")

@@ -1,6 +1,7 @@
-"""A local "AWS" for ecs-run-task's tests and demo: moto over HTTP plus a task driver.
+"""A local "AWS" for ecs-run-task's tests, benchmarks and demo: moto over HTTP plus a task driver (README.md beside
+this file says what it plays and which moto internals it depends on).
 
-    from tests.sandbox import Sandbox, Container, Scripted, Step, ContainerScript, RunLocally, HOLD, NEVER, Teardown
+    from sandbox import Sandbox, Container, Scripted, Step, ContainerScript, RunLocally, HOLD, NEVER, Teardown
 
     with Sandbox() as sb:                       # server + driver; moto reset on start and exit
         sb.endpoint, sb.env                     # "http://127.0.0.1:PORT"; env for a subprocess
@@ -63,7 +64,7 @@ RunTask honours `clientToken` as ECS does: the same token answers the tasks it a
 `RunLocally()` runs the container's command (RunTask override first) as a local process; its exit is the
 container's, and the task then plays the same stop sequence.
 
-`python -m tests.sandbox serve [--host H] [--port N] [--demo]` serves in the foreground and prints
+`python -m sandbox serve [--host H] [--port N] [--demo]` serves in the foreground and prints
 `SANDBOX_ENDPOINT=http://...`; it creates cluster `default`, and with --demo the family `demo`.
 """
 
