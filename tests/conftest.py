@@ -1,4 +1,5 @@
-"""Fixtures: a fresh sandbox ("AWS" over HTTP) per test, and the CLI run in-process or as a real process."""
+"""Fixtures: a fresh sandbox ("AWS" over HTTP) per test, the CLI run in this process, a Docker engine and our image.
+What tests share besides fixtures is in helpers.py."""
 
 from __future__ import annotations
 
@@ -7,17 +8,15 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
+from typing import Any
 
 import pytest
 
 from ecs_run_task import aws, cli
 from sandbox import Sandbox
+from tests.helpers import Ran, Run, docker_build, missing
 
-ROOT = Path(__file__).resolve().parent.parent
 IMAGE = "ecs-run-task:test"
 _CI_VARIABLES = ("GITHUB_ACTIONS", "GITLAB_CI", "GITHUB_OUTPUT", "GITHUB_STATE", "GITHUB_STEP_SUMMARY", "GITHUB_RUN_ID",
                  "CI_JOB_ID", "RUNNER_DEBUG", "AWS_PROFILE", "AWS_SESSION_TOKEN")  # fmt: skip
@@ -36,18 +35,14 @@ def sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
         assert sb.driver_errors() == []
 
 
-@dataclass(frozen=True)
-class Ran:
-    code: int
-    out: str
-
-    @property
-    def lines(self) -> list[str]:
-        return self.out.splitlines()
+@pytest.fixture
+def ecs(sandbox: Sandbox) -> Any:
+    """A plain boto3 ECS client to the sandbox, as another tool or a person would call it (recorded, faults apply)."""
+    return sandbox.client("ecs")
 
 
 @pytest.fixture
-def run(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+def run() -> Iterator[Run]:
     """The CLI in this process: `run("--cluster", "Sample", ...)`; signal handlers restored after."""
     saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
 
@@ -59,20 +54,6 @@ def run(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
     yield invoke
     for sig, handler in saved.items():
         signal.signal(sig, handler)
-
-
-def missing(what: str) -> None:
-    """Skip for a developer, fail in CI: the Docker tests must run where CI runs."""
-    if os.environ.get("CI"):
-        pytest.fail(f"{what} (CI is set, so this is a failure, not a skip)", pytrace=False)
-    pytest.skip(what)
-
-
-def docker_build(tag: str, *args: str) -> None:
-    """`docker build` with the host network (pip reaches its index only that way here)."""
-    built = subprocess.run(["docker", "build", "--network", "host", "-q", "-t", tag, *args],
-                           check=False, cwd=ROOT, capture_output=True, text=True, timeout=1200)  # fmt: skip
-    assert built.returncode == 0, f"docker build -t {tag} failed:\n{built.stdout}\n{built.stderr}"
 
 
 @pytest.fixture(scope="session")
@@ -90,25 +71,3 @@ def image(docker: None) -> str:
     """Our image, built from the work tree once per session (never a stale tag from an earlier build)."""
     docker_build(IMAGE, ".")
     return IMAGE
-
-
-def spawn(sb: Sandbox, *argv: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    """The CLI as its own process, as CI runs it (signals, exit status, unbuffered output). Its output is read as
-    text with universal newlines: a CR reads as a LF (see `spawn_bytes` to see every byte)."""
-    return subprocess.Popen(
-        [sys.executable, str(ROOT / "entrypoint.py"), *argv],
-        env={**os.environ, **sb.env, "PYTHONUNBUFFERED": "1", **(env or {})},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-
-
-def spawn_bytes(sb: Sandbox, *argv: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-    """`spawn`, its output read as the bytes the runner reads: every CR kept, the encoding the tool's own."""
-    return subprocess.Popen(
-        [sys.executable, str(ROOT / "entrypoint.py"), *argv],
-        env={**os.environ, **sb.env, "PYTHONUNBUFFERED": "1", **(env or {})},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )

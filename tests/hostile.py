@@ -23,8 +23,7 @@ from pathlib import Path
 from ecs_run_task.outputs import NAMES
 from ecs_run_task.printable import WORD_JOINER
 from sandbox import Sandbox
-from tests.conftest import spawn_bytes
-from tests.scenario import outputs
+from tests.helpers import outputs, spawn_bytes
 from tests.workflow_commands import Command, commands, file_command
 
 SECRET_KEY = "wJalrXUtnFEMI-HOSTILE-SECRETACCESSKEY-0101"

@@ -3,7 +3,7 @@
     .venv/bin/python -m tests.reliability [--out docs/reliability.md] [pytest args...]
 
 A small pytest plugin reads, at the end of each test, the sandbox's call log (faults injected by kind, MISSING
-answers, tasks nobody asked to stop) and what the test recorded with `record_property` (see tests/scenario.py).
+answers, tasks nobody asked to stop) and what the test recorded with `record_property` (see tests/helpers.py).
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from typing import Any
 import pytest
 
 from sandbox import Sandbox
+from tests.helpers import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 GROUPS = {
     "test_faults": "AWS and network faults",
     "test_task_failures": "the task's own failures",

@@ -12,7 +12,7 @@ import pytest
 
 from ecs_run_task.inputs import NAMES as INPUTS
 from sandbox import Container, Sandbox
-from tests.scenario import Record, Run, outputs, register
+from tests.helpers import Record, Run, outputs, register
 
 
 class Bad(NamedTuple):

@@ -8,23 +8,17 @@ import json
 import time
 from pathlib import Path
 
-from sandbox import HOLD, NEVER, Container, ContainerScript, Sandbox, Scripted, Step, Teardown
-from tests.conftest import spawn
-from tests.scenario import Run, go, numbered, outputs
+from sandbox import HOLD, NEVER, Container, ContainerScript, Sandbox, Teardown
+from tests.helpers import Run, go, launch, numbered, outputs, register, steps
 
-LIFE = [Step("PROVISIONING", 0.05), Step("PENDING", 0.05), Step("RUNNING", HOLD)]
+LIFE = steps(HOLD)
 SLOW_TEARDOWN = Teardown(deactivating=0.2, stopping=0.2, deprovisioning=6.0)  # Fargate's ENI detach, shortened
-
-
-def register(sb: Sandbox, *containers: Container, teardown: Teardown = SLOW_TEARDOWN, stop_timeout: float = 30.0,
-             **scripts: ContainerScript) -> None:  # fmt: skip
-    behaviour = Scripted(steps=LIFE, containers=scripts, stop_timeout=stop_timeout, teardown=teardown)
-    sb.register("app", list(containers), behaviour, log_group="/ecs/app")
+QUICK_TEARDOWN = Teardown(0.05, 0.05, 0.05)
 
 
 def test_the_run_ends_at_the_containers_exit_not_after_the_teardown(sandbox: Sandbox, run: Run, tmp_path: Path) -> None:
     lines = numbered(20, every=0.02)
-    register(sandbox, Container("web"), web=ContainerScript(exit_code=3, exits_after=0.5, lines=lines))
+    register(sandbox, life=LIFE, teardown=SLOW_TEARDOWN, web=ContainerScript(exit_code=3, exits_after=0.5, lines=lines))
     ran = go(run, "--dotenv", str(tmp_path / "out.env"))
     arn = sandbox.tasks()[0].arn
     task = sandbox.task(arn)
@@ -41,7 +35,7 @@ def test_the_run_ends_at_the_containers_exit_not_after_the_teardown(sandbox: San
 
 
 def test_a_non_essential_deciding_container_ends_the_run_and_its_sidecar_is_stopped(sandbox: Sandbox, run: Run) -> None:
-    register(sandbox, Container("migrate", essential=False), Container("envoy"),
+    register(sandbox, Container("migrate", essential=False), Container("envoy"), life=LIFE, teardown=SLOW_TEARDOWN,
              migrate=ContainerScript(exit_code=0, exits_after=0.3, lines=[(0.0, "migrating"), (0.2, "done")]),
              envoy=ContainerScript(exits_after=NEVER, sigterm_delay=0.05))  # fmt: skip
     started = time.monotonic()
@@ -62,7 +56,7 @@ def test_a_non_essential_deciding_container_ends_the_run_and_its_sidecar_is_stop
 def test_an_essential_sidecar_killed_after_the_deciding_container_exited_0_is_a_success(
     sandbox: Sandbox, run: Run, tmp_path: Path
 ) -> None:
-    register(sandbox, Container("migrate"), Container("envoy"), stop_timeout=0.2, teardown=Teardown(0.05, 0.05, 0.05),
+    register(sandbox, Container("migrate"), Container("envoy"), life=LIFE, stop_timeout=0.2, teardown=QUICK_TEARDOWN,
              migrate=ContainerScript(exit_code=0, exits_after=0.3),
              envoy=ContainerScript(exits_after=NEVER, sigterm_delay=NEVER))  # fmt: skip
     ran = go(run, "--container", "migrate", "--dotenv", str(tmp_path / "out.env"))
@@ -72,7 +66,7 @@ def test_an_essential_sidecar_killed_after_the_deciding_container_exited_0_is_a_
 
 def test_without_container_every_essential_container_decides(sandbox: Sandbox, run: Run) -> None:
     """The rule is unchanged: both essential containers must exit 0; the sidecar's 137 fails the run."""
-    register(sandbox, Container("migrate"), Container("envoy"), stop_timeout=0.2, teardown=Teardown(0.05, 0.05, 0.05),
+    register(sandbox, Container("migrate"), Container("envoy"), life=LIFE, stop_timeout=0.2, teardown=QUICK_TEARDOWN,
              migrate=ContainerScript(exit_code=0, exits_after=0.3),
              envoy=ContainerScript(exits_after=NEVER, sigterm_delay=NEVER))  # fmt: skip
     ran = go(run)
@@ -83,12 +77,12 @@ def test_without_container_every_essential_container_decides(sandbox: Sandbox, r
 def test_the_job_summary_shows_the_status_as_seen_and_the_post_step_has_nothing_left(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    register(sandbox, Container("web"), web=ContainerScript(exit_code=0, exits_after=0.3))
+    register(sandbox, life=LIFE, teardown=SLOW_TEARDOWN, web=ContainerScript(exit_code=0, exits_after=0.3))
     summary, state = tmp_path / "summary.md", tmp_path / "state"
     summary.touch()
     state.touch()
     env = {"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary), "GITHUB_STATE": str(state)}
-    proc = spawn(sandbox, "--cluster", "Sample", "-t", "app", "--poll-interval", "200ms", env=env)
+    proc = launch(sandbox, env=env)
     out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 0, out
     row = next(line for line in summary.read_text().splitlines() if line.startswith("| ["))

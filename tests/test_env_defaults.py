@@ -9,8 +9,7 @@ import pytest
 
 from ecs_run_task import inputs
 from sandbox import Sandbox
-from tests.conftest import Ran
-from tests.scenario import Run, outputs, register
+from tests.helpers import Ran, Run, outputs, register
 
 
 def env_names(ran_task: dict[str, object]) -> list[str]:

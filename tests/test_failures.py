@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import ast
 from functools import partial
-from pathlib import Path
 
 import pytest
 
 from ecs_run_task import failures, failures_doc
 from ecs_run_task.failures import API, CATALOGUE, RUN, STOPPED_BY, TASK, Hint, for_aws_error, for_run_failures, for_task
+from tests.helpers import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 ROLE = "arn:aws:sts::123456789012:assumed-role/ecsTaskExecutionRole/0a1b2c3d"
 DEPLOYER = "arn:aws:sts::123456789012:assumed-role/deploy/GitHubActions"
 

@@ -9,8 +9,7 @@ import pytest
 
 from ecs_run_task.cli import post_main
 from sandbox import HOLD, ContainerScript, Sandbox, Step
-from tests.conftest import spawn
-from tests.scenario import Record, Run, count_lines, go, numbered, outputs, register
+from tests.helpers import Record, Run, count_lines, go, launch, numbered, outputs, register
 
 LINES = [*numbered(150), (1.4, "late row")]  # the last one is written after STOPPED
 MESSAGES = [m for _, m in LINES]
@@ -88,7 +87,7 @@ def test_connection_drops_in_the_middle_of_the_run_lose_nothing(sandbox: Sandbox
     """Drops injected while the task runs and logs flow, not only at the first calls."""
     lines = [*numbered(100, every=0.01), (2.5, "late row")]
     register(sandbox, running=2.0, web=ContainerScript(exit_code=2, lines=lines))
-    proc = spawn(sandbox, "--cluster", "Sample", "-t", "app", "--poll-interval", "200ms")
+    proc = launch(sandbox)
     arn = sandbox.wait_for_any_task(timeout=30)
     sandbox.wait_for_log_lines(arn, "web", 20)
     sandbox.faults.drop("*", 4)  # the next four calls, whatever they are
@@ -158,7 +157,7 @@ def test_credentials_rejected_before_a_task_exits_125_and_names_the_permission(
 def test_log_reads_denied_still_give_the_exit_code_and_name_the_permission(sandbox: Sandbox) -> None:
     register(sandbox, running=0.5, web=ContainerScript(exit_code=6, lines=LINES[:5]))
     sandbox.faults.deny("GetLogEvents")
-    proc = spawn(sandbox, "--cluster", "Sample", "-t", "app", "--poll-interval", "200ms")
+    proc = launch(sandbox)
     out, _ = proc.communicate(timeout=60)  # stdout and stderr together, as a CI log shows them
     assert proc.returncode == 6, out
     assert "logs:GetLogEvents" in out
@@ -168,7 +167,7 @@ def test_log_reads_denied_still_give_the_exit_code_and_name_the_permission(sandb
 def test_log_reads_denied_are_warned_about_once(sandbox: Sandbox) -> None:
     register(sandbox, running=3.0, web=ContainerScript(exit_code=0, lines=LINES[:5]))
     sandbox.faults.deny("GetLogEvents")
-    proc = spawn(sandbox, "--cluster", "Sample", "-t", "app", "--poll-interval", "200ms")
+    proc = launch(sandbox)
     out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 0, out
     warned = [line for line in out.splitlines() if "logs:GetLogEvents" in line]
@@ -180,7 +179,7 @@ def test_the_timeout_holds_while_log_reads_are_throttled(sandbox: Sandbox) -> No
     register(sandbox, life=[Step("PROVISIONING", 0.05), Step("RUNNING", HOLD)],
              web=ContainerScript(lines=[(0.0, "hello")]))  # fmt: skip
     sandbox.faults.throttle("GetLogEvents", 1.0)
-    proc = spawn(sandbox, "--cluster", "Sample", "-t", "app", "--poll-interval", "200ms", "--timeout", "2s")
+    proc = launch(sandbox, "--timeout", "2s")
     arn = sandbox.wait_for_any_task(timeout=30)
     try:
         out, _ = proc.communicate(timeout=2 + 8)  # the timeout, the drain after it (5 s at most), some margin
@@ -199,8 +198,7 @@ def test_credentials_expiring_mid_run_name_the_task_left_and_the_post_step_stops
     register(sandbox, life=[Step("PROVISIONING", 0.05), Step("RUNNING", HOLD)])
     state = tmp_path / "state"
     state.touch()
-    proc = spawn(sandbox, "--cluster", "Sample", "-t", "app", "--poll-interval", "200ms", "--format", "github",
-                 env={"GITHUB_STATE": str(state)})  # fmt: skip
+    proc = launch(sandbox, "--format", "github", env={"GITHUB_STATE": str(state)})
     arn = sandbox.wait_for_any_task(timeout=30)
     sandbox.wait_for_status(arn, "RUNNING")
     sandbox.faults.deny("*", "ExpiredTokenException")  # StopTask is rejected too: the task cannot be stopped

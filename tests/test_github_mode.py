@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from ecs_run_task.cli import post_main
-from sandbox import HOLD, Container, ContainerScript, Sandbox, Scripted, Step
-from tests.conftest import Ran
-from tests.workflow_commands import Command, commands
+from sandbox import HOLD, ContainerScript, Sandbox, Step
+from tests.helpers import ROOT, Run, register
+from tests.workflow_commands import Command, commands, file_command
 
-Run = Callable[..., Ran]
 INPUTS = ("cluster", "task-definition", "container", "command", "environment", "count", "wait", "timeout",
           "poll-interval", "logs", "log-drain", "annotate", "region", "overrides", "tags", "subnets")  # fmt: skip
-
-
-def read_file_commands(path: Path) -> dict[str, str]:
-    """Parse `name<<DELIMITER ... DELIMITER` blocks as the runner does."""
-    values = {}
-    for match in re.finditer(r"^(.+?)<<(ghadelimiter_[0-9a-f-]+)\n(.*?)\n\2$", path.read_text(), re.M | re.S):
-        values[match[1]] = match[3]
-    return values
 
 
 @pytest.fixture
@@ -40,9 +29,7 @@ def github(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
 
 def test_a_failing_task_fails_the_step_with_an_annotation_and_outputs(sandbox: Sandbox, run: Run,
                                                                       github: dict[str, str]) -> None:  # fmt: skip
-    sandbox.register("app", [Container("web")], Scripted(
-        steps=[Step("PENDING", 0.05), Step("RUNNING", 0.1)],
-        containers={"web": ContainerScript(exit_code=3, lines=[(0.0, "migrating"), (0.05, "it broke")])}))  # fmt: skip
+    register(sandbox, running=0.1, web=ContainerScript(exit_code=3, lines=[(0.0, "migrating"), (0.05, "it broke")]))
     ran = run(env=github | {"INPUT_CLUSTER": "Sample", "INPUT_TASK-DEFINITION": "app", "INPUT_POLL-INTERVAL": "100ms"})
     assert ran.code == 3
     [task] = sandbox.tasks()
@@ -52,12 +39,12 @@ def test_a_failing_task_fails_the_step_with_an_annotation_and_outputs(sandbox: S
         f"task {task.arn.rsplit('/', 1)[-1]}: container web exited with code 3\n"
         "The last lines of container web:\nmigrating\nit broke",  # they usually say why
     )]  # fmt: skip
-    outputs = read_file_commands(Path(github["GITHUB_OUTPUT"]))
+    outputs = file_command(Path(github["GITHUB_OUTPUT"]).read_text())
     assert outputs["exit-code"] == "3"
     assert outputs["status"] == "failed"
     assert outputs["task-arn"] == task.arn
     assert outputs["log-url"].startswith("https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#")
-    state = read_file_commands(Path(github["GITHUB_STATE"]))  # the last value of each name, as the runner keeps
+    state = file_command(Path(github["GITHUB_STATE"]).read_text())  # the last value of each name, as the runner keeps
     assert state == {"task-arns": "[]", "cluster": "Sample", "region": "us-east-1"}  # stopped: nothing to do
     assert f'\n["{task.arn}"]\n' in Path(github["GITHUB_STATE"]).read_text()  # saved while the task ran
     assert sandbox.calls("RunTask")[0]["startedBy"] == "gh/acme/shop/4242/2"
@@ -73,7 +60,7 @@ def test_bad_inputs_fail_the_step_before_anything_starts(sandbox: Sandbox, run: 
     [error] = [c for c in commands(ran.out) if c.name == "error"]
     assert error.message.startswith("2 inputs are not valid; nothing was started:\n")
     assert "count: got '11'; expected a whole number from 1 to 10" in error.message
-    outputs = read_file_commands(Path(github["GITHUB_OUTPUT"]))
+    outputs = file_command(Path(github["GITHUB_OUTPUT"]).read_text())
     assert (outputs["status"], outputs["exit-code"], outputs["task-arns"]) == ("invalid-input", "", "[]")
     assert sandbox.calls() == []
 
@@ -90,7 +77,7 @@ def test_action_yml_declares_every_input_and_its_defaults_mean_not_given() -> No
 
     from ecs_run_task import inputs, spec
 
-    action = yaml.safe_load((Path(__file__).resolve().parent.parent / "action.yml").read_text())
+    action = yaml.safe_load((ROOT / "action.yml").read_text())
     assert set(action["inputs"]) == set(inputs.NAMES)
     defaults = {name: str(declared.get("default", "")) for name, declared in action["inputs"].items()}
     assert spec.build({**defaults, "task-definition": "app"}) == spec.build({"task-definition": "app"})
@@ -101,7 +88,7 @@ def test_action_yml_declares_every_input_and_its_defaults_mean_not_given() -> No
 def test_an_unexpected_error_stops_the_task_and_exits_125_not_a_containers_1(
     sandbox: Sandbox, run: Run, github: dict[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    sandbox.register("app", [Container("web")], Scripted(steps=[Step("RUNNING", 30.0)]))
+    register(sandbox, life=[Step("RUNNING", 30.0)])
     Path(github["GITHUB_STATE"]).unlink()  # the runner always makes it; a bug of ours must not look like exit 1
     ran = run(env=github | {"INPUT_CLUSTER": "Sample", "INPUT_TASK-DEFINITION": "app"})
     assert ran.code == 125
@@ -115,10 +102,10 @@ def test_an_unexpected_error_stops_the_task_and_exits_125_not_a_containers_1(
 
 def test_wait_false_leaves_the_task_running_past_the_post_step(sandbox: Sandbox, run: Run,
                                                                github: dict[str, str]) -> None:  # fmt: skip
-    sandbox.register("app", [Container("web")], Scripted(steps=[Step("RUNNING", HOLD)]))
+    register(sandbox, life=[Step("RUNNING", HOLD)])
     ran = run(env=github | {"INPUT_CLUSTER": "Sample", "INPUT_TASK-DEFINITION": "app", "INPUT_WAIT": "false"})
     assert ran.code == 0
-    state = read_file_commands(Path(github["GITHUB_STATE"]))
+    state = file_command(Path(github["GITHUB_STATE"]).read_text())
     assert post_main({f"STATE_{name}": value for name, value in state.items()}) == 0
     assert sandbox.calls("StopTask") == []
     assert len(sandbox.running_tasks()) == 1

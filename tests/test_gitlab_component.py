@@ -4,14 +4,13 @@ defaults and descriptions, each reaching the CLI. Running it is tests/e2e/test_g
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import yaml  # moto's dependency
 
 from ecs_run_task import inputs
+from tests.helpers import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 JOB_INPUTS = ["job-name", "stage", "job-image"]  # the job's own shape, not the task's
 
 

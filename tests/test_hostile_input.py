@@ -16,8 +16,8 @@ from typing import Any, NamedTuple
 import pytest
 
 from sandbox import HOLD, ContainerScript, Sandbox, Step
+from tests.helpers import Record, register
 from tests.hostile import survive
-from tests.scenario import Record, register
 
 SEPARATORS = {"FS": "\x1c", "GS": "\x1d", "RS": "\x1e", "NEL": "\x85", "LS": "\u2028", "PS": "\u2029", "CR": "\r",
               "FF": "\x0c", "VT": "\x0b"}  # fmt: skip

@@ -13,8 +13,8 @@ from typing import NamedTuple
 import pytest
 
 from sandbox import Container, ContainerScript, Sandbox, Scripted
+from tests.helpers import Record, register, steps
 from tests.hostile import MARK, survive
-from tests.scenario import Record, register, steps
 from tests.workflow_commands import commands
 
 BREAKS = {"CR": "\r", "CRLF": "\r\n", "LF": "\n", "NEL": "\x85", "LS": "\u2028", "PS": "\u2029", "VT": "\x0b",

@@ -8,17 +8,16 @@ from __future__ import annotations
 
 import json
 import subprocess
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ecs_run_task import __version__
 from sandbox import Container, ContainerScript, Sandbox, Scripted, Step
+from tests.helpers import Run
 
 pytestmark = pytest.mark.docker
 
-ROOT = Path(__file__).resolve().parent.parent
 KEPT_SERVICES = ["ec2", "ecs", "logs", "sts"]
 
 
@@ -71,7 +70,7 @@ def test_botocore_keeps_only_the_services_we_call(image: str) -> None:
     assert ran.stdout.split() == KEPT_SERVICES
 
 
-def test_exit_status_through_docker_run_matches_the_cli_in_process(image: str, sandbox: Sandbox, run: Any) -> None:
+def test_exit_status_through_docker_run_matches_the_cli_in_process(image: str, sandbox: Sandbox, run: Run) -> None:
     sandbox.register(
         "fails",
         [Container(name="app", command=["migrate"])],

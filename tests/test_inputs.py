@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import yaml
 
 from ecs_run_task import inputs
 from ecs_run_task.errors import InputError
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers import ROOT
 
 
 def test_action_yml_declares_each_input_with_the_same_description_and_default() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +10,8 @@ import pytest
 
 from ecs_run_task.outputs import masked
 from sandbox import Container, ContainerScript, Sandbox, Scripted, Step
-from tests.conftest import Ran
+from tests.helpers import Ran, Run
 
-Run = Callable[..., Ran]
 QUICK = Scripted(steps=[Step("PENDING", 0.05), Step("RUNNING", 0.1)], containers={"web": ContainerScript(exit_code=0)})
 
 

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from sandbox import HOLD, NEVER, Container, ContainerScript, Sandbox, Scripted, Step
-from tests.conftest import spawn
-from tests.scenario import Run, go, register
+from sandbox import HOLD, NEVER, Container, ContainerScript, Sandbox, Step
+from tests.helpers import Run, go, launch, register
 
 WEB = [(0.0, "web starts"), (0.05, "::error::not a command here"), (0.1, "colour \x1b[31mred\x1b[0m, bell \x07")]
 WORKER = [(0.0, "worker starts"), (0.1, "two\nlines")]
@@ -59,10 +58,10 @@ def test_after_a_timeout_the_file_holds_every_line_read(sandbox: Sandbox, run: R
 
 
 def test_after_a_cancel_the_file_holds_every_line_shown(sandbox: Sandbox, tmp_path: Path) -> None:
-    sandbox.register("app", [Container("web")], Scripted(steps=[Step("PROVISIONING", 0.05), Step("RUNNING", HOLD)],
-                     containers={"web": ContainerScript(exits_after=NEVER, lines=[(0.0, "one"), (0.1, "two")])}))  # fmt: skip
+    register(sandbox, life=[Step("PROVISIONING", 0.05), Step("RUNNING", HOLD)],
+             web=ContainerScript(exits_after=NEVER, lines=[(0.0, "one"), (0.1, "two")]))  # fmt: skip
     path = tmp_path / "run.log"
-    proc = spawn(sandbox, "--cluster", "Sample", "-t", "app", "--poll-interval", "200ms", "--log-file", str(path))
+    proc = launch(sandbox, "--log-file", str(path))
     assert proc.stdout is not None
     shown = []
     for line in proc.stdout:  # the lines have reached the CI log, so the tool has read them

@@ -10,15 +10,13 @@ from collections import Counter
 from pathlib import Path
 
 from sandbox import HOLD, Behaviour, Container, ContainerScript, Sandbox, Scripted, Step
-from tests.conftest import spawn
-from tests.scenario import Record, count_lines, numbered, outputs, register
+from tests.helpers import Record, count_lines, launch, numbered, outputs, register
 
 OUTAGE = 15.0
 
 
 def follow(sb: Sandbox, tmp_path: Path, *args: str, name: str = "out") -> subprocess.Popen[str]:
-    return spawn(sb, "--cluster", "Sample", "-t", "app", "--poll-interval", "500ms", "--format", "plain",
-                 "--dotenv", str(tmp_path / f"{name}.env"), *args)  # fmt: skip
+    return launch(sb, "--poll-interval", "500ms", "--format", "plain", "--dotenv", str(tmp_path / f"{name}.env"), *args)
 
 
 def test_a_15s_outage_of_every_call_mid_wait_is_ridden_out(

@@ -20,9 +20,8 @@ import yaml
 
 from ecs_run_task import exit_codes, inputs
 from ecs_run_task.status import Status
-from tests.conftest import missing
+from tests.helpers import ROOT, missing
 
-ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text())
 ACTION_INPUTS = list(ACTION["inputs"])

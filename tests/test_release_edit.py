@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 import yaml  # moto's dependency
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers import ROOT
+
 EDITED = ["action.yml", "templates/run-task.yml", "pyproject.toml"]
 IMAGE = "owner/ecs-run-task@sha256:" + "0123456789abcdef" * 4  # a registry host would come first
 

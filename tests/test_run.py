@@ -3,35 +3,22 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from sandbox import HOLD, Container, ContainerScript, Sandbox, Scripted, Step
-from tests.conftest import Ran
+from tests.helpers import Run, go, outputs, register, steps
 
-Run = Callable[..., Ran]
-FAST = [Step("PROVISIONING", 0.05), Step("PENDING", 0.05), Step("RUNNING", 0.1)]
-
-
-def scripted(sb: Sandbox, *containers: Container, family: str = "app", steps: list[Step] | None = None,
-             **scripts: ContainerScript) -> str:  # fmt: skip
-    """Register `family` whose tasks end as `scripts` say; returns the task definition ARN."""
-    behaviour = Scripted(steps=steps or FAST, containers=scripts)
-    return sb.register(family, list(containers) or [Container("web")], behaviour, log_group="/ecs/app")
-
-
-def go(run: Run, *args: str) -> Ran:
-    return run("--cluster", "Sample", "--task-definition", "app", "--poll-interval", "100ms", *args)
+SUCCEEDED = "ecs-run-task: status=succeeded exit-code=0"
 
 
 def test_a_container_exiting_0_succeeds(sandbox: Sandbox, run: Run, tmp_path: Path) -> None:
-    td_arn = scripted(sandbox, web=ContainerScript(exit_code=0))
+    td_arn = register(sandbox, web=ContainerScript(exit_code=0))
     ran = go(run, "--dotenv", str(tmp_path / "out.env"))
     assert ran.code == 0
     task_arn = sandbox.tasks()[0].arn
-    env = dict(line.split("=", 1) for line in (tmp_path / "out.env").read_text().splitlines())
+    env = outputs(tmp_path / "out.env")
     assert env["STATUS"] == "succeeded"
     assert env["EXIT_CODE"] == "0"
     assert env["TASK_ARN"] == task_arn
@@ -41,7 +28,7 @@ def test_a_container_exiting_0_succeeds(sandbox: Sandbox, run: Run, tmp_path: Pa
 
 
 def test_exit_255_is_passed_through_as_the_original_tool_did(sandbox: Sandbox, run: Run) -> None:
-    scripted(sandbox, web=ContainerScript(exit_code=255))
+    register(sandbox, web=ContainerScript(exit_code=255))
     ran = go(run)
     assert ran.code == 255
     assert "ecs-run-task: error: task " in ran.out
@@ -49,45 +36,51 @@ def test_exit_255_is_passed_through_as_the_original_tool_did(sandbox: Sandbox, r
 
 
 def test_progress_lines_show_each_state_change(sandbox: Sandbox, run: Run) -> None:
-    scripted(sandbox, steps=[Step("PROVISIONING", 0.3), Step("PENDING", 0.3), Step("RUNNING", 0.3)])
+    register(sandbox, life=[Step("PROVISIONING", 0.3), Step("PENDING", 0.3), Step("RUNNING", 0.3)])
     states = [line.split()[1] for line in go(run).lines if line.startswith("ecs-run-task: lastStatus=")]
     assert states == ["lastStatus=PROVISIONING", "lastStatus=PENDING", "lastStatus=RUNNING", "lastStatus=STOPPED"]
 
 
 def test_an_unknown_state_is_not_taken_for_the_end(sandbox: Sandbox, run: Run) -> None:
-    scripted(sandbox, steps=[Step("PENDING", 0.1), Step("WEIRD", 0.4), Step("RUNNING", 0.1)],
+    register(sandbox, life=[Step("PENDING", 0.1), Step("WEIRD", 0.4), Step("RUNNING", 0.1)],
              web=ContainerScript(exit_code=4))  # fmt: skip
     ran = go(run)
     assert ran.code == 4
     assert any(line.startswith("ecs-run-task: lastStatus=WEIRD") for line in ran.lines)
 
 
-def test_a_non_essential_sidecar_exiting_1_is_ignored(sandbox: Sandbox, run: Run) -> None:
-    scripted(sandbox, Container("web"), Container("sidecar", essential=False),
+def test_a_non_essential_sidecar_exiting_1_is_ignored(sandbox: Sandbox, run: Run, tmp_path: Path) -> None:
+    register(sandbox, Container("web"), Container("sidecar", essential=False),
              web=ContainerScript(exit_code=0), sidecar=ContainerScript(exit_code=1))  # fmt: skip
-    assert go(run).code == 0
+    ran = go(run, "--dotenv", str(tmp_path / "out.env"))
+    assert ran.code == 0, ran.out
+    assert SUCCEEDED in ran.lines
+    assert "sidecar" not in ran.out  # its exit is no failure, so nothing names it
+    assert outputs(tmp_path / "out.env")["EXIT_CODE"] == "0"
 
 
 def test_an_essential_sidecar_failing_fails_the_run(sandbox: Sandbox, run: Run) -> None:
-    scripted(sandbox, Container("web"), Container("proxy"),
+    register(sandbox, Container("web"), Container("proxy"),
              web=ContainerScript(exit_code=0), proxy=ContainerScript(exit_code=2))  # fmt: skip
     ran = go(run)
     assert ran.code == 2
     assert "container proxy exited with code 2" in ran.out
 
 
-def test_the_named_container_decides(sandbox: Sandbox, run: Run) -> None:
-    scripted(sandbox, Container("web"), Container("proxy"),
+def test_the_named_container_decides(sandbox: Sandbox, run: Run, tmp_path: Path) -> None:
+    register(sandbox, Container("web"), Container("proxy"),
              web=ContainerScript(exit_code=0), proxy=ContainerScript(exit_code=137))  # fmt: skip
-    assert go(run, "--container", "web").code == 0
+    ran = go(run, "--container", "web", "--dotenv", str(tmp_path / "out.env"))
+    assert ran.code == 0, ran.out
+    assert SUCCEEDED in ran.lines  # the essential proxy's 137 decides nothing
+    got = outputs(tmp_path / "out.env")
+    assert (got["STATUS"], got["EXIT_CODE"]) == ("succeeded", "0")
 
 
 def test_a_task_that_fails_to_start_exits_125_with_the_reason(sandbox: Sandbox, run: Run, tmp_path: Path) -> None:
     pull = "CannotPullContainerError: pull image manifest has been retried 5 time(s)"
-    sandbox.register("app", [Container("web")], Scripted(
-        steps=[Step("PROVISIONING", 0.05), Step("PENDING", 0.1)],
-        containers={"web": ContainerScript(exit_code=None, reason=pull)},
-        stop_code="TaskFailedToStart", stopped_reason="Task failed to start"), log_group="/ecs/app")  # fmt: skip
+    register(sandbox, life=[Step("PROVISIONING", 0.05), Step("PENDING", 0.1)], stop_code="TaskFailedToStart",
+             stopped_reason="Task failed to start", web=ContainerScript(exit_code=None, reason=pull))  # fmt: skip
     ran = go(run, "--dotenv", str(tmp_path / "out.env"))
     assert ran.code == 125
     assert "container web never ran or has no exit code (stopCode=TaskFailedToStart" in ran.out
@@ -98,7 +91,7 @@ def test_a_task_that_fails_to_start_exits_125_with_the_reason(sandbox: Sandbox, 
 
 
 def test_run_task_failures_exit_125_with_their_reasons(sandbox: Sandbox, run: Run) -> None:
-    scripted(sandbox)
+    register(sandbox)
     sandbox.fail_run_task("RESOURCE:MEMORY")
     ran = go(run, "--start-retries", "0")  # capacity is retried by default (tests/test_start.py)
     assert ran.code == 125
@@ -107,9 +100,9 @@ def test_run_task_failures_exit_125_with_their_reasons(sandbox: Sandbox, run: Ru
 
 
 def test_with_three_tasks_the_failing_one_decides(sandbox: Sandbox, run: Run) -> None:
-    scripted(sandbox)
+    register(sandbox)
     sandbox.behave(
-        "app", [Scripted(steps=FAST, containers={"web": ContainerScript(exit_code=code)}) for code in (0, 6, 0)]
+        "app", [Scripted(steps=steps(0.1), containers={"web": ContainerScript(exit_code=code)}) for code in (0, 6, 0)]
     )
     ran = go(run, "--count", "3")
     assert ran.code == 6
@@ -120,25 +113,25 @@ def test_with_three_tasks_the_failing_one_decides(sandbox: Sandbox, run: Run) ->
 @pytest.mark.parametrize("wait", ["true", "false"])
 def test_fewer_tasks_placed_than_asked_for_fails_the_run(sandbox: Sandbox, run: Run, tmp_path: Path,
                                                          wait: str) -> None:  # fmt: skip
-    scripted(sandbox, steps=[Step("PENDING", 0.1), Step("RUNNING", 0.2)])
+    register(sandbox, life=[Step("PENDING", 0.1), Step("RUNNING", 0.2)])
     sandbox.place_only(2)
     ran = go(run, "--count", "3", "--wait", wait, "--start-retries", "0", "--dotenv", str(tmp_path / "out.env"))
     assert ran.code == 125, ran.out
     assert "RunTask started only 2 of 3 tasks: RESOURCE:MEMORY" in ran.out
     assert len(sandbox.tasks()) == 2
-    written = dict(line.split("=", 1) for line in (tmp_path / "out.env").read_text().splitlines())
+    written = outputs(tmp_path / "out.env")
     assert written["STATUS"] == "failed-to-start"
     assert sorted(json.loads(written["TASK_ARNS"])) == sorted(t.arn for t in sandbox.tasks())  # the two that ran
 
 
 def test_describe_tasks_asks_for_every_task_in_one_call(sandbox: Sandbox, run: Run) -> None:
-    scripted(sandbox, steps=[Step("PENDING", 0.1), Step("RUNNING", 0.5)])
+    register(sandbox, life=[Step("PENDING", 0.1), Step("RUNNING", 0.5)])
     go(run, "--count", "3")
     assert all(len(body["tasks"]) == 3 for body in sandbox.calls("DescribeTasks"))
 
 
 def test_timeout_stops_the_task_and_exits_124(sandbox: Sandbox, run: Run, tmp_path: Path) -> None:
-    scripted(sandbox, steps=[Step("PENDING", 0.05), Step("RUNNING", HOLD)])
+    register(sandbox, life=[Step("PENDING", 0.05), Step("RUNNING", HOLD)])
     ran = go(run, "--timeout", "1s", "--dotenv", str(tmp_path / "out.env"))
     assert ran.code == 124
     [task] = sandbox.tasks()
@@ -149,7 +142,7 @@ def test_timeout_stops_the_task_and_exits_124(sandbox: Sandbox, run: Run, tmp_pa
 
 
 def test_the_timeout_fires_on_time_not_at_the_next_poll(sandbox: Sandbox, run: Run) -> None:
-    scripted(sandbox, steps=[Step("PENDING", 0.05), Step("RUNNING", HOLD)])
+    register(sandbox, life=[Step("PENDING", 0.05), Step("RUNNING", HOLD)])
     assert run("--cluster", "Sample", "-t", "app", "--timeout", "1s", "--poll-interval", "30s").code == 124
     [started] = sandbox.call_log("RunTask")
     [stopped] = sandbox.call_log("StopTask")
@@ -157,14 +150,8 @@ def test_the_timeout_fires_on_time_not_at_the_next_poll(sandbox: Sandbox, run: R
     assert len(sandbox.calls("DescribeTasks")) == 3  # after RunTask, at the deadline, and for the outputs
 
 
-def test_missing_right_after_run_task_is_waited_out(sandbox: Sandbox, run: Run) -> None:
-    scripted(sandbox, web=ContainerScript(exit_code=9))
-    sandbox.missing_after_run(2)
-    assert go(run).code == 9
-
-
 def test_wait_false_returns_once_the_task_is_accepted(sandbox: Sandbox, run: Run, tmp_path: Path) -> None:
-    scripted(sandbox, steps=[Step("PENDING", HOLD)])
+    register(sandbox, life=[Step("PENDING", HOLD)])
     ran = go(run, "--wait", "false", "--dotenv", str(tmp_path / "out.env"))
     assert ran.code == 0
     assert "STATUS=started\n" in (tmp_path / "out.env").read_text()
@@ -173,7 +160,7 @@ def test_wait_false_returns_once_the_task_is_accepted(sandbox: Sandbox, run: Run
 
 
 def test_json_format_ends_with_the_outputs(sandbox: Sandbox, run: Run) -> None:
-    scripted(sandbox, web=ContainerScript(exit_code=3))
+    register(sandbox, web=ContainerScript(exit_code=3))
     ran = go(run, "--format", "json")
     events = [json.loads(line) for line in ran.lines]
     assert events[-1]["event"] == "outputs"
@@ -182,7 +169,7 @@ def test_json_format_ends_with_the_outputs(sandbox: Sandbox, run: Run) -> None:
 
 
 def test_the_command_after_double_dash_is_sent_as_an_exact_argv(sandbox: Sandbox, run: Run) -> None:
-    scripted(sandbox)
+    register(sandbox)
     go(run, "-e", "A=1", "--", "sh", "-c", "echo $A && exit 0")
     [body] = sandbox.calls("RunTask")
     assert body["overrides"]["containerOverrides"] == [
@@ -207,7 +194,7 @@ BAD = [
 
 @pytest.mark.parametrize("args", BAD, ids=[" ".join(a) for a in BAD])
 def test_bad_input_exits_125_and_starts_nothing(sandbox: Sandbox, run: Run, args: list[str]) -> None:
-    scripted(sandbox)
+    register(sandbox)
     ran = go(run, *args)
     assert ran.code == 125
     assert "error: " in ran.out

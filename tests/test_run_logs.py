@@ -6,30 +6,17 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable
 
 from ecs_run_task.cadence import FLOWING_POLL_FACTOR
 from sandbox import Container, ContainerScript, Sandbox, Scripted, Step
-from tests.conftest import Ran
+from tests.helpers import Run, go, register
 from tests.test_logs import HOSTILE
 from tests.workflow_commands import commands
-
-Run = Callable[..., Ran]
-
-
-def register(sb: Sandbox, running: float, *containers: Container, **scripts: ContainerScript) -> None:
-    steps = [Step("PROVISIONING", 0.05), Step("PENDING", 0.05), Step("RUNNING", running)]
-    sb.register("app", list(containers) or [Container("web")], Scripted(steps=steps, containers=scripts),
-                log_group="/ecs/app")  # fmt: skip
-
-
-def go(run: Run, *args: str) -> Ran:
-    return run("--cluster", "Sample", "-t", "app", "--poll-interval", "200ms", *args)
 
 
 def test_every_line_arrives_once_in_order_including_lines_after_stopped(sandbox: Sandbox, run: Run) -> None:
     lines = [(i * 0.01, f"line {i}") for i in range(50)] + [(1.2, "written after STOPPED")]
-    register(sandbox, 0.6, web=ContainerScript(exit_code=0, lines=lines))
+    register(sandbox, running=0.6, web=ContainerScript(exit_code=0, lines=lines))
     ran = go(run)
     assert ran.code == 0
     printed = [line for line in ran.lines if line.startswith(("line ", "written"))]
@@ -37,7 +24,7 @@ def test_every_line_arrives_once_in_order_including_lines_after_stopped(sandbox:
 
 
 def test_json_format_gives_one_object_per_line_with_container_task_and_time(sandbox: Sandbox, run: Run) -> None:
-    register(sandbox, 0.3, web=ContainerScript(exit_code=0, lines=[(0.0, "hello")]))
+    register(sandbox, running=0.3, web=ContainerScript(exit_code=0, lines=[(0.0, "hello")]))
     events = [json.loads(line) for line in go(run, "--format", "json").lines]
     [log] = [e for e in events if e["event"] == "log"]
     assert (log["container"], log["message"], log["task_arn"]) == ("web", "hello", sandbox.tasks()[0].arn)
@@ -45,20 +32,24 @@ def test_json_format_gives_one_object_per_line_with_container_task_and_time(sand
 
 
 def test_a_stream_that_appears_10_seconds_late_is_waited_for(sandbox: Sandbox, run: Run) -> None:
-    register(sandbox, 11.0, web=ContainerScript(exit_code=0, lines=[(0.0, "early"), (10.5, "later")], stream_delay=10))
+    register(
+        sandbox,
+        running=11.0,
+        web=ContainerScript(exit_code=0, lines=[(0.0, "early"), (10.5, "later")], stream_delay=10),
+    )
     ran = go(run, "--poll-interval", "1s")
     assert [line for line in ran.lines if line in ("early", "later")] == ["early", "later"]
 
 
 def test_a_stream_that_never_appears_is_named_with_what_to_check(sandbox: Sandbox, run: Run) -> None:
     """As when the log configuration names another prefix: the container ran, its stream is not where we read."""
-    register(sandbox, 0.3, web=ContainerScript(exit_code=0, lines=[(0.0, "lost")], stream_delay=600))
+    register(sandbox, running=0.3, web=ContainerScript(exit_code=0, lines=[(0.0, "lost")], stream_delay=600))
     ran = go(run, "--log-drain", "1s")
     assert ran.code == 0
     [task] = sandbox.tasks()
     assert (f"warning: container web: its log stream app/web/{task.arn.rsplit('/', 1)[-1]} never appeared in "
             "/ecs/app; check awslogs-group, awslogs-stream-prefix and awslogs-region") in ran.out  # fmt: skip
-    register(sandbox, 0.3, web=ContainerScript(exit_code=0))
+    register(sandbox, running=0.3, web=ContainerScript(exit_code=0))
     quiet = go(run)  # a stream that exists but stays empty is no such sign
     assert quiet.code == 0
     assert "never appeared" not in quiet.out
@@ -66,7 +57,7 @@ def test_a_stream_that_never_appears_is_named_with_what_to_check(sandbox: Sandbo
 
 def test_two_containers_and_two_tasks_interleave_with_prefixes(sandbox: Sandbox, run: Run) -> None:
     script = [(i * 0.05, f"n{i}") for i in range(10)]
-    register(sandbox, 0.8, Container("web"), Container("worker"),
+    register(sandbox, Container("web"), Container("worker"), running=0.8,
              web=ContainerScript(exit_code=0, lines=script), worker=ContainerScript(exit_code=0, lines=script))  # fmt: skip
     ran = go(run, "--count", "2")
     assert ran.code == 0
@@ -80,7 +71,7 @@ def test_two_containers_and_two_tasks_interleave_with_prefixes(sandbox: Sandbox,
 
 def test_throttling_a_third_of_log_reads_loses_nothing(sandbox: Sandbox, run: Run) -> None:
     lines = [(i * 0.002, f"row {i}") for i in range(300)]
-    register(sandbox, 1.0, web=ContainerScript(exit_code=0, lines=lines))
+    register(sandbox, running=1.0, web=ContainerScript(exit_code=0, lines=lines))
     sandbox.faults.throttle("GetLogEvents", 1 / 3, seed=7)
     ran = go(run)
     assert [line for line in ran.lines if line.startswith("row ")] == [m for _, m in lines]
@@ -88,14 +79,14 @@ def test_throttling_a_third_of_log_reads_loses_nothing(sandbox: Sandbox, run: Ru
 
 
 def test_a_container_without_awslogs_says_where_its_logs_are(sandbox: Sandbox, run: Run) -> None:
-    register(sandbox, 0.2, Container("web"), Container("router", essential=False, logs=False))
+    register(sandbox, Container("web"), Container("router", essential=False, logs=False), running=0.2)
     ran = go(run)
     assert ran.code == 0
     assert "container router: its lines are not streamed here; it has no log configuration" in ran.out
 
 
 def test_no_container_line_acts_as_a_workflow_command_on_github(sandbox: Sandbox, run: Run) -> None:
-    register(sandbox, 0.5, web=ContainerScript(exit_code=0, lines=[(0.0, line) for line in HOSTILE]))
+    register(sandbox, running=0.5, web=ContainerScript(exit_code=0, lines=[(0.0, line) for line in HOSTILE]))
     ran = go(run, "--format", "github")
     assert ran.code == 0
     assert {c.name for c in commands(ran.out)} == {"group", "endgroup"}  # only our own: the phase group
@@ -105,7 +96,7 @@ def test_no_container_line_acts_as_a_workflow_command_on_github(sandbox: Sandbox
 
 def test_json_error_lines_become_annotations_never_more_than_the_cap(sandbox: Sandbox, run: Run) -> None:
     errors = [(i * 0.01, json.dumps({"level": "error", "message": f"failure {i}"})) for i in range(25)]
-    register(sandbox, 0.5, web=ContainerScript(exit_code=1, lines=errors))
+    register(sandbox, running=0.5, web=ContainerScript(exit_code=1, lines=errors))
     ran = go(run, "--format", "github")
     assert ran.code == 1
     annotations = [c for c in commands(ran.out) if c.name == "error"]
@@ -130,7 +121,7 @@ _MEASURED = (
 
 def _run_measured(sb: Sandbox, lines: int) -> tuple[int, list[str]]:
     """Run the CLI as a process over a task that writes `lines` lines: its own peak RSS (KiB) and its lines."""
-    register(sb, 1.0, web=ContainerScript(exit_code=0, lines=[(0.0, f"{i:06d}") for i in range(lines)]))
+    register(sb, running=1.0, web=ContainerScript(exit_code=0, lines=[(0.0, f"{i:06d}") for i in range(lines)]))
     proc = subprocess.run(
         [sys.executable, "-c", _MEASURED, "--cluster", "Sample", "-t", "app", "--poll-interval", "500ms",
          "--format", "plain"],
@@ -154,7 +145,7 @@ def test_100000_lines_arrive_complete_in_order_with_flat_memory(sandbox: Sandbox
 def test_status_is_polled_less_while_lines_flow(sandbox: Sandbox, run: Run) -> None:
     """Over HTTP; the policy itself (what happens when lines stop, back-off) is pinned in test_cadence.py."""
     lines = [(i * 0.1, f"tick {i}") for i in range(60)]  # 6 s of steady output, then 3 s of silence
-    register(sandbox, 9.0, web=ContainerScript(exit_code=0, lines=lines))
+    register(sandbox, running=9.0, web=ContainerScript(exit_code=0, lines=lines))
     ran = go(run, "--poll-interval", "500ms")
     assert ran.code == 0
     [task] = sandbox.tasks()
@@ -167,7 +158,7 @@ def test_status_is_polled_less_while_lines_flow(sandbox: Sandbox, run: Run) -> N
 
 
 def test_on_gitlab_the_lines_sit_in_an_open_section_and_every_section_is_open(sandbox: Sandbox, run: Run) -> None:
-    register(sandbox, 0.3, web=ContainerScript(exit_code=0, lines=[(0.0, "migrating")]))
+    register(sandbox, running=0.3, web=ContainerScript(exit_code=0, lines=[(0.0, "migrating")]))
     lines = go(run, "--format", "gitlab").out.split("\n")  # not splitlines(): a section marker holds a \r
     name = ":waiting_for_the_task_status_and_logs\r"
     start = next(i for i, line in enumerate(lines) if name in line)
@@ -179,7 +170,7 @@ def test_on_gitlab_the_lines_sit_in_an_open_section_and_every_section_is_open(sa
 
 
 def test_on_github_each_phase_is_a_group_and_the_lines_sit_in_the_waiting_one(sandbox: Sandbox, run: Run) -> None:
-    register(sandbox, 0.3, web=ContainerScript(exit_code=0, lines=[(0.0, "migrating")]))
+    register(sandbox, running=0.3, web=ContainerScript(exit_code=0, lines=[(0.0, "migrating")]))
     lines = go(run, "--format", "github").lines
     groups = [i for i, line in enumerate(lines) if line.startswith(("::group::", "::endgroup::"))]
     assert [lines[i] for i in groups] == ["::group::Starting task", "::endgroup::",
@@ -190,7 +181,9 @@ def test_on_github_each_phase_is_a_group_and_the_lines_sit_in_the_waiting_one(sa
 
 
 def test_annotate_false_keeps_the_lines_but_annotates_only_the_failure(sandbox: Sandbox, run: Run) -> None:
-    register(sandbox, 0.3, web=ContainerScript(exit_code=1, lines=[(0.0, '{"level": "error", "message": "boom"}')]))
+    register(
+        sandbox, running=0.3, web=ContainerScript(exit_code=1, lines=[(0.0, '{"level": "error", "message": "boom"}')])
+    )
     ran = go(run, "--format", "github", "--annotate", "false")
     assert [c.properties.get("title") for c in commands(ran.out) if c.name == "error"] == [
         "Container web exited with code 1"

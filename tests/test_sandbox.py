@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -14,16 +13,9 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from sandbox import HOLD, Container, ContainerScript, RunLocally, Sandbox, Scripted, Step
+from tests.helpers import describe_task, start_task
 
 FAST = [Step("PROVISIONING", 0.05), Step("PENDING", 0.05), Step("RUNNING", 0.2)]
-
-
-@pytest.fixture
-def sb() -> Iterator[Sandbox]:
-    with Sandbox() as sandbox:
-        sandbox.create_cluster("Sample")
-        yield sandbox
-        assert sandbox.driver_errors() == []
 
 
 @functools.cache
@@ -39,24 +31,13 @@ def _client(endpoint: str, service: str, config: str) -> Any:
     )
 
 
-def client(sb: Sandbox, service: str, **config: Any) -> Any:
+def client(sandbox: Sandbox, service: str, **config: Any) -> Any:
     """A plain boto3 client, as the tool makes them (cached: creating one costs tens of ms)."""
-    return _client(sb.endpoint, service, json.dumps(config, sort_keys=True))
+    return _client(sandbox.endpoint, service, json.dumps(config, sort_keys=True))
 
 
-def run(sb: Sandbox, family: str, **kwargs: Any) -> str:
-    answer = client(sb, "ecs").run_task(cluster="Sample", taskDefinition=family, **kwargs)
-    assert answer["failures"] == []
-    return str(answer["tasks"][0]["taskArn"])
-
-
-def describe(sb: Sandbox, arn: str) -> dict[str, Any]:
-    task: dict[str, Any] = client(sb, "ecs").describe_tasks(cluster="Sample", tasks=[arn])["tasks"][0]
-    return task
-
-
-def test_scripted_task_goes_through_its_states_and_ends_as_scripted(sb: Sandbox) -> None:
-    sb.register(
+def test_scripted_task_goes_through_its_states_and_ends_as_scripted(sandbox: Sandbox, ecs: Any) -> None:
+    sandbox.register(
         "app",
         [Container("web")],
         Scripted(
@@ -66,14 +47,14 @@ def test_scripted_task_goes_through_its_states_and_ends_as_scripted(sb: Sandbox)
             stopped_reason="Essential container in task exited",
         ),
     )
-    arn = run(sb, "app", startedBy="ci", tags=[{"key": "k", "value": "v"}])
-    assert sb.wait_for_any_task() == arn
-    sb.wait_for_status(arn, "RUNNING")
-    running = describe(sb, arn)
+    arn = start_task(ecs, "app", startedBy="ci", tags=[{"key": "k", "value": "v"}])
+    assert sandbox.wait_for_any_task() == arn
+    sandbox.wait_for_status(arn, "RUNNING")
+    running = describe_task(ecs, arn)
     assert running["desiredStatus"] == "RUNNING"
     assert "exitCode" not in running["containers"][0]
-    sb.wait_for_status(arn, "STOPPED")
-    task = describe(sb, arn)
+    sandbox.wait_for_status(arn, "STOPPED")
+    task = describe_task(ecs, arn)
     assert task["lastStatus"] == "STOPPED"
     assert task["desiredStatus"] == "STOPPED"
     assert task["stopCode"] == "EssentialContainerExited"
@@ -84,30 +65,30 @@ def test_scripted_task_goes_through_its_states_and_ends_as_scripted(sb: Sandbox)
     for stamp in ("createdAt", "pullStartedAt", "startedAt", "stoppingAt", "stoppedAt", "executionStoppedAt"):
         assert stamp in task
     assert task["createdAt"] <= task["startedAt"] <= task["stoppedAt"]
-    assert sb.task(arn).history == ("PROVISIONING", "PENDING", "RUNNING", "DEACTIVATING", "STOPPING", "STOPPED")
-    stopped_at = sb.stopped_at(arn)
+    assert sandbox.task(arn).history == ("PROVISIONING", "PENDING", "RUNNING", "DEACTIVATING", "STOPPING", "STOPPED")
+    stopped_at = sandbox.stopped_at(arn)
     assert stopped_at is not None
     assert stopped_at <= time.monotonic()
-    assert sb.running_tasks() == []
+    assert sandbox.running_tasks() == []
 
 
-def test_two_containers_keep_their_own_exit_codes_and_essential_flags(sb: Sandbox) -> None:
-    sb.register(
+def test_two_containers_keep_their_own_exit_codes_and_essential_flags(sandbox: Sandbox, ecs: Any) -> None:
+    sandbox.register(
         "pair",
         [Container("app", essential=True), Container("sidecar", essential=False)],
         Scripted(steps=FAST, containers={"app": ContainerScript(0), "sidecar": ContainerScript(137)}),
     )
-    arn = run(sb, "pair")
-    sb.wait_for_status(arn, "STOPPED")
-    containers = {c["name"]: c for c in describe(sb, arn)["containers"]}
+    arn = start_task(ecs, "pair")
+    sandbox.wait_for_status(arn, "STOPPED")
+    containers = {c["name"]: c for c in describe_task(ecs, arn)["containers"]}
     assert containers["app"]["exitCode"] == 0
     assert containers["sidecar"]["exitCode"] == 137
-    assert {c.name: c.essential for c in sb.task(arn).containers} == {"app": True, "sidecar": False}
+    assert {c.name: c.essential for c in sandbox.task(arn).containers} == {"app": True, "sidecar": False}
 
 
-def test_a_container_that_never_ran_has_a_reason_and_no_exit_code(sb: Sandbox) -> None:
+def test_a_container_that_never_ran_has_a_reason_and_no_exit_code(sandbox: Sandbox, ecs: Any) -> None:
     reason = "CannotPullContainerError: pull image manifest has been retried 5 time(s)"
-    sb.register(
+    sandbox.register(
         "nopull",
         [Container("web")],
         Scripted(
@@ -117,41 +98,41 @@ def test_a_container_that_never_ran_has_a_reason_and_no_exit_code(sb: Sandbox) -
             stopped_reason="CannotPullContainerError: failed to pull",
         ),
     )
-    arn = run(sb, "nopull")
-    sb.wait_for_status(arn, "STOPPED")
-    task = describe(sb, arn)
+    arn = start_task(ecs, "nopull")
+    sandbox.wait_for_status(arn, "STOPPED")
+    task = describe_task(ecs, arn)
     assert task["stopCode"] == "TaskFailedToStart"
     assert "exitCode" not in task["containers"][0]
     assert task["containers"][0]["reason"] == reason
-    assert "RUNNING" not in sb.task(arn).history
+    assert "RUNNING" not in sandbox.task(arn).history
 
 
-def test_stop_task_stops_a_task_held_running(sb: Sandbox) -> None:
-    sb.register("forever", [Container("web")], Scripted(steps=[Step("PENDING", 0.05), Step("RUNNING", HOLD)]))
-    arn = run(sb, "forever")
-    sb.wait_for_status(arn, "RUNNING")
-    answer = client(sb, "ecs").stop_task(cluster="Sample", task=arn, reason="cancelled by CI")["task"]
+def test_stop_task_stops_a_task_held_running(sandbox: Sandbox, ecs: Any) -> None:
+    sandbox.register("forever", [Container("web")], Scripted(steps=[Step("PENDING", 0.05), Step("RUNNING", HOLD)]))
+    arn = start_task(ecs, "forever")
+    sandbox.wait_for_status(arn, "RUNNING")
+    answer = ecs.stop_task(cluster="Sample", task=arn, reason="cancelled by CI")["task"]
     assert answer["desiredStatus"] == "STOPPED"
-    sb.wait_for_status(arn, "STOPPED", timeout=5)
-    task = describe(sb, arn)
+    sandbox.wait_for_status(arn, "STOPPED", timeout=5)
+    task = describe_task(ecs, arn)
     assert task["stopCode"] == "UserInitiated"
     assert task["stoppedReason"] == "cancelled by CI"
     assert task["containers"][0]["exitCode"] == 143
-    assert "STOPPING" in sb.task(arn).history
+    assert "STOPPING" in sandbox.task(arn).history
 
 
-def test_unknown_states_are_played_as_given(sb: Sandbox) -> None:
-    sb.register("weird", [Container("web")], Scripted(steps=[Step("WEIRD", HOLD)]))
-    arn = run(sb, "weird")
-    sb.wait_for_status(arn, "WEIRD")
-    assert describe(sb, arn)["lastStatus"] == "WEIRD"
-    client(sb, "ecs").stop_task(cluster="Sample", task=arn)
-    sb.wait_for_status(arn, "STOPPED")
-    assert describe(sb, arn)["stoppedReason"] == "Task stopped by user"
+def test_unknown_states_are_played_as_given(sandbox: Sandbox, ecs: Any) -> None:
+    sandbox.register("weird", [Container("web")], Scripted(steps=[Step("WEIRD", HOLD)]))
+    arn = start_task(ecs, "weird")
+    sandbox.wait_for_status(arn, "WEIRD")
+    assert describe_task(ecs, arn)["lastStatus"] == "WEIRD"
+    ecs.stop_task(cluster="Sample", task=arn)
+    sandbox.wait_for_status(arn, "STOPPED")
+    assert describe_task(ecs, arn)["stoppedReason"] == "Task stopped by user"
 
 
-def test_log_lines_appear_after_running_and_late_lines_after_stopped(sb: Sandbox) -> None:
-    sb.register(
+def test_log_lines_appear_after_running_and_late_lines_after_stopped(sandbox: Sandbox, ecs: Any) -> None:
+    sandbox.register(
         "chatty",
         [Container("web")],
         Scripted(
@@ -160,35 +141,37 @@ def test_log_lines_appear_after_running_and_late_lines_after_stopped(sb: Sandbox
         ),
         log_group="/ecs/chatty",
     )
-    logs = client(sb, "logs")
-    arn = run(sb, "chatty")
+    logs = client(sandbox, "logs")
+    arn = start_task(ecs, "chatty")
     stream = f"chatty/web/{arn.rsplit('/', 1)[-1]}"
     with pytest.raises(ClientError) as info:
         logs.get_log_events(logGroupName="/ecs/chatty", logStreamName=stream, startFromHead=True)
     assert info.value.response["Error"]["Code"] == "ResourceNotFoundException"
-    sb.advance(arn)  # PENDING was held so the check above cannot race the stream's creation
-    sb.wait_for_status(arn, "STOPPED")
-    assert "late" not in sb.log_lines(arn, "web")
-    assert sb.wait_for_log_lines(arn, "web", 3) == ["one", "two", "late"]
+    sandbox.advance(arn)  # PENDING was held so the check above cannot race the stream's creation
+    sandbox.wait_for_status(arn, "STOPPED")
+    assert "late" not in sandbox.log_lines(arn, "web")
+    assert sandbox.wait_for_log_lines(arn, "web", 3) == ["one", "two", "late"]
     events = logs.get_log_events(logGroupName="/ecs/chatty", logStreamName=stream, startFromHead=True)["events"]
     assert [e["message"] for e in events] == ["one", "two", "late"]
     stamps = [e["timestamp"] for e in events]
     assert stamps == sorted(set(stamps))
 
 
-def test_a_bulk_of_lines_is_written_in_order(sb: Sandbox) -> None:
+def test_a_bulk_of_lines_is_written_in_order(sandbox: Sandbox, ecs: Any) -> None:
     lines = [(0.0, f"line {i}") for i in range(100_000)]
-    sb.register("bulk", [Container("web")], Scripted(steps=FAST, containers={"web": ContainerScript(0, lines=lines)}))
-    arn = run(sb, "bulk")
-    got = sb.wait_for_log_lines(arn, "web", 100_000)
+    sandbox.register(
+        "bulk", [Container("web")], Scripted(steps=FAST, containers={"web": ContainerScript(0, lines=lines)})
+    )
+    arn = start_task(ecs, "bulk")
+    got = sandbox.wait_for_log_lines(arn, "web", 100_000)
     assert got[0] == "line 0"
     assert got[-1] == "line 99999"
 
 
-def test_run_locally_runs_the_override_command_and_keeps_its_output(sb: Sandbox) -> None:
-    sb.register("local", [Container("app", command=["sh", "-c", "exit 0"])], RunLocally())
-    arn = run(
-        sb,
+def test_run_locally_runs_the_override_command_and_keeps_its_output(sandbox: Sandbox, ecs: Any) -> None:
+    sandbox.register("local", [Container("app", command=["sh", "-c", "exit 0"])], RunLocally())
+    arn = start_task(
+        ecs,
         "local",
         overrides={
             "containerOverrides": [
@@ -200,78 +183,76 @@ def test_run_locally_runs_the_override_command_and_keeps_its_output(sb: Sandbox)
             ]
         },
     )
-    sb.wait_for_status(arn, "STOPPED")
-    task = describe(sb, arn)
+    sandbox.wait_for_status(arn, "STOPPED")
+    task = describe_task(ecs, arn)
     assert task["containers"][0]["exitCode"] == 7
     assert task["stopCode"] == "EssentialContainerExited"
-    assert sb.log_lines(arn, "app") == ["hello ci", "oops"]
+    assert sandbox.log_lines(arn, "app") == ["hello ci", "oops"]
 
 
-def test_stop_task_terminates_a_local_process(sb: Sandbox) -> None:
-    sb.register("sleepy", [Container("app", command=["sh", "-c", "echo started; sleep 30"])], RunLocally())
-    arn = run(sb, "sleepy")
-    sb.wait_for_log_lines(arn, "app", 1)
-    client(sb, "ecs").stop_task(cluster="Sample", task=arn)
-    sb.wait_for_status(arn, "STOPPED", timeout=5)
-    task = describe(sb, arn)
+def test_stop_task_terminates_a_local_process(sandbox: Sandbox, ecs: Any) -> None:
+    sandbox.register("sleepy", [Container("app", command=["sh", "-c", "echo started; sleep 30"])], RunLocally())
+    arn = start_task(ecs, "sleepy")
+    sandbox.wait_for_log_lines(arn, "app", 1)
+    ecs.stop_task(cluster="Sample", task=arn)
+    sandbox.wait_for_status(arn, "STOPPED", timeout=5)
+    task = describe_task(ecs, arn)
     assert task["stopCode"] == "UserInitiated"
     assert task["containers"][0]["exitCode"] == 143
 
 
-def test_calls_are_recorded_without_the_sandbox_own_setup(sb: Sandbox) -> None:
-    sb.register("app", [Container("web")], Scripted(steps=FAST))
-    arn = run(sb, "app", count=1)
-    describe(sb, arn)
-    assert [c.name for c in sb.calls()] == ["RunTask", "DescribeTasks"]
-    (body,) = sb.calls("RunTask")
+def test_calls_are_recorded_without_the_sandbox_own_setup(sandbox: Sandbox, ecs: Any) -> None:
+    sandbox.register("app", [Container("web")], Scripted(steps=FAST))
+    arn = start_task(ecs, "app", count=1)
+    describe_task(ecs, arn)
+    assert [c.name for c in sandbox.calls()] == ["RunTask", "DescribeTasks"]
+    (body,) = sandbox.calls("RunTask")
     assert body.pop("clientToken")  # botocore fills one per call: RunTask is idempotent
     assert body == {"cluster": "Sample", "taskDefinition": "app", "count": 1}
-    assert sb.calls("DescribeTasks")[0]["tasks"] == [arn]
+    assert sandbox.calls("DescribeTasks")[0]["tasks"] == [arn]
 
 
-def test_throttling_is_answered_and_retried_by_botocore(sb: Sandbox) -> None:
-    sb.faults.throttle("ListClusters", every=2)
-    ecs = client(sb, "ecs", retries={"mode": "standard", "max_attempts": 3})
+def test_throttling_is_answered_and_retried_by_botocore(sandbox: Sandbox) -> None:
+    sandbox.faults.throttle("ListClusters", every=2)
+    ecs = client(sandbox, "ecs", retries={"mode": "standard", "max_attempts": 3})
     ecs.list_clusters()
     ecs.list_clusters()  # the second call is throttled once, then retried
-    assert [c.fault for c in sb.call_log("ListClusters")] == [None, "throttle", None]
-    no_retry = client(sb, "ecs", retries={"mode": "standard", "total_max_attempts": 1})
+    assert [c.fault for c in sandbox.call_log("ListClusters")] == [None, "throttle", None]
+    no_retry = client(sandbox, "ecs", retries={"mode": "standard", "total_max_attempts": 1})
     with pytest.raises(ClientError) as info:
         no_retry.list_clusters()  # the 4th ListClusters: throttled, and not retried
     assert info.value.response["Error"]["Code"] == "ThrottlingException"
 
 
-def test_error_bursts_and_dropped_connections_are_retried(sb: Sandbox) -> None:
-    sb.faults.error_burst("ListClusters", 1, status=503)
-    sb.faults.drop("ListClusters")
-    ecs = client(sb, "ecs", retries={"mode": "standard", "max_attempts": 4})
+def test_error_bursts_and_dropped_connections_are_retried(sandbox: Sandbox) -> None:
+    sandbox.faults.error_burst("ListClusters", 1, status=503)
+    sandbox.faults.drop("ListClusters")
+    ecs = client(sandbox, "ecs", retries={"mode": "standard", "max_attempts": 4})
     ecs.list_clusters()
-    assert [c.fault for c in sb.call_log("ListClusters")] == ["drop", "error", None]
+    assert [c.fault for c in sandbox.call_log("ListClusters")] == ["drop", "error", None]
 
 
-def test_latency_is_added_to_every_call(sb: Sandbox) -> None:
-    sb.faults.latency(0.1)
-    ecs = client(sb, "ecs")
+def test_latency_is_added_to_every_call(sandbox: Sandbox, ecs: Any) -> None:
+    sandbox.faults.latency(0.1)
     started = time.monotonic()
     ecs.list_clusters()
     assert time.monotonic() - started >= 0.1
 
 
-def test_run_task_can_answer_with_failures(sb: Sandbox) -> None:
-    sb.register("app", [Container("web")], Scripted(steps=FAST))
-    sb.fail_run_task(reason="RESOURCE:MEMORY")
-    answer = client(sb, "ecs").run_task(cluster="Sample", taskDefinition="app")
+def test_run_task_can_answer_with_failures(sandbox: Sandbox, ecs: Any) -> None:
+    sandbox.register("app", [Container("web")], Scripted(steps=FAST))
+    sandbox.fail_run_task(reason="RESOURCE:MEMORY")
+    answer = ecs.run_task(cluster="Sample", taskDefinition="app")
     assert answer["tasks"] == []
     assert answer["failures"][0]["reason"] == "RESOURCE:MEMORY"
-    assert sb.tasks() == []
-    run(sb, "app")  # only the next RunTask fails
+    assert sandbox.tasks() == []
+    start_task(ecs, "app")  # only the next RunTask fails
 
 
-def test_a_new_task_can_be_missing_for_its_first_describes(sb: Sandbox) -> None:
-    sb.register("app", [Container("web")], Scripted(steps=FAST))
-    sb.missing_after_run(2)
-    arn = run(sb, "app")
-    ecs = client(sb, "ecs")
+def test_a_new_task_can_be_missing_for_its_first_describes(sandbox: Sandbox, ecs: Any) -> None:
+    sandbox.register("app", [Container("web")], Scripted(steps=FAST))
+    sandbox.missing_after_run(2)
+    arn = start_task(ecs, "app")
     for _ in range(2):
         answer = ecs.describe_tasks(cluster="Sample", tasks=[arn])
         assert answer["tasks"] == []
@@ -279,23 +260,22 @@ def test_a_new_task_can_be_missing_for_its_first_describes(sb: Sandbox) -> None:
     assert ecs.describe_tasks(cluster="Sample", tasks=[arn])["tasks"][0]["taskArn"] == arn
 
 
-def test_awsvpc_fargate_tasks_run_in_the_sandbox_network(sb: Sandbox) -> None:
-    subnets, groups = sb.create_network()
-    sb.register("vpc", [Container("web")], Scripted(steps=FAST), network_mode="awsvpc", fargate=True)
-    arn = run(
-        sb,
+def test_awsvpc_fargate_tasks_run_in_the_sandbox_network(sandbox: Sandbox, ecs: Any) -> None:
+    subnets, groups = sandbox.create_network()
+    sandbox.register("vpc", [Container("web")], Scripted(steps=FAST), network_mode="awsvpc", fargate=True)
+    arn = start_task(
+        ecs,
         "vpc",
         launchType="FARGATE",
         networkConfiguration={"awsvpcConfiguration": {"subnets": subnets, "securityGroups": groups}},
     )
-    sb.wait_for_status(arn, "STOPPED")
-    task = describe(sb, arn)
+    sandbox.wait_for_status(arn, "STOPPED")
+    task = describe_task(ecs, arn)
     assert task["launchType"] == "FARGATE"
     assert task["attachments"][0]["type"] == "ElasticNetworkInterface"
 
 
-def test_unknown_tasks_are_missing_and_cannot_be_stopped(sb: Sandbox) -> None:
-    ecs = client(sb, "ecs")
+def test_unknown_tasks_are_missing_and_cannot_be_stopped(sandbox: Sandbox, ecs: Any) -> None:
     assert ecs.describe_tasks(cluster="Sample", tasks=["nope"])["failures"] == [{"arn": "nope", "reason": "MISSING"}]
     with pytest.raises(ClientError) as info:
         ecs.stop_task(cluster="Sample", task="nope")

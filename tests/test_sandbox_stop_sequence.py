@@ -7,7 +7,6 @@ executionStoppedAt, the teardown states, STOPPED. A non-essential container's ex
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -24,42 +23,19 @@ from sandbox import (
     Step,
     Teardown,
 )
+from tests.helpers import describe_task, start_task
 
 TEARDOWN = ("DEACTIVATING", "STOPPING", "DEPROVISIONING", "STOPPED")
 HELD = [Step("PROVISIONING", 0.02), Step("RUNNING", HOLD)]  # the containers' own exits end the task
 SHORT = Teardown(deactivating=0.05, stopping=0.05, deprovisioning=0.05)
 
 
-@pytest.fixture
-def sb() -> Iterator[Sandbox]:
-    with Sandbox() as sandbox:
-        sandbox.create_cluster("Sample")
-        yield sandbox
-        assert sandbox.driver_errors() == []
-
-
-@pytest.fixture
-def ecs(sb: Sandbox) -> Any:
-    return sb.client("ecs")
-
-
-def run(ecs: Any, family: str) -> str:
-    answer = ecs.run_task(cluster="Sample", taskDefinition=family)
-    assert answer["failures"] == []
-    return str(answer["tasks"][0]["taskArn"])
-
-
-def describe(ecs: Any, arn: str) -> dict[str, Any]:
-    task: dict[str, Any] = ecs.describe_tasks(cluster="Sample", tasks=[arn])["tasks"][0]
-    return task
-
-
 def containers(task: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {c["name"]: c for c in task["containers"]}
 
 
-def test_an_essential_exit_stops_the_task_at_once_and_its_sidecars_take_sigterm(sb: Sandbox, ecs: Any) -> None:
-    sb.register(
+def test_an_essential_exit_stops_the_task_at_once_and_its_sidecars_take_sigterm(sandbox: Sandbox, ecs: Any) -> None:
+    sandbox.register(
         "app",
         [Container("app"), Container("envoy", essential=False), Container("logger", essential=False)],
         Scripted(
@@ -73,9 +49,9 @@ def test_an_essential_exit_stops_the_task_at_once_and_its_sidecars_take_sigterm(
             teardown=SHORT,
         ),
     )
-    arn = run(ecs, "app")
-    sb.wait_for_container_status(arn, "app", "STOPPED")
-    task = describe(ecs, arn)  # envoy holds the task RUNNING for the 0.6 s stop timeout
+    arn = start_task(ecs, "app")
+    sandbox.wait_for_container_status(arn, "app", "STOPPED")
+    task = describe_task(ecs, arn)  # envoy holds the task RUNNING for the 0.6 s stop timeout
     assert (task["lastStatus"], task["desiredStatus"]) == ("RUNNING", "STOPPED")
     assert (task["stopCode"], task["stoppedReason"]) == (
         "EssentialContainerExited",
@@ -87,8 +63,8 @@ def test_an_essential_exit_stops_the_task_at_once_and_its_sidecars_take_sigterm(
     assert "executionStoppedAt" not in task
     assert "stoppingAt" not in task
 
-    sb.wait_for_status(arn, "STOPPED")
-    view = sb.task(arn)
+    sandbox.wait_for_status(arn, "STOPPED")
+    view = sandbox.task(arn)
     app, envoy, logger = (view.container(name) for name in ("app", "envoy", "logger"))
     assert (app.exit_code, logger.exit_code, envoy.exit_code) == (3, 0, 137)
     assert view.stop_decided_at is not None
@@ -107,14 +83,14 @@ def test_an_essential_exit_stops_the_task_at_once_and_its_sidecars_take_sigterm(
     assert since["DEPROVISIONING"] >= 0.1
     assert since["STOPPED"] >= 0.15
 
-    final = describe(ecs, arn)
+    final = describe_task(ecs, arn)
     assert final["stopCode"] == "EssentialContainerExited"  # the sidecars' ends change nothing
     assert {n: c["exitCode"] for n, c in containers(final).items()} == {"app": 3, "envoy": 137, "logger": 0}
     assert final["startedAt"] <= final["executionStoppedAt"] <= final["stoppingAt"] <= final["stoppedAt"]
 
 
-def test_a_non_essential_exit_leaves_the_task_running(sb: Sandbox, ecs: Any) -> None:
-    sb.register(
+def test_a_non_essential_exit_leaves_the_task_running(sandbox: Sandbox, ecs: Any) -> None:
+    sandbox.register(
         "app",
         [Container("server"), Container("migrate", essential=False)],
         Scripted(
@@ -125,23 +101,23 @@ def test_a_non_essential_exit_leaves_the_task_running(sb: Sandbox, ecs: Any) -> 
             },
         ),
     )
-    arn = run(ecs, "app")
-    sb.wait_for_container_status(arn, "migrate", "STOPPED")
-    task = describe(ecs, arn)
+    arn = start_task(ecs, "app")
+    sandbox.wait_for_container_status(arn, "migrate", "STOPPED")
+    task = describe_task(ecs, arn)
     assert (task["lastStatus"], task["desiredStatus"]) == ("RUNNING", "RUNNING")
     assert "stopCode" not in task
     assert (containers(task)["migrate"]["lastStatus"], containers(task)["migrate"]["exitCode"]) == ("STOPPED", 5)
     assert containers(task)["server"]["lastStatus"] == "RUNNING"
 
     ecs.stop_task(cluster="Sample", task=arn, reason="done")
-    sb.wait_for_status(arn, "STOPPED")
-    final = describe(ecs, arn)
+    sandbox.wait_for_status(arn, "STOPPED")
+    final = describe_task(ecs, arn)
     assert (final["stopCode"], final["stoppedReason"]) == ("UserInitiated", "done")
     assert {n: c["exitCode"] for n, c in containers(final).items()} == {"server": 143, "migrate": 5}
 
 
-def test_stop_task_plays_the_same_sequence(sb: Sandbox, ecs: Any) -> None:
-    sb.register(
+def test_stop_task_plays_the_same_sequence(sandbox: Sandbox, ecs: Any) -> None:
+    sandbox.register(
         "app",
         [Container("web"), Container("envoy")],
         Scripted(
@@ -154,16 +130,16 @@ def test_stop_task_plays_the_same_sequence(sb: Sandbox, ecs: Any) -> None:
             teardown=SHORT,
         ),
     )
-    arn = run(ecs, "app")
-    sb.wait_for_status(arn, "RUNNING")
+    arn = start_task(ecs, "app")
+    sandbox.wait_for_status(arn, "RUNNING")
     answer = ecs.stop_task(cluster="Sample", task=arn, reason="cancelled by CI")["task"]
     assert (answer["lastStatus"], answer["desiredStatus"]) == ("RUNNING", "STOPPED")
     assert (answer["stopCode"], answer["stoppedReason"]) == ("UserInitiated", "cancelled by CI")
     again = ecs.stop_task(cluster="Sample", task=arn, reason="cancelled twice")["task"]
     assert again["stoppedReason"] == "cancelled by CI"  # a task already stopping keeps its reason
 
-    sb.wait_for_status(arn, "STOPPED")
-    view = sb.task(arn)
+    sandbox.wait_for_status(arn, "STOPPED")
+    view = sandbox.task(arn)
     web, envoy = view.container("web"), view.container("envoy")
     assert (web.exit_code, envoy.exit_code) == (0, 137)
     assert view.stop_decided_at is not None
@@ -176,9 +152,9 @@ def test_stop_task_plays_the_same_sequence(sb: Sandbox, ecs: Any) -> None:
     assert view.history == ("PROVISIONING", "RUNNING", *TEARDOWN)
 
 
-def test_containers_without_a_time_of_their_own_exit_together_at_the_end_of_running(sb: Sandbox, ecs: Any) -> None:
+def test_containers_without_a_time_of_their_own_exit_together_at_the_end_of_running(sandbox: Sandbox, ecs: Any) -> None:
     """The scripts written before the stop sequence keep their meaning."""
-    sb.register(
+    sandbox.register(
         "app",
         [Container("app"), Container("early", essential=False), Container("late", essential=False)],
         Scripted(
@@ -190,9 +166,9 @@ def test_containers_without_a_time_of_their_own_exit_together_at_the_end_of_runn
             },
         ),
     )
-    arn = run(ecs, "app")
-    sb.wait_for_status(arn, "STOPPED")
-    view = sb.task(arn)
+    arn = start_task(ecs, "app")
+    sandbox.wait_for_status(arn, "STOPPED")
+    view = sandbox.task(arn)
     app, early = view.container("app"), view.container("early")
     assert {c.name: c.exit_code for c in view.containers} == {"app": 2, "early": 0, "late": 143}
     assert app.stopped_at is not None
@@ -202,11 +178,11 @@ def test_containers_without_a_time_of_their_own_exit_together_at_the_end_of_runn
     assert view.history == ("PROVISIONING", "RUNNING", *TEARDOWN)  # TEST_TEARDOWN: none in the script
 
 
-def test_steps_after_running_are_the_teardown(sb: Sandbox, ecs: Any) -> None:
-    sb.register("app", [Container("web")], Scripted(steps=[Step("RUNNING", 0.05), Step("STOPPING", 0.05)]))
-    arn = run(ecs, "app")
-    sb.wait_for_status(arn, "STOPPED")
-    view = sb.task(arn)
+def test_steps_after_running_are_the_teardown(sandbox: Sandbox, ecs: Any) -> None:
+    sandbox.register("app", [Container("web")], Scripted(steps=[Step("RUNNING", 0.05), Step("STOPPING", 0.05)]))
+    arn = start_task(ecs, "app")
+    sandbox.wait_for_status(arn, "STOPPED")
+    view = sandbox.task(arn)
     assert view.history == ("PROVISIONING", "RUNNING", "STOPPING", "STOPPED")
     assert view.execution_stopped_at is not None
     assert view.entered["STOPPED"] - view.execution_stopped_at >= 0.05
@@ -221,41 +197,41 @@ def test_steps_after_running_are_the_teardown(sb: Sandbox, ecs: Any) -> None:
     ]
 
 
-def test_a_stop_delay_replaces_the_teardown_of_a_stopped_task(sb: Sandbox, ecs: Any) -> None:
-    sb.register("app", [Container("web")], Scripted(steps=HELD, teardown=SHORT))
-    sb.set_stop_delay(0.1)
-    arn = run(ecs, "app")
-    sb.wait_for_status(arn, "RUNNING")
+def test_a_stop_delay_replaces_the_teardown_of_a_stopped_task(sandbox: Sandbox, ecs: Any) -> None:
+    sandbox.register("app", [Container("web")], Scripted(steps=HELD, teardown=SHORT))
+    sandbox.set_stop_delay(0.1)
+    arn = start_task(ecs, "app")
+    sandbox.wait_for_status(arn, "RUNNING")
     ecs.stop_task(cluster="Sample", task=arn)
-    sb.wait_for_status(arn, "STOPPED")
-    view = sb.task(arn)
+    sandbox.wait_for_status(arn, "STOPPED")
+    view = sandbox.task(arn)
     assert view.history == ("PROVISIONING", "RUNNING", "STOPPING", "STOPPED")
     assert view.stopped_at is not None
     assert view.stop_decided_at is not None
     assert view.stopped_at - view.stop_decided_at >= 0.1
 
 
-def test_a_local_process_exit_plays_the_teardown(sb: Sandbox, ecs: Any) -> None:
-    sb.register("local", [Container("app", command=["sh", "-c", "exit 4"])], RunLocally(teardown=SHORT))
-    arn = run(ecs, "local")
-    sb.wait_for_status(arn, "STOPPED")
-    view = sb.task(arn)
+def test_a_local_process_exit_plays_the_teardown(sandbox: Sandbox, ecs: Any) -> None:
+    sandbox.register("local", [Container("app", command=["sh", "-c", "exit 4"])], RunLocally(teardown=SHORT))
+    arn = start_task(ecs, "local")
+    sandbox.wait_for_status(arn, "STOPPED")
+    view = sandbox.task(arn)
     assert view.history == ("PROVISIONING", "PENDING", "RUNNING", *TEARDOWN)
     assert view.container("app").exit_code == 4
     assert view.stop_code == "EssentialContainerExited"
-    assert "executionStoppedAt" in describe(ecs, arn)
+    assert "executionStoppedAt" in describe_task(ecs, arn)
 
 
-def test_a_local_process_ignoring_sigterm_is_killed_at_the_stop_timeout(sb: Sandbox, ecs: Any) -> None:
+def test_a_local_process_ignoring_sigterm_is_killed_at_the_stop_timeout(sandbox: Sandbox, ecs: Any) -> None:
     command = ["sh", "-c", "trap '' TERM; echo started; sleep 30"]  # sleep inherits the ignored SIGTERM
-    sb.register("stubborn", [Container("app", command=command)], RunLocally(stop_timeout=0.3))
-    arn = run(ecs, "stubborn")
-    sb.wait_for_log_lines(arn, "app", 1)
+    sandbox.register("stubborn", [Container("app", command=command)], RunLocally(stop_timeout=0.3))
+    arn = start_task(ecs, "stubborn")
+    sandbox.wait_for_log_lines(arn, "app", 1)
     ecs.stop_task(cluster="Sample", task=arn)
-    app = sb.wait_for_container_status(arn, "app", "STOPPED")
-    decided = sb.task(arn).stop_decided_at
+    app = sandbox.wait_for_container_status(arn, "app", "STOPPED")
+    decided = sandbox.task(arn).stop_decided_at
     assert decided is not None
     assert app.stopped_at is not None
     assert app.exit_code == 137
     assert app.stopped_at - decided >= 0.3
-    sb.wait_for_status(arn, "STOPPED")
+    sandbox.wait_for_status(arn, "STOPPED")

@@ -8,8 +8,7 @@ import json
 import pytest
 
 from sandbox import Container, ContainerScript, Sandbox
-from tests.conftest import spawn
-from tests.scenario import Record, register
+from tests.helpers import Record, launch, register
 
 SECRET_KEY = "wJalrXUtnFEMI-K7MDENG-SECRETACCESSKEY-0001"
 SESSION_TOKEN = "FwoGZXIvYXdzSESSIONTOKEN-0002-IQoJb3JpZ2luX2Vj"
@@ -30,9 +29,8 @@ SCENARIOS = {
 
 
 def run_with_secrets(sb: Sandbox, fmt: str, *extra: str) -> tuple[int, str]:
-    proc = spawn(sb, "--cluster", "Sample", "-t", "app", "--poll-interval", "200ms", "--log-drain", "500ms",
-                 "--format", fmt, "--container", "web", "-e", f"DB_PASSWORD={ENV_VALUE}", "--environment", f"A=1\nCERT={MULTI_LINE_VALUE}",
-                 "--overrides", OVERRIDES, *extra, env=CREDENTIALS)  # fmt: skip
+    proc = launch(sb, "--log-drain", "500ms", "--format", fmt, "--container", "web", "-e", f"DB_PASSWORD={ENV_VALUE}",
+                  "--environment", f"A=1\nCERT={MULTI_LINE_VALUE}", "--overrides", OVERRIDES, *extra, env=CREDENTIALS)  # fmt: skip
     out, _ = proc.communicate(timeout=60)  # stdout and stderr together
     return proc.returncode, out
 
@@ -71,7 +69,7 @@ def test_a_malformed_environment_line_is_not_echoed(sandbox: Sandbox, record_pro
     """`KEY: value` (YAML habit) instead of `KEY=value`: the error must name the line, not print the value."""
     record_property("fault", "bad input")
     register(sandbox)
-    proc = spawn(sandbox, "--cluster", "Sample", "-t", "app", "--environment", f"DB_PASSWORD: {ENV_VALUE}")
+    proc = launch(sandbox, "--environment", f"DB_PASSWORD: {ENV_VALUE}")
     out, _ = proc.communicate(timeout=30)
     assert proc.returncode == 125, out
     assert "environment: line 1" in out
@@ -111,8 +109,7 @@ def test_malformed_overrides_are_refused_before_anything_without_echoing_them(
     register(sandbox)
     environment, named = MALFORMED[case]
     bad = json.dumps({"containerOverrides": [{"name": "web", "environment": environment}]})
-    proc = spawn(sandbox, "--cluster", "Sample", "-t", "app", "--image", "acme/app:v2", "--overrides", bad,
-                 "--dry-run", dry_run, "--debug")  # fmt: skip
+    proc = launch(sandbox, "--image", "acme/app:v2", "--overrides", bad, "--dry-run", dry_run, "--debug")
     out, _ = proc.communicate(timeout=30)
     assert proc.returncode == 125, out
     assert named in out
@@ -132,7 +129,7 @@ def test_a_mistyped_flag_or_a_bad_command_is_named_not_echoed(
     sandbox: Sandbox, record_property: Record, args: list[str], named: str
 ) -> None:
     record_property("fault", "bad input")
-    proc = spawn(sandbox, "--cluster", "Sample", "-t", "app", *args)
+    proc = launch(sandbox, *args)
     out, _ = proc.communicate(timeout=30)
     assert proc.returncode == 125, out
     assert named in out

@@ -12,9 +12,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from sandbox import HOLD, Container, ContainerScript, Sandbox, Scripted, Step
-from tests.conftest import spawn
-from tests.scenario import Record
+from sandbox import HOLD, ContainerScript, Sandbox, Step
+from tests.helpers import Record, launch, register
 
 BUDGET = 7.0  # seconds from the first signal: GitHub sends SIGTERM at 7.5 s and SIGKILL at 10 s
 GAP = 1.0  # between SIGINT and SIGTERM (7.5 s on GitHub)
@@ -56,13 +55,12 @@ def start(sb: Sandbox, phase: str) -> tuple[subprocess.Popen[str], str | None]:
         life.append(Step("RUNNING", HOLD))
     elif phase == "draining logs":
         life.append(Step("RUNNING", 0.3))  # stops at once; its lines keep coming for 8 s
-    sb.register("app", [Container("web")], Scripted(steps=life, containers={"web": ContainerScript(lines=TICKS)}),
-                log_group="/ecs/app")  # fmt: skip
+    register(sb, life=life, web=ContainerScript(lines=TICKS))
     if phase == "DescribeTaskDefinition in flight":
         sb.faults.latency(2.0, "DescribeTaskDefinition")
     if phase == "RunTask in flight":
         sb.faults.latency(1.0, "RunTask")
-    proc = spawn(sb, "--cluster", "Sample", "-t", "app", "--poll-interval", "200ms")
+    proc = launch(sb)
     if phase.endswith("in flight"):
         call = sb.wait_for_call(phase.split(maxsplit=1)[0], timeout=30)
         assert call.status == 0  # arrived, not answered yet

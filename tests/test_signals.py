@@ -5,20 +5,21 @@ Run as real processes: signal handling in PID-1-like conditions is the point."""
 from __future__ import annotations
 
 import signal
+import subprocess
 import time
 
 import pytest
 
 from ecs_run_task.cli import post_main
-from sandbox import HOLD, Container, Sandbox, Scripted, Step
-from tests.conftest import spawn
+from sandbox import HOLD, Sandbox, Step
+from tests.helpers import launch, register, start_task
 
 BUDGET = 7.0  # GitHub sends SIGINT, SIGTERM 7.5 s later, then SIGKILL
 
 
-def start_held(sb: Sandbox, state: str) -> tuple[object, str]:
-    sb.register("app", [Container("web")], Scripted(steps=[Step("PROVISIONING", 0.05), Step(state, HOLD)]))
-    proc = spawn(sb, "--cluster", "Sample", "-t", "app", "--poll-interval", "200ms")
+def start_held(sb: Sandbox, state: str) -> tuple[subprocess.Popen[str], str]:
+    register(sb, life=[Step("PROVISIONING", 0.05), Step(state, HOLD)])
+    proc = launch(sb)
     arn = sb.wait_for_any_task(timeout=30)
     sb.wait_for_status(arn, state)
     return proc, arn
@@ -31,10 +32,10 @@ def start_held(sb: Sandbox, state: str) -> tuple[object, str]:
 def test_a_signal_stops_the_task_and_exits_in_time(sandbox: Sandbox, state: str, sig: int, code: int) -> None:
     proc, arn = start_held(sandbox, state)
     sent = time.monotonic()
-    proc.send_signal(sig)  # type: ignore[attr-defined]
-    out, _ = proc.communicate(timeout=BUDGET + 5)  # type: ignore[attr-defined]
+    proc.send_signal(sig)
+    out, _ = proc.communicate(timeout=BUDGET + 5)
     took = time.monotonic() - sent
-    assert proc.returncode == code, out  # type: ignore[attr-defined]
+    assert proc.returncode == code, out
     assert took < BUDGET
     name = "SIGINT" if sig == signal.SIGINT else "SIGTERM"
     assert [(b["task"], b["reason"]) for b in sandbox.calls("StopTask")] == [
@@ -46,9 +47,8 @@ def test_a_signal_stops_the_task_and_exits_in_time(sandbox: Sandbox, state: str,
 
 
 def test_the_post_step_stops_a_task_the_main_step_left_running(sandbox: Sandbox) -> None:
-    sandbox.register("app", [Container("web")], Scripted(steps=[Step("RUNNING", HOLD)]))
-    ecs = sandbox.client("ecs")
-    arn = ecs.run_task(cluster="Sample", taskDefinition="app")["tasks"][0]["taskArn"]
+    register(sandbox, life=[Step("RUNNING", HOLD)])
+    arn = start_task(sandbox.client("ecs"), "app")
     state = {"STATE_task-arns": f'["{arn}"]', "STATE_cluster": "Sample", "STATE_region": "us-east-1"}
     assert post_main(state) == 0
     [stop] = sandbox.calls("StopTask")
@@ -61,8 +61,8 @@ def test_the_post_step_stops_a_task_the_main_step_left_running(sandbox: Sandbox)
 
 
 def test_the_post_step_leaves_stopped_tasks_alone_and_does_nothing_without_state(sandbox: Sandbox) -> None:
-    sandbox.register("app", [Container("web")], Scripted(steps=[Step("RUNNING", 0.05)]))
-    arn = sandbox.client("ecs").run_task(cluster="Sample", taskDefinition="app")["tasks"][0]["taskArn"]
+    register(sandbox, life=[Step("RUNNING", 0.05)])
+    arn = start_task(sandbox.client("ecs"), "app")
     sandbox.wait_for_status(arn, "STOPPED")
     assert post_main({"STATE_task-arns": f'["{arn}"]', "STATE_cluster": "Sample"}) == 0
     assert post_main({}) == 0
@@ -70,9 +70,9 @@ def test_the_post_step_leaves_stopped_tasks_alone_and_does_nothing_without_state
 
 
 def test_several_tasks_are_stopped_at_once_not_one_after_another(sandbox: Sandbox) -> None:
-    sandbox.register("app", [Container("web")], Scripted(steps=[Step("PROVISIONING", 0.05), Step("RUNNING", HOLD)]))
+    register(sandbox, life=[Step("PROVISIONING", 0.05), Step("RUNNING", HOLD)])
     sandbox.faults.latency(2.0, "StopTask")  # one after another, 5 stops would take 10 s: past the budget
-    proc = spawn(sandbox, "--cluster", "Sample", "-t", "app", "--poll-interval", "200ms", "--count", "5")
+    proc = launch(sandbox, "--count", "5")
     arns = [sandbox.wait_for_any_task(timeout=30, index=i) for i in range(5)]
     for arn in arns:
         sandbox.wait_for_status(arn, "RUNNING")

@@ -12,8 +12,7 @@ import pytest
 
 from ecs_run_task import starts
 from sandbox import HOLD, Behaviour, Container, ContainerScript, Sandbox, Scripted, Step
-from tests.conftest import spawn
-from tests.scenario import Run, go, outputs
+from tests.helpers import Run, go, launch, outputs, start_task
 
 ENI = "Timeout waiting for network interface provisioning to complete."
 PULL_404 = "CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref acme/app:v9: not found"
@@ -118,8 +117,7 @@ def test_the_pauses_grow_with_jitter(monkeypatch: pytest.MonkeyPatch) -> None:
 def someone_else_runs(sb: Sandbox, group: str | None = None) -> str:
     """A task of family `app` started outside the tool (another pipeline, a person)."""
     extra = {"group": group} if group else {}
-    answer = sb.client("ecs").run_task(cluster="Sample", taskDefinition="app", startedBy="deploy-bot", **extra)
-    arn = str(answer["tasks"][0]["taskArn"])
+    arn = start_task(sb.client("ecs"), "app", startedBy="deploy-bot", **extra)
     sb.wait_for_status(arn, "RUNNING")
     return arn
 
@@ -176,8 +174,8 @@ def test_two_runs_racing_with_if_running_fail_start_exactly_one_command(
     right after RunTask each looks again, and the later task is stopped before its containers start."""
     family(sandbox, Scripted(steps=RUNS))
     sandbox.faults.latency(1.0, "RunTask")
-    procs = [spawn(sandbox, "--cluster", "Sample", "-t", "app", "--poll-interval", "200ms", "--if-running", "fail",
-                   "--timeout", "20s", "--dotenv", str(tmp_path / f"{k}.env")) for k in range(2)]  # fmt: skip
+    procs = [launch(sandbox, "--if-running", "fail", "--timeout", "20s", "--dotenv", str(tmp_path / f"{k}.env"))
+             for k in range(2)]  # fmt: skip
     sandbox.wait_for_call("RunTask", 2, timeout=30)
     running = _first_running(sandbox)
     outs = _finish_one(procs, sandbox, running)

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from sandbox import HOLD, Container, ContainerScript, Sandbox, Step
-from tests.conftest import spawn
-from tests.scenario import Record, Run, go, outputs, register
+from tests.helpers import Record, Run, go, launch, outputs, register
 
 NEVER_STARTED = [Step("PROVISIONING", 0.05), Step("PENDING", 0.2), Step("DEPROVISIONING", 0.05)]
 PULL = ("CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref "
@@ -170,8 +169,7 @@ def test_a_task_stopped_by_someone_else_while_we_wait(
     """Another person's StopTask (console, CLI) while the tool waits: 143 as the container's code, not ours."""
     record_property("fault", "task failure")
     register(sandbox, life=[Step("PROVISIONING", 0.05), Step("RUNNING", HOLD)])
-    proc = spawn(sandbox, "--cluster", "Sample", "-t", "app", "--poll-interval", "200ms",
-                 "--dotenv", str(tmp_path / "out.env"))  # fmt: skip
+    proc = launch(sandbox, "--dotenv", str(tmp_path / "out.env"))
     arn = sandbox.wait_for_any_task(timeout=30)
     sandbox.wait_for_status(arn, "RUNNING")
     sandbox.client("ecs").stop_task(cluster="Sample", task=arn)  # no reason: ECS says "Task stopped by user"

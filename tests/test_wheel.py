@@ -19,10 +19,8 @@ import pytest
 
 from ecs_run_task import __version__
 from sandbox import Sandbox
-from tests.conftest import missing
-from tests.e2e.conftest import script
+from tests.helpers import ROOT, missing, script
 
-ROOT = Path(__file__).resolve().parent.parent
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 
 

@@ -12,10 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from sandbox import Container, ContainerScript, Sandbox, Scripted, Step
-from tests.conftest import docker_build, missing
+from tests.helpers import ROOT, docker_build, missing
 
-ROOT = Path(__file__).resolve().parent.parent.parent
 HERE = Path(__file__).resolve().parent
 GITLAB_HELPER_IMAGE = "ecs-run-task-gitlab-helper:test"
 
@@ -42,12 +40,3 @@ def gitlab_ci_local(docker: None) -> Path:
 def gitlab_helper_image(docker: None) -> str:
     docker_build(GITLAB_HELPER_IMAGE, "-f", str(HERE / "gitlab" / "helper.Dockerfile"), str(HERE / "gitlab"))
     return GITLAB_HELPER_IMAGE
-
-
-STEPS = [Step("PROVISIONING", 0.1), Step("PENDING", 0.2), Step("RUNNING", 1.0)]
-
-
-def script(sb: Sandbox, family: str, exit_code: int, *lines: str) -> None:
-    """A task of `family` that prints `lines` and exits `exit_code`."""
-    behaviour = Scripted(steps=STEPS, containers={"web": ContainerScript(exit_code, lines=[(0.0, t) for t in lines])})
-    sb.register(family, [Container("web")], behaviour, log_group="/ecs/app")

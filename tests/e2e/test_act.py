@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from sandbox import Sandbox
-from tests.e2e.conftest import ROOT, script
+from tests.helpers import ROOT, script
 
 pytestmark = pytest.mark.docker
 

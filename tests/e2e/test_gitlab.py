@@ -16,9 +16,10 @@ from pathlib import Path
 import pytest
 
 from sandbox import Sandbox
-from tests.e2e.conftest import HERE, ROOT, script
+from tests.helpers import ROOT, script
 
 pytestmark = pytest.mark.docker
+HERE = Path(__file__).resolve().parent
 
 
 @dataclass(frozen=True)
