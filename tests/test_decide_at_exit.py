@@ -61,7 +61,9 @@ def test_an_essential_sidecar_killed_after_the_deciding_container_exited_0_is_a_
              envoy=ContainerScript(exits_after=NEVER, sigterm_delay=NEVER))  # fmt: skip
     ran = go(run, "--container", "migrate", "--dotenv", str(tmp_path / "out.env"))
     assert ran.code == 0, ran.out
-    assert outputs(tmp_path / "out.env")["EXIT_CODE"] == "0"
+    got = outputs(tmp_path / "out.env")
+    assert (got["STATUS"], got["EXIT_CODE"]) == ("succeeded", "0")  # envoy's SIGKILL (137) decides nothing
+    assert "ecs-run-task: status=succeeded exit-code=0" in ran.lines
 
 
 def test_without_container_every_essential_container_decides(sandbox: Sandbox, run: Run) -> None:

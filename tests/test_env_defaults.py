@@ -9,7 +9,7 @@ import pytest
 
 from ecs_run_task import inputs
 from sandbox import Sandbox
-from tests.helpers import Ran, Run, outputs, register
+from tests.helpers import Ran, Run, go, outputs, register
 
 
 def env_names(ran_task: dict[str, object]) -> list[str]:
@@ -52,8 +52,11 @@ def test_a_flag_on_the_command_line_wins_and_repeated_inputs_add_the_variables_l
 
 def test_an_empty_variable_is_not_given(sandbox: Sandbox, run: Run) -> None:
     register(sandbox)
-    ran = run("--cluster", "Sample", "-t", "app", "--poll-interval", "200ms", env={"ECS_RUN_TASK_COUNT": ""})
+    ran = go(run, env={"ECS_RUN_TASK_COUNT": "", "ECS_RUN_TASK_TAGS": ""})
     assert ran.code == 0, ran.out
+    [body] = sandbox.calls("RunTask")
+    assert (body["count"], "tags" in body) == (1, False)  # the defaults, as if the variables were not set
+    assert "ecs-run-task: status=succeeded exit-code=0" in ran.lines
 
 
 @pytest.mark.parametrize(

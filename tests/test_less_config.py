@@ -88,8 +88,11 @@ def test_image_registers_exactly_one_new_revision_and_runs_it(sandbox: Sandbox, 
 
 def test_the_same_image_reuses_the_revision(sandbox: Sandbox, run: Run) -> None:
     sandbox.register("app", [Container("web", image="acme/app:v1")], QUICK)
-    assert run("--cluster", "Sample", "-t", "app", "--image", "acme/app:v1", "--poll-interval", "100ms").code == 0
+    ran = run("--cluster", "Sample", "-t", "app", "--image", "acme/app:v1", "--poll-interval", "100ms")
+    assert ran.code == 0, ran.out
     assert sandbox.calls("RegisterTaskDefinition") == []
+    [body] = sandbox.calls("RunTask")
+    assert body["taskDefinition"].endswith(":task-definition/app:1")  # the revision there, run as it is
 
 
 @pytest.mark.parametrize("outer_key", [True, False], ids=["describe-task-definition output", "bare"])

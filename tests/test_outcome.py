@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from ecs_run_task import outcome, outputs
+from ecs_run_task.status import Status
 
 ARN = "arn:aws:ecs:us-east-1:123456789012:task/Sample/0a1b2c3d"
 
@@ -52,7 +53,8 @@ def test_a_non_essential_sidecar_never_decides() -> None:
     td = {"containerDefinitions": [{"name": "app", "essential": True}, {"name": "sidecar", "essential": False}]}
     deciders = outcome.deciding_containers(td, None)
     assert deciders == ["app"]
-    assert outcome.judge([task(ran("app", 0), ran("sidecar", 1))], deciders).exit_code == 0
+    got = outcome.judge([task(ran("app", 0), ran("sidecar", 1))], deciders)
+    assert (got.status, got.exit_code, got.container_exit_code, got.container) == (Status.SUCCEEDED, 0, 0, "app")
 
 
 def test_an_essential_sidecar_failing_fails_the_task() -> None:
@@ -64,7 +66,7 @@ def test_an_essential_sidecar_failing_fails_the_task() -> None:
 def test_the_named_container_alone_decides() -> None:
     td = {"containerDefinitions": [{"name": "app"}, {"name": "proxy"}]}
     got = outcome.judge([task(ran("app", 0), ran("proxy", 137))], outcome.deciding_containers(td, "app"))
-    assert got.exit_code == 0
+    assert (got.status, got.exit_code, got.container_exit_code, got.container) == (Status.SUCCEEDED, 0, 0, "app")
 
 
 def test_the_first_failing_task_decides() -> None:
