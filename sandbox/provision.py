@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import boto3
 from moto.ecs.models import ecs_backends
@@ -15,6 +15,20 @@ REGION = "us-east-1"
 # Enough room that placement never fails: moto keeps resources of stopped tasks reserved.
 PLENTY = 10**9
 AMI_ID = "ami-12c6146b"  # one of moto's default AMIs
+
+
+class Registration(TypedDict, total=False):
+    """What `register` takes besides the family and its containers; each may be left out."""
+
+    network_mode: str  # "bridge" when left out
+    log_group: str | None  # /ecs/<family>
+    log_region: str | None  # the task definition's region
+    stream_prefix: str | None  # the family; "": none, the stream is named by the container's ID (awslogs on EC2)
+    task_role_arn: str | None
+    execution_role_arn: str | None
+    fargate: bool  # requiresCompatibilities FARGATE, with task-level cpu and memory
+    volumes: list[dict[str, Any]] | None
+    region: str  # us-east-1
 
 
 def _mark_setup(request: Any, **_: Any) -> None:
@@ -76,51 +90,35 @@ class Provisioner:
         sg = ec2.create_security_group(GroupName=f"sandbox-{vpc}", Description="sandbox", VpcId=vpc)["GroupId"]
         return [subnet], [sg]
 
-    def register(
-        self,
-        family: str,
-        containers: list[Container],
-        *,
-        network_mode: str = "bridge",
-        log_group: str | None = None,
-        log_region: str | None = None,
-        stream_prefix: str | None = None,
-        task_role_arn: str | None = None,
-        execution_role_arn: str | None = None,
-        fargate: bool = False,
-        volumes: list[dict[str, Any]] | None = None,
-        region: str = REGION,
-    ) -> str:
-        group = log_group or f"/ecs/{family}"
-        group_region = log_region or region
-        defs: list[dict[str, Any]] = []
-        for c in containers:
-            d: dict[str, Any] = {
-                "name": c.name,
-                "image": c.image,
-                "essential": c.essential,
-                "memory": c.memory,
-                "environment": [{"name": k, "value": v} for k, v in c.environment.items()],
-            }
-            if c.command is not None:
-                d["command"] = c.command
-            if c.logs:
-                options = {"awslogs-group": group, "awslogs-region": group_region}
-                prefix = family if stream_prefix is None else stream_prefix  # "": none, streams named by container ID
-                if prefix:
-                    options["awslogs-stream-prefix"] = prefix
-                d["logConfiguration"] = {"logDriver": "awslogs", "options": options}
-            defs.append(d)
+    def register(self, family: str, containers: list[Container], **options: Unpack[Registration]) -> str:
+        """RegisterTaskDefinition, as the account owner would; the task definition's ARN."""
+        region = options.get("region", REGION)
+        group = options.get("log_group") or f"/ecs/{family}"
+        group_region = options.get("log_region") or region
+        prefix = options.get("stream_prefix")
+        awslogs = {"awslogs-group": group, "awslogs-region": group_region}
+        if prefix != "":  # "": none, streams named by container ID
+            awslogs["awslogs-stream-prefix"] = prefix or family
         if any(c.logs for c in containers):
             self.logs.ensure_group(group_region, group)
-        kwargs: dict[str, Any] = {"family": family, "containerDefinitions": defs, "networkMode": network_mode}
-        if task_role_arn:
-            kwargs["taskRoleArn"] = task_role_arn
-        if execution_role_arn:
-            kwargs["executionRoleArn"] = execution_role_arn
-        if volumes:
-            kwargs["volumes"] = volumes
-        if fargate:
-            kwargs.update(requiresCompatibilities=["FARGATE"], cpu="256", memory="512")
-        td = self._client("ecs", region).register_task_definition(**kwargs)["taskDefinition"]
+        request: dict[str, Any] = {"family": family, "containerDefinitions": [_definition(c, awslogs) for c in containers],
+                                   "networkMode": options.get("network_mode", "bridge")}  # fmt: skip
+        for field, name in (("task_role_arn", "taskRoleArn"), ("execution_role_arn", "executionRoleArn"),
+                            ("volumes", "volumes")):  # fmt: skip
+            if options.get(field):
+                request[name] = options.get(field)
+        if options.get("fargate"):
+            request.update(requiresCompatibilities=["FARGATE"], cpu="256", memory="512")
+        td = self._client("ecs", region).register_task_definition(**request)["taskDefinition"]
         return str(td["taskDefinitionArn"])
+
+
+def _definition(c: Container, awslogs: dict[str, str]) -> dict[str, Any]:
+    """A container definition (`memory` always: moto insists on it), with awslogs unless `c.logs` is false."""
+    d: dict[str, Any] = {"name": c.name, "image": c.image, "essential": c.essential, "memory": c.memory,
+                         "environment": [{"name": k, "value": v} for k, v in c.environment.items()]}  # fmt: skip
+    if c.command is not None:
+        d["command"] = c.command
+    if c.logs:
+        d["logConfiguration"] = {"logDriver": "awslogs", "options": dict(awslogs)}
+    return d

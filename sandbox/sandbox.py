@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any
+from typing import Any, Unpack
 
 from moto.ecs.models import ecs_backends
 
@@ -13,7 +13,7 @@ from .cwlogs import DEFAULT_ACCOUNT_ID, LogWriter
 from .driver import Driver
 from .faults import Faults
 from .middleware import Middleware
-from .provision import REGION, Provisioner, plain_client
+from .provision import REGION, Provisioner, Registration, plain_client
 from .recorder import Call, CallLog
 from .scheduler import Scheduler
 from .server import Server, moto_app, reset_moto
@@ -85,31 +85,13 @@ class Sandbox:
         family: str,
         containers: list[Container],
         behaviour: Behaviour | None = None,
-        *,
-        network_mode: str = "bridge",
-        log_group: str | None = None,
-        log_region: str | None = None,
-        stream_prefix: str | None = None,
-        task_role_arn: str | None = None,
-        execution_role_arn: str | None = None,
-        fargate: bool = False,
-        volumes: list[dict[str, Any]] | None = None,
+        **options: Unpack[Registration],
     ) -> str:
-        """Register a task definition; tasks of `family` then play `behaviour` (default: exit 0)."""
+        """Register a task definition; tasks of `family` then play `behaviour` (default: exit 0). `options`: network
+        mode, log group/region/stream prefix, roles, Fargate, volumes (see `provision.Registration`)."""
         if behaviour is not None:
             self.driver.behaviours[family] = behaviour
-        return self._provision.register(
-            family,
-            containers,
-            network_mode=network_mode,
-            log_group=log_group,
-            log_region=log_region,
-            stream_prefix=stream_prefix,
-            task_role_arn=task_role_arn,
-            execution_role_arn=execution_role_arn,
-            fargate=fargate,
-            volumes=volumes,
-        )
+        return self._provision.register(family, containers, **options)
 
     def behave(self, family: str, behaviour: Behaviour | list[Behaviour]) -> None:
         """Set the behaviour of a family registered some other way (e.g. by the tool itself); a list gives

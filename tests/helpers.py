@@ -5,7 +5,7 @@
   and stderr as CI reads them), `spawn`/`spawn_bytes` any argv as a process;
 - the sandbox's side: `register` a task definition whose tasks play a scripted life (`steps`), `script` one that
   prints a few lines and exits, `start_task`/`describe_task` through a plain client;
-- what a run wrote: `outputs` (a `--dotenv` file);
+- what a run wrote: `outputs` (a `--dotenv` file), `assert_no_secret`;
 - the reliability figures (`docs/reliability.md`, see `tests/reliability.py`), which tests add to through
   `record_property` (`Record`): `runs` (tool runs the test made, default 1), `fault` (a kind of fault the
   sandbox's call log cannot see: a signal, bad input, a task failure), and `lines_expected` / `lines_lost` through
@@ -19,7 +19,7 @@ import os
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -128,6 +128,12 @@ def describe_task(ecs: Any, arn: str) -> dict[str, Any]:
 def outputs(path: Path) -> dict[str, str]:
     """A `--dotenv` file as a dict (KEY=VALUE lines)."""
     return dict(line.split("=", 1) for line in path.read_text().splitlines())
+
+
+def assert_no_secret(text: str, secrets: Iterable[str]) -> None:
+    """No secret in `text`, nor its first 12 characters (a value cut short leaks too)."""
+    for secret in secrets:
+        assert secret[:12] not in text, f"{secret} leaked:\n{text[-3000:]}"
 
 
 def numbered(n: int, every: float = 0.005, word: str = "row") -> list[tuple[float, str]]:

@@ -10,18 +10,8 @@ from typing import Any, cast
 
 import botocore.session
 import pytest
-from botocore.exceptions import (
-    ClientError,
-    ConnectionClosedError,
-    ConnectTimeoutError,
-    EndpointConnectionError,
-    HTTPClientError,
-    NoCredentialsError,
-    NoRegionError,
-    ParamValidationError,
-    PartialCredentialsError,
-    ReadTimeoutError,
-)
+from botocore import exceptions
+from botocore.exceptions import ClientError, ParamValidationError
 from botocore.stub import Stubber
 from botocore.validate import ParamValidator
 
@@ -158,11 +148,11 @@ def test_each_client_error_carries_the_catalogues_hint_for_its_call(code: str, m
 
 
 def test_no_credentials_and_no_region_say_how_to_give_them() -> None:
-    no_credentials = explained(NoCredentialsError())
+    no_credentials = explained(exceptions.NoCredentialsError())
     assert type(no_credentials) is RunError
     assert no_credentials.message.startswith("no AWS credentials found: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY")
     assert "aws-actions/configure-aws-credentials" in no_credentials.message
-    no_region = explained(NoRegionError())
+    no_region = explained(exceptions.NoRegionError())
     assert type(no_region) is RunError
     assert no_region.message == "region: no AWS region is set; give the region input or set AWS_REGION"
 
@@ -170,11 +160,11 @@ def test_no_credentials_and_no_region_say_how_to_give_them() -> None:
 @pytest.mark.parametrize(
     "error",
     [
-        EndpointConnectionError(endpoint_url="https://ecs.us-east-1.amazonaws.com"),
-        ConnectionClosedError(endpoint_url="https://ecs.us-east-1.amazonaws.com"),
-        ReadTimeoutError(endpoint_url="https://ecs.us-east-1.amazonaws.com"),
-        ConnectTimeoutError(endpoint_url="https://ecs.us-east-1.amazonaws.com"),
-        HTTPClientError(error="connection reset"),
+        exceptions.EndpointConnectionError(endpoint_url="https://ecs.us-east-1.amazonaws.com"),
+        exceptions.ConnectionClosedError(endpoint_url="https://ecs.us-east-1.amazonaws.com"),
+        exceptions.ReadTimeoutError(endpoint_url="https://ecs.us-east-1.amazonaws.com"),
+        exceptions.ConnectTimeoutError(endpoint_url="https://ecs.us-east-1.amazonaws.com"),
+        exceptions.HTTPClientError(error="connection reset"),
     ],
     ids=lambda e: type(e).__name__,
 )
@@ -196,7 +186,7 @@ def test_an_answer_botocore_cannot_read_is_an_unreadable_answer_a_transient(erro
 
 
 def test_any_other_botocore_error_is_a_run_error_naming_the_call() -> None:
-    got = explained(PartialCredentialsError(provider="env", cred_var="AWS_SECRET_ACCESS_KEY"))
+    got = explained(exceptions.PartialCredentialsError(provider="env", cred_var="AWS_SECRET_ACCESS_KEY"))
     assert type(got) is RunError
     assert got.message == "ecs:RunTask failed: Partial credentials found in env, missing: AWS_SECRET_ACCESS_KEY"
 
