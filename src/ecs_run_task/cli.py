@@ -101,7 +101,7 @@ def _main(closing: contextlib.ExitStack, argv: Sequence[str] | None, env: Mappin
         github = renderer if isinstance(renderer, GitHub) else None
         if github:
             github.annotate = run_spec.annotate
-        diagnostics.configure(debug, github)
+        diagnostics.configure(debug, github.diagnostic if github else None)
         log_file = _open_log_file(run_spec.log_file)
         if log_file:
             closing.enter_context(log_file)
@@ -140,7 +140,7 @@ def post_main(env: Mapping[str, str] | None = None) -> int:
     arns = json.loads(env.get("STATE_task-arns") or "[]")
     if not arns:
         return 0
-    diagnostics.configure(env.get("RUNNER_DEBUG") == "1")
+    diagnostics.configure(env.get("RUNNER_DEBUG") == "1")  # the post step: plain lines on stderr
     cluster = env.get("STATE_cluster") or "default"
     from ecs_run_task import aws  # noqa: PLC0415 - see main()
 

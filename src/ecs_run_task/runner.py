@@ -20,7 +20,7 @@ from ecs_run_task.aws import Clients, Ecs, Logs
 from ecs_run_task.cancel import Cancellation, Cancelled
 from ecs_run_task.diagnostics import log
 from ecs_run_task.errors import RunError, Transient
-from ecs_run_task.events import AllDecided, Contact, DeadlinePassed, Decided, Event, Progress
+from ecs_run_task.events import AllDecided, Contact, DeadlinePassed, Decided, Event, Notice, Progress
 from ecs_run_task.exit_codes import CANNOT_RUN, SUCCESS, signal_exit
 from ecs_run_task.outcome import Outcome
 from ecs_run_task.outputs import masked
@@ -348,6 +348,8 @@ class Runner:
                     self.renderer.progress(event)
                 elif isinstance(event, Contact):
                     (self.renderer.warning if event.lost else self.renderer.info)(event.text)
+                elif isinstance(event, Notice):
+                    self.renderer.warning(event.text)
                 else:
                     self.renderer.log_lines(event.lines)
             except Exception as e:

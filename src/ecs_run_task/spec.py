@@ -434,6 +434,7 @@ def build(raw: Mapping[str, str], env_pairs: Sequence[str] = (), origins: Mappin
 
 
 _SHELL_WORDS = ("&&", "||", "|", ";", "&", ">", ">>", "<", "2>&1")
+_SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh"})
 
 
 def _traps(raw: Mapping[str, str], spec: Spec) -> tuple[str, ...]:
@@ -444,6 +445,8 @@ def _traps(raw: Mapping[str, str], spec: Spec) -> tuple[str, ...]:
     if re.fullmatch(r"\d+(\.\d+)?", timeout) and 0 < float(timeout) < 60:
         said.append(f"timeout: {timeout} means {timeout} seconds; write {timeout}m for minutes")
     words = spec.command or ()
+    if len(words) > 1 and words[0].rsplit("/", 1)[-1] in _SHELLS and words[1] == "-c":
+        words = ()  # a shell runs it: its syntax is meant
     found = [w for w in _SHELL_WORDS if w in words or (w == ";" and any(a.endswith(";") for a in words))]
     found += [c for c in ("$", "`") if any(c in a for a in words)]
     if found:
