@@ -115,15 +115,15 @@ def _main(closing: contextlib.ExitStack, argv: Sequence[str] | None, env: Mappin
         return result.outcome.exit_code
     except Cancelled as c:  # before any task was started: nothing to stop
         code, name = signal_exit(c.signum)
-        outcome = Outcome(Status.CANCELLED, code, None, None, None, f"cancelled by {name} before a task was started")
+        outcome = Outcome.without_task(Status.CANCELLED, code, f"cancelled by {name} before a task was started")
     except RunError as e:
-        outcome = Outcome(e.status, e.exit_code, None, None, None, e.message, e.hint)
+        outcome = Outcome.without_task(e.status, e.exit_code, e.message, e.hint)
     except Exception as e:  # a bug before any task existed (after RunTask, the runner handles it)
         print_traceback()
         message = (
             f"ecs-run-task failed unexpectedly: {type(e).__name__}: {e} (the traceback is above); no task was started"
         )
-        outcome = Outcome(Status.FAILED_TO_START, CANNOT_RUN, None, None, None, message)
+        outcome = Outcome.without_task(Status.FAILED_TO_START, CANNOT_RUN, message)
     values = outputs.no_task(outcome.status)
     try:
         renderer.result(outcome, values)
