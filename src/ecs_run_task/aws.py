@@ -1,4 +1,6 @@
-"""Every AWS call, behind narrow methods. Errors become `RunError`s that name the permission or fix."""
+"""Every AWS call, behind narrow methods. Errors become `RunError`s that say which call failed, with the
+failure catalogue's likely cause and fix: `AccessError` for what no retry cures, `Transient` for what a later
+try may (throttling, 5xx, the network, an answer that cannot be read). Answers are read defensively."""
 
 from __future__ import annotations
 

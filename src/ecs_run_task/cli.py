@@ -1,5 +1,8 @@
-"""The edge: argv or `INPUT_*` -> spec; pick the renderer; run; exit status. The one place that catches
-`RunError`; anything unexpected keeps its traceback on stderr and exits 125, never a container's 1."""
+"""The edge: argv or `INPUT_*` -> spec; pick the renderer; run; exit status; and the action's post step.
+
+What ends a run before any task exists (bad input, AWS refusing, a signal, a bug of ours) is caught here and
+reported with the no-task outputs, `--dotenv` included; once a task exists the runner's guard does the same.
+Anything unexpected keeps its traceback on stderr and exits 125, never a container's 1."""
 
 from __future__ import annotations
 

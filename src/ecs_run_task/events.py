@@ -1,4 +1,4 @@
-"""What the waiting loop tells the runner: plain data, cheap to import."""
+"""What the waiting loop tells the follower (`following.py`): plain data, cheap to import."""
 
 from __future__ import annotations
 

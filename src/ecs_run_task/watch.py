@@ -2,7 +2,7 @@
 decided (its deciding containers have stopped) or the deadline passes.
 
 No botocore waiter (it gives up after 10 minutes), and no wait for the task's own STOPPED, which ECS reports
-seconds to minutes after the container that matters exited. Yields events for the runner; ends with
+seconds to minutes after the container that matters exited. Yields events for the follower; ends with
 `AllDecided` or `DeadlinePassed`; a signal surfaces as `Cancelled` from `cancel.py`.
 """
 
