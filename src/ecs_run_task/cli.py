@@ -12,7 +12,7 @@ import json
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from ecs_run_task import diagnostics, inputs, outputs, spec
 from ecs_run_task.cancel import Cancellation, Cancelled
@@ -26,6 +26,9 @@ from ecs_run_task.report.github import GitHub
 from ecs_run_task.report.log_file import LogFile
 from ecs_run_task.status import Status
 from ecs_run_task.tracebacks import print_traceback
+
+if TYPE_CHECKING:
+    from ecs_run_task.session import Result  # botocore is costly to import: see _run
 
 
 def default_started_by(env: Mapping[str, str]) -> str:
@@ -99,21 +102,7 @@ def _main(closing: contextlib.ExitStack, argv: Sequence[str] | None, env: Mappin
             dotenv_path, debug = given.dotenv, given.debug or debug
             renderer = pick(given.format, env, out, err)
         run_spec = spec.build(raw, env_pairs, origins)
-        for warning in run_spec.warnings:  # traps: said, never a reason to fail
-            renderer.warning(warning)
-        github = renderer if isinstance(renderer, GitHub) else None
-        if github:
-            github.annotate = run_spec.annotate
-        diagnostics.configure(debug, github.diagnostic if github else None)
-        log_file = _open_log_file(run_spec.log_file)
-        if log_file:
-            closing.enter_context(log_file)
-        from ecs_run_task import aws  # noqa: PLC0415 - botocore costs ~250 ms: not for --help or bad input
-        from ecs_run_task.runner import Runner  # noqa: PLC0415
-
-        clients = aws.connect(region(run_spec, env))
-        shown = LogFile(renderer, log_file) if log_file else renderer
-        result = Runner(run_spec, clients, shown, cancel, default_started_by(env)).run()
+        result = _run(run_spec, renderer, env, cancel, closing, debug=debug)
         _write_dotenv(dotenv_path, result.outputs)
         return result.outcome.exit_code
     except Cancelled as c:  # before any task was started: nothing to stop
@@ -135,6 +124,27 @@ def _main(closing: contextlib.ExitStack, argv: Sequence[str] | None, env: Mappin
         print(inert(encodable(outcome.message)), file=sys.stderr)
     _write_dotenv(dotenv_path, values)
     return outcome.exit_code
+
+
+def _run(run_spec: spec.Spec, renderer: Renderer, env: Mapping[str, str], cancel: Cancellation,
+         closing: contextlib.ExitStack, *, debug: bool) -> Result:  # fmt: skip
+    """The run itself, once the inputs are known to be good: traps said, diagnostics and the log file set up."""
+    for warning in run_spec.warnings:  # traps: said, never a reason to fail
+        renderer.warning(warning)
+    github = renderer if isinstance(renderer, GitHub) else None
+    if github:
+        github.annotate = run_spec.annotate
+    diagnostics.configure(debug, github.diagnostic if github else None)
+    log_file = _open_log_file(run_spec.log_file)
+    if log_file:
+        closing.enter_context(log_file)
+    from ecs_run_task import aws  # noqa: PLC0415 - botocore costs ~250 ms: not for --help or bad input
+    from ecs_run_task.runner import Runner  # noqa: PLC0415
+    from ecs_run_task.session import Session  # noqa: PLC0415
+
+    clients = aws.connect(region(run_spec, env))
+    shown = LogFile(renderer, log_file) if log_file else renderer
+    return Runner(Session(run_spec, clients, shown, cancel), default_started_by(env)).run()
 
 
 def post_main(env: Mapping[str, str] | None = None) -> int:

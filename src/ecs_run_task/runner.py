@@ -6,26 +6,22 @@ a call, a bug of ours), no task is left running and the outputs still name the t
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from ecs_run_task import arns, outcome, outputs, parse, starts
-from ecs_run_task.aws import Clients
-from ecs_run_task.cancel import Cancellation, Cancelled
+from ecs_run_task.cancel import Cancelled
 from ecs_run_task.diagnostics import log
 from ecs_run_task.errors import RunError
 from ecs_run_task.exit_codes import CANNOT_RUN, SUCCESS, signal_exit
 from ecs_run_task.following import SIGNAL_DRAIN, Follower
 from ecs_run_task.outcome import Outcome
 from ecs_run_task.outputs import masked
-from ecs_run_task.report import Renderer
 from ecs_run_task.report.summary import Context
 from ecs_run_task.resolve import Resolved, checked_request, resolve
 from ecs_run_task.session import Result, Run, Session
-from ecs_run_task.spec import Spec
 from ecs_run_task.status import Status
 from ecs_run_task.tracebacks import print_traceback
 
@@ -36,16 +32,13 @@ __all__ = ["Result", "Runner"]
 
 @dataclass
 class Runner:
-    spec: Spec
-    clients: Clients
-    renderer: Renderer
-    cancel: Cancellation
+    session: Session
     started_by: str
-    clock: Callable[[], float] = time.monotonic
 
     def __post_init__(self) -> None:
-        self.session = Session(self.spec, self.clients, self.renderer, self.cancel, self.clock)
         self.follower = Follower(self.session)
+        self.spec, self.clients, self.renderer, self.cancel = (self.session.spec, self.session.clients,
+                                                              self.session.renderer, self.session.cancel)  # fmt: skip
 
     def run(self) -> Result:
         s = self.session
