@@ -18,7 +18,7 @@ from ecs_run_task import diagnostics, inputs, outputs, spec
 from ecs_run_task.cancel import Cancellation, Cancelled
 from ecs_run_task.errors import InputError, RunError
 from ecs_run_task.exit_codes import CANNOT_RUN, signal_exit
-from ecs_run_task.outcome import Outcome
+from ecs_run_task.outcome import Outcome, stopping
 from ecs_run_task.outputs import dotenv
 from ecs_run_task.printable import encodable, inert
 from ecs_run_task.report import Renderer, pick
@@ -161,9 +161,9 @@ def post_main(env: Mapping[str, str] | None = None) -> int:
         ecs = aws.Ecs(aws.connect(env.get("STATE_region") or env.get("AWS_REGION") or None))
         tasks, _ = ecs.describe_tasks(cluster, arns)
         for task in tasks:
-            if task.get("lastStatus") != "STOPPED":
+            if not stopping(task):  # one ECS is stopping already needs nothing from us
                 ecs.stop_task(cluster, task["taskArn"], "Stopped by ecs-run-task: the CI step ended while it ran")
-                print(f"stopped task {task['taskArn']} left running by the main step", flush=True)
+                print(f"ecs-run-task: stopped task {task['taskArn']} left running by the main step", flush=True)
     except RunError as e:
         GitHub(sys.stdout, env).tool_annotation("warning", f"post step: could not check or stop {arns}: {e.message}")
         return 1
