@@ -206,3 +206,16 @@ def test_a_task_definition_that_does_not_exist_is_named(sandbox: Sandbox, run: R
     assert ran.code == 125
     assert "task-definition: 'ghost:3' was not found in us-east-1" in ran.out
     assert sandbox.calls("RunTask") == []
+
+
+def test_a_trap_is_said_before_the_run_and_the_run_goes_on(sandbox: Sandbox, run: Run) -> None:
+    scripted(sandbox, web=ContainerScript(exit_code=0))
+    ran = go(run, "--timeout", "30", "--command", "bin/rails db:migrate && bin/rails db:seed")
+    assert ran.code == 0, ran.out
+    assert ran.lines[:3] == [
+        "ecs-run-task: warning: timeout: 30 means 30 seconds; write 30m for minutes",
+        "ecs-run-task: warning: command: no shell runs it, so `&&` reach the program as plain arguments; for a "
+        'shell, give ["sh", "-c", "..."]',
+        "ecs-run-task: timeout: 30s, then the task is stopped",
+    ]
+    assert sandbox.calls("RunTask")[0]["overrides"]["containerOverrides"][0]["command"][2] == "&&"

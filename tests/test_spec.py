@@ -244,3 +244,40 @@ def test_a_log_file_without_logs_would_stay_empty_so_it_is_refused() -> None:
     assert problems(log_file="run.log", logs="false") == [
         "log-file: holds the lines that logs streams, and logs is false: give one of them"
     ]
+
+
+@pytest.mark.parametrize(
+    ("given", "said"),
+    [
+        ({"timeout": "10"}, ["timeout: 10 means 10 seconds; write 10m for minutes"]),
+        ({"timeout": "59.5"}, ["timeout: 59.5 means 59.5 seconds; write 59.5m for minutes"]),
+        ({"timeout": "60"}, []),
+        ({"timeout": "10s"}, []),  # a unit says it was meant
+        ({"timeout": "0"}, []),  # no limit
+        ({"command": "bin/rails db:migrate && bin/rails db:seed"},
+         ['command: no shell runs it, so `&&` reach the program as plain arguments; for a shell, give ["sh", "-c", "..."]']),
+        ({"command": "echo $HOME; ls | wc"},
+         ['command: no shell runs it, so `|`, `;`, `$` reach the program as plain arguments; for a shell, give ["sh", "-c", "..."]']),
+        ({"command": '["sh", "-c", "bin/rails db:migrate && bin/rails db:seed"]'}, []),  # a shell runs it: as meant
+        ({"command": '["/bin/bash", "-c", "echo $HOME"]'}, []),
+        ({"command": "bin/rails db:migrate"}, []),
+    ],
+)  # fmt: skip
+def test_traps_are_said_as_warnings_naming_only_the_operator(given: dict[str, str], said: list[str]) -> None:
+    assert list(spec.build({"task-definition": "app", **given}).warnings) == said
+
+
+@pytest.mark.parametrize(
+    ("environment", "said"),
+    [
+        ('{"RAILS_ENV": "production"}', "environment: looks like JSON; give a variable as KEY=VALUE lines, one a line (A=1, then B=2 below it)"),
+        ("RAILS_ENV=production,DB_POOL=5", "environment: line 1 looks like several on one line (RAILS_ENV, DB_POOL); give one KEY=VALUE a line"),
+    ],
+)  # fmt: skip
+def test_environment_as_json_or_on_one_line_is_refused_with_the_line_form(environment: str, said: str) -> None:
+    assert problems(environment=environment) == [said]
+
+
+def test_a_comma_inside_a_value_is_still_one_variable() -> None:
+    built = spec.build({"task-definition": "app", "environment": "JAVA_OPTS=-Da=1,b=2"})
+    assert built.environment == (("JAVA_OPTS", "-Da=1,b=2"),)

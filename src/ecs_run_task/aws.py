@@ -1,4 +1,6 @@
-"""Every AWS call, behind narrow methods. Errors become `RunError`s that name the permission or fix."""
+"""Every AWS call, behind narrow methods. Errors become `RunError`s that say which call failed, with the
+failure catalogue's likely cause and fix: `AccessError` for what no retry cures, `Transient` for what a later
+try may (throttling, 5xx, the network, an answer that cannot be read). Answers are read defensively."""
 
 from __future__ import annotations
 
@@ -23,11 +25,9 @@ from botocore.exceptions import (
     ParamValidationError,
     ReadTimeoutError,
 )
-from botocore.utils import parse_timestamp
 from botocore.validate import ParamValidator
 
-from ecs_run_task import __version__, failures
-from ecs_run_task.diagnostics import log
+from ecs_run_task import __version__, answers, failures
 from ecs_run_task.errors import AccessError, InputError, RunError, Transient, UnreadableAnswer
 
 if TYPE_CHECKING:
@@ -150,70 +150,14 @@ class Clients:
 
 
 _SESSION: list[botocore.session.Session] = []
-_WARNED: set[str] = set()
-
-
-def _warn_once(event: str, **fields: Any) -> None:
-    """An odd answer comes back on every poll: say so once, not every 2 seconds for an hour."""
-    if event not in _WARNED:
-        _WARNED.add(event)
-        log.warning(event, **fields)
-
-
-def _lenient_timestamp(value: Any) -> Any:
-    """botocore's timestamp parser, but an odd timestamp in an answer becomes None instead of failing the call:
-    no timestamp decides anything, and one bad field must not end a run."""
-    try:
-        return parse_timestamp(value)
-    except (ValueError, TypeError, OverflowError, RuntimeError):
-        _warn_once("AWS answered a timestamp that cannot be read; it is ignored", value=str(value)[:40])
-        return None
 
 
 def _session() -> botocore.session.Session:
     if not _SESSION:
         session = botocore.session.get_session()
-        session.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=_lenient_timestamp)
+        session.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=answers.lenient_timestamp)
         _SESSION.append(session)
     return _SESSION[0]
-
-
-def _exit_code(container: dict[str, Any]) -> dict[str, Any]:
-    code = container.get("exitCode")
-    if code is None or (isinstance(code, int) and not isinstance(code, bool)):
-        return container
-    text = str(code).strip()
-    if text.lstrip("-").isdigit() and len(text) < 12:
-        return {**container, "exitCode": int(text)}
-    _warn_once("DescribeTasks gave an exit code that cannot be read; it is ignored", container=container.get("name"),
-               exit_code=text[:20])  # fmt: skip
-    return {k: v for k, v in container.items() if k != "exitCode"}
-
-
-def tasks_read(answer: Any) -> list[dict[str, Any]]:
-    """The tasks of a RunTask or DescribeTasks answer, read defensively: a task without an ARN is dropped,
-    containers that are not objects are dropped, an exit code sent as text is read as a number."""
-    found = []
-    for task in answer.get("tasks") or []:
-        if not isinstance(task, dict) or not isinstance(task.get("taskArn"), str) or not task["taskArn"]:
-            _warn_once("AWS answered a task without an ARN; it is ignored")
-            continue
-        containers = task.get("containers")
-        listed = containers if isinstance(containers, list) else []
-        found.append({**task, "containers": [_exit_code(dict(c)) for c in listed if isinstance(c, dict)]})
-    return found
-
-
-def events_read(answer: Any) -> list[dict[str, Any]]:
-    """The events of a GetLogEvents answer, read defensively: what is not an object is dropped, a timestamp that is
-    not a whole number becomes 0 (it decides nothing; it is only shown in JSON output)."""
-    found = []
-    for event in answer.get("events") or []:
-        if isinstance(event, dict):
-            stamp = event.get("timestamp")
-            fits = isinstance(stamp, int) and not isinstance(stamp, bool)
-            found.append({**event, "timestamp": stamp if fits else 0})
-    return found
 
 
 def connect(region: str | None) -> Clients:
@@ -278,7 +222,7 @@ class Ecs:
     def run_task(self, request: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         with explained("ecs", "RunTask", (str(request.get("cluster")), self.client.meta.region_name)):
             answer = self.client.run_task(**request)
-        return tasks_read(answer), [dict(f) for f in answer.get("failures") or [] if isinstance(f, dict)]
+        return answers.tasks(answer), [dict(f) for f in answer.get("failures") or [] if isinstance(f, dict)]
 
     def describe_tasks(self, cluster: str, arns: Sequence[str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         tasks: list[dict[str, Any]] = []
@@ -289,9 +233,11 @@ class Ecs:
                     batch = list(arns[start : start + DESCRIBE_BATCH])
                     answer = self.clients.follower.describe_tasks(cluster=cluster, tasks=batch)
             except UnreadableAnswer as e:  # no news, as when botocore cannot parse the body at all: ask again
-                _warn_once("DescribeTasks answered what cannot be read; the tasks are described again", error=e.message)
+                answers.warn_once(
+                    "DescribeTasks answered what cannot be read; the tasks are described again", error=e.message
+                )
                 continue
-            tasks += tasks_read(answer)
+            tasks += answers.tasks(answer)
             failures += [dict(f) for f in answer.get("failures") or [] if isinstance(f, dict)]
         return tasks, failures
 
@@ -332,4 +278,4 @@ class Logs:
                 if e.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
                     return None
                 raise
-        return events_read(answer), str(answer.get("nextForwardToken", token or ""))
+        return answers.events(answer), str(answer.get("nextForwardToken", token or ""))

@@ -1,5 +1,8 @@
-"""The edge: argv or `INPUT_*` -> spec; pick the renderer; run; exit status. The one place that catches
-`RunError`; anything unexpected keeps its traceback on stderr and exits 125, never a container's 1."""
+"""The edge: argv or `INPUT_*` -> spec; pick the renderer; run; exit status; and the action's post step.
+
+What ends a run before any task exists (bad input, AWS refusing, a signal, a bug of ours) is caught here and
+reported with the no-task outputs, `--dotenv` included; once a task exists the runner's guard does the same.
+Anything unexpected keeps its traceback on stderr and exits 125, never a container's 1."""
 
 from __future__ import annotations
 
@@ -9,13 +12,13 @@ import json
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from ecs_run_task import diagnostics, inputs, outputs, spec
 from ecs_run_task.cancel import Cancellation, Cancelled
 from ecs_run_task.errors import InputError, RunError
 from ecs_run_task.exit_codes import CANNOT_RUN, signal_exit
-from ecs_run_task.outcome import Outcome
+from ecs_run_task.outcome import Outcome, stopping
 from ecs_run_task.outputs import dotenv
 from ecs_run_task.printable import encodable, inert
 from ecs_run_task.report import Renderer, pick
@@ -23,6 +26,9 @@ from ecs_run_task.report.github import GitHub
 from ecs_run_task.report.log_file import LogFile
 from ecs_run_task.status import Status
 from ecs_run_task.tracebacks import print_traceback
+
+if TYPE_CHECKING:
+    from ecs_run_task.session import Result  # botocore is costly to import: see _run
 
 
 def default_started_by(env: Mapping[str, str]) -> str:
@@ -96,34 +102,20 @@ def _main(closing: contextlib.ExitStack, argv: Sequence[str] | None, env: Mappin
             dotenv_path, debug = given.dotenv, given.debug or debug
             renderer = pick(given.format, env, out, err)
         run_spec = spec.build(raw, env_pairs, origins)
-        for warning in run_spec.warnings:  # traps: said, never a reason to fail
-            renderer.warning(warning)
-        github = renderer if isinstance(renderer, GitHub) else None
-        if github:
-            github.annotate = run_spec.annotate
-        diagnostics.configure(debug, github)
-        log_file = _open_log_file(run_spec.log_file)
-        if log_file:
-            closing.enter_context(log_file)
-        from ecs_run_task import aws  # noqa: PLC0415 - botocore costs ~250 ms: not for --help or bad input
-        from ecs_run_task.runner import Runner  # noqa: PLC0415
-
-        clients = aws.connect(region(run_spec, env))
-        shown = LogFile(renderer, log_file) if log_file else renderer
-        result = Runner(run_spec, clients, shown, cancel, default_started_by(env)).run()
+        result = _run(run_spec, renderer, env, cancel, closing, debug=debug)
         _write_dotenv(dotenv_path, result.outputs)
         return result.outcome.exit_code
     except Cancelled as c:  # before any task was started: nothing to stop
         code, name = signal_exit(c.signum)
-        outcome = Outcome(Status.CANCELLED, code, None, None, None, f"cancelled by {name} before a task was started")
+        outcome = Outcome.without_task(Status.CANCELLED, code, f"cancelled by {name} before a task was started")
     except RunError as e:
-        outcome = Outcome(e.status, e.exit_code, None, None, None, e.message, e.hint)
+        outcome = Outcome.without_task(e.status, e.exit_code, e.message, e.hint)
     except Exception as e:  # a bug before any task existed (after RunTask, the runner handles it)
         print_traceback()
         message = (
             f"ecs-run-task failed unexpectedly: {type(e).__name__}: {e} (the traceback is above); no task was started"
         )
-        outcome = Outcome(Status.FAILED_TO_START, CANNOT_RUN, None, None, None, message)
+        outcome = Outcome.without_task(Status.FAILED_TO_START, CANNOT_RUN, message)
     values = outputs.no_task(outcome.status)
     try:
         renderer.result(outcome, values)
@@ -134,13 +126,34 @@ def _main(closing: contextlib.ExitStack, argv: Sequence[str] | None, env: Mappin
     return outcome.exit_code
 
 
+def _run(run_spec: spec.Spec, renderer: Renderer, env: Mapping[str, str], cancel: Cancellation,
+         closing: contextlib.ExitStack, *, debug: bool) -> Result:  # fmt: skip
+    """The run itself, once the inputs are known to be good: traps said, diagnostics and the log file set up."""
+    for warning in run_spec.warnings:  # traps: said, never a reason to fail
+        renderer.warning(warning)
+    github = renderer if isinstance(renderer, GitHub) else None
+    if github:
+        github.annotate = run_spec.annotate
+    diagnostics.configure(debug, github.diagnostic if github else None)
+    log_file = _open_log_file(run_spec.log_file)
+    if log_file:
+        closing.enter_context(log_file)
+    from ecs_run_task import aws  # noqa: PLC0415 - botocore costs ~250 ms: not for --help or bad input
+    from ecs_run_task.runner import Runner  # noqa: PLC0415
+    from ecs_run_task.session import Session  # noqa: PLC0415
+
+    clients = aws.connect(region(run_spec, env))
+    shown = LogFile(renderer, log_file) if log_file else renderer
+    return Runner(Session(run_spec, clients, shown, cancel), default_started_by(env)).run()
+
+
 def post_main(env: Mapping[str, str] | None = None) -> int:
     """The action's post step: stop any task the main step left running (it may have been killed)."""
     env = os.environ if env is None else env
     arns = json.loads(env.get("STATE_task-arns") or "[]")
     if not arns:
         return 0
-    diagnostics.configure(env.get("RUNNER_DEBUG") == "1")
+    diagnostics.configure(env.get("RUNNER_DEBUG") == "1")  # the post step: plain lines on stderr
     cluster = env.get("STATE_cluster") or "default"
     from ecs_run_task import aws  # noqa: PLC0415 - see main()
 
@@ -148,9 +161,9 @@ def post_main(env: Mapping[str, str] | None = None) -> int:
         ecs = aws.Ecs(aws.connect(env.get("STATE_region") or env.get("AWS_REGION") or None))
         tasks, _ = ecs.describe_tasks(cluster, arns)
         for task in tasks:
-            if task.get("lastStatus") != "STOPPED":
+            if not stopping(task):  # one ECS is stopping already needs nothing from us
                 ecs.stop_task(cluster, task["taskArn"], "Stopped by ecs-run-task: the CI step ended while it ran")
-                print(f"stopped task {task['taskArn']} left running by the main step", flush=True)
+                print(f"ecs-run-task: stopped task {task['taskArn']} left running by the main step", flush=True)
     except RunError as e:
         GitHub(sys.stdout, env).tool_annotation("warning", f"post step: could not check or stop {arns}: {e.message}")
         return 1

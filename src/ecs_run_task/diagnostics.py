@@ -1,21 +1,21 @@
 """Our own diagnostics (not the task's output), through structlog, imported only when something is said.
 
 structlog costs ~70 ms to import, and most runs say nothing: debug lines are off unless `--debug` or the
-runner's debug logging (RUNNER_DEBUG=1). On GitHub, debug lines become `::debug::` commands and warnings
-and errors annotations within the step's budget; elsewhere, readable lines on stderr. Every line is made
-inert, since the runner parses stderr too."""
+runner's debug logging (RUNNER_DEBUG=1). Where a diagnostic goes is the caller's choice (`configure`'s
+`sink`): on GitHub the renderer turns debug lines into `::debug::` commands and warnings and errors into
+annotations within the step's budget; elsewhere they are readable lines on stderr, made inert, since the
+runner parses stderr too. This module knows no renderer: the dependency points from the CLI to both."""
 
 from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import MutableMapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, MutableMapping
+from typing import Any
 
 from ecs_run_task.printable import inert
 
-if TYPE_CHECKING:
-    from ecs_run_task.report.github import GitHub
+Sink = Callable[[str, str], None]  # (level: debug, warning or error; text) -> said somewhere
 
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
 
@@ -28,7 +28,7 @@ def _text(event: MutableMapping[str, Any]) -> str:
 class Log:
     def __init__(self) -> None:
         self.level = logging.WARNING
-        self.github: GitHub | None = None
+        self.sink: Sink | None = None
         self._logger: Any = None
         self._drop: type[BaseException] = Exception
 
@@ -54,18 +54,16 @@ class Log:
         getattr(self._logger, method)(event, **fields)
 
     def _render(self, _logger: Any, method: str, event: MutableMapping[str, Any]) -> str:
-        if self.github is None:
+        if self.sink is None:
             return inert(f"ecs-run-task {method}: {_text(event)}")
-        if method in ("warning", "error"):
-            self.github.tool_annotation(method, _text(event))
-        else:
-            self.github.command("debug", _text(event))
-        raise self._drop  # said as a workflow command above: structlog prints nothing
+        self.sink(method, _text(event))
+        raise self._drop  # said by the sink: structlog prints nothing
 
 
 log = Log()
 
 
-def configure(debug: bool, github: GitHub | None = None) -> None:
+def configure(debug: bool, sink: Sink | None = None) -> None:
+    """Debug lines on or off; `sink` says where each diagnostic goes (None: stderr)."""
     log.level = logging.DEBUG if debug else logging.WARNING
-    log.github = github
+    log.sink = sink

@@ -1,4 +1,4 @@
-"""What the waiting loop tells the runner: plain data, cheap to import."""
+"""What the waiting loop tells the follower (`following.py`): plain data, cheap to import."""
 
 from __future__ import annotations
 
@@ -39,6 +39,13 @@ class Contact:
 
 
 @dataclass(frozen=True)
+class Notice:
+    """Something the user should know that is no failure: a log stream that cannot be read, and why."""
+
+    text: str
+
+
+@dataclass(frozen=True)
 class AllDecided:
     tasks: list[dict[str, Any]]
 
@@ -48,4 +55,4 @@ class DeadlinePassed:
     tasks: list[dict[str, Any]]
 
 
-Event = Progress | LogBatch | Decided | Contact | AllDecided | DeadlinePassed
+Event = Progress | LogBatch | Decided | Contact | Notice | AllDecided | DeadlinePassed

@@ -131,6 +131,7 @@ class Tailer:
     clock: Callable[[], float] = time.monotonic
     last_line_at: float | None = None
     behind: bool = False  # the last read stopped at its page budget with more to come: read again soon
+    notices: list[str] = field(default_factory=list)  # for the user: what cannot be read, and why
     failed: bool = False  # a read in the last round failed: silence then proves nothing
     full_page: int = PAGE_EVENTS
     _apis: dict[str | None, LogsApi] = field(default_factory=dict)
@@ -202,9 +203,8 @@ class Tailer:
             try:
                 with guard():
                     page = self._api(source.region).get_log_events(source.group, source.stream, cursor.token)
-            except AccessError as e:
-                log.warning("cannot read this log stream; its lines will not be shown", stream=source.stream,
-                            error=e.message)  # fmt: skip
+            except AccessError as e:  # said once, as the user sees everything else: an event (see `notices`)
+                self.notices.append(f"container {source.container}: its lines cannot be shown: {e.message}")
                 cursor.active, cursor.refused = False, True
                 return
             except RunError as e:  # throttled or a network fault: keep the cursor, try again next round

@@ -33,6 +33,11 @@ class Outcome:
     hint: Hint | None = None  # the likely cause and fix, where the failure's signature is known
     warnings: tuple[str, ...] = ()  # what the result must also say (log lines that could not be read)
 
+    @classmethod
+    def without_task(cls, status: Status, exit_code: int, message: str, hint: Hint | None = None) -> Outcome:
+        """The outcome of a run that ended with no task to name: bad input, a refused start, a dry run."""
+        return cls(status, exit_code, None, None, None, message, hint)
+
     @property
     def ok(self) -> bool:
         """Succeeded, started (`wait: false`) or a dry run: nothing to report as a failure."""
@@ -170,4 +175,4 @@ def run_failures(refused: Sequence[dict[str, Any]], started: int = 0, attempts: 
     what = f"only {started} of {started + len(refused)} tasks" if started else "no task"
     what += f" in {attempts} attempts" if attempts > 1 else ""
     hint = failures.for_run_failures([f"{f.get('reason', '')} {f.get('detail', '')}".strip() for f in refused])
-    return Outcome(FAILED_TO_START, CANNOT_RUN, None, None, None, f"RunTask started {what}: {reasons}", hint)
+    return Outcome.without_task(FAILED_TO_START, CANNOT_RUN, f"RunTask started {what}: {reasons}", hint)

@@ -2,7 +2,7 @@
 decided (its deciding containers have stopped) or the deadline passes.
 
 No botocore waiter (it gives up after 10 minutes), and no wait for the task's own STOPPED, which ECS reports
-seconds to minutes after the container that matters exited. Yields events for the runner; ends with
+seconds to minutes after the container that matters exited. Yields events for the follower; ends with
 `AllDecided` or `DeadlinePassed`; a signal surfaces as `Cancelled` from `cancel.py`.
 """
 
@@ -20,7 +20,7 @@ from ecs_run_task import outcome
 from ecs_run_task.cadence import Cadence
 from ecs_run_task.cancel import Cancellation
 from ecs_run_task.errors import Transient
-from ecs_run_task.events import AllDecided, Contact, DeadlinePassed, Decided, Event, LogBatch, Progress
+from ecs_run_task.events import AllDecided, Contact, DeadlinePassed, Decided, Event, LogBatch, Notice, Progress
 from ecs_run_task.logs import Tailer
 
 if TYPE_CHECKING:
@@ -113,7 +113,7 @@ class Watch:
             if self.tailer and self.clock() >= cadence.next_tail:
                 got = False
                 for batch in self.read_logs(until=self.deadline):  # reading never outlasts the timeout
-                    got = True
+                    got = got or isinstance(batch, LogBatch)
                     yield batch
                 cadence.read(self.clock(), got=got, behind=self.tailer.behind, reading=self.reading())
             wake = min(cadence.next_poll, cadence.next_tail if self.tailer else cadence.next_poll)
@@ -160,11 +160,13 @@ class Watch:
         """Whether some log stream is being read (its container has started)."""
         return self.tailer is not None and any(c.active for c in self.tailer.cursors)
 
-    def read_logs(self, *, after_signal: bool = False, until: float | None = None) -> Iterator[LogBatch]:
+    def read_logs(self, *, after_signal: bool = False, until: float | None = None) -> Iterator[LogBatch | Notice]:
         if self.tailer:
             guard = nullcontext if after_signal else self.cancel.interruptible
             for lines in self.tailer.read(guard, until):
                 yield LogBatch(lines)
+            while self.tailer.notices:
+                yield Notice(self.tailer.notices.pop(0))
 
     def decided_ago(self) -> float:
         """Seconds since the last task was decided: from ECS's `stoppingAt` where it is earlier (our polling
@@ -180,7 +182,7 @@ class Watch:
             ago.append(max(now - seen, ecs_ago))
         return min(ago, default=0.0)
 
-    def drain(self, limit: float, *, after_signal: bool = False) -> Iterator[LogBatch]:
+    def drain(self, limit: float, *, after_signal: bool = False) -> Iterator[LogBatch | Notice]:
         """Lines keep arriving for a few seconds after a container exits: read until quiet, at most `limit`."""
         if not self.tailer or not any(c.active for c in self.tailer.cursors) or limit <= 0:
             return
@@ -192,7 +194,7 @@ class Watch:
         while True:
             got = False
             for batch in self.read_logs(after_signal=after_signal, until=end):
-                got = True
+                got = got or isinstance(batch, LogBatch)
                 yield batch
             now = self.clock()
             failing = failing + 1 if self.tailer.failed else 0

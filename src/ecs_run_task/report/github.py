@@ -88,6 +88,14 @@ class GitHub(Plain):
     def warning(self, text: str) -> None:
         self.tool_annotation("warning", text)
 
+    def diagnostic(self, level: str, text: str) -> None:
+        """Our own diagnostics (see `diagnostics.configure`): debug lines for the runner's debug log, warnings
+        and errors as annotations."""
+        if level in ("warning", "error"):
+            self.tool_annotation(level, text)
+        else:
+            self.command("debug", text)
+
     def tool_annotation(self, kind: str, text: str) -> None:
         """Our own warnings and errors: annotations while the budget lasts, plain lines after."""
         if self.tool_left[kind] > 0:

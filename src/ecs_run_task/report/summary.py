@@ -1,4 +1,5 @@
-"""The GitHub job summary: what ran, how long each phase took, how it ended. Pure Markdown.
+"""The GitHub job summary: what ran, how long each phase took, how it ended, its likely cause and fix. Pure
+Markdown. Text from AWS is data: escaped, never rendered as markup.
 
 Bounded well under the runner's 1 MiB per step: log lines are clipped and at most `TAIL` of them shown."""
 
