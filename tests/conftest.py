@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from ecs_run_task import aws, cli
+from ecs_run_task import answers, aws, cli
 from sandbox import Sandbox
-from tests.helpers import Ran, Run, docker_build, missing
+from tests.helpers import Ran, Run, Said, docker_build, missing
 
 IMAGE = "ecs-run-task:test"
 _CI_VARIABLES = ("GITHUB_ACTIONS", "GITLAB_CI", "GITHUB_OUTPUT", "GITHUB_STATE", "GITHUB_STEP_SUMMARY", "GITHUB_RUN_ID",
@@ -39,6 +39,15 @@ def sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
 def ecs(sandbox: Sandbox) -> Any:
     """A plain boto3 ECS client to the sandbox, as another tool or a person would call it (recorded, faults apply)."""
     return sandbox.client("ecs")
+
+
+@pytest.fixture
+def said(monkeypatch: pytest.MonkeyPatch) -> Said:
+    """The warnings about odd answers, each said once per process: recorded afresh for this test."""
+    record = Said()
+    monkeypatch.setattr(answers, "log", record)
+    monkeypatch.setattr(answers, "WARNED", set())
+    return record
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@
   and stderr as CI reads them), `spawn`/`spawn_bytes` any argv as a process;
 - the sandbox's side: `register` a task definition whose tasks play a scripted life (`steps`), `script` one that
   prints a few lines and exits, `start_task`/`describe_task` through a plain client;
-- what a run wrote: `outputs` (a `--dotenv` file), `assert_no_secret`;
+- what a run wrote: `outputs` (a `--dotenv` file), `assert_no_secret`; what it warned about: `Said`;
 - the reliability figures (`docs/reliability.md`, see `tests/reliability.py`), which tests add to through
   `record_property` (`Record`): `runs` (tool runs the test made, default 1), `fault` (a kind of fault the
   sandbox's call log cannot see: a signal, bad input, a task failure), and `lines_expected` / `lines_lost` through
@@ -20,7 +20,7 @@ import subprocess
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -128,6 +128,16 @@ def describe_task(ecs: Any, arn: str) -> dict[str, Any]:
 def outputs(path: Path) -> dict[str, str]:
     """A `--dotenv` file as a dict (KEY=VALUE lines)."""
     return dict(line.split("=", 1) for line in path.read_text().splitlines())
+
+
+@dataclass
+class Said:
+    """Our own diagnostics, recorded (the `said` fixture puts it in place of answers.py's log)."""
+
+    warnings: list[str] = field(default_factory=list)
+
+    def warning(self, event: str, **_fields: Any) -> None:
+        self.warnings.append(event)
 
 
 def assert_no_secret(text: str, secrets: Iterable[str]) -> None:

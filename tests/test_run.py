@@ -209,7 +209,7 @@ def test_a_task_definition_that_does_not_exist_is_named(sandbox: Sandbox, run: R
 
 
 def test_a_trap_is_said_before_the_run_and_the_run_goes_on(sandbox: Sandbox, run: Run) -> None:
-    scripted(sandbox, web=ContainerScript(exit_code=0))
+    register(sandbox, web=ContainerScript(exit_code=0))
     ran = go(run, "--timeout", "30", "--command", "bin/rails db:migrate && bin/rails db:seed")
     assert ran.code == 0, ran.out
     assert ran.lines[:3] == [
