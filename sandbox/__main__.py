@@ -19,8 +19,9 @@ DEMO_SCRIPT = (
     'echo "error: migration 3 failed: relation \\"users\\" already exists" >&2; '
     "exit 3"
 )
-# Short, but long enough to watch each state go by.
-DEMO_TEARDOWN = Teardown(deactivating=0.2, stopping=0.3, deprovisioning=0.3)
+# ECS's stop sequence, shortened from Fargate's (0.5 s, 1 s, 20 s and more): the run ends at the container's
+# exit, so the demo's last progress line shows the task still tearing down (DEACTIVATING, DEPROVISIONING...).
+DEMO_TEARDOWN = Teardown(deactivating=1.0, stopping=1.0, deprovisioning=8.0)
 
 
 def register_demo(sb: Sandbox) -> str:

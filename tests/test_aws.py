@@ -76,6 +76,7 @@ def test_a_denied_pass_role_names_the_role_to_grant_it_on() -> None:
     [
         ("ExpiredToken", "expired-credentials"),
         ("ExpiredTokenException", "expired-credentials"),
+        ("RequestExpired", "expired-credentials"),
         ("UnrecognizedClientException", "bad-credentials"),
         ("InvalidClientTokenId", "bad-credentials"),
     ],
@@ -99,6 +100,18 @@ def test_throttling_is_transient(code: str) -> None:
     error = explained(client_error(code, "Rate exceeded"), operation="DescribeTasks")
     assert type(error) is Transient
     assert error.message == f"ecs:DescribeTasks failed: {code}: Rate exceeded"
+
+
+def test_ec2_throttling_passed_on_by_ecs_is_transient() -> None:
+    said = "Error retrieving subnet information for [subnet-0123abcd]: Rate exceeded (ErrorCode: Throttling)"
+    error = explained(client_error("InvalidParameterException", said), operation="RunTask")
+    assert type(error) is Transient
+    assert error.message == f"ecs:RunTask failed: InvalidParameterException: {said}"
+
+
+def test_a_5xx_without_code_or_message_says_its_status_alone() -> None:
+    error = explained(client_error("", "", 500), operation="DescribeTasks")
+    assert (type(error), error.message) == (Transient, "ecs:DescribeTasks failed: 500")
 
 
 @pytest.mark.parametrize(("code", "status"), [("ServerException", 503), ("InternalFailure", 500), ("", 502)])

@@ -37,7 +37,8 @@ if TYPE_CHECKING:
 DESCRIBE_BATCH = 100  # DescribeTasks takes at most 100 tasks a call
 
 _DENIED = {"AccessDeniedException", "AccessDenied", "UnauthorizedOperation"}
-_BAD_CREDENTIALS = {"ExpiredToken", "ExpiredTokenException", "UnrecognizedClientException", "InvalidClientTokenId"}
+_BAD_CREDENTIALS = {"ExpiredToken", "ExpiredTokenException", "RequestExpired", "UnrecognizedClientException",
+                    "InvalidClientTokenId"}  # fmt: skip
 _IAM_PREFIX = {"ecs": "ecs", "logs": "logs"}
 
 
@@ -76,8 +77,10 @@ def explained(service: str, operation: str, cluster: tuple[str, str] | None = No
             raise AccessError(f"AWS denied {action}: {message}", hint=hint) from e
         if code in _BAD_CREDENTIALS:
             raise AccessError(f"AWS rejected the credentials for {action} ({code}: {message})", hint=hint) from e
-        if code in _THROTTLED or status >= 500:
-            raise Transient(f"{action} failed: {code or status}: {message}", hint=hint) from e
+        # EC2's throttling reaches us through ECS as an InvalidParameterException ("... Rate exceeded")
+        if code in _THROTTLED or status >= 500 or (code == "InvalidParameterException" and "Rate exceeded" in message):
+            said = ": ".join(str(part) for part in (code or status, message) if part)
+            raise Transient(f"{action} failed: {said}", hint=hint) from e
         if code == "ClusterNotFoundException":
             name, region = cluster or ("?", "?")
             raise RunError(f"cluster: {name!r} was not found in {region} ({action}: {message}); "

@@ -37,17 +37,16 @@ CONSTRAINT_FORMS = "distinctInstance or memberOf:EXPRESSION"
 STRATEGY_FORMS = "spread:FIELD, binpack:cpu, binpack:memory or random"
 
 NAME = re.compile(r"[A-Za-z0-9_-]{1,255}")
-CLUSTER = re.compile(r"[A-Za-z0-9_-]{1,255}|arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:cluster/[A-Za-z0-9_-]{1,255}")
-NAME_OR_ARN = re.compile(r"[A-Za-z0-9_-]{1,255}|arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:service/.+")
+_ECS_ARN = r"arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:"  # in every partition, any region and account
+CLUSTER = re.compile(rf"[A-Za-z0-9_-]{{1,255}}|{_ECS_ARN}cluster/[A-Za-z0-9_-]{{1,255}}")
+NAME_OR_ARN = re.compile(rf"[A-Za-z0-9_-]{{1,255}}|{_ECS_ARN}service/.+")
 IMAGE = re.compile(r"[^\s]{1,1024}")
 TASK_DEF_ACCEPTED = "a family (app), family:revision (app:12), an ARN, or a path to a JSON file (taskdef.json)"
-TASK_DEF = re.compile(r"[A-Za-z0-9_-]{1,255}(:[1-9]\d*)?|arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition/.+")
+TASK_DEF = re.compile(rf"[A-Za-z0-9_-]{{1,255}}(:[1-9]\d*)?|{_ECS_ARN}task-definition/.+")
 ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}")
 REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
 STARTED_BY = re.compile(r"[A-Za-z0-9/_-]{1,128}")
-TASK = re.compile(
-    r"[0-9a-f]{32}|[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}|arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task/[A-Za-z0-9_/-]+"
-)
+TASK = re.compile(rf"[0-9a-f]{{32}}|[0-9a-f]{{8}}(-[0-9a-f]{{4}}){{3}}-[0-9a-f]{{12}}|{_ECS_ARN}task/[A-Za-z0-9_/-]+")
 CPU = re.compile(r"\d+|\d+(\.\d+)?\s*(vCPU|vcpu)")
 MEMORY = re.compile(r"\d+|\d+(\.\d+)?\s*(GB|gb)")
 _WEIGHT = re.compile(r"[0-9]{1,6}")  # a capacity provider's weight (0-1000) or base (0-100000); int() takes these
