@@ -252,6 +252,19 @@ def test_a_killed_container_is_told_apart_from_one_ecs_stopped(containers: list[
     assert (got.status, hint_key(got)) == ("failed", key)
 
 
+def test_the_only_container_exiting_on_sigterm_was_not_stopped_by_another_container() -> None:
+    got = outcome.judge_task(task(ran("web", 143), stopCode="EssentialContainerExited"), ["web"])
+    assert got.hint is not None
+    assert got.hint.cause == (
+        "The container exited on SIGTERM (exit 143) because something sent it SIGTERM before ECS reported a stop code."
+    )
+    beside = outcome.judge_task(task(ran("web", 143), ran("envoy", 1), stopCode="EssentialContainerExited"), ["web"])
+    assert beside.hint is not None
+    assert beside.hint.cause == (
+        "The container exited on SIGTERM (exit 143) because another essential container in the task exited."
+    )
+
+
 def test_without_deciding_containers_a_stopped_task_succeeds_naming_no_container() -> None:
     described = task(ran("web", 0))
     assert outcome.judge_task(described, []) == outcome.Outcome(
