@@ -61,3 +61,34 @@ def test_a_read_left_behind_at_its_page_budget_goes_on_at_once() -> None:
     cadence = Cadence(2.0, next_poll=0.0)
     cadence.read(3.0, got=True, behind=True, reading=True)
     assert cadence.next_tail == 3.0
+
+
+def test_a_new_cadence_polls_and_reads_logs_from_its_first_poll() -> None:
+    cadence = Cadence(2.0, next_poll=5.0)
+    assert (cadence.next_poll, cadence.next_tail, cadence.last_poll) == (5.0, 5.0, 5.0)
+
+
+def test_lines_that_keep_coming_keep_status_polls_at_the_flowing_pace() -> None:
+    cadence = Cadence(2.0, next_poll=0.0)
+    cadence.read(0.0, got=True, behind=False, reading=True)
+    cadence.polled(0.5, reading=True)
+    cadence.read(2.0, got=True, behind=False, reading=True)
+    assert cadence.next_poll == 0.5 + 2.0 * FLOWING_POLL_FACTOR
+
+
+def test_two_rounds_with_lines_then_silence_is_not_yet_sustained_output() -> None:
+    cadence = Cadence(2.0, next_poll=0.0)
+    cadence.read(0.0, got=True, behind=False, reading=True)
+    cadence.read(2.0, got=True, behind=False, reading=True)
+    cadence.polled(2.5, reading=True)
+    cadence.read(4.0, got=False, behind=False, reading=True)
+    assert (cadence.next_poll, cadence.ending) == (2.5 + 2.0 * READING_POLL_FACTOR, False)
+
+
+def test_a_silent_round_starts_the_count_of_rounds_with_lines_again() -> None:
+    cadence = Cadence(2.0, next_poll=0.0)
+    for now, got in ((0.0, True), (2.0, True), (4.0, False), (6.0, True), (8.0, True)):
+        cadence.read(now, got=got, behind=False, reading=True)
+    cadence.polled(8.5, reading=True)
+    cadence.read(10.0, got=False, behind=False, reading=True)  # 2 rounds with lines since the silence, not 4
+    assert (cadence.next_poll, cadence.ending) == (8.5 + 2.0 * READING_POLL_FACTOR, False)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import signal
 from typing import Any
 
 import pytest
 
-from ecs_run_task import outcome, outputs
+from ecs_run_task import failures, outcome, outputs
 from ecs_run_task.status import Status
 
 ARN = "arn:aws:ecs:us-east-1:123456789012:task/Sample/0a1b2c3d"
@@ -173,3 +174,178 @@ def test_several_tasks_decided_at_different_times_are_judged_together() -> None:
 )  # fmt: skip
 def test_a_task_is_stopping_once_ecs_wants_it_stopped(last: str, desired: str, expected: bool) -> None:
     assert outcome.stopping({"lastStatus": last, "desiredStatus": desired}) is expected
+
+
+# Exact outcomes, field by field: the deciding container, what is said and the hint are the contract too.
+
+
+def hint_key(got: outcome.Outcome) -> str | None:
+    return got.hint.key if got.hint else None
+
+
+def test_a_container_definition_without_essential_is_essential_and_decides() -> None:
+    td = {"containerDefinitions": [{"name": "app"}, {"name": "log-router", "essential": False}]}
+    assert outcome.deciding_containers(td, None) == ["app"]
+    assert outcome.deciding_containers({}, None) == []
+
+
+def test_an_exit_code_of_1_is_passed_through_without_a_note() -> None:
+    got = outcome.judge_task(task(ran("web", 1)), ["web"])
+    assert (got.exit_code, got.message) == (1, "task 0a1b2c3d0: container web exited with code 1")
+
+
+def test_an_ordinary_exit_says_the_code_alone_not_ecs_words_for_it() -> None:
+    ordinary = task(
+        ran("web", 3), stopCode="EssentialContainerExited", stoppedReason="Essential container in task exited"
+    )
+    assert outcome.judge_task(ordinary, ["web"]) == outcome.Outcome(
+        outcome.FAILED, 3, 3, ordinary, "web", "task 0a1b2c3d0: container web exited with code 3")  # fmt: skip
+
+
+def test_a_container_that_never_ran_is_explained_by_ecs_words_even_for_an_ordinary_stop() -> None:
+    described = task(
+        stopped_without_code("web"),
+        stopCode="EssentialContainerExited",
+        stoppedReason="Essential container in task exited",
+    )
+    got = outcome.judge_task(described, ["web"])
+    assert got.message == (
+        "task 0a1b2c3d0: container web never ran or has no exit code "
+        "(stopCode=EssentialContainerExited, stoppedReason='Essential container in task exited')"
+    )
+
+
+def test_a_container_that_never_ran_without_any_reason_says_so() -> None:
+    described = {"lastStatus": "STOPPED"}  # no ARN, no containers: nothing to go on
+    assert outcome.judge_task(described, ["web"]) == outcome.Outcome(
+        outcome.FAILED_TO_START, 125, None, described, "web",
+        "task ?: container web never ran or has no exit code (no reason given)")  # fmt: skip
+
+
+def test_the_hint_of_a_task_that_never_ran_comes_from_the_containers_reason() -> None:
+    described = task(
+        stopped_without_code("web", "CannotPullContainerError: pull access denied for app"),
+        stopCode="TaskFailedToStart",
+    )
+    assert hint_key(outcome.judge_task(described, ["web"])) == "pull-failed"
+
+
+def test_the_hint_of_a_task_that_never_ran_comes_from_its_stopped_reason() -> None:
+    described = task(stopped_without_code("web"), stopCode="TaskFailedToStart",
+                     stoppedReason="Timeout waiting for network interface provisioning to complete.")  # fmt: skip
+    assert hint_key(outcome.judge_task(described, ["web"])) == "provisioning-timeout"
+
+
+def test_the_hint_of_a_task_that_never_ran_comes_from_its_stop_code() -> None:
+    described = task(stopped_without_code("web"), stopCode="SpotInterruption")
+    assert hint_key(outcome.judge_task(described, ["web"])) == "spot-interruption"
+
+
+@pytest.mark.parametrize(
+    ("containers", "stop_code", "key"),
+    [([ran("web", 137)], "EssentialContainerExited", "killed"),  # it exited by itself: no stop made ECS kill it
+     ([ran("web", 137), ran("envoy", 0)], "EssentialContainerExited", "killed-after-stop"),
+     ([ran("web", 137)], "UserInitiated", "killed-after-stop"),
+     ([ran("web", 139)], "EssentialContainerExited", "segfault")],
+)  # fmt: skip
+def test_a_killed_container_is_told_apart_from_one_ecs_stopped(containers: list[dict[str, Any]], stop_code: str,
+                                                               key: str) -> None:  # fmt: skip
+    got = outcome.judge_task(task(*containers, stopCode=stop_code), ["web"])
+    assert (got.status, hint_key(got)) == ("failed", key)
+
+
+def test_the_only_container_exiting_on_sigterm_was_not_stopped_by_another_container() -> None:
+    got = outcome.judge_task(task(ran("web", 143), stopCode="EssentialContainerExited"), ["web"])
+    assert got.hint is not None
+    assert got.hint.cause == (
+        "The container exited on SIGTERM (exit 143) because something sent it SIGTERM before ECS reported a stop code."
+    )
+    beside = outcome.judge_task(task(ran("web", 143), ran("envoy", 1), stopCode="EssentialContainerExited"), ["web"])
+    assert beside.hint is not None
+    assert beside.hint.cause == (
+        "The container exited on SIGTERM (exit 143) because another essential container in the task exited."
+    )
+
+
+def test_without_deciding_containers_a_stopped_task_succeeds_naming_no_container() -> None:
+    described = task(ran("web", 0))
+    assert outcome.judge_task(described, []) == outcome.Outcome(
+        outcome.SUCCEEDED, 0, None, described, None, "task 0a1b2c3d0: exited with code 0")  # fmt: skip
+
+
+def test_success_names_the_last_deciding_container_and_the_task() -> None:
+    described = task(ran("app", 0), ran("worker", 0))
+    assert outcome.judge([described], ["app", "worker"]) == outcome.Outcome(
+        outcome.SUCCEEDED, 0, 0, described, "worker", "task 0a1b2c3d0: exited with code 0")  # fmt: skip
+
+
+def test_several_tasks_that_succeeded_are_counted_and_the_first_is_named() -> None:
+    tasks = [task(ran("web", 0), n=1), task(ran("web", 0), n=2)]
+    assert outcome.judge(tasks, ["web"]) == outcome.Outcome(
+        outcome.SUCCEEDED, 0, 0, tasks[0], "web", "all 2 tasks exited with code 0")  # fmt: skip
+
+
+def test_a_timeout_names_the_first_task_and_says_it_was_stopped() -> None:
+    tasks = [task(n=1), task(n=2)]
+    assert outcome.interrupted(tasks, None, 90) == outcome.Outcome(
+        outcome.TIMED_OUT_STATUS, 124, None, tasks[0], None, "timed out after 90s; the tasks were stopped")  # fmt: skip
+    assert outcome.interrupted([], None, 0.5, stopped=False) == outcome.Outcome(
+        outcome.TIMED_OUT_STATUS, 124, None, None, None,
+        "timed out after 0.5s; StopTask failed, so the tasks may still be running (see the warning above)")  # fmt: skip
+
+
+def test_a_signal_is_named_in_the_outcome() -> None:
+    one = task()
+    assert outcome.interrupted([one], signal.SIGINT, None) == outcome.Outcome(
+        outcome.CANCELLED, 130, None, one, None, "cancelled by SIGINT; the task was stopped")  # fmt: skip
+    assert outcome.interrupted([one], signal.SIGTERM, None, stopped=False) == outcome.Outcome(
+        outcome.CANCELLED, 143, None, one, None,
+        "cancelled by SIGTERM; StopTask failed, so the task may still be running (see the warning above)")  # fmt: skip
+    assert outcome.interrupted([], signal.SIGTERM, None).task is None
+
+
+def test_a_lost_task_is_unknown_never_a_verdict() -> None:
+    tasks = [task(n=1), task(n=2)]
+    hint = failures.Hint("expired-credentials", "cause", "fix")
+    assert outcome.lost(tasks, "AWS refused DescribeTasks", stopped=True, hint=hint) == outcome.Outcome(
+        outcome.UNKNOWN, 125, None, tasks[0], None, "AWS refused DescribeTasks; the tasks were stopped", hint)  # fmt: skip
+    assert outcome.lost([], "a bug", stopped=False) == outcome.Outcome(
+        outcome.UNKNOWN, 125, None, None, None,
+        "a bug; StopTask failed, so the tasks may still be running (see the warning above)")  # fmt: skip
+
+
+def test_started_without_waiting_succeeds_naming_the_first_task() -> None:
+    tasks = [task(n=1), task(n=2)]
+    assert outcome.started(tasks) == outcome.Outcome(
+        outcome.STARTED, 0, None, tasks[0], None, "started 2 task(s); not waiting")  # fmt: skip
+
+
+def test_run_task_failures_list_each_reason_with_its_detail_and_the_attempts() -> None:
+    refused = [{"reason": "RESOURCE:MEMORY", "detail": "no room", "arn": "arn:ci"}, {"detail": "odd"}]
+    got = outcome.run_failures(refused, attempts=3)
+    assert got.message == "RunTask started no task in 3 attempts: RESOURCE:MEMORY (no room) [arn:ci]; ? (odd)"
+    assert hint_key(got) == "resource-cpu-memory"
+    assert outcome.run_failures([{"reason": "RESOURCE:CPU"}], attempts=2).message == (
+        "RunTask started no task in 2 attempts: RESOURCE:CPU"
+    )
+
+
+def test_a_run_task_failures_detail_is_read_for_its_hint() -> None:
+    got = outcome.run_failures([{"reason": "Unknown", "detail": "Capacity is unavailable at this time."}])
+    assert hint_key(got) == "fargate-capacity"
+
+
+def test_a_run_task_failures_reason_is_read_for_its_hint() -> None:
+    assert hint_key(outcome.run_failures([{"reason": "AGENT"}])) == "agent-disconnected"
+
+
+def test_a_running_or_exited_deciding_container_has_run() -> None:
+    assert outcome.ran(task(running("web")), ["web"]) is True
+    assert outcome.ran(task(ran("web", 0)), ["web"]) is True
+    assert outcome.ran(task({"name": "web", "lastStatus": "PENDING"}, running("envoy")), ["web"]) is False
+    assert outcome.ran(task(stopped_without_code("web")), ["web"]) is False
+    assert outcome.ran({"lastStatus": "PENDING"}, ["web"]) is False
+
+
+def test_a_stopped_task_is_stopping_even_without_a_desired_status() -> None:
+    assert outcome.stopping({"lastStatus": "STOPPED"}) is True

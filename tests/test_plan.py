@@ -226,3 +226,104 @@ def test_placement_constraints_count_with_the_task_definitions_own() -> None:
     assert caught.value.problems == [
         "placement-constraints: task definition app:7 has 8 of its own, and ECS takes at most 10 in all"
     ]
+
+
+def problems_of(raw: dict[str, str], td: dict[str, Any]) -> list[str]:
+    with pytest.raises(InputError) as caught:
+        request(raw, td)
+    return caught.value.problems
+
+
+BARE = {"taskDefinitionArn": TD_ARN, "containerDefinitions": [{"name": "web"}]}  # no family, revision or network mode
+
+
+def test_a_container_definition_without_essential_is_essential_and_the_default_target() -> None:
+    td = {**BARE, "containerDefinitions": [{"name": "app"}, {"name": "log-router", "essential": False}]}
+    assert request({"task-definition": "app", "command": "x"}, td)["overrides"] == {
+        "containerOverrides": [{"name": "app", "command": ["x"]}]
+    }
+
+
+def test_a_task_definition_without_containers_overrides_none() -> None:
+    assert plan.container_names({}) == []
+    assert plan.target_container(spec.build({"task-definition": "app"}), {}) is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "first"),
+    [({"subnets": "subnet-0123abcd", "security-groups": "sg-0123abcd"}, "subnets"),
+     ({"security-groups": "sg-0123abcd"}, "security-groups"),
+     ({"assign-public-ip": "false"}, "assign-public-ip")],
+)  # fmt: skip
+def test_awsvpc_inputs_for_another_network_mode_are_refused_naming_the_first_given(raw: dict[str, str],
+                                                                                    first: str) -> None:  # fmt: skip
+    assert problems_of({"task-definition": "app", **raw}, BARE) == [
+        f"{first}: task definition ?:? uses network mode bridge; subnets, security-groups and assign-public-ip apply "
+        "only to awsvpc"
+    ]
+    assert problems_of({"task-definition": "app", **raw}, BARE | {"networkMode": "host"})[0].startswith(
+        f"{first}: task definition ?:? uses network mode host;"
+    )
+
+
+def test_awsvpc_without_subnets_says_which_ids_to_give() -> None:
+    assert problems_of({"task-definition": "app"}, {**BARE, "networkMode": "awsvpc"}) == [
+        "subnets: required, because task definition ?:? uses awsvpc networking; give subnet IDs (subnet-0123abcd, ...)"
+    ]
+
+
+def test_overrides_merge_environment_by_name_the_overrides_input_winning_a_shared_one() -> None:
+    raw = {
+        "task-definition": "app",
+        "environment": "A=1\nB=2",
+        "overrides": '{"containerOverrides": [{"name": "web", "environment": [{"name": "B", "value": "x"},'
+        ' {"name": "C", "value": "y"}]}]}',
+    }
+    assert request(raw, BARE)["overrides"] == {
+        "containerOverrides": [
+            {
+                "name": "web",
+                "environment": [{"name": "A", "value": "1"}, {"name": "B", "value": "x"}, {"name": "C", "value": "y"}],
+            }
+        ]
+    }
+
+
+def test_an_empty_container_overrides_list_sends_no_overrides() -> None:
+    assert "overrides" not in request({"task-definition": "app", "overrides": '{"containerOverrides": []}'}, BARE)
+
+
+def test_the_request_shares_nothing_with_the_spec() -> None:
+    td = BARE | {"volumes": [{"name": "data", "configuredAtLaunch": True}]}
+    given = spec.build({"task-definition": "app", "overrides": '{"ephemeralStorage": {"sizeInGiB": 30}}',
+                        "volume-configurations": '[{"name": "data", "managedEBSVolume": {"sizeInGiB": 20}}]'})  # fmt: skip
+    built = plan.run_task_request(given, td, started_by="ci", client_token="tok")
+    built["overrides"]["ephemeralStorage"]["sizeInGiB"] = 200
+    built["volumeConfigurations"][0]["managedEBSVolume"]["sizeInGiB"] = 200
+    assert given.overrides == {"ephemeralStorage": {"sizeInGiB": 30}}
+    assert given.volume_configurations == ({"name": "data", "managedEBSVolume": {"sizeInGiB": 20}},)
+
+
+def test_a_volume_not_configured_at_launch_lists_all_those_that_are() -> None:
+    td = BARE | {
+        "volumes": [{"name": "data", "configuredAtLaunch": True}, {"name": "logs", "configuredAtLaunch": True}]
+    }
+    assert problems_of({"task-definition": "app", "volume-configurations": '[{"name": "tmp"}]'}, td) == [
+        "volume-configurations: 'tmp' is not a volume that task definition ?:? configures at launch "
+        "(configuredAtLaunch: true); those are data, logs"
+    ]
+
+
+def test_a_launch_type_given_lets_placement_through_whatever_the_task_definition_requires() -> None:
+    td = BARE | {"requiresCompatibilities": ["FARGATE"]}
+    built = request({"task-definition": "app", "launch-type": "EC2", "placement-strategy": "random"}, td)
+    assert built["placementStrategy"] == [{"type": "random"}]
+    by_provider = request({"task-definition": "app", "capacity-provider-strategy": "ec2-spot",
+                           "placement-strategy": "random"}, td)  # fmt: skip
+    assert by_provider["placementStrategy"] == [{"type": "random"}]
+
+
+def test_a_capacity_provider_without_weight_or_base_is_sent_without_them() -> None:
+    built = request({"task-definition": "app", "capacity-provider-strategy": "FARGATE_SPOT,FARGATE:2"}, BARE)
+    assert built["capacityProviderStrategy"] == [{"capacityProvider": "FARGATE_SPOT"},
+                                                 {"capacityProvider": "FARGATE", "weight": 2}]  # fmt: skip

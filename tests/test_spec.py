@@ -86,7 +86,12 @@ BAD_INPUTS = [
 ]
 
 
-@pytest.mark.parametrize(("name", "value", "expected"), BAD_INPUTS, ids=[f"{n}={v}" for n, v, _ in BAD_INPUTS])
+# IDs that mutmut can select a test by: one line, no "::"
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    BAD_INPUTS,
+    ids=[f"{n}={v}".replace("::", ":").replace("\n", " ") for n, v, _ in BAD_INPUTS],
+)
 def test_a_bad_input_is_rejected_with_its_name_and_what_is_accepted(name: str, value: str, expected: str) -> None:
     found = problems(**{name: value})
     assert len(found) == 1
@@ -281,3 +286,242 @@ def test_environment_as_json_or_on_one_line_is_refused_with_the_line_form(enviro
 def test_a_comma_inside_a_value_is_still_one_variable() -> None:
     built = spec.build({"task-definition": "app", "environment": "JAVA_OPTS=-Da=1,b=2"})
     assert built.environment == (("JAVA_OPTS", "-Da=1,b=2"),)
+
+
+def built(**raw: str) -> spec.Spec:
+    return spec.build({**BASE, **{k.replace("_", "-"): v for k, v in raw.items()}})
+
+
+TASK_ID = "0123456789abcdef0123456789abcdef"
+NOT_ANY_JSON = "[" + "1" * 5000 + "]"  # an integer past Python's digit limit
+SHAPE = '{"capacityProvider": "NAME", "weight": 1, "base": 0}'
+
+
+def test_a_capacity_provider_strategy_in_json_keeps_each_weight_and_base() -> None:
+    text = '[{"capacityProvider": "FARGATE_SPOT", "weight": 3, "base": 1}, {"capacityProvider": "FARGATE"}]'
+    assert built(capacity_provider_strategy=text).capacity_provider_strategy == (
+        CapacityProvider("FARGATE_SPOT", 3, 1), CapacityProvider("FARGATE", None, None))  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['["FARGATE"]', '[{"capacityProvider": 3}]', '[{"capacityProvider": "X", "weight": true}]',
+     '[{"capacityProvider": "X", "base": false}]', '[{"capacityProvider": "X", "weight": "3"}]',
+     '[{"capacityProvider": "X", "base": "0"}]'],
+)  # fmt: skip
+def test_a_capacity_provider_strategy_in_json_takes_whole_numbers_not_booleans_or_text(text: str) -> None:
+    assert problems(capacity_provider_strategy=text) == [
+        f"capacity-provider-strategy: got {text!r}; expected a JSON array of {SHAPE} objects"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "what"),
+    [("capacity-provider-strategy", "a JSON array"), ("volume-configurations", "a JSON array"),
+     ("overrides", "a JSON object"), ("command", "a JSON array"), ("placement-constraints", "a JSON array"),
+     ("placement-strategy", "a JSON array")],
+)  # fmt: skip
+def test_json_that_python_cannot_read_names_what_was_expected(name: str, what: str) -> None:
+    [found] = problems(**{name.replace("-", "_"): NOT_ANY_JSON})
+    assert found.startswith(f"{name}: ")
+    assert found.endswith(f" is not {what} we can read: a number is too long or it nests too deep")
+
+
+def test_tags_are_checked_against_ecs_limits_at_their_bounds() -> None:
+    at_most = "\n".join([f"{'k' * 128}={'v' * 256}"] + [f"t{i}=v" for i in range(49)])
+    assert len(built(tags=at_most).tags) == 50
+    for key, value in (("k" * 129, "v"), ("k", "v" * 257)):
+        assert problems(tags=f"{key}={value}")[0].endswith(
+            f"; tag {key!r}: keys are at most 128 characters and values at most 256")  # fmt: skip
+    assert problems(tags=at_most + "\nmore=1")[0].endswith("; at most 50 tags are accepted, got 51")
+    assert problems(tags="team")[0].endswith("; line 1 has no '=': expected a tag as KEY=VALUE, one a line")
+
+
+def test_overrides_without_container_overrides_are_taken_as_given() -> None:
+    assert built(overrides='{"cpu": "512"}').overrides == {"cpu": "512"}
+
+
+def test_an_unknown_task_override_key_lists_the_accepted_ones() -> None:
+    assert problems(overrides='{"containerOverride": []}') == [
+        "overrides: unknown TaskOverride key 'containerOverride'; accepted: containerOverrides, cpu, ephemeralStorage, "
+        "executionRoleArn, inferenceAcceleratorOverrides, memory, taskRoleArn"
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['{"containerOverrides": {}}', '{"containerOverrides": [{"name": 3}]}', '{"containerOverrides": ["web"]}'],
+)
+def test_container_overrides_must_be_objects_with_a_name(text: str) -> None:
+    assert problems(overrides=text) == [
+        'overrides: containerOverrides: expected an array of objects with a "name", e.g. [{"name": "web"}]'
+    ]
+
+
+@pytest.mark.parametrize("environment", ["{}", '[{"value": "1"}]', '["A=1"]'])
+def test_a_container_overrides_environment_must_be_name_value_objects(environment: str) -> None:
+    text = f'{{"containerOverrides": [{{"name": "web", "environment": {environment}}}]}}'
+    assert problems(overrides=text) == [
+        'overrides: containerOverrides \'web\': environment must be an array of {"name": ..., "value": ...}'
+    ]
+
+
+def test_volume_configurations_of_the_wrong_shape_say_the_right_one() -> None:
+    assert problems(volume_configurations='[{"nme": "x"}]') == [
+        'volume-configurations: got \'[{"nme": "x"}]\'; expected a JSON array of {"name": "VOLUME", "managedEBSVolume": '
+        '{"roleArn": ..., "sizeInGiB": ...}} objects, one for each volume the task definition configures at launch'
+    ]
+
+
+def test_the_poll_interval_takes_100ms_to_10m_and_nothing_past_them() -> None:
+    assert (built(poll_interval="100ms").poll_interval, built(poll_interval="10m").poll_interval) == (0.1, 600.0)
+    for text in ("99ms", "601"):
+        assert problems(poll_interval=text) == [f"poll-interval: got {text!r}; expected a duration from 100ms to 10m"]
+
+
+@pytest.mark.parametrize("path", ["logs/a\nb.log", "logs/a\0b.log"])
+def test_a_log_file_is_a_path_on_one_line(path: str) -> None:
+    assert problems(log_file=path) == [f"log-file: got {path!r}; expected a file path on one line"]
+
+
+@pytest.mark.parametrize(
+    ("timeout", "warned"),
+    [("30", True), ("0.5", True), ("59", True), ("60", False), ("0", False), ("30m", False), ("90", False)],
+)  # fmt: skip
+def test_a_bare_timeout_under_a_minute_is_warned_about(timeout: str, warned: bool) -> None:
+    said = (f"timeout: {timeout} means {timeout} seconds; write {timeout}m for minutes",)
+    assert built(timeout=timeout).warnings == (said if warned else ())
+
+
+@pytest.mark.parametrize(
+    ("command", "shown"),
+    [("bin/migrate && bin/seed", "`&&`"), ("bin/migrate; bin/seed", "`;`"), ("echo $HOME", "`$`"),
+     ("bin/migrate | tee log 2>&1", "`|`, `2>&1`"), ('["echo", "a;b"]', ""), ("echo `date`", "```")],
+)  # fmt: skip
+def test_shell_syntax_in_a_command_is_warned_about_naming_only_the_operators(command: str, shown: str) -> None:
+    said = (f"command: no shell runs it, so {shown} reach the program as plain arguments; for a shell, "
+            'give ["sh", "-c", "..."]')  # fmt: skip
+    assert built(command=command).warnings == ((said,) if shown else ())
+
+
+def test_attach_alone_follows_a_task_and_starts_nothing() -> None:
+    assert spec.build({"attach": TASK_ID}) == spec.Spec(attach=TASK_ID)
+
+
+@pytest.mark.parametrize(
+    ("given", "names"),
+    [({"task-definition": "app:3"}, ["task-definition"]), ({"task-definition": "taskdef.json"}, ["task-definition"]),
+     ({"service": "web", "count": "2", "wait": "false"}, ["service", "count"])],
+)  # fmt: skip
+def test_attach_cannot_be_combined_with_inputs_that_start_a_task(given: dict[str, str], names: list[str]) -> None:
+    with pytest.raises(InputError) as caught:
+        spec.build({"attach": TASK_ID, **given})
+    assert caught.value.problems == [
+        f"attach: cannot be combined with {name}: attach follows a task that runs already, so nothing is started; "
+        f"give {name} or attach, not both"
+        for name in names
+    ]
+
+
+EXACT_REFUSALS = [
+    # (input, value, what is accepted, word for word)
+    ("service", "my service", "a service name or ARN"),
+    ("image", "repo/app tag", "an image reference such as repo/app:tag or repo/app@sha256:..."),
+    ("cluster", "my cluster", "a cluster name (letters, digits, - and _) or ARN"),
+    ("container", "web app", "a container name (letters, digits, - and _)"),
+    ("cpu", "lots", "CPU units (256, 1024, ...) or vCPUs (0.5 vCPU)"),
+    ("memory", "2 TB", "MiB (512, 2048, ...) or GB (2 GB)"),
+    ("task-role-arn", "my-role", "an IAM role ARN"),
+    ("execution-role-arn", "my-role", "an IAM role ARN"),
+    ("platform-version", "v1", "LATEST or a version such as 1.4.0"),
+    ("started-by", "me@laptop", "up to 128 letters, digits, -, _ and /"),
+    ("group", "a\nb", "one line of at most 255 characters"),
+    ("region", "Frankfurt", "a region name such as eu-west-1"),
+    ("if-running", "skip", "one of start, wait, fail, attach"),
+    ("start-retries", "11", "a whole number from 0 to 10"),
+    ("launch-type", "LAMBDA", "one of FARGATE, EC2, EXTERNAL, MANAGED_INSTANCES"),
+    ("propagate-tags", "SERVICE", "one of TASK_DEFINITION, NONE"),
+]
+
+
+@pytest.mark.parametrize(("name", "value", "accepted"), EXACT_REFUSALS, ids=[n for n, _, _ in EXACT_REFUSALS])
+def test_a_refusal_names_the_input_the_value_and_exactly_what_is_accepted(name: str, value: str, accepted: str) -> None:
+    assert problems(**{name.replace("-", "_"): value}) == [f"{name}: got {value!r}; expected {accepted}"]
+
+
+def test_a_task_to_attach_to_is_an_arn_or_an_id() -> None:
+    with pytest.raises(InputError) as caught:
+        spec.build({"attach": "task-1"})
+    assert caught.value.problems == [
+        "attach: got 'task-1'; expected a task ARN (arn:aws:ecs:...:task/CLUSTER/ID) or a task ID"
+    ]
+
+
+def test_the_inputs_not_in_the_full_set_are_parsed_too() -> None:
+    got = built(image="repo/app:1.2", dry_run="true", logs="false", start_retries="0", if_running="wait",
+                platform_version="LATEST", group="migrations", region="eu-west-1", annotate="false")  # fmt: skip
+    assert (got.image, got.dry_run, got.logs, got.start_retries, got.if_running) == (
+        "repo/app:1.2",
+        True,
+        False,
+        0,
+        "wait",
+    )
+    assert (got.platform_version, got.group, got.region, got.annotate) == ("LATEST", "migrations", "eu-west-1", False)
+    assert built(start_retries="10").start_retries == 10
+
+
+def test_a_problem_names_the_environment_variable_the_value_came_from() -> None:
+    with pytest.raises(InputError) as caught:
+        spec.build({**BASE, "count": "0"}, origins={"count": "ECS_RUN_TASK_COUNT"})
+    assert caught.value.problems == ["count (from ECS_RUN_TASK_COUNT): got '0'; expected a whole number from 1 to 10"]
+
+
+def test_a_task_definition_is_a_file_if_it_ends_in_json_or_holds_a_slash_and_is_not_an_arn() -> None:
+    arn = "arn:aws:ecs:us-east-1:123456789012:task-definition/app:7"
+    by_arn = spec.build({"task-definition": arn})
+    assert (by_arn.task_definition, by_arn.task_definition_file) == (arn, None)
+    assert spec.build({"task-definition": "deploy/taskdef"}).task_definition_file == "deploy/taskdef"
+    assert spec.build({"task-definition": "taskdef.json"}).task_definition_file == "taskdef.json"
+
+
+def test_a_long_value_is_shown_cut_at_80_characters() -> None:
+    assert problems(region="a" * 80) == [f"region: got {'a' * 80!r}; expected a region name such as eu-west-1"]
+    assert problems(region="a" * 81) == [f"region: got {'a' * 77 + '...'!r}; expected a region name such as eu-west-1"]
+
+
+def test_subnets_and_security_groups_are_taken_up_to_their_limits() -> None:
+    subnets = [f"subnet-{i:08x}" for i in range(17)]
+    groups = [f"sg-{i:08x}" for i in range(6)]
+    assert len(built(subnets=" ".join(subnets[:16]), security_groups=" ".join(groups[:5])).subnets) == 16
+    assert problems(subnets=" ".join(subnets))[0].endswith("; at most 16 are accepted, got 17")
+    assert problems(security_groups=" ".join(groups))[0].endswith("; at most 5 are accepted, got 6")
+
+
+def test_placement_takes_up_to_its_limits() -> None:
+    assert len(built(placement_constraints="distinctInstance\n" * 10).placement_constraints) == 10
+    assert len(built(placement_strategy="random\n" * 5).placement_strategy) == 5
+    expression = "attribute:stack == " + "x" * 1981
+    assert built(placement_constraints=f"memberOf:{expression}").placement_constraints == (
+        spec.Placement("memberOf", expression),)  # fmt: skip
+    [found] = problems(placement_constraints=f"memberOf:{expression}x")
+    assert found.endswith(
+        " is not distinctInstance or memberOf:EXPRESSION; give one a line (or separate them by commas)"
+    )
+
+
+def test_placement_short_forms_drop_trailing_commas_and_lone_ones() -> None:
+    assert built(placement_constraints="memberOf:attribute:stack == BOX,\n,\ndistinctInstance,").placement_constraints == (
+        spec.Placement("memberOf", "attribute:stack == BOX"), spec.Placement("distinctInstance"))  # fmt: skip
+    assert problems(placement_constraints="distinctInstance\nX") == [
+        "placement-constraints: got 'distinctInstance\\nX'; 'X' is not distinctInstance or memberOf:EXPRESSION; give "
+        "one a line (or separate them by commas)"
+    ]
+
+
+def test_each_e_flag_is_one_variable_and_a_bad_one_is_named_by_its_place() -> None:
+    given = spec.build({**BASE, "environment": "A=1"}, env_pairs=["B=x=y", "C=line\nnext"])
+    assert given.environment == (("A", "1"), ("B", "x=y"), ("C", "line\nnext"))
+    with pytest.raises(InputError) as caught:
+        spec.build(BASE, env_pairs=["A=1", "SECRET"])
+    assert caught.value.problems == ["environment: -e #2: expected a variable as KEY=VALUE"]

@@ -97,7 +97,7 @@ def _why(task: dict[str, Any], container: dict[str, Any]) -> str:
 
 def _hint(task: dict[str, Any], container: dict[str, Any], code: int | None) -> Hint | None:
     stop_code = str(task.get("stopCode", ""))
-    if code == 137 and stop_code == "EssentialContainerExited" and len(task.get("containers", [])) == 1:
+    if stop_code == "EssentialContainerExited" and len(task.get("containers", [])) == 1:
         stop_code = ""  # the only container exited by itself: no other one made ECS stop it
     return failures.for_task(exit_code=code, stop_code=stop_code, stopped_reason=str(task.get("stoppedReason", "")),
                              container_reason=str(container.get("reason", "")))  # fmt: skip
