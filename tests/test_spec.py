@@ -266,6 +266,8 @@ def test_a_log_file_without_logs_would_stay_empty_so_it_is_refused() -> None:
         ({"command": '["sh", "-c", "bin/rails db:migrate && bin/rails db:seed"]'}, []),  # a shell runs it: as meant
         ({"command": '["/bin/bash", "-c", "echo $HOME"]'}, []),
         ({"command": "bin/rails db:migrate"}, []),
+        ({"command": "echo `date`"},
+         ['command: no shell runs it, so backticks reach the program as plain arguments; for a shell, give ["sh", "-c", "..."]']),
     ],
 )  # fmt: skip
 def test_traps_are_said_as_warnings_naming_only_the_operator(given: dict[str, str], said: list[str]) -> None:

@@ -216,7 +216,7 @@ def _traps(raw: Mapping[str, str], spec: Spec) -> tuple[str, ...]:
     found = [w for w in _SHELL_WORDS if w in words or (w == ";" and any(a.endswith(";") for a in words))]
     found += [c for c in ("$", "`") if any(c in a for a in words)]
     if found:
-        shown = ", ".join(f"`{f}`" for f in found)
+        shown = ", ".join("backticks" if f == "`" else f"`{f}`" for f in found)
         said.append(f"command: no shell runs it, so {shown} reach the program as plain arguments; for a shell, "
                     'give ["sh", "-c", "..."]')  # fmt: skip
     return tuple(said)
