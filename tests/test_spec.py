@@ -398,7 +398,8 @@ def test_a_bare_timeout_under_a_minute_is_warned_about(timeout: str, warned: boo
 @pytest.mark.parametrize(
     ("command", "shown"),
     [("bin/migrate && bin/seed", "`&&`"), ("bin/migrate; bin/seed", "`;`"), ("echo $HOME", "`$`"),
-     ("bin/migrate | tee log 2>&1", "`|`, `2>&1`"), ('["echo", "a;b"]', ""), ("echo `date`", "```")],
+     ("bin/migrate | tee log 2>&1", "`|`, `2>&1`"), ('["echo", "a;b"]', ""), ("echo `date`", "backticks"),
+     ("sh", ""), ('["bash", "-c"]', "")],
 )  # fmt: skip
 def test_shell_syntax_in_a_command_is_warned_about_naming_only_the_operators(command: str, shown: str) -> None:
     said = (f"command: no shell runs it, so {shown} reach the program as plain arguments; for a shell, "

@@ -8,6 +8,7 @@ import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from ecs_run_task import parse
@@ -76,37 +77,30 @@ def clip(text: str) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def matching(pattern: re.Pattern[str], accepted: str) -> Callable[[str], str]:
-    def read(text: str) -> str:
-        if not pattern.fullmatch(text.strip()):
-            raise BadValue(f"expected {accepted}")
-        return text.strip()
-
-    return read
-
-
-def one_of(choices: tuple[str, ...]) -> Callable[[str], str]:
-    def read(text: str) -> str:
-        if text.strip() not in choices:
-            raise BadValue(f"expected one of {', '.join(choices)}")
-        return text.strip()
-
-    return read
+# The readers below take their settings first, so that `partial` makes each input's reader; they are looked up
+# when a reader is called, not when it is made (as mutation testing wants: see .ci/mutate).
+def matching(pattern: re.Pattern[str], accepted: str, text: str) -> str:
+    if not pattern.fullmatch(text.strip()):
+        raise BadValue(f"expected {accepted}")
+    return text.strip()
 
 
-def ids(prefix: str, most: int) -> Callable[[str], tuple[str, ...]]:
-    def read(text: str) -> tuple[str, ...]:
-        ids = parse.words(text)
-        bad = [i for i in ids if not re.fullmatch(rf"{prefix}-[0-9a-f]{{8,17}}", i)]
-        if bad:
-            raise BadValue(
-                f"{clip(bad[0])!r} is not an ID of the form {prefix}-0123abcd; separate IDs with commas or spaces"
-            )
-        if len(ids) > most:
-            raise BadValue(f"at most {most} are accepted, got {len(ids)}")
-        return ids
+def one_of(choices: tuple[str, ...], text: str) -> str:
+    if text.strip() not in choices:
+        raise BadValue(f"expected one of {', '.join(choices)}")
+    return text.strip()
 
-    return read
+
+def ids(prefix: str, most: int, text: str) -> tuple[str, ...]:
+    found = parse.words(text)
+    bad = [i for i in found if not re.fullmatch(rf"{prefix}-[0-9a-f]{{8,17}}", i)]
+    if bad:
+        raise BadValue(
+            f"{clip(bad[0])!r} is not an ID of the form {prefix}-0123abcd; separate IDs with commas or spaces"
+        )
+    if len(found) > most:
+        raise BadValue(f"at most {most} are accepted, got {len(found)}")
+    return found
 
 
 def capacity_providers(text: str) -> tuple[CapacityProvider, ...]:
@@ -258,24 +252,24 @@ def variables(text: str) -> tuple[tuple[str, str], ...]:
 
 
 # One reader for each input that is a pattern or a choice: `spec.build` reads like the contract's table.
-task_definition = matching(TASK_DEF, TASK_DEF_ACCEPTED)
-service = matching(NAME_OR_ARN, "a service name or ARN")
-image = matching(IMAGE, "an image reference such as repo/app:tag or repo/app@sha256:...")
-cluster = matching(CLUSTER, "a cluster name (letters, digits, - and _) or ARN")
-container = matching(NAME, "a container name (letters, digits, - and _)")
-cpu = matching(CPU, "CPU units (256, 1024, ...) or vCPUs (0.5 vCPU)")
-memory = matching(MEMORY, "MiB (512, 2048, ...) or GB (2 GB)")
-role_arn = matching(ROLE_ARN, "an IAM role ARN")
-platform_version = matching(re.compile(r"LATEST|\d+\.\d+\.\d+"), "LATEST or a version such as 1.4.0")
-launch_type = one_of(LAUNCH_TYPES)
-subnets = ids("subnet", 16)
-security_groups = ids("sg", 5)
-propagate_tags = one_of(PROPAGATE_TAGS)
-started_by = matching(STARTED_BY, "up to 128 letters, digits, -, _ and /")
-group = matching(re.compile(r".{1,255}"), "one line of at most 255 characters")
-region = matching(REGION, "a region name such as eu-west-1")
-if_running = one_of(IF_RUNNING)
-task = matching(TASK, "a task ARN (arn:aws:ecs:...:task/CLUSTER/ID) or a task ID")
+task_definition = partial(matching, TASK_DEF, TASK_DEF_ACCEPTED)
+service = partial(matching, NAME_OR_ARN, "a service name or ARN")
+image = partial(matching, IMAGE, "an image reference such as repo/app:tag or repo/app@sha256:...")
+cluster = partial(matching, CLUSTER, "a cluster name (letters, digits, - and _) or ARN")
+container = partial(matching, NAME, "a container name (letters, digits, - and _)")
+cpu = partial(matching, CPU, "CPU units (256, 1024, ...) or vCPUs (0.5 vCPU)")
+memory = partial(matching, MEMORY, "MiB (512, 2048, ...) or GB (2 GB)")
+role_arn = partial(matching, ROLE_ARN, "an IAM role ARN")
+platform_version = partial(matching, re.compile(r"LATEST|\d+\.\d+\.\d+"), "LATEST or a version such as 1.4.0")
+launch_type = partial(one_of, LAUNCH_TYPES)
+subnets = partial(ids, "subnet", 16)
+security_groups = partial(ids, "sg", 5)
+propagate_tags = partial(one_of, PROPAGATE_TAGS)
+started_by = partial(matching, STARTED_BY, "up to 128 letters, digits, -, _ and /")
+group = partial(matching, re.compile(r".{1,255}"), "one line of at most 255 characters")
+region = partial(matching, REGION, "a region name such as eu-west-1")
+if_running = partial(one_of, IF_RUNNING)
+task = partial(matching, TASK, "a task ARN (arn:aws:ecs:...:task/CLUSTER/ID) or a task ID")
 
 
 def count(text: str) -> int:
