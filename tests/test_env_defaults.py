@@ -65,7 +65,7 @@ def test_an_empty_variable_is_not_given(sandbox: Sandbox, run: Run) -> None:
         ({"ECS_RUN_TASK_COUNT": "0"}, [], "count (from ECS_RUN_TASK_COUNT): got '0'; expected a whole number"),
         ({"ECS_RUN_TASK_WAIT": "yes"}, [], "wait (from ECS_RUN_TASK_WAIT): got 'yes'; expected true or false"),
         ({"ECS_RUN_TASK_TAGS": "team"}, ["--tags", "why=x"],
-         "tags (from ECS_RUN_TASK_TAGS, then --tags): got 'team\\nwhy=x'; line 1 has no '='"),
+         "tags (from ECS_RUN_TASK_TAGS, then --tags): line 1 has no '='"),
         ({"ECS_RUN_TASK_FORMAT": "xml"}, [], "format (from ECS_RUN_TASK_FORMAT): got 'xml'; expected one of auto,"),
         ({"ECS_RUN_TASK_COUNT": "1"}, ["--count", "0"], "  - count: got '0'"),  # a flag's value is the flag's
     ],

@@ -98,13 +98,18 @@ def test_several_lines_whose_first_holds_commas_are_taken_as_given() -> None:
     assert parse.key_values("A=red,green", what="a variable") == (("A", "red,green"),)
 
 
+def test_one_value_with_a_query_and_commas_is_taken_as_given() -> None:
+    url = "postgres://u:p@h/db?x=1,SSLMODE=require"
+    assert parse.key_values(f"DB_URL={url}", what="a variable") == (("DB_URL", url),)
+
+
 @pytest.mark.parametrize(
     ("text", "why"),
     [('{"A": "1"}', "looks like JSON; give a tag as KEY=VALUE lines, one a line (A=1, then B=2 below it)"),
      ('[{"key": "A"}]', "looks like JSON; give a tag as KEY=VALUE lines, one a line (A=1, then B=2 below it)"),
      ("A=1\nB", "line 2 has no '=': expected a tag as KEY=VALUE, one a line"),
      ("A=1\n =2", "line 2 has nothing before '=': expected a tag as KEY=VALUE, one a line"),
-     ("A=1,B=2, C_D=3", "line 1 looks like several on one line (A, B, C_D); give one KEY=VALUE a line")],
+     ("A=1,B=2, C_D=3", "line 1 (A=...) looks like several on one line, separated by commas; give one KEY=VALUE a line")],
 )  # fmt: skip
 def test_key_values_that_do_not_parse_say_which_line_and_what_would(text: str, why: str) -> None:
     assert refused(lambda: parse.key_values(text, what="a tag")) == why

@@ -70,6 +70,17 @@ def test_a_malformed_environment_line_is_not_echoed(sandbox: Sandbox, record_pro
     assert ENV_VALUE not in out
 
 
+def test_a_bad_tags_line_is_named_without_any_value(sandbox: Sandbox, record_property: Record) -> None:
+    """A tag's value may be a token (`api-token=...`): a bad line elsewhere in `tags` must not print it."""
+    record_property("fault", "bad input")
+    register(sandbox)
+    proc = launch(sandbox, "--tags", f"api-token={ENV_VALUE}\nbroken")
+    out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 125, out
+    assert "tags: line 2 has no '='" in out
+    assert ENV_VALUE not in out
+
+
 def test_dry_run_prints_the_request_with_environment_values_masked(sandbox: Sandbox) -> None:
     register(sandbox, *PAIR)
     got, out = run_with_secrets(sandbox, "plain", "--dry-run", "true")

@@ -278,7 +278,7 @@ def test_traps_are_said_as_warnings_naming_only_the_operator(given: dict[str, st
     ("environment", "said"),
     [
         ('{"RAILS_ENV": "production"}', "environment: looks like JSON; give a variable as KEY=VALUE lines, one a line (A=1, then B=2 below it)"),
-        ("RAILS_ENV=production,DB_POOL=5", "environment: line 1 looks like several on one line (RAILS_ENV, DB_POOL); give one KEY=VALUE a line"),
+        ("RAILS_ENV=production,DB_POOL=5", "environment: line 1 (RAILS_ENV=...) looks like several on one line, separated by commas; give one KEY=VALUE a line"),
     ],
 )  # fmt: skip
 def test_environment_as_json_or_on_one_line_is_refused_with_the_line_form(environment: str, said: str) -> None:
@@ -334,9 +334,9 @@ def test_tags_are_checked_against_ecs_limits_at_their_bounds() -> None:
     assert len(built(tags=at_most).tags) == 50
     for key, value in (("k" * 129, "v"), ("k", "v" * 257)):
         assert problems(tags=f"{key}={value}")[0].endswith(
-            f"; tag {key!r}: keys are at most 128 characters and values at most 256")  # fmt: skip
-    assert problems(tags=at_most + "\nmore=1")[0].endswith("; at most 50 tags are accepted, got 51")
-    assert problems(tags="team")[0].endswith("; line 1 has no '=': expected a tag as KEY=VALUE, one a line")
+            f"tags: tag {key!r}: keys are at most 128 characters and values at most 256")  # fmt: skip
+    assert problems(tags=at_most + "\nmore=1")[0].endswith(": at most 50 tags are accepted, got 51")
+    assert problems(tags="team")[0].endswith(": line 1 has no '=': expected a tag as KEY=VALUE, one a line")
 
 
 def test_overrides_without_container_overrides_are_taken_as_given() -> None:

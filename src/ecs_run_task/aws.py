@@ -16,14 +16,11 @@ from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
-    ConnectionClosedError,
-    ConnectTimeoutError,
-    EndpointConnectionError,
+    ConnectionError as NetworkError,
     HTTPClientError,
     NoCredentialsError,
     NoRegionError,
     ParamValidationError,
-    ReadTimeoutError,
 )
 from botocore.validate import ParamValidator
 
@@ -58,7 +55,8 @@ def _config(read_timeout: float, attempts: int = 8, mode: Literal["standard", "a
 
 _THROTTLED = {"Throttling", "ThrottlingException", "ThrottledException", "RequestLimitExceeded",
               "TooManyRequestsException", "RequestThrottled", "RequestThrottledException", "SlowDown"}  # fmt: skip
-_UNREACHABLE = (EndpointConnectionError, ConnectionClosedError, ReadTimeoutError, ConnectTimeoutError, HTTPClientError)
+# connection (endpoint, connect timeout, SSL, proxy) and HTTP (read timeout, closed) failures: the network's fault
+_UNREACHABLE = (NetworkError, HTTPClientError)
 
 
 @contextmanager

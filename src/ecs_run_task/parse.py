@@ -101,13 +101,14 @@ def key_values(text: str, *, what: str) -> tuple[tuple[str, str], ...]:
             raise BadValue(f"line {number} has nothing before '=': expected {what} as KEY=VALUE, one a line")
         pairs.append((key.strip(), value))
     if len(pairs) == 1 and _SEVERAL.fullmatch(pairs[0][1]):
-        keys = [pairs[0][0], *(m.group(1) for m in _NEXT_KEY.finditer(pairs[0][1]))]
-        raise BadValue(f"line 1 looks like several on one line ({', '.join(keys)}); give one KEY=VALUE a line")
+        raise BadValue(f"line 1 ({pairs[0][0]}=...) looks like several on one line, separated by commas; give one "
+                       "KEY=VALUE a line")  # nothing of the value is named: it may be a secret
     return tuple(pairs)
 
 
-_NEXT_KEY = re.compile(r",\s*([A-Z_][A-Z0-9_]*)=")
-_SEVERAL = re.compile(r"[^,]*(,\s*[A-Z_][A-Z0-9_]*=[^,]*)+")  # A=1,B=2: the value of A would be `1,B=2`
+# A=1,B=2: the value of A would be `1,B=2`. A value whose first part holds `=` is more likely one value with
+# commas (a URL's query, `postgres://h/db?x=1,SSLMODE=require`) and is left alone.
+_SEVERAL = re.compile(r"[^,=]*(,\s*[A-Z_][A-Z0-9_]*=[^,]*)+")
 
 
 def pair(text: str, *, what: str) -> tuple[str, str]:

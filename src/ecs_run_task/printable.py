@@ -48,9 +48,15 @@ def lines(text: str) -> list[str]:
     return [neutral(piece) for piece in text.splitlines()] or [""]
 
 
+def unmarked(text: str) -> str:
+    """`text` without the legacy `##[name]` form, which the runner acts on and its log viewer draws (a group, a
+    red error line) even inside a stop-commands block."""
+    return text.replace("##[", f"#{WORD_JOINER}#[")
+
+
 def inert(line: str) -> str:
     """One line that the runner prints but never acts on (split it with `lines()` first)."""
-    line = line.replace("##[", f"#{WORD_JOINER}#[")
+    line = unmarked(line)
     if line.lstrip().startswith("::"):
         return WORD_JOINER + line
     return line
@@ -64,4 +70,4 @@ def safe_lines(text: str) -> list[str]:
 def annotation_text(text: str) -> str:
     """An annotation's message: no legacy command inside, within the runner's length. (CR and LF are
     escaped by the command itself.)"""
-    return encodable(text).replace("##[", f"#{WORD_JOINER}#[")[:ANNOTATION_CHARS]
+    return unmarked(encodable(text))[:ANNOTATION_CHARS]

@@ -68,7 +68,7 @@ class Spec:
 
 
 T = TypeVar("T")
-_SECRET_INPUTS = frozenset({"environment", "overrides", "command"})  # a command may carry a password
+_SECRET_INPUTS = frozenset({"environment", "tags", "overrides", "command"})  # a command or tag may carry a password
 
 
 class _Reader:

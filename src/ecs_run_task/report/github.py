@@ -2,7 +2,7 @@
 outputs and state via files.
 
 The runner treats any line whose trimmed text starts with `::`, or that holds `##[`, as a command. Container
-lines are printed raw between `::stop-commands::<fresh token>` and `::<token>::`; every other line that carries
+lines are printed between `::stop-commands::<fresh token>` and `::<token>::`, raw but for `##[`; every other line that carries
 text from elsewhere goes through `inert()`. This is the only module that uses actions-toolkit; its `core`
 module pulls in `requests`, so we use the command modules directly.
 """
@@ -20,7 +20,7 @@ from actions_toolkit.file_command import issue_file_command, prepare_key_value_m
 
 from ecs_run_task.logs import LogLine
 from ecs_run_task.outcome import Outcome
-from ecs_run_task.printable import annotation_text, encodable
+from ecs_run_task.printable import annotation_text, encodable, unmarked
 from ecs_run_task.report import summary
 from ecs_run_task.report.plain import Plain
 from ecs_run_task.report.structured import Structured, parse
@@ -124,7 +124,7 @@ class GitHub(Plain):
         self.line(f"::stop-commands::{token}")
         try:
             for text in texts:
-                self.line(text)
+                self.line(unmarked(text))  # stop-commands keeps the runner from acting, not the viewer from drawing
         finally:  # an open block would swallow every command after it: the result, its annotation, outputs
             self.line(f"::{token}::")
         if self.annotate:
