@@ -151,6 +151,7 @@ def test_a_task_writing_hostile_lines_ends_with_its_own_exit_code(
 
 MARKUP = (
     f"<h1>{MARK}</h1> <img src=x onerror=alert(1)> [x](https://evil.example) | cell | ![i](https://evil.example/i.png)"
+    " see https://evil.example/fix or www.evil.example or fix@evil.example"
 )
 
 
@@ -171,6 +172,8 @@ def test_markup_in_a_stop_reason_is_shown_never_rendered(
     summary = ran.summary
     for raw in (r"<h1>", r"<img", r"\]\(https://evil", r"\|\s*cell", r"^#\s*heading"):  # unless escaped by a backslash
         assert not re.search(r"(?<!\\)" + raw, summary, re.MULTILINE), f"{raw!r} rendered:\n{summary}"
+    for bare in ("https://evil", "www.evil", "fix@evil"):  # GitHub's Markdown makes links of these
+        assert bare not in summary, f"{bare!r} would be a link:\n{summary}"
     assert "\\<h1\\>PWN\\</h1\\>" in summary  # shown as text
     assert "<details open><summary>" not in summary  # no log lines: only our own tags would be there
     assert "never appeared" not in ran.out  # a container that never ran has no stream: no hint to look for one

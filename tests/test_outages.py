@@ -4,10 +4,13 @@ ends `unknown`, never `failed-to-start`."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import threading
 from collections import Counter
 from pathlib import Path
+
+import pytest
 
 from sandbox import HOLD, Behaviour, Container, ContainerScript, Sandbox, Scripted, Step
 from tests.helpers import Record, count_lines, launch, numbered, outputs, register
@@ -123,3 +126,28 @@ def test_many_runs_sharing_a_log_quota_print_every_line_or_say_which_stream_is_i
             assert "/cloudwatch/home?region=us-east-1#logsV2:log-groups" in outs[k]
         silent += 0 if not missing or said else 1
     assert silent == 0
+
+
+@pytest.mark.parametrize("fault", ["throttle", "deny"])
+def test_a_stream_never_read_once_is_named_in_the_result_not_lost_silently(
+    sandbox: Sandbox, tmp_path: Path, record_property: Record, fault: str
+) -> None:
+    """A short task under a quota it never gets a share of (or logs:GetLogEvents denied): not one read works. The
+    outcome is the container's, and the result says its lines are missing, with the link to the full log."""
+    record_property("fault", fault)
+    register(sandbox, running=1.0, web=ContainerScript(exit_code=0, lines=numbered(20, every=0.02)))
+    if fault == "throttle":
+        sandbox.faults.throttle("GetLogEvents", 1.0)
+    else:
+        sandbox.faults.deny("GetLogEvents")
+    proc = launch(sandbox, "--format", "json", "--log-drain", "2s", "--dotenv", str(tmp_path / "out.env"))
+    out, _ = proc.communicate(timeout=90)
+    assert proc.returncode == 0, out
+    [result] = [e for e in map(json.loads, out.splitlines()) if e.get("event") == "outputs"]
+    [warning] = result["warnings"]
+    if fault == "throttle":
+        assert warning.startswith("container web: the log shown may be incomplete: its last "), warning
+    else:
+        assert warning.startswith("container web: its lines could not be shown (AWS denied logs:GetLogEvents"), warning
+    assert "/cloudwatch/home?region=us-east-1#logsV2:log-groups/log-group/" in warning
+    assert outputs(tmp_path / "out.env")["STATUS"] == "succeeded"

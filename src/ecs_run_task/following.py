@@ -78,11 +78,15 @@ class Follower:
         gaps = []
         for cursor in run.watch.tailer.behind_streams() if run.watch and run.watch.tailer else []:
             source = cursor.source
+            link = logs.console_url(source, self.session.clients.region)
+            if cursor.refused:
+                gaps.append(f"container {source.label or source.container}: its lines could not be shown "
+                            f"({cursor.last_error}); the full log: {link}")  # fmt: skip
+                continue
             why = (f"its last {cursor.failing} reads failed ({cursor.last_error})" if cursor.failing
                    else "it was still being read")  # fmt: skip
             gaps.append(f"container {source.label or source.container}: the log shown may be incomplete: {why} when "
-                        f"log-drain ({run.spec.log_drain:g}s) ran out; the full log: "
-                        f"{logs.console_url(source, self.session.clients.region)}")  # fmt: skip
+                        f"log-drain ({run.spec.log_drain:g}s) ran out; the full log: {link}")  # fmt: skip
         return replace(result, warnings=(*result.warnings, *gaps)) if gaps else result
 
     def play(self, events: Iterator[Event], run: Run | None = None) -> Event | None:

@@ -129,7 +129,6 @@ class Tailer:
     cursors: list[Cursor]
     api_for: Callable[[str | None], LogsApi]  # region (None: the cluster's) -> client
     clock: Callable[[], float] = time.monotonic
-    last_line_at: float | None = None
     behind: bool = False  # the last read stopped at its page budget with more to come: read again soon
     notices: list[str] = field(default_factory=list)  # for the user: what cannot be read, and why
     failed: bool = False  # a read in the last round failed: silence then proves nothing
@@ -173,9 +172,9 @@ class Tailer:
             cursor.active = True
 
     def behind_streams(self) -> list[Cursor]:
-        """Streams that were being read and may hold lines not shown yet: their last read failed, or stopped
-        at its page budget."""
-        return [c for c in self.cursors if c.active and c.found and (c.failing or not c.caught_up)]
+        """Streams that may hold lines not shown: their last read failed (never one that worked, too: a short task
+        under a shared quota), stopped at its page budget, or AWS denied reading them."""
+        return [c for c in self.cursors if c.refused or (c.active and (c.failing or (c.found and not c.caught_up)))]
 
     def never_found(self, tasks: Sequence[dict[str, Any]]) -> list[LogSource]:
         """Streams of containers that ran (they have an exit code) that CloudWatch said do not exist, and never
@@ -205,7 +204,7 @@ class Tailer:
                     page = self._api(source.region).get_log_events(source.group, source.stream, cursor.token)
             except AccessError as e:  # said once, as the user sees everything else: an event (see `notices`)
                 self.notices.append(f"container {source.container}: its lines cannot be shown: {e.message}")
-                cursor.active, cursor.refused = False, True
+                cursor.active, cursor.refused, cursor.last_error = False, True, e.message
                 return
             except RunError as e:  # throttled or a network fault: keep the cursor, try again next round
                 log.debug("log read failed; will retry", stream=source.stream, error=e.message)
@@ -221,7 +220,6 @@ class Tailer:
             caught_up = token == cursor.token
             cursor.token = token
             if events:
-                self.last_line_at = self.clock()
                 yield [LogLine(source, _stamp(e.get("timestamp")), str(e.get("message", ""))) for e in events]
                 if not self._full(events):
                     # a page short of the limit has, almost always, all there was; asking again just to get

@@ -14,7 +14,7 @@ from typing import Any
 from ecs_run_task import arns, console
 from ecs_run_task.arns import task_id
 from ecs_run_task.outcome import Outcome
-from ecs_run_task.printable import encodable
+from ecs_run_task.printable import WORD_JOINER, encodable
 
 TAIL = 30  # log lines shown on failure
 LINE_CHARS = 500
@@ -37,9 +37,15 @@ _MARKUP = re.compile(r"([\\`*_\[\]<>&|~!])")
 _BLOCK_START = re.compile(r"^(\d*)([#+=>.)-])")
 
 
+# GitHub's Markdown also makes links of bare URLs and addresses (`https://...`, `www....`, `a@b.example`): an
+# invisible word joiner inside each breaks the link and leaves the text as it reads.
+_AUTOLINK = re.compile(r"(?<=:)(?=//)|(?<=www)(?=\.)|(?=@)", re.IGNORECASE)
+
+
 def _text(text: str) -> str:
     """One line of plain text as Markdown that renders exactly that text."""
     escaped = _MARKUP.sub(r"\\\1", encodable(" ".join(str(text).split())))
+    escaped = _AUTOLINK.sub(WORD_JOINER, escaped)
     return _BLOCK_START.sub(r"\1\\\2", escaped)  # a heading, list or quote at the start of a line
 
 
