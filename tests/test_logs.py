@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from ecs_run_task import logs
+from ecs_run_task.printable import unmarked
 from ecs_run_task.report import pick
 from ecs_run_task.report.github import GitHub
 from ecs_run_task.report.structured import parse
@@ -226,8 +227,9 @@ def test_no_container_line_can_act_as_a_workflow_command() -> None:
     out = io.StringIO()
     GitHub(out, {}).log_lines(lines(*HOSTILE))
     assert commands(out.getvalue()) == []
-    for hostile in HOSTILE:  # printed raw: the user sees exactly what the container wrote
-        assert f"\n{hostile}\n" in out.getvalue()
+    for hostile in HOSTILE:  # printed raw but for `##[`, which the log viewer would draw as a group or an error
+        assert f"\n{unmarked(hostile)}\n" in out.getvalue()
+    assert "\ntext #\u2060#[group]mid-line\n" in out.getvalue()
 
 
 def test_every_block_gets_a_fresh_token() -> None:
