@@ -92,3 +92,20 @@ def test_the_job_summary_shows_the_status_as_seen_and_the_post_step_has_nothing_
     assert status in {"RUNNING", "DEACTIVATING", "STOPPING", "DEPROVISIONING"}, row
     saved = state.read_text()
     assert json.loads(saved.split("task-arns<<")[-1].splitlines()[1]) == []  # the last word: nothing to stop
+
+
+def test_a_failure_whose_sidecar_we_stopped_keeps_what_ecs_said_at_the_decision(
+    sandbox: Sandbox, run: Run, tmp_path: Path
+) -> None:
+    """Our own StopTask of the rest (stop code UserInitiated) is not why the container failed: outputs and message
+    stay as they were when the answer was known."""
+    register(sandbox, Container("migrate", essential=False), Container("envoy"), life=LIFE, teardown=QUICK_TEARDOWN,
+             migrate=ContainerScript(exit_code=3, exits_after=0.3),
+             envoy=ContainerScript(exits_after=NEVER, sigterm_delay=0.05))  # fmt: skip
+    ran = go(run, "--container", "migrate", "--dotenv", str(tmp_path / "out.env"))
+    assert ran.code == 3, ran.out
+    got = outputs(tmp_path / "out.env")
+    assert (got["STATUS"], got["EXIT_CODE"], got["STOP_CODE"], got["STOPPED_REASON"]) == ("failed", "3", "", "")
+    assert "UserInitiated" not in ran.out
+    assert len(sandbox.calls("StopTask")) == 1
+    sandbox.wait_for_status(sandbox.tasks()[0].arn, "STOPPED")

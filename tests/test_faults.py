@@ -171,7 +171,9 @@ def test_log_reads_denied_are_warned_about_once(sandbox: Sandbox) -> None:
     out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 0, out
     warned = [line for line in out.splitlines() if "logs:GetLogEvents" in line]
-    assert len(warned) == 1, warned  # once, not once a second for the whole run
+    assert len(warned) == 2, warned  # once as it happened, not once a second for the whole run; once in the result
+    assert warned[0].startswith("ecs-run-task: warning: container web: its lines cannot be shown: AWS denied")
+    assert warned[1].startswith("ecs-run-task: warning: container web: its lines could not be shown (AWS denied")
 
 
 def test_the_timeout_holds_while_log_reads_are_throttled(sandbox: Sandbox) -> None:

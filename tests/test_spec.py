@@ -411,10 +411,16 @@ def test_attach_alone_follows_a_task_and_starts_nothing() -> None:
     assert spec.build({"attach": TASK_ID}) == spec.Spec(attach=TASK_ID)
 
 
+def test_attach_follows_to_the_answer_so_wait_false_is_refused() -> None:
+    assert problems(attach=TASK_ID, wait="false") == [
+        "attach: cannot be combined with wait: false: attach follows a task to its answer; leave wait out"
+    ]
+
+
 @pytest.mark.parametrize(
     ("given", "names"),
     [({"task-definition": "app:3"}, ["task-definition"]), ({"task-definition": "taskdef.json"}, ["task-definition"]),
-     ({"service": "web", "count": "2", "wait": "false"}, ["service", "count"])],
+     ({"service": "web", "count": "2"}, ["service", "count"])],
 )  # fmt: skip
 def test_attach_cannot_be_combined_with_inputs_that_start_a_task(given: dict[str, str], names: list[str]) -> None:
     with pytest.raises(InputError) as caught:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import threading
 from pathlib import Path
@@ -226,3 +227,98 @@ def test_attach_to_an_unknown_task_says_which_cluster_was_searched(sandbox: Sand
     ran = run("--cluster", "Sample", "--attach", "0123456789abcdef0123456789abcdef")
     assert ran.code == 125, ran.out
     assert "attach: task '0123456789abcdef0123456789abcdef' was not found in cluster 'Sample' (us-east-1)" in ran.out
+
+
+def _lose_the_race(sb: Sandbox, tmp_path: Path, *args: str) -> tuple[subprocess.Popen[str], str]:
+    """Ours looks, sees no task of the group, and calls RunTask, which is slow to answer; meanwhile another
+    pipeline's task is created: right after RunTask ours looks again and finds it older."""
+    family(sb, Scripted(steps=RUNS), Scripted(steps=RUNS))
+    sb.faults.latency(1.0, "RunTask")
+    proc = launch(sb, "--dotenv", str(tmp_path / "out.env"), *args)
+    sb.wait_for_call("RunTask")  # ours, in flight
+    sb.faults.clear()
+    other = someone_else_runs(sb)
+    return proc, other
+
+
+def _ours(sb: Sandbox, other: str) -> str:
+    sb.wait_until("ours started", lambda: len(sb.tasks()) == 2, timeout=20)
+    return next(t.arn for t in sb.tasks() if t.arn != other)
+
+
+def test_a_race_lost_whose_loser_cannot_be_stopped_says_two_may_run(sandbox: Sandbox, tmp_path: Path) -> None:
+    sandbox.faults.deny("StopTask")
+    proc, other = _lose_the_race(sandbox, tmp_path, "--if-running", "fail")
+    sandbox.faults.deny("StopTask")  # cleared above with the latency
+    out, _ = proc.communicate(timeout=60)
+    ours = _ours(sandbox, other)
+    assert proc.returncode == 125, out
+    got = outputs(tmp_path / "out.env")
+    assert (got["STATUS"], got["TASK_ARN"]) == ("unknown", ours)
+    assert "started first, and ours could not be stopped: two tasks of the group may run" in out
+    assert "StopTask failed, so the task may still be running" in out
+    sandbox.faults.clear()
+
+
+def test_a_race_lost_then_waiting_past_the_timeout_is_a_timeout_with_ours_stopped(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    proc, other = _lose_the_race(sandbox, tmp_path, "--if-running", "wait", "--timeout", "4s")
+    out, _ = proc.communicate(timeout=60)
+    ours = _ours(sandbox, other)
+    assert proc.returncode == 124, out
+    assert outputs(tmp_path / "out.env")["STATUS"] == "timed-out"
+    assert f"timed out after 4s waiting for task {other.rsplit('/', 1)[-1]}" in out
+    assert "RUNNING" not in sandbox.task(ours).history  # stopped before its containers started
+
+
+def test_a_signal_while_waiting_for_the_race_winner_cancels(sandbox: Sandbox, tmp_path: Path) -> None:
+    proc, other = _lose_the_race(sandbox, tmp_path, "--if-running", "wait")
+    assert proc.stdout is not None
+    for line in proc.stdout:  # the wait for the winner has begun
+        if "to stop before starting" in line:
+            break
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 143, out
+    assert outputs(tmp_path / "out.env")["STATUS"] == "cancelled"
+    assert "RUNNING" not in sandbox.task(_ours(sandbox, other)).history
+
+
+def test_a_start_again_after_a_failed_start_never_runs_two_of_the_group(
+    sandbox: Sandbox, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ours never ran (an ENI timeout); during the pause before starting again another pipeline starts a task of
+    the group: the new start loses the race like a first one, so only the other's runs."""
+    monkeypatch.setattr(starts, "FIRST_PAUSE", 2.0)
+    family(sandbox, never_ran(ENI), Scripted(steps=RUNS), Scripted(steps=RUNS))
+    others: list[str] = []
+
+    def another_pipeline() -> None:
+        first = sandbox.wait_for_any_task(timeout=20)
+        sandbox.wait_for_status(first, "STOPPED")
+        others.append(someone_else_runs(sandbox))
+
+    thread = threading.Thread(target=another_pipeline)
+    thread.start()
+    ran = go(run, "--if-running", "fail")
+    thread.join()
+    assert ran.code == 125, ran.out
+    assert [t.arn for t in sandbox.tasks() if "RUNNING" in t.history] == others
+    assert len(sandbox.calls("RunTask")) == 3  # ours, the other's, ours again (stopped before it ran)
+    assert f"not started again: task {others[0].rsplit('/', 1)[-1]} (app:1), started by deploy-bot" in ran.out
+
+
+def test_a_signal_in_the_pause_before_starting_again_cancels(sandbox: Sandbox, tmp_path: Path) -> None:
+    """The failed start is not the run's answer while another start is coming: a cancel is a cancel."""
+    family(sandbox, never_ran(ENI), exits(0))
+    proc = launch(sandbox, "--dotenv", str(tmp_path / "out.env"))  # its own process: the real pause, 2.25 s or more
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if "retrying in" in line:
+            break
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 143, out
+    assert outputs(tmp_path / "out.env")["STATUS"] == "cancelled"
+    assert len(sandbox.calls("RunTask")) == 1

@@ -16,11 +16,13 @@ from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
-    ConnectionError as NetworkError,
     HTTPClientError,
     NoCredentialsError,
     NoRegionError,
     ParamValidationError,
+)
+from botocore.exceptions import (
+    ConnectionError as NetworkError,
 )
 from botocore.validate import ParamValidator
 

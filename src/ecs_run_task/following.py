@@ -4,7 +4,7 @@ after a transient start failure, the rest of a task stopped), the timeout, and l
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, replace
 from typing import Any
@@ -12,7 +12,7 @@ from typing import Any
 from ecs_run_task import logs, outcome, starts
 from ecs_run_task.arns import task_id
 from ecs_run_task.diagnostics import log
-from ecs_run_task.errors import Transient
+from ecs_run_task.errors import RunError, Transient
 from ecs_run_task.events import AllDecided, Contact, DeadlinePassed, Decided, Event, Notice, Progress
 from ecs_run_task.outcome import Outcome
 from ecs_run_task.session import Run, Session
@@ -44,25 +44,52 @@ class Follower:
                 s.renderer.warning(f"container {source.container}: its log stream {source.stream} never appeared "
                                    f"in {source.group}; check awslogs-group, awslogs-stream-prefix and "
                                    "awslogs-region, and that the execution role may logs:CreateLogStream")  # fmt: skip
-            verdict = outcome.judge(final.tasks, run.deciders)
-            return self.with_log_gaps(run, run.too_few if run.too_few and verdict.ok else verdict)
+            return self.answer(run, final.tasks)
         if not isinstance(final, DeadlinePassed):
             raise AssertionError("the watch ended without a final event")
+        out_of_touch = watch.lost_since is not None and s.clock() - watch.lost_since
         stopped = self.stop_and_drain(
             run, f"timeout of {run.spec.timeout:g}s passed", min(run.spec.log_drain, TIMEOUT_DRAIN)
         )
         with suppress(Transient):
             watch.poll()  # the stop code and reason for the outputs
+        if out_of_touch:  # AWS did not answer to the end: whether the task finished meanwhile is not known
+            why = f"timed out after {run.spec.timeout:g}s without contact with AWS for the last {out_of_touch:.0f}s"
+            return self.with_log_gaps(run, outcome.lost(watch.tasks(), why, stopped=stopped))
         return self.with_log_gaps(run, outcome.interrupted(watch.tasks(), None, run.spec.timeout, stopped=stopped))
+
+    def answer(self, run: Run, tasks: Sequence[dict[str, Any]]) -> Outcome:
+        """The outcome of decided tasks: the verdict, a start of fewer tasks than asked for, the log's gaps."""
+        verdict = outcome.judge(tasks, run.deciders)
+        return self.with_log_gaps(run, run.too_few if run.too_few and verdict.ok else verdict)
 
     def follow_existing(self, run: Run, task: dict[str, Any]) -> Outcome:
         """Follow a task we did not start (`attach`, or the one that went first): its logs from the beginning,
         its outcome, stopped on timeout or cancel like one of ours."""
         if task.get("taskDefinitionArn") != run.task_definition_arn:  # the race's first may run another revision
             run.decide_by(self.session.ecs.describe_task_definition(str(task["taskDefinitionArn"])))
+        run.request = {}  # not ours to start again, whatever its fate
         self.session.renderer.info(f"following {starts.described(task)}")
-        self.session.track(run, [task])
+        self.session.track(run, [task], ours=False)
         return self.follow(run)
+
+    def first_of_group(self, run: Run, tasks: list[dict[str, Any]]) -> dict[str, Any] | None:
+        """Close the race: two runs that started at the same moment each look again right after RunTask; the
+        task created first goes on, ours are stopped before their containers start and no longer followed.
+        The first task, if it is not ours; RunError if ours could not be stopped."""
+        s = self.session
+        ours = [str(t["taskArn"]) for t in tasks]
+        others = s.starter.running_of_group(run.spec.cluster, str(run.task_definition["family"]), run.group,
+                                            run.started)  # fmt: skip
+        first = next(iter(starts.older(others, starts.in_order(tasks)[0])), None)
+        if first is None:
+            return None
+        who = f"{starts.described(first)} of group {run.group} started first"
+        if not s.stop(run, who, only=ours):
+            raise RunError(f"{who}, and ours could not be stopped: two tasks of the group may run")
+        assert run.watch is not None  # noqa: S101 - `Session.track` made it
+        run.watch.forget(ours)
+        return first
 
     def stop_and_drain(self, run: Run, why: str, drain: float, *, after_signal: bool = False) -> bool:
         """Stop what still runs, then read the lines that are still coming for at most `drain` seconds: both
@@ -121,17 +148,31 @@ class Follower:
         `start-retries` and the timeout); one that ECS is not stopping (the deciding container is not essential
         and an essential one runs on) has the rest stopped: nothing else will."""
         s, task, watch = self.session, event.task, run.watch
+        assert watch is not None  # noqa: S101 - a decided task is followed
         arn = str(task["taskArn"])
-        hint = starts.transient_start_failure(task, run.deciders, ran=watch is not None and arn in watch.ran)
-        if hint is not None and run.request and watch is not None:
-            why = outcome.judge_task(task, run.deciders).message.split(": ", 1)[-1]
-            if s.starter.retry_pause(run.attempts, f"task {task_id(arn)} never ran ({why})", run.deadline):
-                request = {**run.request, "count": 1, "clientToken": uuid.uuid4().hex}
-                started, _refused = s.starter.run_task(request, run.attempts, lambda t: s.track(run, t), run.deadline)
-                if started:
-                    watch.forget([arn])
-                    s.follow_logs(run)
-                return
         if event.rest_running:
             exited = " and ".join(run.deciders) or "the deciding container"
-            s.stop(run, f"container {exited} exited", only=[arn])
+            if s.stop(run, f"container {exited} exited", only=[arn]):
+                watch.hold(task)
+        hint = starts.transient_start_failure(task, run.deciders, ran=arn in watch.ran)
+        if hint is None or not run.request:
+            return
+        why = outcome.judge_task(task, run.deciders).message.split(": ", 1)[-1]
+        run.restarting = True  # until the new start is made, a signal or error is not this failure's answer
+        if not s.starter.retry_pause(run.attempts, f"task {task_id(arn)} never ran ({why})", run.deadline):
+            run.restarting = False
+            return
+        request = {**run.request, "count": 1, "clientToken": uuid.uuid4().hex}
+        started, _refused = s.starter.run_task(request, run.attempts, lambda t: s.track(run, t), run.deadline)
+        run.restarting = False
+        if not started:
+            return
+        watch.forget([arn])
+        first = self.first_of_group(run, started) if run.spec.if_running != "start" else None
+        if first is not None:  # another run started one meanwhile: never two at once, whatever the mode
+            watch.track([task])  # the failed start stays this run's answer
+            watch.decided_at[arn] = s.clock()
+            s.renderer.warning(f"not started again: {starts.described(first)} of group {run.group} runs "
+                               f"(if-running: {run.spec.if_running})")  # fmt: skip
+            return
+        s.follow_logs(run)

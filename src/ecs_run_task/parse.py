@@ -101,8 +101,9 @@ def key_values(text: str, *, what: str) -> tuple[tuple[str, str], ...]:
             raise BadValue(f"line {number} has nothing before '=': expected {what} as KEY=VALUE, one a line")
         pairs.append((key.strip(), value))
     if len(pairs) == 1 and _SEVERAL.fullmatch(pairs[0][1]):
-        raise BadValue(f"line 1 ({pairs[0][0]}=...) looks like several on one line, separated by commas; give one "
-                       "KEY=VALUE a line")  # nothing of the value is named: it may be a secret
+        raise BadValue(
+            f"line 1 ({pairs[0][0]}=...) looks like several on one line, separated by commas; give one KEY=VALUE a line"
+        )  # nothing of the value is named: it may be a secret
     return tuple(pairs)
 
 

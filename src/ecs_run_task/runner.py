@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import Any
 
 from ecs_run_task import arns, outcome, outputs, parse, starts
 from ecs_run_task.cancel import Cancelled
@@ -24,8 +24,6 @@ from ecs_run_task.resolve import Resolved, checked_request, resolve
 from ecs_run_task.session import Result, Run, Session
 from ecs_run_task.status import Status
 from ecs_run_task.tracebacks import print_traceback
-
-AGAIN: Literal["again"] = "again"  # ours lost the race, and the first has stopped since: start again
 
 __all__ = ["Result", "Runner"]
 
@@ -89,14 +87,17 @@ class Runner:
             if not run.started:
                 raise  # nothing started: the CLI reports it
             name = signal_exit(c.signum)[1]
-            if run.watch and run.watch.all_decided():  # the answer was known: the signal only cuts the drain short
-                verdict = outcome.judge(run.watch.tasks(), run.deciders)
+            if self.answer_known(run):  # the signal only cuts the drain short
+                verdict = self.follower.answer(run, run.tasks())
                 return replace(verdict, message=f"{verdict.message}; {name} cut the log drain short")
             stopped = self.follower.stop_and_drain(run, f"CI job cancelled ({name})", SIGNAL_DRAIN, after_signal=True)
             return outcome.interrupted(run.tasks(), c.signum, run.spec.timeout, stopped=stopped)
         except RunError as e:  # e.g. DescribeTasks denied: we cannot follow the task, so it must not run on
-            if not run.started:
-                raise
+            if not run.started or (run.watch is not None and not run.watch.arns):
+                raise  # nothing started, or ours lost the race and were stopped: the CLI reports it as it stands
+            if self.answer_known(run):  # e.g. credentials that expired during the drain
+                verdict = self.follower.answer(run, run.tasks())
+                return replace(verdict, warnings=(*verdict.warnings, f"after the answer was known: {e.message}"))
             stopped = self.session.stop(run, f"could not follow the task: {e.message}")
             return outcome.lost(run.tasks(), e.message, stopped=stopped, hint=e.hint)
         except Exception as e:  # a bug of ours: the task must not run on, and the outputs still name it
@@ -110,6 +111,11 @@ class Runner:
             self.session.stop(run, f"ecs-run-task failed: {type(e).__name__}")
             raise
 
+    @staticmethod
+    def answer_known(run: Run) -> bool:
+        """Every task followed is decided, and none is being started again."""
+        return run.watch is not None and run.watch.all_decided() and not run.restarting
+
     def start(self, run: Run) -> Outcome | None:
         """RunTask (again after a transient refusal); an outcome when nothing is left to follow."""
         s = self.session
@@ -119,10 +125,11 @@ class Runner:
             tasks, refused = s.starter.run_task(run.request, run.attempts, lambda t: s.track(run, t), run.deadline)
             if not tasks:
                 return outcome.run_failures(refused, attempts=run.attempts.used + 1)
-            lost = self.first_of_group(run, tasks) if run.spec.if_running != "start" else None
-            if lost is None:
+            first = self.follower.first_of_group(run, tasks) if run.spec.if_running != "start" else None
+            if first is None:
                 break
-            if lost != AGAIN:
+            lost = self.lost_race(run, first)
+            if lost is not None:
                 return lost
             run.request = {**run.request, "clientToken": uuid.uuid4().hex}  # waited for the first: start again
         if refused:
@@ -133,20 +140,11 @@ class Runner:
             return run.too_few or outcome.started(tasks)
         return None
 
-    def first_of_group(self, run: Run, tasks: list[dict[str, Any]]) -> Outcome | Literal["again"] | None:
-        """Close the race: two runs that started at the same moment each look again right after RunTask; the
-        task created first goes on, the other is stopped before its containers start. None: ours is first;
-        AGAIN: ours was stopped and the first has stopped since (start again); else the outcome."""
+    def lost_race(self, run: Run, first: dict[str, Any]) -> Outcome | None:
+        """Ours were stopped because `first` of the group started before them: what `if-running` does then.
+        None: the first has stopped since (`wait`), start again."""
         s = self.session
-        ours = [str(t["taskArn"]) for t in tasks]
-        others = s.starter.running_of_group(run.spec.cluster, str(run.task_definition["family"]), run.group, ours)
-        first = next(iter(starts.older(others, starts.in_order(tasks)[0])), None)
-        if first is None:
-            return None
         who = f"{starts.described(first)} of group {run.group} started first"
-        s.stop(run, who, only=ours)
-        assert run.watch is not None  # noqa: S101 - `Session.track` made it
-        run.watch.forget(ours)
         if run.spec.if_running == "fail":
             return Outcome.without_task(Status.FAILED_TO_START, CANNOT_RUN,
                                         f"{who} (if-running: fail); ours was stopped before its containers started")  # fmt: skip
@@ -154,7 +152,7 @@ class Runner:
             return self.follower.follow_existing(run, first)
         s.starter.wait_for([first], cluster=run.spec.cluster, group=run.group, poll=run.spec.poll_interval,
                            deadline=run.deadline, timeout=run.spec.timeout)  # fmt: skip
-        return AGAIN
+        return None
 
     def one_at_a_time(self, resolved: Resolved) -> Result | None:
         """Before starting: the tasks of the same group that run already, and what `if-running` does then."""

@@ -42,6 +42,7 @@ class Run:
     started: list[str] = field(default_factory=list)  # every task started, followed or not: the guard's list
     notes: list[str] = field(default_factory=list)  # containers whose lines cannot be streamed, and why
     too_few: Outcome | None = None  # RunTask started fewer tasks than asked for: the run fails, waiting or not
+    restarting: bool = False  # a task that never ran is being started again: its failure is not the answer yet
 
     @property
     def task_definition_arn(self) -> str:
@@ -82,9 +83,10 @@ class Session:
         run.decide_by(task_definition)
         return run
 
-    def track(self, run: Run, tasks: list[dict[str, Any]]) -> None:
+    def track(self, run: Run, tasks: list[dict[str, Any]], *, ours: bool = True) -> None:
         """Record tasks RunTask just started (the guard stops what is recorded), show them, hand them to the
-        post step, which stops them if this step is killed (`wait: false` leaves them running)."""
+        post step, which stops them if this step is killed (`wait: false` leaves them running). `ours` False: a
+        task we follow but did not start (`attach`), stopped on timeout or cancel all the same."""
         if not tasks:
             return
         run.started += [str(t["taskArn"]) for t in tasks]
@@ -93,7 +95,7 @@ class Session:
         else:
             run.watch.track(tasks)
             self.follow_logs(run)
-        self.renderer.started(tasks, run.task_definition_arn)
+        self.renderer.started(tasks, run.task_definition_arn, ours=ours)
         if run.spec.wait:
             self.renderer.save_state({"task-arns": json.dumps(run.started), "cluster": run.spec.cluster,
                                       "region": self.clients.region})  # fmt: skip

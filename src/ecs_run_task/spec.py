@@ -247,3 +247,6 @@ def _attach_alone(r: _Reader, spec: Spec) -> None:
         if given:
             r.fail("attach", None, f"cannot be combined with {name}: attach follows a task that runs already, so "
                    f"nothing is started; give {name} or attach, not both")  # fmt: skip
+    if not spec.wait:
+        r.fail("attach", None, "cannot be combined with wait: false: attach follows a task to its answer; leave "
+               "wait out")  # fmt: skip

@@ -52,6 +52,7 @@ class Watch:
     lost_since: float | None = None  # when polls started failing (clock); None while in contact
     failed_polls: int = 0
     ran: set[str] = field(default_factory=set)  # tasks seen with a deciding container running (or exited)
+    held: set[str] = field(default_factory=set)  # decided tasks whose description at the decision stands (see hold)
 
     def track(self, tasks: Sequence[dict[str, Any]]) -> None:
         """Follow these tasks too (started again after a transient failure); their descriptions so far."""
@@ -76,13 +77,21 @@ class Watch:
         with self.cancel.interruptible():
             described, _missing = self.ecs.describe_tasks(self.cluster, self.arns)
         # MISSING right after RunTask is ECS's eventual consistency: keep the last view, poll again
-        self.latest.update({t["taskArn"]: t for t in described})
+        self.latest.update({t["taskArn"]: t for t in described if t["taskArn"] not in self.held})
         self.ran.update(str(t["taskArn"]) for t in described if outcome.ran(t, self.deciders))
         if self.tailer:
             self.tailer.activate(described)
 
+    def hold(self, task: dict[str, Any]) -> None:
+        """Keep this decided task as it was at its decision: we stopped the rest of it, and our own StopTask's
+        stop code (UserInitiated) is not what ECS said when the answer was known."""
+        arn = str(task["taskArn"])
+        self.held.add(arn)
+        self.latest[arn] = {**task, "desiredStatus": outcome.STOPPED}  # stopping now: nothing left to stop
+
     def all_decided(self) -> bool:
-        return len(self.decided_at) == len(self.arns)
+        """Every task followed has its answer (and some task is followed: after a lost race, none may be)."""
+        return bool(self.arns) and len(self.decided_at) == len(self.arns)
 
     def events(self, started: float) -> Iterator[Event]:
         """Poll and tail until every task is decided or the deadline passes, at the times `Cadence` picks."""
@@ -152,7 +161,7 @@ class Watch:
     def _settle(self) -> None:
         """One more poll at most, never a wait for STOPPED: a task ECS is stopping may not name its stop code
         at the moment its container exits."""
-        if any(outcome.stopping(t) and not t.get("stopCode") for t in self.tasks()):
+        if any(outcome.stopping(t) and not t.get("stopCode") and t["taskArn"] not in self.held for t in self.tasks()):
             with suppress(Transient):  # the stop code is a detail: never a reason to fail a decided run
                 self.poll()
 

@@ -36,8 +36,9 @@ class JsonLines:
     def warning(self, text: str) -> None:
         self.emit("warning", message=text)
 
-    def started(self, tasks: list[dict[str, Any]], task_definition_arn: str) -> None:
-        self.emit("started", task_arns=[t["taskArn"] for t in tasks], task_definition_arn=task_definition_arn)
+    def started(self, tasks: list[dict[str, Any]], task_definition_arn: str, *, ours: bool = True) -> None:
+        self.emit("started" if ours else "following", task_arns=[t["taskArn"] for t in tasks],
+                  task_definition_arn=task_definition_arn)  # fmt: skip
 
     def progress(self, event: Progress) -> None:
         self.emit("status", task_arn=event.task_arn, last_status=event.last_status, elapsed=round(event.elapsed, 3),

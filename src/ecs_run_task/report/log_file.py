@@ -44,8 +44,8 @@ class LogFile:
     def warning(self, text: str) -> None:
         self.inner.warning(text)
 
-    def started(self, tasks: list[dict[str, Any]], task_definition_arn: str) -> None:
-        self.inner.started(tasks, task_definition_arn)
+    def started(self, tasks: list[dict[str, Any]], task_definition_arn: str, *, ours: bool = True) -> None:
+        self.inner.started(tasks, task_definition_arn, ours=ours)
 
     def progress(self, event: Progress) -> None:
         self.inner.progress(event)

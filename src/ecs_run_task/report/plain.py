@@ -54,11 +54,11 @@ class Plain:
     def warning(self, text: str) -> None:
         self.info(f"warning: {text}")
 
-    def started(self, tasks: list[dict[str, Any]], task_definition_arn: str) -> None:
+    def started(self, tasks: list[dict[str, Any]], task_definition_arn: str, *, ours: bool = True) -> None:
         self.many = len(tasks) > 1
         revision = arns.revision(task_definition_arn)
         for task in tasks:
-            self.info(f"started task {task_id(task['taskArn'])} ({revision})")
+            self.info(f"{'started' if ours else 'following'} task {task_id(task['taskArn'])} ({revision})")
 
     def progress(self, event: Progress) -> None:
         who = f"task {task_id(event.task_arn)}: " if self.many else ""
