@@ -412,7 +412,9 @@ def test_attach_alone_follows_a_task_and_starts_nothing() -> None:
 
 
 def test_attach_follows_to_the_answer_so_wait_false_is_refused() -> None:
-    assert problems(attach=TASK_ID, wait="false") == [
+    with pytest.raises(InputError) as caught:
+        spec.build({"attach": TASK_ID, "wait": "false"})
+    assert caught.value.problems == [
         "attach: cannot be combined with wait: false: attach follows a task to its answer; leave wait out"
     ]
 
