@@ -322,3 +322,17 @@ def test_a_signal_in_the_pause_before_starting_again_cancels(sandbox: Sandbox, t
     assert proc.returncode == 143, out
     assert outputs(tmp_path / "out.env")["STATUS"] == "cancelled"
     assert len(sandbox.calls("RunTask")) == 1
+
+
+@pytest.mark.parametrize("fault", ["an answer without the task", "503s past botocore's retries"])
+def test_if_running_fail_never_reads_a_failed_look_as_nothing_runs(sandbox: Sandbox, run: Run, fault: str) -> None:
+    family(sandbox, Scripted(steps=RUNS))
+    other = someone_else_runs(sandbox)
+    if fault == "an answer without the task":
+        sandbox.faults.mangle("DescribeTasks", lambda answer: {**answer, "tasks": []}, n=2)
+    else:
+        sandbox.faults.error_burst("DescribeTasks", 4, status=503)  # the follower's 3 attempts, then ours again
+    ran = go(run, "--if-running", "fail", "--timeout", "20s")  # a regression starts a second, held task
+    assert ran.code == 125, ran.out
+    assert f"has a task running in cluster Sample: task {other.rsplit('/', 1)[-1]}" in ran.out
+    assert len(sandbox.calls("RunTask")) == 1  # only the other's

@@ -34,6 +34,14 @@ def task_url(region: str, cluster: str, task_arn: str) -> str:
     return f"{home}/ecs/v2/clusters/{cluster_name}/tasks/{task}/configuration?region={region}"
 
 
+def tasks_url(region: str, cluster: str) -> str:
+    """The cluster's list of tasks in the ECS console; "" when the region is not one."""
+    home = base(region)
+    if not home:
+        return ""
+    return f"{home}/ecs/v2/clusters/{urllib.parse.quote(arns.cluster_name(cluster), safe='')}/tasks?region={region}"
+
+
 def log_stream_url(region: str, group: str, stream: str) -> str:
     """A stream's page in CloudWatch (its group's, for a stream not named yet); "" when the region is not one. The
     console's fragment encodes twice, `%` written as `$`."""

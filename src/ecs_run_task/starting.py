@@ -10,15 +10,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ecs_run_task import outcome, starts
+from ecs_run_task import console, outcome, starts
 from ecs_run_task.aws import Ecs
-from ecs_run_task.cancel import Cancellation
-from ecs_run_task.errors import RunError
-from ecs_run_task.exit_codes import TIMED_OUT
+from ecs_run_task.cancel import Cancellation, Cancelled
+from ecs_run_task.errors import RunError, Transient
+from ecs_run_task.exit_codes import TIMED_OUT, signal_exit
 from ecs_run_task.report import Renderer
 from ecs_run_task.status import Status
 
 Track = Callable[[list[dict[str, Any]]], None]  # records started tasks for the no-orphan guard, at once
+LOST_ANSWER_TRIES = 3  # RunTask asked again with the same clientToken, after botocore's own retries
 
 
 @dataclass
@@ -63,7 +64,7 @@ class Starter:
                  deadline: float | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:  # fmt: skip
         """RunTask, and again for the tasks it could not place for a transient cause (capacity), each time with a
         new clientToken; `track` hears of every task the moment RunTask answers."""
-        tasks, refused = self.ecs.run_task(request)  # never interrupted: a task must not start unseen
+        tasks, refused = self._run_task(request, deadline)
         track(tasks)
         while refused and starts.transient_refusal(refused):
             reasons = "; ".join(f"{f.get('reason', '?')}" + (f" ({f['detail']})" if f.get("detail") else "")
@@ -72,19 +73,72 @@ class Starter:
             if not self.retry_pause(attempts, f"RunTask placed {placed}: {reasons}", deadline):
                 break
             request = {**request, "count": len(refused), "clientToken": uuid.uuid4().hex}
-            more, refused = self.ecs.run_task(request)
+            more, refused = self._run_task(request, deadline)
             track(more)
             tasks += more
         return tasks, refused
 
+    def _run_task(
+        self, request: dict[str, Any], deadline: float | None
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """RunTask, never interrupted: a task must not start unseen. When its answer is lost (AWS or the network
+        failing past botocore's retries), ECS may have started the task: ask again with the same clientToken,
+        which starts nothing twice and answers the task it started. If the answer never comes, `unknown`."""
+        for retry in range(1, LOST_ANSWER_TRIES + 1):
+            try:
+                return self.ecs.run_task(request)
+            except Transient as e:
+                pause = starts.pause(retry, self.jitter())
+                if retry == LOST_ANSWER_TRIES or not self.room_for(pause, deadline):
+                    raise RunError(f"{e.message}; RunTask's answer was lost {retry} times, so {self._look_for(request)}",
+                                   status=Status.UNKNOWN, hint=e.hint) from e  # fmt: skip
+                self.renderer.warning(f"{e.message}; asking again in {pause:.0f}s with the same clientToken (ECS "
+                                      "starts no task twice for one token)")  # fmt: skip
+                try:
+                    self.cancel.sleep(pause)
+                except Cancelled as c:
+                    code, name = signal_exit(c.signum)
+                    raise RunError(f"cancelled by {name} while RunTask's answer was lost, so {self._look_for(request)}",
+                                   exit_code=code, status=Status.CANCELLED) from c  # fmt: skip
+        raise AssertionError("unreachable")
+
+    def _look_for(self, request: dict[str, Any]) -> str:
+        cluster = str(request.get("cluster", "default"))
+        return (f"a task may have started: look for tasks started by {request.get('startedBy', '?')!r} in cluster "
+                f"{cluster!r} and stop any you find: {console.tasks_url(self.ecs.client.meta.region_name, cluster)}")  # fmt: skip
+
     def running_of_group(self, cluster: str, family: str, group: str, mine: Sequence[str] = ()) -> list[dict[str, Any]]:
         """The group's other tasks that run in the cluster, oldest first (ListTasks by family, then DescribeTasks
         for their group)."""
-        arns = [a for a in self.ecs.list_running(cluster, family) if a not in mine]
-        if not arns:
-            return []
-        tasks, _missing = self.ecs.describe_tasks(cluster, arns)
-        return starts.running_in(tasks, group)
+
+        def ask() -> list[dict[str, Any]]:
+            arns = [a for a in self.ecs.list_running(cluster, family) if a not in mine]
+            return starts.running_in(self._described(cluster, arns), group) if arns else []
+
+        return self._asking(f"which tasks of group {group} run", ask)
+
+    def _described(self, cluster: str, arns: Sequence[str]) -> list[dict[str, Any]]:
+        """Every one of `arns` described, or one that ECS no longer knows (gone); else Transient: an answer that
+        leaves a task out says nothing about it, and must not read as "it does not run"."""
+        with self.cancel.interruptible():
+            tasks, missing = self.ecs.describe_tasks(cluster, arns)
+        known = {t.get("taskArn") for t in tasks} | {f.get("arn") for f in missing}
+        if not all(arn in known for arn in arns):
+            raise Transient("DescribeTasks answered for some of the tasks only")
+        return tasks
+
+    def _asking(self, what: str, ask: Callable[[], list[dict[str, Any]]]) -> list[dict[str, Any]]:
+        """`ask`, again after a pause while AWS fails in a way a later try may not, a few times."""
+        for retry in range(1, LOST_ANSWER_TRIES + 1):
+            try:
+                return ask()
+            except Transient as e:
+                if retry == LOST_ANSWER_TRIES:
+                    raise RunError(f"{e.message}; {what} is not known, after {retry} tries", hint=e.hint) from e
+                pause = starts.pause(retry, self.jitter())
+                self.renderer.warning(f"{e.message}; asking again in {pause:.0f}s")
+                self.cancel.sleep(pause)
+        raise AssertionError("unreachable")
 
     def wait_for(self, others: Sequence[dict[str, Any]], *, cluster: str, group: str, poll: float,
                  deadline: float | None, timeout: float | None) -> None:  # fmt: skip
@@ -93,8 +147,9 @@ class Starter:
             self.renderer.info(f"waiting for {starts.described(task)} of group {group} to stop before starting")
         arns = [str(t["taskArn"]) for t in others]
         while True:
-            with self.cancel.interruptible():
-                tasks, _missing = self.ecs.describe_tasks(cluster, arns)
+            tasks = self._asking(
+                f"whether the tasks of group {group} have stopped", lambda: self._described(cluster, arns)
+            )
             if all(_done(t) for t in tasks):
                 self.renderer.info(f"group {group} is free: starting")
                 return
