@@ -79,17 +79,24 @@ def test_a_relative_path_is_relative_to_the_working_directory(
 ) -> None:
     register(sandbox, web=ContainerScript(exit_code=0, lines=[(0.0, "hello")]))
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "logs").mkdir()
-    assert go(run, "--log-file", "logs/run.log").code == 0
+    assert go(run, "--log-file", "logs/run.log").code == 0  # its directory made, as artifact paths want
     assert in_order(tmp_path / "logs" / "run.log") == ["hello"]
 
 
-@pytest.mark.parametrize(("where", "why"), [("nowhere/run.log", "No such file or directory"),
-                                            (".", "Is a directory")])  # fmt: skip
+def test_a_dry_run_leaves_the_log_file_as_it_was(sandbox: Sandbox, run: Run, tmp_path: Path) -> None:
+    register(sandbox)
+    kept = tmp_path / "run.log"
+    kept.write_text("from the last run\n")
+    assert go(run, "--log-file", str(kept), "--dry-run").code == 0
+    assert in_order(kept) == ["from the last run"]
+
+
+@pytest.mark.parametrize(("where", "why"), [("file/run.log", "File exists"), (".", "Is a directory")])
 def test_a_path_that_cannot_be_written_is_bad_input_before_anything_starts(
     sandbox: Sandbox, run: Run, tmp_path: Path, where: str, why: str
 ) -> None:
     register(sandbox)
+    (tmp_path / "file").touch()
     path = tmp_path / where
     ran = go(run, "--log-file", str(path))
     assert ran.code == 125, ran.out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -219,3 +220,32 @@ def test_a_trap_is_said_before_the_run_and_the_run_goes_on(sandbox: Sandbox, run
         "ecs-run-task: timeout: 30s, then the task is stopped",
     ]
     assert sandbox.calls("RunTask")[0]["overrides"]["containerOverrides"][0]["command"][2] == "&&"
+
+
+def test_a_dotenv_that_cannot_be_written_is_bad_input_before_anything_starts(
+    sandbox: Sandbox, run: Run, tmp_path: Path
+) -> None:
+    register(sandbox)
+    ran = go(run, "--dotenv", str(tmp_path))  # a directory
+    assert ran.code == 125, ran.out
+    assert f"dotenv: {tmp_path} cannot be written (Is a directory)" in ran.out
+    assert sandbox.calls("RunTask") == []
+
+
+def test_a_dotenv_that_fails_after_the_run_keeps_the_containers_exit_code(
+    sandbox: Sandbox, run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The outputs may fail to be written at the end (a full disk): said, and the answer still the container's."""
+    register(sandbox, web=ContainerScript(exit_code=3))
+    path = tmp_path / "out.env"
+    real_open = open
+
+    def full_disk(file: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        if str(file) == str(path) and mode == "w":
+            raise OSError(28, "No space left on device")
+        return real_open(file, mode, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", full_disk)
+    ran = go(run, "--dotenv", str(path))
+    assert ran.code == 3, ran.out
+    assert f"--dotenv: the outputs could not be written to {path} (No space left on device)" in ran.out

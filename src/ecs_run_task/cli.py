@@ -47,10 +47,24 @@ def region(run_spec: spec.Spec, env: Mapping[str, str]) -> str | None:
     return run_spec.region or env.get("AWS_REGION") or None
 
 
-def _write_dotenv(path: str | None, values: Mapping[str, str]) -> None:
-    if path:
+def _write_dotenv(path: str | None, values: Mapping[str, str], err: IO[str]) -> None:
+    """The outputs for the jobs after this one. Failing to write them never hides the run's own exit status."""
+    if not path:
+        return
+    try:
         with open(path, "w", encoding="utf-8", errors="backslashreplace") as f:
             f.write(dotenv(values))
+    except OSError as e:
+        print(f"ecs-run-task: error: --dotenv: the outputs could not be written to {path} ({e.strerror})", file=err)
+
+
+def _check_dotenv(path: str | None) -> None:
+    """A `--dotenv` path that cannot be written is bad input, found before anything starts (never emptied)."""
+    if path:
+        try:
+            open(path, "a").close()  # only a check: never emptied here
+        except OSError as e:
+            raise InputError([f"dotenv: {path} cannot be written ({e.strerror})"]) from None
 
 
 def _safe_streams(out: IO[str]) -> None:
@@ -60,11 +74,16 @@ def _safe_streams(out: IO[str]) -> None:
             stream.reconfigure(errors="backslashreplace")
 
 
-def _open_log_file(path: str | None) -> IO[str] | None:
-    """The `log-file`, created or emptied now: a path that cannot be written is bad input, found before the run."""
+def _open_log_file(path: str | None, *, dry_run: bool) -> IO[str] | None:
+    """The `log-file`, its directory made, the file created or emptied now (a dry run leaves it as it is): a path
+    that cannot be written is bad input, found before the run."""
     if not path:
         return None
     try:
+        if dry_run:
+            open(path, "a").close()  # only a check: never emptied here
+            return None
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
         return open(path, "w", encoding="utf-8", errors="backslashreplace")
     except OSError as e:
         raise InputError([f"log-file: {path} cannot be written ({e.strerror}); a relative path is relative to "
@@ -101,9 +120,10 @@ def _main(closing: contextlib.ExitStack, argv: Sequence[str] | None, env: Mappin
             raw, origins, env_pairs = given.raw, given.origins, given.env_pairs
             dotenv_path, debug = given.dotenv, given.debug or debug
             renderer = pick(given.format, env, out, err)
+            _check_dotenv(dotenv_path)
         run_spec = spec.build(raw, env_pairs, origins)
         result = _run(run_spec, renderer, env, cancel, closing, debug=debug)
-        _write_dotenv(dotenv_path, result.outputs)
+        _write_dotenv(dotenv_path, result.outputs, err)
         return result.outcome.exit_code
     except Cancelled as c:  # before any task was started: nothing to stop
         code, name = signal_exit(c.signum)
@@ -122,7 +142,7 @@ def _main(closing: contextlib.ExitStack, argv: Sequence[str] | None, env: Mappin
     except Exception:  # the renderer's own files may be what failed
         print_traceback()
         print(inert(encodable(outcome.message)), file=sys.stderr)
-    _write_dotenv(dotenv_path, values)
+    _write_dotenv(dotenv_path, values, err)
     return outcome.exit_code
 
 
@@ -135,7 +155,7 @@ def _run(run_spec: spec.Spec, renderer: Renderer, env: Mapping[str, str], cancel
     if github:
         github.annotate = run_spec.annotate
     diagnostics.configure(debug, github.diagnostic if github else None)
-    log_file = _open_log_file(run_spec.log_file)
+    log_file = _open_log_file(run_spec.log_file, dry_run=run_spec.dry_run)
     if log_file:
         closing.enter_context(log_file)
     from ecs_run_task import aws  # noqa: PLC0415 - botocore costs ~250 ms: not for --help or bad input
