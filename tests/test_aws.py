@@ -162,12 +162,27 @@ def test_each_client_error_carries_the_catalogues_hint_for_its_call(code: str, m
 
 def test_no_credentials_and_no_region_say_how_to_give_them() -> None:
     no_credentials = explained(exceptions.NoCredentialsError())
-    assert type(no_credentials) is RunError
-    assert no_credentials.message.startswith("no AWS credentials found: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY")
+    assert type(no_credentials) is AccessError
+    assert no_credentials.message.startswith(
+        "no AWS credentials found; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+    )
     assert "aws-actions/configure-aws-credentials" in no_credentials.message
     no_region = explained(exceptions.NoRegionError())
-    assert type(no_region) is RunError
-    assert no_region.message == "region: no AWS region is set; give the region input or set AWS_REGION"
+    assert type(no_region) is InputError
+    assert no_region.problems == ["region: no AWS region is set; give the region input or set AWS_REGION"]
+
+
+def test_a_web_identity_token_file_missing_or_empty_says_how_gitlab_gives_one() -> None:
+    """GitLab's OIDC: AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE, which the job's before_script fills from an
+    `id_tokens:` token. A missing file, or an empty one, is a credentials problem, not a bug of ours."""
+    missing = explained(FileNotFoundError(2, "No such file or directory", "/tmp/aws-web-identity-token"))
+    assert type(missing) is AccessError
+    assert missing.message.startswith("the AWS credentials could not be read: /tmp/aws-web-identity-token: No such")
+    assert "give the job an `id_tokens:` token" in missing.message
+    empty = explained(exceptions.ParamValidationError(report="Invalid length for parameter WebIdentityToken, "
+                                                             "value: 0, valid min length: 4"))  # fmt: skip
+    assert type(empty) is AccessError
+    assert empty.message.startswith("the web identity token in AWS_WEB_IDENTITY_TOKEN_FILE is empty; on GitLab")
 
 
 @pytest.mark.parametrize(

@@ -49,7 +49,7 @@ def test_a_failing_task_fails_the_step_with_an_annotation_and_outputs(sandbox: S
     assert f'\n["{task.arn}"]\n' in Path(github["GITHUB_STATE"]).read_text()  # saved while the task ran
     assert sandbox.calls("RunTask")[0]["startedBy"] == "gh/acme/shop/4242/2"
     summary = Path(github["GITHUB_STEP_SUMMARY"]).read_text()
-    assert summary.startswith("### ❌ ECS task failed (exit code 3)\n")
+    assert summary.startswith("### ❌ Container web exited with code 3\n")
     assert "| web 3 | EssentialContainerExited |" in summary
     assert summary.endswith("```text\nmigrating\nit broke\n```\n\n</details>\n\n")
 

@@ -31,7 +31,7 @@ OUTPUTS = {"exit-code": "3", "log-url": "https://logs.example/stream"}
 def test_a_failed_run_shows_the_task_table_the_link_and_the_last_lines() -> None:
     text = markdown(FAILED, OUTPUTS, Context("prod", "eu-west-1", [TASK]), ["migrating", "boom | with a pipe"])
     assert text == "\n".join([
-        "### ❌ ECS task failed (exit code 3)",
+        "### ❌ Container web exited with code 3",
         "",
         "task 0a1b2c3d: container web exited with code 3",
         "",

@@ -39,6 +39,10 @@ _DENIED = {"AccessDeniedException", "AccessDenied", "UnauthorizedOperation"}
 _BAD_CREDENTIALS = {"ExpiredToken", "ExpiredTokenException", "RequestExpired", "UnrecognizedClientException",
                     "InvalidClientTokenId"}  # fmt: skip
 _IAM_PREFIX = {"ecs": "ecs", "logs": "logs"}
+_CREDENTIALS = ("set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE; on GitHub, run "
+                "aws-actions/configure-aws-credentials before this step")  # fmt: skip
+_OIDC = ("on GitLab, give the job an `id_tokens:` token and write it to the file AWS_WEB_IDENTITY_TOKEN_FILE names, "
+         "with AWS_ROLE_ARN set (see the README's GitLab section)")  # fmt: skip
 
 
 def _config(read_timeout: float, attempts: int = 8, mode: Literal["standard", "adaptive"] = "adaptive",
@@ -69,38 +73,46 @@ def explained(service: str, operation: str, cluster: tuple[str, str] | None = No
     try:
         yield
     except ClientError as e:
-        code = e.response.get("Error", {}).get("Code", "")
-        message = e.response.get("Error", {}).get("Message", str(e))
-        hint = failures.for_aws_error(code=code, message=message, action=action)
-        status = e.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        if code in _DENIED:
-            raise AccessError(f"AWS denied {action}: {message}", hint=hint) from e
-        if code in _BAD_CREDENTIALS:
-            raise AccessError(f"AWS rejected the credentials for {action} ({code}: {message})", hint=hint) from e
-        # EC2's throttling reaches us through ECS as an InvalidParameterException ("... Rate exceeded")
-        if code in _THROTTLED or status >= 500 or (code == "InvalidParameterException" and "Rate exceeded" in message):
-            said = ": ".join(str(part) for part in (code or status, message) if part)
-            raise Transient(f"{action} failed: {said}", hint=hint) from e
-        if code == "ClusterNotFoundException":
-            name, region = cluster or ("?", "?")
-            raise RunError(f"cluster: {name!r} was not found in {region} ({action}: {message}); "
-                           "check the cluster input and the region", hint=hint) from e  # fmt: skip
-        raise RunError(f"{action} failed: {code}: {message}", hint=hint) from e
+        raise _refused(e, action, cluster) from e
     except NoCredentialsError as e:
-        raise RunError(
-            "no AWS credentials found: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE, or use "
-            "aws-actions/configure-aws-credentials before this step"
-        ) from e
+        raise AccessError(f"no AWS credentials found; {_CREDENTIALS}") from e
     except NoRegionError as e:
-        raise RunError("region: no AWS region is set; give the region input or set AWS_REGION") from e
+        raise InputError(["region: no AWS region is set; give the region input or set AWS_REGION"]) from e
     except ParamValidationError as e:  # botocore quotes the bad values, which may be environment secrets
+        if "WebIdentityToken" in str(e):  # an empty token file: GitLab's id_tokens missing from the job
+            raise AccessError(f"the web identity token in AWS_WEB_IDENTITY_TOKEN_FILE is empty; {_OIDC}") from e
         raise RunError(f"{action} failed: {_without_values(str(e))}") from e
+    except (FileNotFoundError, PermissionError, IsADirectoryError) as e:  # botocore reading a credentials file
+        raise AccessError(f"the AWS credentials could not be read: {e.filename}: {e.strerror}; {_CREDENTIALS}; "
+                          f"{_OIDC}") from e  # fmt: skip
     except _UNREACHABLE as e:
         raise Transient(f"{action} failed: AWS could not be reached ({e})") from e
     except BotoCoreError as e:
         raise RunError(f"{action} failed: {e}") from e
     except (AttributeError, TypeError, ValueError, KeyError, RuntimeError) as e:  # botocore parsing an odd answer
         raise UnreadableAnswer(f"{action}: AWS's answer could not be read ({type(e).__name__}: {e})") from e
+
+
+def _refused(e: ClientError, action: str, cluster: tuple[str, str] | None) -> RunError:
+    """AWS's error answer as ours: denied and bad credentials (no retry cures them), what a later try may cure,
+    a cluster not found, anything else; each with the catalogue's hint."""
+    code = e.response.get("Error", {}).get("Code", "")
+    message = e.response.get("Error", {}).get("Message", str(e))
+    hint = failures.for_aws_error(code=code, message=message, action=action)
+    status = e.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    if code in _DENIED:
+        return AccessError(f"AWS denied {action}: {message}", hint=hint)
+    if code in _BAD_CREDENTIALS:
+        return AccessError(f"AWS rejected the credentials for {action} ({code}: {message})", hint=hint)
+    # EC2's throttling reaches us through ECS as an InvalidParameterException ("... Rate exceeded")
+    if code in _THROTTLED or status >= 500 or (code == "InvalidParameterException" and "Rate exceeded" in message):
+        said = ": ".join(str(part) for part in (code or status, message) if part)
+        return Transient(f"{action} failed: {said}", hint=hint)
+    if code == "ClusterNotFoundException":
+        name, region = cluster or ("?", "?")
+        return RunError(f"cluster: {name!r} was not found in {region} ({action}: {message}); check the cluster "
+                        "input and the region", hint=hint)  # fmt: skip
+    return RunError(f"{action} failed: {code}: {message}", hint=hint)
 
 
 _QUOTED_VALUE = re.compile(r", value: .*?, (type: |valid )", re.S)

@@ -24,8 +24,7 @@ from ecs_run_task.printable import annotation_text, encodable, unmarked
 from ecs_run_task.report import summary
 from ecs_run_task.report.plain import Plain
 from ecs_run_task.report.structured import Structured, parse
-from ecs_run_task.report.summary import Context
-from ecs_run_task.status import Status
+from ecs_run_task.report.summary import Context, headline
 
 # The runner keeps 10 annotations per type per step: log lines get 8, leaving room for our own warnings and
 # for the final failure, which must always show.
@@ -46,20 +45,6 @@ def workspace_path(workspace: str | None, path: str) -> str | None:
         except (OSError, ValueError):  # a log line's path may be too long, or hold a NUL byte
             continue
     return None
-
-
-def headline(outcome: Outcome) -> str:
-    """The failure annotation's title: what failed, told apart at a glance."""
-    if outcome.status == Status.FAILED and outcome.container:
-        return f"Container {outcome.container} exited with code {outcome.container_exit_code}"
-    if outcome.status == Status.FAILED_TO_START:
-        return "ECS task failed to start" if outcome.task else "ECS task not started (AWS refused)"
-    return {
-        Status.INVALID_INPUT: "Invalid input (nothing was started)",
-        Status.TIMED_OUT: "ECS task timed out",
-        Status.CANCELLED: "ECS task cancelled",
-        Status.UNKNOWN: "ECS task lost (outcome unknown)",
-    }.get(outcome.status, f"ECS task {outcome.status}")
 
 
 class GitHub(Plain):

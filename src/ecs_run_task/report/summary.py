@@ -15,6 +15,7 @@ from ecs_run_task import arns, console
 from ecs_run_task.arns import task_id
 from ecs_run_task.outcome import Outcome
 from ecs_run_task.printable import WORD_JOINER, encodable
+from ecs_run_task.status import Status
 
 TAIL = 30  # log lines shown on failure
 LINE_CHARS = 500
@@ -87,9 +88,30 @@ def _fence(lines: Sequence[str]) -> str:
     return "`" * max(3, longest + 1)
 
 
+BUG = "ecs-run-task failed unexpectedly"  # the start of the message of a bug of ours (see cli.py, runner.py)
+
+
+def headline(outcome: Outcome) -> str:
+    """What happened, told apart at a glance: the failure annotation's title and the summary's heading."""
+    if outcome.status == Status.FAILED and outcome.container:
+        return f"Container {outcome.container} exited with code {outcome.container_exit_code}"
+    if outcome.status == Status.FAILED_TO_START and not outcome.task:
+        return (
+            "ecs-run-task failed (nothing was started)" if outcome.message.startswith(BUG) else "ECS task not started"
+        )
+    return {
+        Status.FAILED_TO_START: "ECS task failed to start",
+        Status.INVALID_INPUT: "Invalid input (nothing was started)",
+        Status.TIMED_OUT: "ECS task timed out",
+        Status.CANCELLED: "ECS task cancelled",
+        Status.UNKNOWN: "ECS task lost (outcome unknown)",
+        Status.DRY_RUN: "Dry run (nothing was started)",
+    }.get(outcome.status, f"ECS task {outcome.status}")
+
+
 def markdown(outcome: Outcome, outputs: dict[str, str], context: Context | None, tail: Sequence[str]) -> str:
-    heading = f"### {'✅' if outcome.ok else '❌'} ECS task {outcome.status}"
-    if outputs.get("exit-code"):
+    heading = f"### {'✅' if outcome.ok else '❌'} {headline(outcome)}"
+    if outputs.get("exit-code") and "exited with code" not in heading:
         heading += f" (exit code {outputs['exit-code']})"
     first, *rest = outcome.message.splitlines() or [""]
     parts = [heading, "", _cell(first), ""]
