@@ -190,7 +190,6 @@ ROWS: dict[str, Bad] = {
     "enable-ecs-managed-tags: yes": Bad([*T, "--enable-ecs-managed-tags", "yes"], "enable-ecs-managed-tags:"),
     # log-file
     "log-file: a directory": Bad([*T, "--log-file", "{tmp}"], "log-file: {tmp} cannot be written"),
-    "log-file: a directory": Bad([*T, "--log-file", "{tmp}"], "log-file:"),
     "log-file with logs false": Bad([*T, "--log-file", "{tmp}/run.log", "--logs", "false"], "log-file:"),
 }
 BUGS: dict[str, str] = {}  # row name -> "BUG: ..." for a known bug (strict xfail), none now

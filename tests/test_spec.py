@@ -536,3 +536,23 @@ def test_each_e_flag_is_one_variable_and_a_bad_one_is_named_by_its_place() -> No
     with pytest.raises(InputError) as caught:
         spec.build(BASE, env_pairs=["A=1", "SECRET"])
     assert caught.value.problems == ["environment: -e #2: expected a variable as KEY=VALUE"]
+
+
+@pytest.mark.parametrize(
+    ("cluster", "looked_in"),
+    [(None, "prod"), ("prod", "prod"), ("arn:aws:ecs:us-east-1:123456789012:cluster/prod", "arn:aws:ecs:us-east-1:123456789012:cluster/prod")],
+)  # fmt: skip
+def test_attach_by_arn_looks_in_the_cluster_the_arn_names(cluster: str | None, looked_in: str) -> None:
+    arn = f"arn:aws:ecs:us-east-1:123456789012:task/prod/{TASK_ID}"
+    given = {"attach": arn, **({"cluster": cluster} if cluster else {})}
+    assert spec.build(given).cluster == looked_in
+    assert spec.build({"attach": TASK_ID}).cluster == "default"  # an ID names no cluster
+
+
+def test_attach_by_arn_in_another_cluster_than_the_one_given_is_refused() -> None:
+    with pytest.raises(InputError) as caught:
+        spec.build({"attach": f"arn:aws:ecs:us-east-1:123456789012:task/prod/{TASK_ID}", "cluster": "staging"})
+    assert caught.value.problems == [
+        "attach: the task's ARN names cluster 'prod', but cluster is 'staging'; give the cluster the task runs in, "
+        "or leave cluster out"
+    ]

@@ -336,3 +336,17 @@ def test_if_running_fail_never_reads_a_failed_look_as_nothing_runs(sandbox: Sand
     assert ran.code == 125, ran.out
     assert f"has a task running in cluster Sample: task {other.rsplit('/', 1)[-1]}" in ran.out
     assert len(sandbox.calls("RunTask")) == 1  # only the other's
+
+
+def test_attach_in_a_cluster_that_does_not_exist_names_it(sandbox: Sandbox, run: Run) -> None:
+    ran = run("--cluster", "Nope", "--attach", "0123456789abcdef0123456789abcdef")
+    assert ran.code == 125, ran.out
+    assert "cluster: 'Nope' was not found in us-east-1 (ecs:DescribeTasks: " in ran.out
+
+
+def test_attach_by_arn_alone_follows_it_in_the_cluster_the_arn_names(sandbox: Sandbox, run: Run) -> None:
+    family(sandbox, exits(4))
+    arn = start_task(sandbox.client("ecs"), "app")  # in cluster Sample; no --cluster given below
+    ran = run("--attach", arn, "--poll-interval", "200ms")
+    assert ran.code == 4, ran.out
+    assert f"following task {arn.rsplit('/', 1)[-1]} (app:1)" in ran.out

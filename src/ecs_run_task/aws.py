@@ -244,7 +244,7 @@ class Ecs:
         failures: list[dict[str, Any]] = []
         for start in range(0, len(arns), DESCRIBE_BATCH):
             try:
-                with explained("ecs", "DescribeTasks"):
+                with explained("ecs", "DescribeTasks", (cluster, self.clients.region)):
                     batch = list(arns[start : start + DESCRIBE_BATCH])
                     answer = self.clients.follower.describe_tasks(cluster=cluster, tasks=batch)
             except UnreadableAnswer as e:  # no news, as when botocore cannot parse the body at all: ask again

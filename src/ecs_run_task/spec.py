@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from ecs_run_task import parse
+from ecs_run_task import arns, parse
 from ecs_run_task import readers as read
 from ecs_run_task.errors import InputError
 from ecs_run_task.parse import BadValue
@@ -163,6 +163,7 @@ def build(raw: Mapping[str, str], env_pairs: Sequence[str] = (), origins: Mappin
     )
     if spec.attach:
         _attach_alone(r, spec)
+        spec = dataclasses.replace(spec, cluster=_attach_cluster(r, spec))
     if r.problems:
         raise InputError(r.problems)
     return dataclasses.replace(spec, warnings=_traps(raw, spec))
@@ -236,6 +237,18 @@ _START_INPUTS = {
     "placement-constraints": "placement_constraints", "placement-strategy": "placement_strategy",
     "enable-ecs-managed-tags": "enable_ecs_managed_tags",
 }  # fmt: skip
+
+
+def _attach_cluster(r: _Reader, spec: Spec) -> str:
+    """The cluster to look in: the one a task ARN names (arn:...:task/CLUSTER/ID) when `cluster` is not given."""
+    parts = spec.attach.split(":task/", 1)[-1].split("/") if spec.attach and spec.attach.startswith("arn:") else []
+    if len(parts) < 2:  # a task ID, or an old-format ARN without the cluster
+        return spec.cluster
+    named = parts[0]
+    if spec.cluster != Spec().cluster and arns.cluster_name(spec.cluster) != named:
+        r.fail("attach", None, f"the task's ARN names cluster {named!r}, but cluster is {spec.cluster!r}; give the "
+               "cluster the task runs in, or leave cluster out")  # fmt: skip
+    return spec.cluster if spec.cluster != Spec().cluster else named
 
 
 def _attach_alone(r: _Reader, spec: Spec) -> None:

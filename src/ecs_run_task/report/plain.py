@@ -57,8 +57,8 @@ class Plain:
     def started(self, tasks: list[dict[str, Any]], task_definition_arn: str, *, ours: bool = True) -> None:
         self.many = len(tasks) > 1
         revision = arns.revision(task_definition_arn)
-        for task in tasks:
-            self.info(f"{'started' if ours else 'following'} task {task_id(task['taskArn'])} ({revision})")
+        for task in tasks if ours else []:  # one we follow was named as such, with who started it and when
+            self.info(f"started task {task_id(task['taskArn'])} ({revision})")
 
     def progress(self, event: Progress) -> None:
         who = f"task {task_id(event.task_arn)}: " if self.many else ""
