@@ -255,7 +255,7 @@ CATALOGUE: tuple[Signature, ...] = (
         "Restart the ECS agent on the cluster's container instances (`sudo systemctl restart ecs`) or replace them.",
         "AGENT",
         text=r"^AGENT\b", transient_start=True),
-    Signature("fargate-capacity", (RUN,),
+    Signature("fargate-capacity", (RUN, TASK, API),
         "Fargate has no capacity for this task size in the Availability Zones of its subnets right now.",
         _RUN_AGAIN + ", or give `subnets` in more Availability Zones.",
         "Capacity is unavailable at this time. Please try again later or in a different availability zone",
