@@ -45,7 +45,6 @@ class Proc:
     lines: list[tuple[float, bytes]] = field(default_factory=list)
     spawned: float = 0.0
     exited: Exited | None = None
-    keep_lines: bool = True
 
     def start(self) -> Proc:
         self._err = tempfile.TemporaryFile()  # noqa: SIM115 - closed in wait()

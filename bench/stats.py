@@ -19,10 +19,6 @@ def p95(xs: Sequence[float]) -> float:
     return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
 
 
-def secs(x: float) -> str:
-    return "n/a" if math.isnan(x) else f"{x:.2f} s"
-
-
 def med_p95(xs: Sequence[float]) -> str:
     """'median / p95 (n)' in seconds."""
     if not xs:

@@ -72,8 +72,3 @@ class LogWriter:
         if log_group is None or stream not in log_group.streams:
             return []
         return [e.message for e in log_group.streams[stream].events]
-
-    def stream_exists(self, region: str, group: str, stream: str) -> bool:
-        backend = self._backend(region)
-        log_group = backend.groups.get(group) if backend is not None else None
-        return log_group is not None and stream in log_group.streams

@@ -345,6 +345,9 @@ def test_a_running_or_exited_deciding_container_has_run() -> None:
     assert outcome.ran(task({"name": "web", "lastStatus": "PENDING"}, running("envoy")), ["web"]) is False
     assert outcome.ran(task(stopped_without_code("web")), ["web"]) is False
     assert outcome.ran({"lastStatus": "PENDING"}, ["web"]) is False
+    # RUNNING between two polls, then stopped without an exit code (Spot): it ran, all the same
+    assert outcome.ran(task(stopped_without_code("web"), startedAt="2026-11-29T12:00:00Z"), ["web"]) is True
+    assert outcome.ran(task(stopped_without_code("web"), startedAt=None), ["web"]) is False
 
 
 def test_a_stopped_task_is_stopping_even_without_a_desired_status() -> None:

@@ -1,8 +1,10 @@
 """The one domain error: what went wrong, what to do, and how the process exits.
 
-Raised anywhere below the CLI; caught where a run can still end well: by the runner once a task exists (the
-task is then stopped and named in the outputs), else by `cli.main`. Unexpected exceptions are not wrapped:
-they keep their traceback.
+Raised anywhere below the CLI. A run ends with it in two places: the runner's guard once a task exists (the task
+is then stopped and named in the outputs), else `cli.main`. On the way, the modules that ride out what a later try
+may cure (`Transient`: the watch, the log tailer, the starter) and the ones that turn a refusal into a line (a
+StopTask in `session.py`, a dry run's guess in `resolve.py`) catch it. Unexpected exceptions are not wrapped: they
+keep their traceback.
 """
 
 from __future__ import annotations

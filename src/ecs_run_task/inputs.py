@@ -176,7 +176,3 @@ def from_argv(argv: Sequence[str], env: Mapping[str, str] | None = None) -> Argv
 def from_action(env: Mapping[str, str]) -> dict[str, str]:
     """GitHub passes every declared input as `INPUT_<NAME>`, upper-cased, hyphens kept; empty if not given."""
     return {name: env.get(f"INPUT_{name.upper()}", "") for name in NAMES}
-
-
-def declared(name: str) -> Input:
-    return _BY_NAME[name]

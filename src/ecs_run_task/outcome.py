@@ -68,8 +68,11 @@ def decided(task: dict[str, Any], deciders: Sequence[str]) -> bool:
 
 
 def ran(task: dict[str, Any], deciders: Sequence[str]) -> bool:
-    """Whether a deciding container has run (is running, or exited with a code): from then on the task is
+    """Whether a deciding container has run (is running, or exited with a code), or the task reached RUNNING
+    (`startedAt`: polls may have missed it, as a Spot interruption between two of them): from then on the task is
     never started again, since a migration may be half applied."""
+    if task.get("startedAt") is not None:
+        return True
     return any(_container(task, n).get("lastStatus") == "RUNNING" or _container(task, n).get("exitCode") is not None
                for n in deciders)  # fmt: skip
 

@@ -2,7 +2,8 @@
 
 The safety path is `Runner.guarded`: it is entered before RunTask, and `Session.track` records every task in
 the statement that receives RunTask's answer. From then on, whatever happens (a timeout, a signal, AWS refusing
-a call, a bug of ours), no task is left running and the outputs still name the tasks."""
+a call, a bug of ours), every task is stopped and the outputs still name the tasks; where that cannot be done
+(StopTask refused, RunTask's answer lost for good) the run ends `unknown` and says which task may run, and where."""
 
 from __future__ import annotations
 
@@ -35,18 +36,17 @@ class Runner:
 
     def __post_init__(self) -> None:
         self.follower = Follower(self.session)
-        self.spec, self.clients, self.renderer, self.cancel = (self.session.spec, self.session.clients,
-                                                              self.session.renderer, self.session.cancel)  # fmt: skip
+        self.renderer = self.session.renderer
 
     def run(self) -> Result:
         s = self.session
-        s.renderer.begin("Starting task", live=True)  # open: it holds the task's ID and log link
-        timeout = self.spec.timeout
-        s.renderer.info(f"timeout: {parse.shown(timeout)}, then the task is stopped" if timeout else "timeout: none")
-        if self.spec.attach:
-            return self.attach(self.spec.attach)
-        with self.cancel.interruptible():  # nothing started yet: a signal may cut this short
-            resolved = resolve(self.spec, s.ecs)
+        self.renderer.begin("Starting task", live=True)  # open: it holds the task's ID and log link
+        timeout = s.spec.timeout
+        self.renderer.info(f"timeout: {parse.shown(timeout)}, then the task is stopped" if timeout else "timeout: none")
+        if s.spec.attach:
+            return self.attach(s.spec.attach)
+        with s.cancel.interruptible():  # nothing started yet: a signal may cut this short
+            resolved = resolve(s.spec, s.ecs)
             request = checked_request(resolved, started_by=self.started_by, client_token=uuid.uuid4().hex)
         if resolved.register is not None:
             s.ecs.validate("RegisterTaskDefinition", resolved.register)
@@ -75,7 +75,7 @@ class Runner:
         task_definition = resolved.task_definition
         if resolved.register is not None:
             task_definition = self.session.ecs.register_task_definition(resolved.register)
-            request["taskDefinition"] = task_definition["taskDefinitionArn"]
+            request = {**request, "taskDefinition": task_definition["taskDefinitionArn"]}
             self.renderer.info(f"registered {arns.revision(str(task_definition['taskDefinitionArn']))}")
         return self.session.new_run(resolved.spec, task_definition, request)
 
@@ -120,7 +120,7 @@ class Runner:
         """RunTask (again after a transient refusal); an outcome when nothing is left to follow."""
         s = self.session
         log.debug("run_task", request=masked(run.request))  # environment values may be secrets
-        self.cancel.check()  # a signal during the calls above: start nothing (RunTask itself is not interrupted)
+        s.cancel.check()  # a signal during the calls above: start nothing (RunTask itself is not interrupted)
         while True:
             tasks, refused = s.starter.run_task(run.request, run.attempts, lambda t: s.track(run, t), run.deadline)
             if not tasks:
@@ -136,7 +136,7 @@ class Runner:
             run.too_few = outcome.run_failures(refused, len(tasks))
             self.renderer.warning(run.too_few.message)
         if not run.spec.wait:
-            self.cancel.check()
+            s.cancel.check()
             return run.too_few or outcome.started(tasks)
         return None
 
@@ -177,14 +177,14 @@ class Runner:
     def attach(self, ref: str) -> Result:
         """Follow a task that runs already, as if we had started it (`attach`)."""
         s = self.session
-        with self.cancel.interruptible():
-            found, _missing = s.ecs.describe_tasks(self.spec.cluster, [ref])
+        with s.cancel.interruptible():
+            found, _missing = s.ecs.describe_tasks(s.spec.cluster, [ref])
         if not found:
-            raise RunError(f"attach: task {ref!r} was not found in cluster {self.spec.cluster!r} "
-                           f"({self.clients.region}); check attach, cluster and region (ECS forgets a stopped task "
+            raise RunError(f"attach: task {ref!r} was not found in cluster {s.spec.cluster!r} "
+                           f"({s.clients.region}); check attach, cluster and region (ECS forgets a stopped task "
                            "about an hour after it stopped)")  # fmt: skip
         task = found[0]
-        run = s.new_run(self.spec, s.ecs.describe_task_definition(str(task["taskDefinitionArn"])))
+        run = s.new_run(s.spec, s.ecs.describe_task_definition(str(task["taskDefinitionArn"])))
         return self.finish(run, self.guarded(run, lambda: self.follower.follow_existing(run, task)))
 
     def finish(self, run: Run, result: Outcome) -> Result:
@@ -195,5 +195,6 @@ class Runner:
         if run.spec.wait and run.started and all(outcome.stopping(known.get(a, {})) for a in run.started):
             self.renderer.save_state({"task-arns": "[]"})  # nothing left for the post step to stop
         self.renderer.end()
-        self.renderer.result(result, values, Context(run.spec.cluster, self.clients.region, tasks, run.attempts.said))
+        self.renderer.result(result, values, Context(run.spec.cluster, self.session.clients.region, tasks,
+                                                     run.attempts.said))  # fmt: skip
         return Result(result, values)
