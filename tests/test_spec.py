@@ -546,7 +546,8 @@ def test_attach_by_arn_looks_in_the_cluster_the_arn_names(cluster: str | None, l
     arn = f"arn:aws:ecs:us-east-1:123456789012:task/prod/{TASK_ID}"
     given = {"attach": arn, **({"cluster": cluster} if cluster else {})}
     assert spec.build(given).cluster == looked_in
-    assert spec.build({"attach": TASK_ID}).cluster == "default"  # an ID names no cluster
+    assert spec.build({"attach": TASK_ID}).cluster == "default"  # an ID names no cluster, nor an ARN of the old form
+    assert spec.build({"attach": f"arn:aws:ecs:us-east-1:123456789012:task/{TASK_ID}"}).cluster == "default"
 
 
 def test_attach_by_arn_in_another_cluster_than_the_one_given_is_refused() -> None:

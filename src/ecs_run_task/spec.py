@@ -163,7 +163,7 @@ def build(raw: Mapping[str, str], env_pairs: Sequence[str] = (), origins: Mappin
     )
     if spec.attach:
         _attach_alone(r, spec)
-        spec = dataclasses.replace(spec, cluster=_attach_cluster(r, spec))
+        spec = dataclasses.replace(spec, cluster=_attach_cluster(r, spec.attach, spec.cluster))
     if r.problems:
         raise InputError(r.problems)
     return dataclasses.replace(spec, warnings=_traps(raw, spec))
@@ -239,16 +239,19 @@ _START_INPUTS = {
 }  # fmt: skip
 
 
-def _attach_cluster(r: _Reader, spec: Spec) -> str:
+_ARN_CLUSTER = re.compile(r"arn:[^:]+:ecs:[^:]*:[^:]*:task/([^/]+)/[^/]+")  # not an ID, nor an old ARN without it
+
+
+def _attach_cluster(r: _Reader, attach: str, cluster: str) -> str:
     """The cluster to look in: the one a task ARN names (arn:...:task/CLUSTER/ID) when `cluster` is not given."""
-    parts = spec.attach.split(":task/", 1)[-1].split("/") if spec.attach and spec.attach.startswith("arn:") else []
-    if len(parts) < 2:  # a task ID, or an old-format ARN without the cluster
-        return spec.cluster
-    named = parts[0]
-    if spec.cluster != Spec().cluster and arns.cluster_name(spec.cluster) != named:
-        r.fail("attach", None, f"the task's ARN names cluster {named!r}, but cluster is {spec.cluster!r}; give the "
+    match = _ARN_CLUSTER.fullmatch(attach)
+    if not match:
+        return cluster
+    named = match.group(1)
+    if cluster != Spec().cluster and arns.cluster_name(cluster) != named:
+        r.fail("attach", None, f"the task's ARN names cluster {named!r}, but cluster is {cluster!r}; give the "
                "cluster the task runs in, or leave cluster out")  # fmt: skip
-    return spec.cluster if spec.cluster != Spec().cluster else named
+    return cluster if cluster != Spec().cluster else named
 
 
 def _attach_alone(r: _Reader, spec: Spec) -> None:
