@@ -144,7 +144,7 @@ def test_a_task_writing_hostile_lines_ends_with_its_own_exit_code(
     for text in CASES[case].shown:
         assert text in ran.shown, f"{text!r} not shown"
     if fmt == "github":
-        assert "exit code 3" in ran.summary
+        assert "exited with code 3" in ran.summary
         annotations = [c.message for c in commands(ran.out) if c.name == "error" and c.properties.get("title") == "web"]
         assert tuple(annotations) == CASES[case].annotated
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from ecs_run_task.printable import unmarked
 from sandbox import Sandbox
 from tests.helpers import ROOT, script
 
@@ -102,5 +103,5 @@ def test_workflow_commands_in_the_task_log_change_no_output(sandbox: Sandbox, ac
     lines = [re.sub(r"^\[[^]]*\]\s+(?:[^\s:#]{1,2}\s+)?", "", line) for line in acted.log.splitlines()]
     start = next(i for i, line in enumerate(lines) if re.fullmatch(r"::stop-commands::[0-9a-f]{32}", line))
     token = lines[start].removeprefix("::stop-commands::")
-    assert lines[start + 1 : start + 1 + len(HOSTILE)] == HOSTILE
+    assert lines[start + 1 : start + 1 + len(HOSTILE)] == [unmarked(line) for line in HOSTILE]
     assert lines[start + 1 + len(HOSTILE)] == f"::{token}::"
