@@ -151,3 +151,23 @@ def test_a_stream_never_read_once_is_named_in_the_result_not_lost_silently(
         assert warning.startswith("container web: its lines could not be shown (AWS denied logs:GetLogEvents"), warning
     assert "/cloudwatch/home?region=us-east-1#logsV2:log-groups/log-group/" in warning
     assert outputs(tmp_path / "out.env")["STATUS"] == "succeeded"
+
+
+def test_an_outage_that_lasts_to_the_timeout_ends_unknown_not_timed_out(
+    sandbox: Sandbox, tmp_path: Path, record_property: Record
+) -> None:
+    """Whether the task finished while DescribeTasks failed is not known: the answer is `unknown`, the task is
+    stopped all the same (StopTask still answers)."""
+    record_property("fault", "error")
+    register(sandbox, life=[Step("PROVISIONING", 0.05), Step("RUNNING", HOLD)])
+    proc = follow(sandbox, tmp_path, "--timeout", "6s")
+    arn = sandbox.wait_for_any_task(timeout=30)
+    sandbox.wait_for_status(arn, "RUNNING")
+    sandbox.faults.outage(60, "DescribeTasks")
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 125, out
+    assert outputs(tmp_path / "out.env")["STATUS"] == "unknown"
+    assert "ecs-run-task: error: timed out after 6s without contact with AWS for the last " in out
+    assert "the task was stopped" in out
+    sandbox.faults.clear()
+    sandbox.wait_for_status(arn, "STOPPED")
