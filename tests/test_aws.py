@@ -193,8 +193,8 @@ def test_a_web_identity_token_file_missing_or_empty_says_how_gitlab_gives_one() 
         exceptions.ReadTimeoutError(endpoint_url="https://ecs.us-east-1.amazonaws.com"),
         exceptions.ConnectTimeoutError(endpoint_url="https://ecs.us-east-1.amazonaws.com"),
         exceptions.HTTPClientError(error="connection reset"),
-        exceptions.SSLError(endpoint_url="https://ecs.us-east-1.amazonaws.com", error="handshake timed out"),
-        exceptions.ProxyConnectionError(proxy_url="http://proxy:3128", error="connection refused"),
+        exceptions.SSLError(endpoint_url="https://ecs.us-east-1.amazonaws.com", error=OSError("handshake timed out")),
+        exceptions.ProxyConnectionError(proxy_url="http://proxy:3128", error=OSError("connection refused")),
     ],
     ids=lambda e: type(e).__name__,
 )
