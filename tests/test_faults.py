@@ -102,12 +102,24 @@ def test_run_task_answers_lost_for_good_end_unknown_saying_a_task_may_run(
     ran = go(run, "--dotenv", str(tmp_path / "out.env"))
     assert ran.code == 125, ran.out
     assert outputs(tmp_path / "out.env")["STATUS"] == "unknown"
-    assert "RunTask's answer was lost 3 times, so a task may have started: look for tasks started by 'ecs-run-task'" \
+    assert "RunTask's answer never came (3 times), so a task may have started: look for tasks started by 'ecs-run-task'" \
         " in cluster 'Sample' and stop any you find: https://us-east-1.console.aws.amazon.com/ecs/v2/clusters/Sample/" \
         "tasks?region=us-east-1" in ran.out  # fmt: skip
     [task] = sandbox.tasks()  # one task, however often it was asked for: the user is told to look for it
     sandbox.faults.clear()
     sandbox.client("ecs").stop_task(cluster="Sample", task=task.arn)
+
+
+@pytest.mark.usefixtures("two_attempts")
+def test_run_task_throttled_past_every_retry_started_nothing_and_says_so(sandbox: Sandbox, run: Run) -> None:
+    """A throttled call was refused before ECS acted: no task to look for, unlike a lost answer."""
+    register(sandbox)
+    sandbox.faults.throttle("RunTask", 1.0)
+    ran = go(run)
+    assert ran.code == 125, ran.out
+    assert "ThrottlingException" in ran.out and "(3 times); nothing was started" in ran.out
+    assert "may have started" not in ran.out
+    assert sandbox.tasks() == []
 
 
 def test_connection_drops_while_polling_and_tailing_lose_nothing(

@@ -102,3 +102,15 @@ def test_a_path_that_cannot_be_written_is_bad_input_before_anything_starts(
     assert ran.code == 125, ran.out
     assert f"log-file: {path} cannot be written ({why})" in ran.out
     assert sandbox.calls("DescribeTaskDefinition") == sandbox.calls("RunTask") == []
+
+
+@pytest.mark.parametrize(("where", "code"), [("logs/run.log", 0), ("file/run.log", 125), (".", 125)])
+def test_a_dry_run_checks_the_log_file_as_a_run_would_and_creates_nothing(
+    sandbox: Sandbox, run: Run, tmp_path: Path, where: str, code: int
+) -> None:
+    register(sandbox)
+    (tmp_path / "file").touch()
+    before = sorted(tmp_path.rglob("*"))
+    ran = go(run, "--log-file", str(tmp_path / where), "--dry-run")
+    assert ran.code == code, ran.out
+    assert sorted(tmp_path.rglob("*")) == before

@@ -306,7 +306,8 @@ def test_a_start_again_after_a_failed_start_never_runs_two_of_the_group(
     assert ran.code == 125, ran.out
     assert [t.arn for t in sandbox.tasks() if "RUNNING" in t.history] == others
     assert len(sandbox.calls("RunTask")) == 3  # ours, the other's, ours again (stopped before it ran)
-    assert f"not started again: task {others[0].rsplit('/', 1)[-1]} (app:1), started by deploy-bot" in ran.out
+    assert f"started again, but task {others[0].rsplit('/', 1)[-1]} (app:1), started by deploy-bot" in ran.out
+    assert "ours was stopped, and the failed start stands (if-running: fail)" in ran.out
 
 
 def test_a_signal_in_the_pause_before_starting_again_cancels(sandbox: Sandbox, tmp_path: Path) -> None:

@@ -72,3 +72,14 @@ def test_a_huge_failure_tail_stays_well_under_the_runners_1_mib() -> None:
     text = markdown(FAILED, OUTPUTS, Context("prod", "eu-west-1", [TASK] * 10), tail)
     assert len(text.encode()) <= LIMIT < 1024 * 1024
     assert f"Last {TAIL} log lines" in text
+
+
+def test_bare_links_from_aws_are_no_links_but_ours_to_the_console_stay_links() -> None:
+    ours = "https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#logsV2:log-groups"
+    fake = "https://eu-west-1.console.aws.amazon.com.evil.example/x"
+    result = Outcome(Status.FAILED, 3, 3, None, "web", f"see https://evil.example/fix or {fake}",
+                     warnings=(f"the full log: {ours}",))  # fmt: skip
+    text = markdown(result, {}, None, [])
+    assert f"the full log: {ours}" in text  # clickable
+    assert "https://evil.example" not in text and fake not in text
+    assert "https:\u2060//evil.example/fix" in text  # shown as it reads

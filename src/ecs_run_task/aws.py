@@ -27,7 +27,7 @@ from botocore.exceptions import (
 from botocore.validate import ParamValidator
 
 from ecs_run_task import __version__, answers, failures
-from ecs_run_task.errors import AccessError, InputError, RunError, Transient, UnreadableAnswer
+from ecs_run_task.errors import AccessError, InputError, RunError, Throttled, Transient, UnreadableAnswer
 
 if TYPE_CHECKING:
     from mypy_boto3_ecs import ECSClient
@@ -105,8 +105,10 @@ def _refused(e: ClientError, action: str, cluster: tuple[str, str] | None) -> Ru
     if code in _BAD_CREDENTIALS:
         return AccessError(f"AWS rejected the credentials for {action} ({code}: {message})", hint=hint)
     # EC2's throttling reaches us through ECS as an InvalidParameterException ("... Rate exceeded")
-    if code in _THROTTLED or status >= 500 or (code == "InvalidParameterException" and "Rate exceeded" in message):
-        said = ": ".join(str(part) for part in (code or status, message) if part)
+    said = ": ".join(str(part) for part in (code or status, message) if part)
+    if code in _THROTTLED or (code == "InvalidParameterException" and "Rate exceeded" in message):
+        return Throttled(f"{action} failed: {said}", hint=hint)
+    if status >= 500:
         return Transient(f"{action} failed: {said}", hint=hint)
     if code == "ClusterNotFoundException":
         name, region = cluster or ("?", "?")

@@ -15,9 +15,10 @@ from types import FrameType
 
 
 class Cancelled(BaseException):  # BaseException so botocore's `except Exception` lets it through
-    def __init__(self, signum: int) -> None:
+    def __init__(self, signum: int, *, unseen: str = "") -> None:
         super().__init__(signum)
         self.signum = signum
+        self.unseen = unseen  # a task RunTask may have started without our seeing it: where to look for it
 
 
 class Cancellation:

@@ -74,14 +74,29 @@ def _safe_streams(out: IO[str]) -> None:
             stream.reconfigure(errors="backslashreplace")
 
 
+def _writable(path: str) -> None:
+    """OSError unless `path` could be written (its missing folders made): checked without creating anything."""
+    if os.path.isdir(path):
+        raise IsADirectoryError(21, "Is a directory", path)
+    where = path
+    if not os.path.exists(path):
+        where = os.path.dirname(os.path.abspath(path))
+        while not os.path.exists(where):
+            where = os.path.dirname(where)
+        if not os.path.isdir(where):  # a file where a folder would be made: as os.makedirs says it
+            raise FileExistsError(17, "File exists", where)
+    if not os.access(where, os.W_OK):
+        raise PermissionError(13, "Permission denied", where)
+
+
 def _open_log_file(path: str | None, *, dry_run: bool) -> IO[str] | None:
     """The `log-file`, its directory made, the file created or emptied now (a dry run leaves it as it is): a path
     that cannot be written is bad input, found before the run."""
     if not path:
         return None
     try:
-        if dry_run:
-            open(path, "a").close()  # only a check: never emptied here
+        if dry_run:  # a check that changes nothing: the file, or the nearest folder that exists, is writable
+            _writable(path)
             return None
         os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
         return open(path, "w", encoding="utf-8", errors="backslashreplace")
@@ -118,16 +133,18 @@ def _main(closing: contextlib.ExitStack, argv: Sequence[str] | None, env: Mappin
         else:
             given = inputs.from_argv(argv, env)
             raw, origins, env_pairs = given.raw, given.origins, given.env_pairs
-            dotenv_path, debug = given.dotenv, given.debug or debug
+            debug = given.debug or debug
             renderer = pick(given.format, env, out, err)
-            _check_dotenv(dotenv_path)
+            _check_dotenv(given.dotenv)
+            dotenv_path = given.dotenv  # once it is known to be writable: else its error would come twice
         run_spec = spec.build(raw, env_pairs, origins)
         result = _run(run_spec, renderer, env, cancel, closing, debug=debug)
         _write_dotenv(dotenv_path, result.outputs, err)
         return result.outcome.exit_code
     except Cancelled as c:  # before any task was started: nothing to stop
         code, name = signal_exit(c.signum)
-        outcome = Outcome.without_task(Status.CANCELLED, code, f"cancelled by {name} before a task was started")
+        said = f"while RunTask's answer never came, so {c.unseen}" if c.unseen else "before a task was started"
+        outcome = Outcome.without_task(Status.CANCELLED, code, f"cancelled by {name} {said}")
     except RunError as e:
         outcome = Outcome.without_task(e.status, e.exit_code, e.message, e.hint)
     except Exception as e:  # a bug before any task existed (after RunTask, the runner handles it)

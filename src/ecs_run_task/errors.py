@@ -1,7 +1,7 @@
 """The one domain error: what went wrong, what to do, and how the process exits.
 
-Raised anywhere below the CLI. A run ends with it in two places: the runner's guard once a task exists (the task
-is then stopped and named in the outputs), else `cli.main`. On the way, the modules that ride out what a later try
+Raised anywhere below the CLI. A run ends with it in two places: the runner's guard once a task is followed (it
+is stopped, unless its answer was known already, and named in the outputs), else `cli.main`. On the way, the modules that ride out what a later try
 may cure (`Transient`: the watch, the log tailer, the starter) and the ones that turn a refusal into a line (a
 StopTask in `session.py`, a dry run's guess in `resolve.py`) catch it. Unexpected exceptions are not wrapped: they
 keep their traceback.
@@ -34,6 +34,12 @@ class AccessError(RunError):
 class Transient(RunError):
     """AWS or the network failed in a way that a later try may not (throttling, 5xx, a dropped connection, an
     answer that could not be read), after botocore's own retries: worth riding out while a task runs."""
+
+    refused = False  # AWS said no before acting (throttled): the call did nothing. Else it may have acted.
+
+
+class Throttled(Transient):
+    refused = True
 
 
 class UnreadableAnswer(Transient):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import suppress
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -47,14 +46,18 @@ class Follower:
             return self.answer(run, final.tasks)
         if not isinstance(final, DeadlinePassed):
             raise AssertionError("the watch ended without a final event")
-        out_of_touch = watch.lost_since is not None and s.clock() - watch.lost_since
+        lost_since = watch.lost_since
         stopped = self.stop_and_drain(
             run, f"timeout of {run.spec.timeout:g}s passed", min(run.spec.log_drain, TIMEOUT_DRAIN)
         )
-        with suppress(Transient):
+        try:
             watch.poll()  # the stop code and reason for the outputs
-        if out_of_touch:  # AWS did not answer to the end: whether the task finished meanwhile is not known
-            why = f"timed out after {run.spec.timeout:g}s without contact with AWS for the last {out_of_touch:.0f}s"
+            lost_since = None  # in contact again: the task is seen as it is
+        except Transient:
+            pass
+        if lost_since is not None:  # AWS did not answer to the end: whether the task finished meanwhile is not known
+            why = (f"timed out after {run.spec.timeout:g}s without contact with AWS for the last "
+                   f"{s.clock() - lost_since:.0f}s")  # fmt: skip
             return self.with_log_gaps(run, outcome.lost(watch.tasks(), why, stopped=stopped))
         return self.with_log_gaps(run, outcome.interrupted(watch.tasks(), None, run.spec.timeout, stopped=stopped))
 
@@ -172,7 +175,7 @@ class Follower:
         if first is not None:  # another run started one meanwhile: never two at once, whatever the mode
             watch.track([task])  # the failed start stays this run's answer
             watch.decided_at[arn] = s.clock()
-            s.renderer.warning(f"not started again: {starts.described(first)} of group {run.group} runs "
-                               f"(if-running: {run.spec.if_running})")  # fmt: skip
+            s.renderer.warning(f"started again, but {starts.described(first)} of group {run.group} started first: "
+                               f"ours was stopped, and the failed start stands (if-running: {run.spec.if_running})")  # fmt: skip
             return
         s.follow_logs(run)

@@ -2,8 +2,10 @@
 
 The safety path is `Runner.guarded`: it is entered before RunTask, and `Session.track` records every task in
 the statement that receives RunTask's answer. From then on, whatever happens (a timeout, a signal, AWS refusing
-a call, a bug of ours), every task is stopped and the outputs still name the tasks; where that cannot be done
-(StopTask refused, RunTask's answer lost for good) the run ends `unknown` and says which task may run, and where."""
+a call, a bug of ours), every task is stopped (unless its answer was known already) and the outputs still name
+the tasks; where that cannot be done (StopTask refused, RunTask's answer lost for good) the run ends `unknown` and
+says which task may run, and where. Ours, stopped because another of the group went first, leave the outputs to
+the CLI: no task of ours ran."""
 
 from __future__ import annotations
 
@@ -91,7 +93,9 @@ class Runner:
                 verdict = self.follower.answer(run, run.tasks())
                 return replace(verdict, message=f"{verdict.message}; {name} cut the log drain short")
             stopped = self.follower.stop_and_drain(run, f"CI job cancelled ({name})", SIGNAL_DRAIN, after_signal=True)
-            return outcome.interrupted(run.tasks(), c.signum, run.spec.timeout, stopped=stopped)
+            cancelled = outcome.interrupted(run.tasks(), c.signum, run.spec.timeout, stopped=stopped)
+            unseen = f"; RunTask's answer for another task never came, so {c.unseen}" if c.unseen else ""
+            return replace(cancelled, message=cancelled.message + unseen)
         except RunError as e:  # e.g. DescribeTasks denied: we cannot follow the task, so it must not run on
             if not run.started or (run.watch is not None and not run.watch.arns):
                 raise  # nothing started, or ours lost the race and were stopped: the CLI reports it as it stands

@@ -14,7 +14,7 @@ from ecs_run_task import console, outcome, starts
 from ecs_run_task.aws import Ecs
 from ecs_run_task.cancel import Cancellation, Cancelled
 from ecs_run_task.errors import RunError, Transient
-from ecs_run_task.exit_codes import TIMED_OUT, signal_exit
+from ecs_run_task.exit_codes import TIMED_OUT
 from ecs_run_task.report import Renderer
 from ecs_run_task.status import Status
 
@@ -88,18 +88,21 @@ class Starter:
             try:
                 return self.ecs.run_task(request)
             except Transient as e:
+                unseen = not e.refused  # a 5xx or a lost connection: ECS may have started the task
                 pause = starts.pause(retry, self.jitter())
                 if retry == LOST_ANSWER_TRIES or not self.room_for(pause, deadline):
-                    raise RunError(f"{e.message}; RunTask's answer was lost {retry} times, so {self._look_for(request)}",
-                                   status=Status.UNKNOWN, hint=e.hint) from e  # fmt: skip
+                    if not unseen:
+                        raise RunError(
+                            f"{e.message} ({retry} {_times(retry)}); nothing was started", hint=e.hint
+                        ) from e
+                    raise RunError(f"{e.message}; RunTask's answer never came ({retry} {_times(retry)}), so "
+                                   f"{self._look_for(request)}", status=Status.UNKNOWN, hint=e.hint) from e  # fmt: skip
                 self.renderer.warning(f"{e.message}; asking again in {pause:.0f}s with the same clientToken (ECS "
                                       "starts no task twice for one token)")  # fmt: skip
                 try:
                     self.cancel.sleep(pause)
-                except Cancelled as c:
-                    code, name = signal_exit(c.signum)
-                    raise RunError(f"cancelled by {name} while RunTask's answer was lost, so {self._look_for(request)}",
-                                   exit_code=code, status=Status.CANCELLED) from c  # fmt: skip
+                except Cancelled as c:  # the task RunTask may have started is not known: say where to look
+                    raise Cancelled(c.signum, unseen=self._look_for(request) if unseen else "") from c
         raise AssertionError("unreachable")
 
     def _look_for(self, request: dict[str, Any]) -> str:
@@ -158,6 +161,10 @@ class Starter:
                                f"{group} to stop (if-running: wait); nothing was started",
                                exit_code=TIMED_OUT, status=Status.TIMED_OUT)  # fmt: skip
             self.cancel.sleep(poll)
+
+
+def _times(n: int) -> str:
+    return "time" if n == 1 else "times"
 
 
 def _done(task: dict[str, Any]) -> bool:

@@ -39,8 +39,12 @@ _BLOCK_START = re.compile(r"^(\d*)([#+=>.)-])")
 
 
 # GitHub's Markdown also makes links of bare URLs and addresses (`https://...`, `www....`, `a@b.example`): an
-# invisible word joiner inside each breaks the link and leaves the text as it reads.
-_AUTOLINK = re.compile(r"(?<=:)(?=//)|(?<=www)(?=\.)|(?=@)", re.IGNORECASE)
+# invisible word joiner inside each breaks the link and leaves the text as it reads. Links to the AWS console,
+# which our own lines give (a log's full page, a cluster's tasks), stay links.
+_CONSOLE = r"[a-z0-9-]+\.console\.(?:aws\.amazon\.com|amazonaws\.cn|amazonaws-us-gov\.com)/"
+_AUTOLINK = re.compile(
+    rf"(?<=https:)(?=//)(?!//{_CONSOLE})|(?<=:)(?=//)(?<!https:)|(?<=www)(?=\.)|(?=@)", re.IGNORECASE
+)
 
 
 def _text(text: str) -> str:
