@@ -16,7 +16,7 @@ from botocore.validate import ParamValidator
 
 from ecs_run_task import aws, failures
 from ecs_run_task.cancel import Cancelled
-from ecs_run_task.errors import AccessError, InputError, RunError, Transient, UnreadableAnswer
+from ecs_run_task.errors import AccessError, InputError, RunError, Throttled, Transient, UnreadableAnswer
 from ecs_run_task.exit_codes import CANNOT_RUN
 from ecs_run_task.status import Status
 from tests.helpers import Said
@@ -97,15 +97,18 @@ THROTTLED = ["Throttling", "ThrottlingException", "ThrottledException", "Request
 
 @pytest.mark.parametrize("code", THROTTLED)
 def test_throttling_is_transient(code: str) -> None:
+    """Transient, and refused: AWS said no before acting (RunTask throttled started nothing)."""
     error = explained(client_error(code, "Rate exceeded"), operation="DescribeTasks")
-    assert type(error) is Transient
+    assert type(error) is Throttled
+    assert isinstance(error, Transient)
+    assert error.refused
     assert error.message == f"ecs:DescribeTasks failed: {code}: Rate exceeded"
 
 
 def test_ec2_throttling_passed_on_by_ecs_is_transient() -> None:
     said = "Error retrieving subnet information for [subnet-0123abcd]: Rate exceeded (ErrorCode: Throttling)"
     error = explained(client_error("InvalidParameterException", said), operation="RunTask")
-    assert type(error) is Transient
+    assert type(error) is Throttled
     assert error.message == f"ecs:RunTask failed: InvalidParameterException: {said}"
 
 

@@ -117,7 +117,8 @@ def test_run_task_throttled_past_every_retry_started_nothing_and_says_so(sandbox
     sandbox.faults.throttle("RunTask", 1.0)
     ran = go(run)
     assert ran.code == 125, ran.out
-    assert "ThrottlingException" in ran.out and "(3 times); nothing was started" in ran.out
+    assert "ThrottlingException" in ran.out
+    assert "(3 times); nothing was started" in ran.out
     assert "may have started" not in ran.out
     assert sandbox.tasks() == []
 
