@@ -8,7 +8,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from ecs_run_task import console, outcome, starts
 from ecs_run_task.aws import Ecs
@@ -18,6 +18,7 @@ from ecs_run_task.exit_codes import TIMED_OUT
 from ecs_run_task.report import Renderer
 from ecs_run_task.status import Status
 
+T = TypeVar("T")
 Track = Callable[[list[dict[str, Any]]], None]  # records started tasks for the no-orphan guard, at once
 LOST_ANSWER_TRIES = 3  # RunTask asked again with the same clientToken, after botocore's own retries
 
@@ -84,26 +85,16 @@ class Starter:
         """RunTask, never interrupted: a task must not start unseen. When its answer is lost (AWS or the network
         failing past botocore's retries), ECS may have started the task: ask again with the same clientToken,
         which starts nothing twice and answers the task it started. If the answer never comes, `unknown`."""
-        for retry in range(1, LOST_ANSWER_TRIES + 1):
-            try:
-                return self.ecs.run_task(request)
-            except Transient as e:
-                unseen = not e.refused  # a 5xx or a lost connection: ECS may have started the task
-                pause = starts.pause(retry, self.jitter())
-                if retry == LOST_ANSWER_TRIES or not self.room_for(pause, deadline):
-                    if not unseen:
-                        raise RunError(
-                            f"{e.message} ({retry} {_times(retry)}); nothing was started", hint=e.hint
-                        ) from e
-                    raise RunError(f"{e.message}; RunTask's answer never came ({retry} {_times(retry)}), so "
-                                   f"{self._look_for(request)}", status=Status.UNKNOWN, hint=e.hint) from e  # fmt: skip
-                self.renderer.warning(f"{e.message}; asking again in {pause:.0f}s with the same clientToken (ECS "
-                                      "starts no task twice for one token)")  # fmt: skip
-                try:
-                    self.cancel.sleep(pause)
-                except Cancelled as c:  # the task RunTask may have started is not known: say where to look
-                    raise Cancelled(c.signum, unseen=self._look_for(request) if unseen else "") from c
-        raise AssertionError("unreachable")
+
+        def gave_up(e: Transient, tries: int) -> RunError:
+            if e.refused:  # throttled: ECS did nothing
+                return RunError(f"{e.message} ({tries} {_times(tries)}); nothing was started", hint=e.hint)
+            return RunError(f"{e.message}; RunTask's answer never came ({tries} {_times(tries)}), so "
+                            f"{self._look_for(request)}", status=Status.UNKNOWN, hint=e.hint)  # fmt: skip
+
+        return self._asking(lambda: self.ecs.run_task(request), gave_up, deadline=deadline,
+                            again=" with the same clientToken (ECS starts no task twice for one token)",
+                            unseen=lambda e: "" if e.refused else self._look_for(request))  # fmt: skip
 
     def _look_for(self, request: dict[str, Any]) -> str:
         cluster = str(request.get("cluster", "default"))
@@ -118,7 +109,7 @@ class Starter:
             arns = [a for a in self.ecs.list_running(cluster, family) if a not in mine]
             return starts.running_in(self._described(cluster, arns), group) if arns else []
 
-        return self._asking(f"which tasks of group {group} run", ask)
+        return self._asking(ask, _not_known(f"which tasks of group {group} run"))
 
     def _described(self, cluster: str, arns: Sequence[str]) -> list[dict[str, Any]]:
         """Every one of `arns` described, or one that ECS no longer knows (gone); else Transient: an answer that
@@ -130,17 +121,22 @@ class Starter:
             raise Transient("DescribeTasks answered for some of the tasks only")
         return tasks
 
-    def _asking(self, what: str, ask: Callable[[], list[dict[str, Any]]]) -> list[dict[str, Any]]:
-        """`ask`, again after a pause while AWS fails in a way a later try may not, a few times."""
+    def _asking(self, ask: Callable[[], T], gave_up: Callable[[Transient, int], RunError], *,
+                deadline: float | None = None, again: str = "", unseen: Callable[[Transient], str] = lambda e: "") -> T:  # fmt: skip
+        """`ask`, again after a growing pause while AWS fails in a way a later try may not, a few times and within
+        `deadline`; then `gave_up`'s error. A signal in a pause says what the failed call may have left (`unseen`)."""
         for retry in range(1, LOST_ANSWER_TRIES + 1):
             try:
                 return ask()
             except Transient as e:
-                if retry == LOST_ANSWER_TRIES:
-                    raise RunError(f"{e.message}; {what} is not known, after {retry} tries", hint=e.hint) from e
                 pause = starts.pause(retry, self.jitter())
-                self.renderer.warning(f"{e.message}; asking again in {pause:.0f}s")
-                self.cancel.sleep(pause)
+                if retry == LOST_ANSWER_TRIES or not self.room_for(pause, deadline):
+                    raise gave_up(e, retry) from e
+                self.renderer.warning(f"{e.message}; asking again in {pause:.0f}s{again}")
+                try:
+                    self.cancel.sleep(pause)
+                except Cancelled as c:
+                    raise Cancelled(c.signum, unseen=unseen(e)) from c
         raise AssertionError("unreachable")
 
     def wait_for(self, others: Sequence[dict[str, Any]], *, cluster: str, group: str, poll: float,
@@ -151,7 +147,7 @@ class Starter:
         arns = [str(t["taskArn"]) for t in others]
         while True:
             tasks = self._asking(
-                f"whether the tasks of group {group} have stopped", lambda: self._described(cluster, arns)
+                lambda: self._described(cluster, arns), _not_known(f"whether the tasks of group {group} have stopped")
             )
             if all(_done(t) for t in tasks):
                 self.renderer.info(f"group {group} is free: starting")
@@ -161,6 +157,10 @@ class Starter:
                                f"{group} to stop (if-running: wait); nothing was started",
                                exit_code=TIMED_OUT, status=Status.TIMED_OUT)  # fmt: skip
             self.cancel.sleep(poll)
+
+
+def _not_known(what: str) -> Callable[[Transient, int], RunError]:
+    return lambda e, tries: RunError(f"{e.message}; {what} is not known, after {tries} tries", hint=e.hint)
 
 
 def _times(n: int) -> str:
