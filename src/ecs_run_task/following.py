@@ -162,20 +162,15 @@ class Follower:
             return
         why = outcome.judge_task(task, run.deciders).message.split(": ", 1)[-1]
         run.restarting = True  # until the new start is made, a signal or error is not this failure's answer
-        if not s.starter.retry_pause(run.attempts, f"task {task_id(arn)} never ran ({why})", run.deadline):
-            run.restarting = False
-            return
-        request = {**run.request, "count": 1, "clientToken": uuid.uuid4().hex}
-        started, _refused = s.starter.run_task(request, run.attempts, lambda t: s.track(run, t), run.deadline)
+        started: list[dict[str, Any]] = []
+        if s.starter.retry_pause(run.attempts, f"task {task_id(arn)} never ran ({why})", run.deadline):
+            request = {**run.request, "count": 1, "clientToken": uuid.uuid4().hex}
+            started, _refused = s.starter.run_task(request, run.attempts, lambda t: s.track(run, t), run.deadline)
         run.restarting = False
-        if not started:
-            return
-        watch.forget([arn])
-        first = self.first_of_group(run, started) if run.spec.if_running != "start" else None
+        first = self.first_of_group(run, started) if started and run.spec.if_running != "start" else None
         if first is not None:  # another run started one meanwhile: never two at once, whatever the mode
-            watch.track([task])  # the failed start stays this run's answer
-            watch.decided_at[arn] = s.clock()
             s.renderer.warning(f"started again, but {starts.described(first)} of group {run.group} started first: "
                                f"ours was stopped, and the failed start stands (if-running: {run.spec.if_running})")  # fmt: skip
-            return
-        s.follow_logs(run)
+        elif started:  # the new start is followed instead of the failed one
+            watch.forget([arn])
+            s.follow_logs(run)
