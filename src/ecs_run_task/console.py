@@ -24,22 +24,23 @@ def base(region: str) -> str:
     return f"https://{region}.console.aws.amazon.com"
 
 
+def _tasks(region: str, cluster: str) -> str:
+    """The path of the cluster's tasks in the ECS console, without the query; "" when the region is not one."""
+    home = base(region)
+    return f"{home}/ecs/v2/clusters/{urllib.parse.quote(arns.cluster_name(cluster), safe='')}/tasks" if home else ""
+
+
 def task_url(region: str, cluster: str, task_arn: str) -> str:
     """The task's page in the ECS console; "" when the region is not one."""
-    home = base(region)
-    if not home:
-        return ""
-    cluster_name = urllib.parse.quote(arns.cluster_name(cluster), safe="")
+    tasks = _tasks(region, cluster)
     task = urllib.parse.quote(arns.task_id(task_arn), safe="")
-    return f"{home}/ecs/v2/clusters/{cluster_name}/tasks/{task}/configuration?region={region}"
+    return f"{tasks}/{task}/configuration?region={region}" if tasks else ""
 
 
 def tasks_url(region: str, cluster: str) -> str:
     """The cluster's list of tasks in the ECS console; "" when the region is not one."""
-    home = base(region)
-    if not home:
-        return ""
-    return f"{home}/ecs/v2/clusters/{urllib.parse.quote(arns.cluster_name(cluster), safe='')}/tasks?region={region}"
+    tasks = _tasks(region, cluster)
+    return f"{tasks}?region={region}" if tasks else ""
 
 
 def log_stream_url(region: str, group: str, stream: str) -> str:

@@ -248,10 +248,12 @@ def _attach_cluster(r: _Reader, attach: str, cluster: str) -> str:
     if not match:
         return cluster
     named = match.group(1)
-    if cluster != Spec().cluster and arns.cluster_name(cluster) != named:
+    if cluster == Spec().cluster:  # not given
+        return named
+    if arns.cluster_name(cluster) != named:
         r.fail("attach", None, f"the task's ARN names cluster {named!r}, but cluster is {cluster!r}; give the "
                "cluster the task runs in, or leave cluster out")  # fmt: skip
-    return cluster if cluster != Spec().cluster else named
+    return cluster
 
 
 def _attach_alone(r: _Reader, spec: Spec) -> None:
