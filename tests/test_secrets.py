@@ -59,25 +59,24 @@ def test_diagnostics_mask_environment_values_in_the_request(sandbox: Sandbox) ->
     assert_no_secret(out, SECRETS)  # ...with the values masked
 
 
-def test_a_malformed_environment_line_is_not_echoed(sandbox: Sandbox, record_property: Record) -> None:
-    """`KEY: value` (YAML habit) instead of `KEY=value`: the error must name the line, not print the value."""
+@pytest.mark.parametrize(
+    ("flag", "given", "named"),
+    [
+        # `KEY: value` (YAML habit) instead of `KEY=value`: the error names the line, not the value
+        ("--environment", f"DB_PASSWORD: {ENV_VALUE}", "environment: line 1"),
+        # a tag's value may be a token (`api-token=...`): a bad line elsewhere in `tags` must not print it
+        ("--tags", f"api-token={ENV_VALUE}\nbroken", "tags: line 2 has no '='"),
+    ],
+)
+def test_a_malformed_line_is_named_without_any_value(
+    sandbox: Sandbox, record_property: Record, flag: str, given: str, named: str
+) -> None:
     record_property("fault", "bad input")
     register(sandbox)
-    proc = launch(sandbox, "--environment", f"DB_PASSWORD: {ENV_VALUE}")
+    proc = launch(sandbox, flag, given)
     out, _ = proc.communicate(timeout=30)
     assert proc.returncode == 125, out
-    assert "environment: line 1" in out
-    assert ENV_VALUE not in out
-
-
-def test_a_bad_tags_line_is_named_without_any_value(sandbox: Sandbox, record_property: Record) -> None:
-    """A tag's value may be a token (`api-token=...`): a bad line elsewhere in `tags` must not print it."""
-    record_property("fault", "bad input")
-    register(sandbox)
-    proc = launch(sandbox, "--tags", f"api-token={ENV_VALUE}\nbroken")
-    out, _ = proc.communicate(timeout=30)
-    assert proc.returncode == 125, out
-    assert "tags: line 2 has no '='" in out
+    assert named in out
     assert ENV_VALUE not in out
 
 

@@ -241,6 +241,17 @@ def _lose_the_race(sb: Sandbox, tmp_path: Path, *args: str) -> tuple[subprocess.
     return proc, other
 
 
+def _sigterm_once_said(proc: subprocess.Popen[str], said: str) -> str:
+    """SIGTERM as soon as the process has printed a line holding `said`; the rest of its output."""
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if said in line:
+            break
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=30)
+    return out
+
+
 def _ours(sb: Sandbox, other: str) -> str:
     sb.wait_until("ours started", lambda: len(sb.tasks()) == 2, timeout=20)
     return next(t.arn for t in sb.tasks() if t.arn != other)
@@ -274,12 +285,7 @@ def test_a_race_lost_then_waiting_past_the_timeout_is_a_timeout_with_ours_stoppe
 
 def test_a_signal_while_waiting_for_the_race_winner_cancels(sandbox: Sandbox, tmp_path: Path) -> None:
     proc, other = _lose_the_race(sandbox, tmp_path, "--if-running", "wait")
-    assert proc.stdout is not None
-    for line in proc.stdout:  # the wait for the winner has begun
-        if "to stop before starting" in line:
-            break
-    proc.send_signal(signal.SIGTERM)
-    out, _ = proc.communicate(timeout=30)
+    out = _sigterm_once_said(proc, "to stop before starting")  # the wait for the winner has begun
     assert proc.returncode == 143, out
     assert outputs(tmp_path / "out.env")["STATUS"] == "cancelled"
     assert "RUNNING" not in sandbox.task(_ours(sandbox, other)).history
@@ -314,12 +320,7 @@ def test_a_signal_in_the_pause_before_starting_again_cancels(sandbox: Sandbox, t
     """The failed start is not the run's answer while another start is coming: a cancel is a cancel."""
     family(sandbox, never_ran(ENI), exits(0))
     proc = launch(sandbox, "--dotenv", str(tmp_path / "out.env"))  # its own process: the real pause, 2.25 s or more
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        if "retrying in" in line:
-            break
-    proc.send_signal(signal.SIGTERM)
-    out, _ = proc.communicate(timeout=30)
+    out = _sigterm_once_said(proc, "retrying in")
     assert proc.returncode == 143, out
     assert outputs(tmp_path / "out.env")["STATUS"] == "cancelled"
     assert len(sandbox.calls("RunTask")) == 1
