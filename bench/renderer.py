@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from typing import IO
 
 from bench.report import Row, check
-from ecs_run_task.logs import LogLine, LogSource
+from ecs_run_task.engine.logs import LogLine, LogSource
 from ecs_run_task.report.github import GitHub
 from ecs_run_task.report.plain import Plain
 

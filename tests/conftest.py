@@ -13,7 +13,9 @@ from typing import Any
 
 import pytest
 
-from ecs_run_task import answers, aws, cli
+from ecs_run_task import cli
+from ecs_run_task.aws import answers
+from ecs_run_task.aws import clients as aws
 from sandbox import Sandbox
 from tests.helpers import Ran, Run, Said, docker_build, missing
 

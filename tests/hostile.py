@@ -20,8 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ecs_run_task.outputs import NAMES
 from ecs_run_task.printable import WORD_JOINER
+from ecs_run_task.verdict.outputs import NAMES
 from sandbox import Sandbox
 from tests.helpers import assert_no_secret, outputs, spawn_bytes
 from tests.workflow_commands import Command, commands, file_command

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from ecs_run_task import answers
+from ecs_run_task.aws import answers
 from tests.helpers import Said
 
 

@@ -14,11 +14,12 @@ from botocore.exceptions import ClientError, ParamValidationError
 from botocore.stub import Stubber
 from botocore.validate import ParamValidator
 
-from ecs_run_task import aws, failures
-from ecs_run_task.cancel import Cancelled
+from ecs_run_task.aws import clients as aws
+from ecs_run_task.engine.cancel import Cancelled
 from ecs_run_task.errors import AccessError, InputError, RunError, Throttled, Transient, UnreadableAnswer
 from ecs_run_task.exit_codes import CANNOT_RUN
 from ecs_run_task.status import Status
+from ecs_run_task.verdict import failures
 from tests.helpers import Said
 
 NOT_AUTHORIZED = ("User: arn:aws:sts::123456789012:assumed-role/ci/job is not authorized to perform: ecs:RunTask on "

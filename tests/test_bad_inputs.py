@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 import pytest
 
-from ecs_run_task.inputs import NAMES as INPUTS
+from ecs_run_task.inputs.table import NAMES as INPUTS
 from sandbox import Container, Sandbox
 from tests.helpers import Record, Run, outputs, register
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ecs_run_task.cadence import FLOWING_POLL_FACTOR, READING_POLL_FACTOR, SUSTAINED, Cadence
+from ecs_run_task.engine.cadence import FLOWING_POLL_FACTOR, READING_POLL_FACTOR, SUSTAINED, Cadence
 
 
 def test_without_log_streams_status_is_polled_every_poll_interval() -> None:

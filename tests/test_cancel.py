@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from ecs_run_task.cancel import Cancellation, Cancelled
+from ecs_run_task.engine.cancel import Cancellation, Cancelled
 
 
 @pytest.fixture

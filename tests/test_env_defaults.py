@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ecs_run_task import inputs
+from ecs_run_task.inputs import table as inputs
 from sandbox import Sandbox
 from tests.helpers import Ran, Run, go, outputs, register
 

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from ecs_run_task import aws, starts
+from ecs_run_task.aws import clients as aws
 from ecs_run_task.cli import post_main
+from ecs_run_task.engine import starts
 from sandbox import HOLD, ContainerScript, Sandbox, Step
 from tests.helpers import Record, Run, count_lines, go, launch, numbered, outputs, register
 

@@ -75,7 +75,8 @@ def test_action_yml_declares_every_input_and_its_defaults_mean_not_given() -> No
     """The runner passes declared defaults as if the user gave them: they must build the same spec as nothing."""
     import yaml  # moto's dependency; only this test reads YAML
 
-    from ecs_run_task import inputs, spec
+    from ecs_run_task.inputs import spec
+    from ecs_run_task.inputs import table as inputs
 
     action = yaml.safe_load((ROOT / "action.yml").read_text())
     assert set(action["inputs"]) == set(inputs.NAMES)

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml  # moto's dependency
 
-from ecs_run_task import inputs
+from ecs_run_task.inputs import table as inputs
 from tests.helpers import ROOT
 
 JOB_INPUTS = ["job-name", "stage", "job-image"]  # the job's own shape, not the task's

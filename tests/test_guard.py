@@ -10,15 +10,15 @@ from typing import Any
 
 import pytest
 
-from ecs_run_task import outcome
-from ecs_run_task.aws import Clients
-from ecs_run_task.cancel import Cancellation, Cancelled
+from ecs_run_task.aws.clients import Clients
+from ecs_run_task.engine.cancel import Cancellation, Cancelled
+from ecs_run_task.engine.runner import Runner
+from ecs_run_task.engine.session import Run, Session
 from ecs_run_task.errors import AccessError
+from ecs_run_task.inputs.spec import build
 from ecs_run_task.report import pick
-from ecs_run_task.runner import Runner
-from ecs_run_task.session import Run, Session
-from ecs_run_task.spec import build
 from ecs_run_task.status import Status
+from ecs_run_task.verdict import outcome
 
 TASK_DEFINITION = {"family": "app", "taskDefinitionArn": "arn:aws:ecs:us-east-1:1:task-definition/app:1",
                    "containerDefinitions": [{"name": "web"}]}  # fmt: skip

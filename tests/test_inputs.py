@@ -8,8 +8,8 @@ import sys
 import pytest
 import yaml
 
-from ecs_run_task import inputs
 from ecs_run_task.errors import InputError
+from ecs_run_task.inputs import table as inputs
 from tests.helpers import ROOT
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from ecs_run_task.outputs import masked
+from ecs_run_task.verdict.outputs import masked
 from sandbox import Container, ContainerScript, Sandbox, Scripted, Step
 from tests.helpers import Ran, Run
 
@@ -177,9 +177,9 @@ def test_a_bridge_task_definition_given_with_an_awsvpc_service_drops_the_service
 
 def test_a_service_without_a_task_definition_of_its_own_asks_for_one() -> None:
     """EXTERNAL deployment controller without a primary task set (moto cannot model task sets: pure)."""
-    from ecs_run_task import service as svc
     from ecs_run_task.errors import InputError
-    from ecs_run_task.spec import build
+    from ecs_run_task.inputs.spec import build
+    from ecs_run_task.plan import service as svc
 
     external = {"serviceName": "web-svc", "status": "ACTIVE", "deploymentController": {"type": "EXTERNAL"}}
     with pytest.raises(InputError, match=r"task-definition: required, because service 'web-svc' names none"):

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from ecs_run_task import logs
+from ecs_run_task.engine import logs
 from ecs_run_task.printable import unmarked
 from ecs_run_task.report import pick
 from ecs_run_task.report.github import GitHub
@@ -95,7 +95,7 @@ def test_the_console_link_encodes_the_group_and_stream_as_the_console_does() -> 
 
 
 def test_console_links_follow_the_partition() -> None:
-    from ecs_run_task.console import task_url
+    from ecs_run_task.aws.console import task_url
 
     assert logs.console_url(logs.LogSource("web", ARN, "/g", "s", "cn-north-1"), "us-east-1").startswith(
         "https://cn-north-1.console.amazonaws.cn/cloudwatch/home?region=cn-north-1#"

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from ecs_run_task import failures, outcome, outputs
+from ecs_run_task.errors import Hint
 from ecs_run_task.status import Status
+from ecs_run_task.verdict import outcome, outputs
 
 ARN = "arn:aws:ecs:us-east-1:123456789012:task/Sample/0a1b2c3d"
 
@@ -306,7 +307,7 @@ def test_a_signal_is_named_in_the_outcome() -> None:
 
 def test_a_lost_task_is_unknown_never_a_verdict() -> None:
     tasks = [task(n=1), task(n=2)]
-    hint = failures.Hint("expired-credentials", "cause", "fix")
+    hint = Hint("expired-credentials", "cause", "fix")
     assert outcome.lost(tasks, "AWS refused DescribeTasks", stopped=True, hint=hint) == outcome.Outcome(
         outcome.UNKNOWN, 125, None, tasks[0], None, "AWS refused DescribeTasks; the tasks were stopped", hint)  # fmt: skip
     assert outcome.lost([], "a bug", stopped=False) == outcome.Outcome(

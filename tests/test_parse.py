@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from ecs_run_task import parse
-from ecs_run_task.parse import MAX_JSON_BYTES, MAX_JSON_DEPTH, BadValue
+from ecs_run_task.inputs import parse
+from ecs_run_task.inputs.parse import MAX_JSON_BYTES, MAX_JSON_DEPTH, BadValue
 
 
 def refused(read: Callable[[], Any]) -> str:

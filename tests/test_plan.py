@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
-from ecs_run_task import plan, spec
 from ecs_run_task.errors import InputError
+from ecs_run_task.inputs import spec
+from ecs_run_task.plan import request as plan
 
 TD_ARN = "arn:aws:ecs:us-east-1:123456789012:task-definition/app:7"
 
@@ -206,7 +207,7 @@ def test_placement_is_refused_for_a_task_definition_that_runs_only_on_fargate() 
 
 
 def test_placement_is_refused_when_a_service_runs_the_task_on_fargate() -> None:
-    from ecs_run_task import service
+    from ecs_run_task.plan import service
 
     given = spec.build({"service": "web", "placement-constraints": "distinctInstance"})
     applied = service.apply(given, {"serviceName": "web", "taskDefinition": TD_ARN, "launchType": "FARGATE"})

@@ -18,7 +18,8 @@ from typing import Any
 
 import yaml
 
-from ecs_run_task import exit_codes, inputs
+from ecs_run_task import exit_codes
+from ecs_run_task.inputs import table as inputs
 from ecs_run_task.status import Status
 from tests.helpers import ROOT, missing
 
@@ -297,8 +298,8 @@ def test_the_iam_policy_holds_every_action_the_readme_names_and_every_call_we_ma
     named = set(re.findall(r"\b(?:ecs|logs|iam):[A-Z][A-Za-z]+", README)) - condition_keys
     assert named - granted == set(), f"the README names {sorted(named - granted)} but the IAM policy lacks them"
     called = {f"{s}:{op}" for s, op in re.findall(r'explained\("(ecs|logs)", "([A-Z]\w+)"',
-                                                   (ROOT / "src/ecs_run_task/aws.py").read_text())}  # fmt: skip
-    assert called, "no AWS call found in src/ecs_run_task/aws.py"
+                                                   (ROOT / "src/ecs_run_task/aws/clients.py").read_text())}  # fmt: skip
+    assert called, "no AWS call found in src/ecs_run_task/aws/clients.py"
     assert called - granted == set(), f"ecs-run-task calls {sorted(called - granted)}: add them to the IAM policy"
     assert {"ecs:TagResource", "iam:PassRole"} <= granted, "the IAM policy lacks ecs:TagResource or iam:PassRole"
 

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from ecs_run_task.events import Progress
-from ecs_run_task.logs import LogLine, LogSource
-from ecs_run_task.outcome import Outcome
+from ecs_run_task.engine.events import Progress
+from ecs_run_task.engine.logs import LogLine, LogSource
 from ecs_run_task.printable import inert
 from ecs_run_task.report import pick
 from ecs_run_task.report.github import GitHub
 from ecs_run_task.report.plain import Plain
 from ecs_run_task.status import Status
+from ecs_run_task.verdict.outcome import Outcome
 
 ARN = "arn:aws:ecs:us-east-1:123456789012:task/Sample/abc123"
 OUTPUTS = {"status": "failed", "exit-code": "3", "task-arn": ARN}

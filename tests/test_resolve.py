@@ -11,10 +11,11 @@ from typing import Any, cast
 import botocore.session
 import pytest
 
-from ecs_run_task import resolve, taskdef
-from ecs_run_task.aws import Ecs
+from ecs_run_task.aws.clients import Ecs
 from ecs_run_task.errors import InputError, RunError
-from ecs_run_task.spec import CapacityProvider, Spec, build
+from ecs_run_task.inputs import taskdef
+from ecs_run_task.inputs.spec import CapacityProvider, Spec, build
+from ecs_run_task.plan import resolve
 
 ARN = "arn:aws:ecs:us-east-1:123456789012:task-definition"
 _REGISTER = botocore.session.Session().get_service_model("ecs").operation_model("RegisterTaskDefinition").input_shape

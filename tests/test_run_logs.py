@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 
-from ecs_run_task.cadence import FLOWING_POLL_FACTOR
+from ecs_run_task.engine.cadence import FLOWING_POLL_FACTOR
 from ecs_run_task.printable import unmarked
 from sandbox import Container, ContainerScript, Sandbox, Scripted, Step
 from tests.helpers import Run, go, register

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from ecs_run_task import spec
 from ecs_run_task.errors import InputError
-from ecs_run_task.spec import CapacityProvider
+from ecs_run_task.inputs import spec
+from ecs_run_task.inputs.spec import CapacityProvider
 
 BASE = {"task-definition": "app:3"}
 

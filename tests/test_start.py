@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ecs_run_task import starts
+from ecs_run_task.engine import starts
 from sandbox import HOLD, Behaviour, Container, ContainerScript, Sandbox, Scripted, Step
 from tests.helpers import Run, go, launch, outputs, start_task
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from ecs_run_task import starts
-from ecs_run_task.failures import Hint
+from ecs_run_task.engine import starts
+from ecs_run_task.errors import Hint
 
 ARN = "arn:aws:ecs:us-east-1:123456789012:task/Sample/"
 TD = "arn:aws:ecs:us-east-1:123456789012:task-definition/app:7"

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from ecs_run_task.outcome import Outcome
-from ecs_run_task.report.summary import LIMIT, TAIL, Context, markdown
+from ecs_run_task.engine.renderer import Context
+from ecs_run_task.report.summary import LIMIT, TAIL, markdown
 from ecs_run_task.status import Status
+from ecs_run_task.verdict.outcome import Outcome
 
 T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 ARN = "arn:aws:ecs:eu-west-1:123456789012:task/prod/0a1b2c3d"

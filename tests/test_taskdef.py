@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from ecs_run_task import taskdef
 from ecs_run_task.errors import InputError
+from ecs_run_task.inputs import taskdef
 
 WEB = {"name": "web", "image": "acme/app:v1", "memory": 128, "environment": [{"name": "MODE", "value": "x"}]}
 LOG = {"name": "log", "image": "acme/log:v1", "memory": 64, "essential": False}

@@ -14,21 +14,25 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import IO, TYPE_CHECKING
 
-from ecs_run_task import diagnostics, inputs, outputs, spec
-from ecs_run_task.cancel import Cancellation, Cancelled
+from ecs_run_task import diagnostics
+from ecs_run_task.engine.cancel import Cancellation, Cancelled
+from ecs_run_task.engine.renderer import Renderer
 from ecs_run_task.errors import InputError, RunError
 from ecs_run_task.exit_codes import CANNOT_RUN, signal_exit
-from ecs_run_task.outcome import Outcome, stopping
-from ecs_run_task.outputs import dotenv
+from ecs_run_task.inputs import spec
+from ecs_run_task.inputs import table as inputs
 from ecs_run_task.printable import encodable, inert
-from ecs_run_task.report import Renderer, pick
+from ecs_run_task.report import pick
 from ecs_run_task.report.github import GitHub
 from ecs_run_task.report.log_file import LogFile
 from ecs_run_task.status import Status
 from ecs_run_task.tracebacks import print_traceback
+from ecs_run_task.verdict import outputs
+from ecs_run_task.verdict.outcome import Outcome, stopping
+from ecs_run_task.verdict.outputs import dotenv
 
 if TYPE_CHECKING:
-    from ecs_run_task.session import Result  # botocore is costly to import: see _run
+    from ecs_run_task.engine.session import Result  # botocore is costly to import: see _run
 
 
 def default_started_by(env: Mapping[str, str]) -> str:
@@ -168,16 +172,14 @@ def _run(run_spec: spec.Spec, renderer: Renderer, env: Mapping[str, str], cancel
     """The run itself, once the inputs are known to be good: traps said, diagnostics and the log file set up."""
     for warning in run_spec.warnings:  # traps: said, never a reason to fail
         renderer.warning(warning)
-    github = renderer if isinstance(renderer, GitHub) else None
-    if github:
-        github.annotate = run_spec.annotate
-    diagnostics.configure(debug, github.diagnostic if github else None)
+    renderer.configure(run_spec)
+    diagnostics.configure(debug, renderer.diagnostic_sink())
     log_file = _open_log_file(run_spec.log_file, dry_run=run_spec.dry_run)
     if log_file:
         closing.enter_context(log_file)
-    from ecs_run_task import aws  # noqa: PLC0415 - botocore costs ~250 ms: not for --help or bad input
-    from ecs_run_task.runner import Runner  # noqa: PLC0415
-    from ecs_run_task.session import Session  # noqa: PLC0415
+    from ecs_run_task.aws import clients as aws  # noqa: PLC0415 - botocore costs ~250 ms: not for --help or bad input
+    from ecs_run_task.engine.runner import Runner  # noqa: PLC0415
+    from ecs_run_task.engine.session import Session  # noqa: PLC0415
 
     clients = aws.connect(region(run_spec, env))
     shown = LogFile(renderer, log_file) if log_file else renderer
@@ -192,7 +194,7 @@ def post_main(env: Mapping[str, str] | None = None) -> int:
         return 0
     diagnostics.configure(env.get("RUNNER_DEBUG") == "1")  # the post step: plain lines on stderr
     cluster = env.get("STATE_cluster") or "default"
-    from ecs_run_task import aws  # noqa: PLC0415 - see main()
+    from ecs_run_task.aws import clients as aws  # noqa: PLC0415 - see main()
 
     try:
         ecs = aws.Ecs(aws.connect(env.get("STATE_region") or env.get("AWS_REGION") or None))

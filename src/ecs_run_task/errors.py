@@ -9,9 +9,21 @@ keep their traceback.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ecs_run_task.exit_codes import CANNOT_RUN
-from ecs_run_task.failures import Hint
 from ecs_run_task.status import Status
+
+
+@dataclass(frozen=True)
+class Hint:
+    """A failure's likely cause and its fix, from the catalogue (`verdict/failures.py`); `transient_start`: a
+    start that failed this way may succeed if tried again."""
+
+    key: str
+    cause: str
+    fix: str
+    transient_start: bool = False
 
 
 class RunError(Exception):

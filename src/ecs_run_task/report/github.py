@@ -18,13 +18,16 @@ from typing import IO
 from actions_toolkit.command import Command
 from actions_toolkit.file_command import issue_file_command, prepare_key_value_message
 
-from ecs_run_task.logs import LogLine
-from ecs_run_task.outcome import Outcome
+from ecs_run_task.diagnostics import Sink
+from ecs_run_task.engine.logs import LogLine
+from ecs_run_task.engine.renderer import Context
+from ecs_run_task.inputs.spec import Spec
 from ecs_run_task.printable import annotation_text, encodable, unmarked
 from ecs_run_task.report import summary
 from ecs_run_task.report.plain import Plain
 from ecs_run_task.report.structured import Structured, parse
-from ecs_run_task.report.summary import Context, headline
+from ecs_run_task.report.summary import headline
+from ecs_run_task.verdict.outcome import Outcome
 
 # The runner keeps 10 annotations per type per step: log lines get 8, leaving room for our own warnings and
 # for the final failure, which must always show.
@@ -72,6 +75,12 @@ class GitHub(Plain):
 
     def warning(self, text: str) -> None:
         self.tool_annotation("warning", text)
+
+    def configure(self, spec: Spec) -> None:
+        self.annotate = spec.annotate
+
+    def diagnostic_sink(self) -> Sink | None:
+        return self.diagnostic
 
     def diagnostic(self, level: str, text: str) -> None:
         """Our own diagnostics (see `diagnostics.configure`): debug lines for the runner's debug log, warnings

@@ -6,10 +6,12 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import IO, Any
 
-from ecs_run_task.events import Progress
-from ecs_run_task.logs import LogLine
-from ecs_run_task.outcome import Outcome
-from ecs_run_task.report.summary import Context
+from ecs_run_task.diagnostics import Sink
+from ecs_run_task.engine.events import Progress
+from ecs_run_task.engine.logs import LogLine
+from ecs_run_task.engine.renderer import Context
+from ecs_run_task.inputs.spec import Spec
+from ecs_run_task.verdict.outcome import Outcome
 
 
 class JsonLines:
@@ -20,6 +22,12 @@ class JsonLines:
         # `##[` would be a GitHub command anywhere in a line: escape it in JSON's own way, same data
         self.out.write(json.dumps({"event": event, **fields}).replace("##[", "#\\u0023[") + "\n")
         self.out.flush()
+
+    def configure(self, spec: Spec) -> None:
+        pass
+
+    def diagnostic_sink(self) -> Sink | None:
+        return None  # stderr: stdout holds only the JSON objects
 
     def begin(self, phase: str, *, live: bool = False) -> None:
         self.emit("phase", phase=phase)

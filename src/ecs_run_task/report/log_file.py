@@ -11,11 +11,12 @@ from typing import IO, TYPE_CHECKING, Any
 from ecs_run_task.report.plain import Plain
 
 if TYPE_CHECKING:
-    from ecs_run_task.events import Progress
-    from ecs_run_task.logs import LogLine
-    from ecs_run_task.outcome import Outcome
-    from ecs_run_task.report import Renderer
-    from ecs_run_task.report.summary import Context
+    from ecs_run_task.diagnostics import Sink
+    from ecs_run_task.engine.events import Progress
+    from ecs_run_task.engine.logs import LogLine
+    from ecs_run_task.engine.renderer import Context, Renderer
+    from ecs_run_task.inputs.spec import Spec
+    from ecs_run_task.verdict.outcome import Outcome
 
 
 class LogFile:
@@ -31,6 +32,12 @@ class LogFile:
             self.file.flush()  # a batch at a time: what was shown is in the file, should the process be killed
         finally:  # a full disk must not hide the lines from the CI log
             self.inner.log_lines(lines)
+
+    def configure(self, spec: Spec) -> None:
+        self.inner.configure(spec)
+
+    def diagnostic_sink(self) -> Sink | None:
+        return self.inner.diagnostic_sink()
 
     def begin(self, phase: str, *, live: bool = False) -> None:
         self.inner.begin(phase, live=live)

@@ -14,12 +14,14 @@ from typing import IO, Any
 
 from ecs_run_task import arns
 from ecs_run_task.arns import task_id
-from ecs_run_task.events import Progress
-from ecs_run_task.logs import LogLine
-from ecs_run_task.outcome import Outcome
+from ecs_run_task.diagnostics import Sink
+from ecs_run_task.engine.events import Progress
+from ecs_run_task.engine.logs import LogLine
+from ecs_run_task.engine.renderer import Context
+from ecs_run_task.inputs.spec import Spec
 from ecs_run_task.printable import inert, lines, safe_lines
 from ecs_run_task.report.structured import Structured, parse
-from ecs_run_task.report.summary import Context
+from ecs_run_task.verdict.outcome import Outcome
 
 TAG = "ecs-run-task: "  # before each of our own lines
 LAST_LINES = 5  # of the deciding container, shown with its failure
@@ -36,6 +38,12 @@ class Plain:
         """One line as is: the caller made it safe (or it is our own markup)."""
         self.out.write(text + "\n")
         self.out.flush()
+
+    def configure(self, spec: Spec) -> None:
+        pass
+
+    def diagnostic_sink(self) -> Sink | None:
+        return None  # readable lines on stderr
 
     def begin(self, phase: str, *, live: bool = False) -> None:
         pass  # plain output stays terse: progress lines only

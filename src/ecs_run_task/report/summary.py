@@ -7,29 +7,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ecs_run_task import arns, console
+from ecs_run_task import arns
 from ecs_run_task.arns import task_id
-from ecs_run_task.outcome import Outcome
+from ecs_run_task.aws import console
+from ecs_run_task.engine.renderer import Context
 from ecs_run_task.printable import WORD_JOINER, encodable
 from ecs_run_task.status import Status
+from ecs_run_task.verdict.outcome import Outcome
 
 TAIL = 30  # log lines shown on failure
 LINE_CHARS = 500
 LIMIT = 64 * 1024
-
-
-@dataclass(frozen=True)
-class Context:
-    """What the summary needs beyond the outcome: where it ran and the tasks' last descriptions."""
-
-    cluster: str
-    region: str
-    tasks: Sequence[dict[str, Any]]
-    attempts: Sequence[str] = ()  # start attempts that failed, each with what ECS said and the retry
 
 
 # Text from AWS (a stopped reason anyone with ecs:StopTask writes, a container's reason) is data: HTML and

@@ -11,10 +11,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ecs_run_task import arns, failures
+from ecs_run_task import arns
+from ecs_run_task.errors import Hint
 from ecs_run_task.exit_codes import CANNOT_RUN, SUCCESS, TIMED_OUT, signal_exit
-from ecs_run_task.failures import Hint
 from ecs_run_task.status import Status
+from ecs_run_task.verdict import failures
 
 SUCCEEDED, FAILED, FAILED_TO_START = Status.SUCCEEDED, Status.FAILED, Status.FAILED_TO_START
 TIMED_OUT_STATUS, CANCELLED, STARTED, DRY_RUN = Status.TIMED_OUT, Status.CANCELLED, Status.STARTED, Status.DRY_RUN

@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from ecs_run_task import arns, failures, outcome
-from ecs_run_task.failures import Hint
+from ecs_run_task import arns
+from ecs_run_task.errors import Hint
+from ecs_run_task.verdict import failures, outcome
 
 FIRST_PAUSE = 3.0  # seconds before the first retry; doubling, up to
 MAX_PAUSE = 60.0

@@ -8,7 +8,7 @@ first that matches gives the one hint. Texts are `str.format` templates; the onl
   {action}             the IAM action AWS refused: named in AWS's message, else the caller's (`ecs:DescribeTasks`)
   {resource} {role}    named groups of the signature's own regex
 Patterns are compiled on first use, so an import only builds the data (about 2 ms from bytecode).
-`docs/failures.md` is generated from this data by `python -m ecs_run_task.failures_doc`.
+`docs/failures.md` is generated from this data by `python -m ecs_run_task.verdict.failures_doc`.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
+
+from ecs_run_task.errors import Hint
 
 TASK, RUN, API = "a stopped task", "RunTask failures", "an AWS error of our own call"
 
@@ -44,14 +46,6 @@ class Signature:
 class StopMeaning:
     stopped_by: str  # completes "... because {stopped_by}"
     then: str  # what to do, one sentence
-
-
-@dataclass(frozen=True)
-class Hint:
-    key: str
-    cause: str
-    fix: str
-    transient_start: bool = False
 
 
 STOPPED_BY = {

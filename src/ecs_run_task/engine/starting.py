@@ -10,13 +10,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from ecs_run_task import console, outcome, starts
-from ecs_run_task.aws import Ecs
-from ecs_run_task.cancel import Cancellation, Cancelled
+from ecs_run_task.aws import console
+from ecs_run_task.aws.clients import Ecs
+from ecs_run_task.engine import starts
+from ecs_run_task.engine.cancel import Cancellation, Cancelled
+from ecs_run_task.engine.renderer import Renderer
 from ecs_run_task.errors import RunError, Transient
 from ecs_run_task.exit_codes import TIMED_OUT
-from ecs_run_task.report import Renderer
 from ecs_run_task.status import Status
+from ecs_run_task.verdict import outcome
 
 T = TypeVar("T")
 Track = Callable[[list[dict[str, Any]]], None]  # records started tasks for the no-orphan guard, at once

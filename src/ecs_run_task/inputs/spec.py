@@ -12,11 +12,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from ecs_run_task import arns, parse
-from ecs_run_task import readers as read
+from ecs_run_task import arns
 from ecs_run_task.errors import InputError
-from ecs_run_task.parse import BadValue
-from ecs_run_task.readers import DEFAULT_TIMEOUT, CapacityProvider, Placement
+from ecs_run_task.inputs import parse
+from ecs_run_task.inputs import readers as read
+from ecs_run_task.inputs.parse import BadValue
+from ecs_run_task.inputs.readers import DEFAULT_TIMEOUT, CapacityProvider, Placement
 
 __all__ = ["CapacityProvider", "Placement", "Spec", "build"]
 

@@ -6,8 +6,8 @@ import copy
 from typing import Any
 
 from ecs_run_task.errors import InputError
-from ecs_run_task.readers import MAX_CONSTRAINTS, on_fargate
-from ecs_run_task.spec import Spec
+from ecs_run_task.inputs.readers import MAX_CONSTRAINTS, on_fargate
+from ecs_run_task.inputs.spec import Spec
 
 
 def container_names(task_definition: dict[str, Any]) -> list[str]:

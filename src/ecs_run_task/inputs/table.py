@@ -12,8 +12,8 @@ from typing import NoReturn
 
 from ecs_run_task import __version__
 from ecs_run_task.errors import InputError
-from ecs_run_task.report import FORMATS
 
+FORMATS = ("auto", "github", "gitlab", "plain", "json")  # --format: the renderers (report/)
 VARIABLE_PREFIX = "ECS_RUN_TASK_"  # every input flag, --format and --dotenv read ECS_RUN_TASK_<NAME> as default
 
 

@@ -13,8 +13,8 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from ecs_run_task import console
 from ecs_run_task.arns import task_id
+from ecs_run_task.aws import console
 from ecs_run_task.diagnostics import log
 from ecs_run_task.errors import AccessError, RunError
 

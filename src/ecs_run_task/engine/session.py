@@ -10,16 +10,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ecs_run_task import console, logs, outcome, plan, starts
 from ecs_run_task.arns import task_id
-from ecs_run_task.aws import Clients, Ecs, Logs
-from ecs_run_task.cancel import Cancellation
+from ecs_run_task.aws import console
+from ecs_run_task.aws.clients import Clients, Ecs, Logs
+from ecs_run_task.engine import logs, starts
+from ecs_run_task.engine.cancel import Cancellation
+from ecs_run_task.engine.renderer import Renderer
+from ecs_run_task.engine.starting import Attempts, Starter
+from ecs_run_task.engine.watch import Watch
 from ecs_run_task.errors import RunError
-from ecs_run_task.outcome import Outcome
-from ecs_run_task.report import Renderer
-from ecs_run_task.spec import Spec
-from ecs_run_task.starting import Attempts, Starter
-from ecs_run_task.watch import Watch
+from ecs_run_task.inputs.spec import Spec
+from ecs_run_task.plan import request as plan
+from ecs_run_task.verdict import outcome
+from ecs_run_task.verdict.outcome import Outcome
 
 
 @dataclass(frozen=True)

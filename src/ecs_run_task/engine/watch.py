@@ -16,15 +16,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ecs_run_task import outcome
-from ecs_run_task.cadence import Cadence
-from ecs_run_task.cancel import Cancellation
+from ecs_run_task.engine.cadence import Cadence
+from ecs_run_task.engine.cancel import Cancellation
+from ecs_run_task.engine.events import AllDecided, Contact, DeadlinePassed, Decided, Event, LogBatch, Notice, Progress
+from ecs_run_task.engine.logs import Tailer
 from ecs_run_task.errors import Transient
-from ecs_run_task.events import AllDecided, Contact, DeadlinePassed, Decided, Event, LogBatch, Notice, Progress
-from ecs_run_task.logs import Tailer
+from ecs_run_task.verdict import outcome
 
 if TYPE_CHECKING:
-    from ecs_run_task.aws import Ecs  # botocore is costly to import: only the runner needs it at run time
+    from ecs_run_task.aws.clients import Ecs  # botocore is costly to import: only the runner needs it at run time
 
 HEARTBEAT = 10.0  # seconds between progress lines while nothing changes
 QUIET = 2.0  # after the decision: done draining once no line has come for this long (since the exit)

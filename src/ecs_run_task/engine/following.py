@@ -8,14 +8,15 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ecs_run_task import logs, outcome, starts
 from ecs_run_task.arns import task_id
 from ecs_run_task.diagnostics import log
+from ecs_run_task.engine import logs, starts
+from ecs_run_task.engine.events import AllDecided, Contact, DeadlinePassed, Decided, Event, Notice, Progress
+from ecs_run_task.engine.session import Run, Session
 from ecs_run_task.errors import RunError, Transient
-from ecs_run_task.events import AllDecided, Contact, DeadlinePassed, Decided, Event, Notice, Progress
-from ecs_run_task.outcome import Outcome
-from ecs_run_task.session import Run, Session
 from ecs_run_task.tracebacks import print_traceback
+from ecs_run_task.verdict import outcome
+from ecs_run_task.verdict.outcome import Outcome
 
 SIGNAL_DRAIN = 1.5  # seconds of log reading after a signal: GitHub sends SIGKILL 10 s after SIGINT
 TIMEOUT_DRAIN = 5.0

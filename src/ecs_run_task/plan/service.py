@@ -6,7 +6,7 @@ import dataclasses
 from typing import Any
 
 from ecs_run_task.errors import InputError
-from ecs_run_task.spec import CapacityProvider, Spec
+from ecs_run_task.inputs.spec import CapacityProvider, Spec
 
 
 def settings(service: dict[str, Any]) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ecs_run_task.logs import LogLine
+from ecs_run_task.engine.logs import LogLine
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from ecs_run_task import parse
-from ecs_run_task.parse import BadValue
+from ecs_run_task.inputs import parse
+from ecs_run_task.inputs.parse import BadValue
 
 LAUNCH_TYPES = ("FARGATE", "EC2", "EXTERNAL", "MANAGED_INSTANCES")
 IF_RUNNING = ("start", "wait", "fail", "attach")

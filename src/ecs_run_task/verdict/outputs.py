@@ -7,8 +7,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ecs_run_task.arns import task_id
-from ecs_run_task.outcome import Outcome
 from ecs_run_task.printable import encodable
+from ecs_run_task.verdict.outcome import Outcome
 
 DOTENV_LIMIT = 5 * 1024  # GitLab refuses larger dotenv reports
 # The contract's outputs, in the order of its table: every path that ends a run writes each of them.

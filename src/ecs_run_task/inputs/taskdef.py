@@ -9,8 +9,8 @@ import copy
 from collections.abc import Collection
 from typing import Any
 
-from ecs_run_task import parse
 from ecs_run_task.errors import InputError
+from ecs_run_task.inputs import parse
 
 MAX_FILE_BYTES = 1024 * 1024
 

@@ -9,10 +9,12 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from ecs_run_task import plan, service, taskdef
-from ecs_run_task.aws import Ecs
+from ecs_run_task.aws.clients import Ecs
 from ecs_run_task.errors import InputError, RunError
-from ecs_run_task.spec import Spec
+from ecs_run_task.inputs import taskdef
+from ecs_run_task.inputs.spec import Spec
+from ecs_run_task.plan import request as plan
+from ecs_run_task.plan import service
 
 
 @dataclasses.dataclass(frozen=True)

@@ -26,8 +26,10 @@ from botocore.exceptions import (
 )
 from botocore.validate import ParamValidator
 
-from ecs_run_task import __version__, answers, failures
+from ecs_run_task import __version__
+from ecs_run_task.aws import answers
 from ecs_run_task.errors import AccessError, InputError, RunError, Throttled, Transient, UnreadableAnswer
+from ecs_run_task.verdict import failures
 
 if TYPE_CHECKING:
     from mypy_boto3_ecs import ECSClient

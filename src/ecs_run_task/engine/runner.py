@@ -14,19 +14,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ecs_run_task import arns, outcome, outputs, parse, starts
-from ecs_run_task.cancel import Cancelled
+from ecs_run_task import arns
 from ecs_run_task.diagnostics import log
+from ecs_run_task.engine import starts
+from ecs_run_task.engine.cancel import Cancelled
+from ecs_run_task.engine.following import SIGNAL_DRAIN, Follower
+from ecs_run_task.engine.renderer import Context
+from ecs_run_task.engine.session import Result, Run, Session
 from ecs_run_task.errors import RunError
 from ecs_run_task.exit_codes import CANNOT_RUN, SUCCESS, signal_exit
-from ecs_run_task.following import SIGNAL_DRAIN, Follower
-from ecs_run_task.outcome import Outcome
-from ecs_run_task.outputs import masked
-from ecs_run_task.report.summary import Context
-from ecs_run_task.resolve import Resolved, checked_request, resolve
-from ecs_run_task.session import Result, Run, Session
+from ecs_run_task.inputs import parse
+from ecs_run_task.plan.resolve import Resolved, checked_request, resolve
 from ecs_run_task.status import Status
 from ecs_run_task.tracebacks import print_traceback
+from ecs_run_task.verdict import outcome, outputs
+from ecs_run_task.verdict.outcome import Outcome
+from ecs_run_task.verdict.outputs import masked
 
 __all__ = ["Result", "Runner"]
 
