@@ -24,6 +24,14 @@ _CI_VARIABLES = ("GITHUB_ACTIONS", "GITLAB_CI", "GITHUB_OUTPUT", "GITHUB_STATE",
                  "CI_JOB_ID", "RUNNER_DEBUG", "AWS_PROFILE", "AWS_SESSION_TOKEN")  # fmt: skip
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (`--dist loadgroup`), the Docker tests share one process: one image build, and act and
+    gitlab-ci-local never compete for the engine."""
+    for item in items:
+        if item.get_closest_marker("docker"):
+            item.add_marker(pytest.mark.xdist_group("docker"))
+
+
 @pytest.fixture
 def sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
     for name in _CI_VARIABLES:  # tests must not inherit the CI they run in

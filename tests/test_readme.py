@@ -337,10 +337,13 @@ def test_the_development_map_names_every_module_and_the_two_quick_start_commands
     file_map = next(b.text for b in blocks() if b.section == "Development" and "src/ecs_run_task/" in b.text)
     package = ROOT / "src" / "ecs_run_task"
     for module in sorted(package.glob("*.py")):
-        assert module.name in file_map, f"the README's file map does not name src/ecs_run_task/{module.name}"
-    for module in sorted((package / "report").glob("*.py")):
         if module.stem != "__init__":
-            assert re.search(rf"\b{module.stem}\b", file_map), f"the file map does not name report/{module.name}"
+            assert module.name in file_map, f"the README's file map does not name src/ecs_run_task/{module.name}"
+    for layer in sorted(p for p in package.iterdir() if (p / "__init__.py").is_file()):
+        assert f"  {layer.name}/" in file_map, f"the README's file map does not name the layer {layer.name}/"
+        for module in sorted(layer.glob("*.py")):
+            if module.stem != "__init__":
+                assert re.search(rf"\b{module.stem}\b", file_map), f"the file map does not name {layer.name}/{module.name}"
     [quick_start] = [b for b in blocks() if b.section == "Development" and b.lang == "sh"]
     commands = [line.split("#", 1)[0].strip() for line in quick_start.text.splitlines() if line.strip()]
     assert commands == [".ci/demo", ".ci/test"], f"the quick start for contributors is two commands, not {commands}"

@@ -21,6 +21,8 @@ from ecs_run_task import __version__
 from sandbox import Sandbox
 from tests.helpers import ROOT, missing, script
 
+pytestmark = pytest.mark.xdist_group("wheel")  # one build at a time: setuptools writes into the source tree
+
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 
 
