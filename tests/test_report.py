@@ -102,7 +102,7 @@ def test_github_escapes_annotation_data_and_neutralises_legacy_commands() -> Non
     [
         (Outcome(Status.INVALID_INPUT, 125, None, None, None, "1 input is not valid"), "Invalid input (nothing was started)"),
         (Outcome(Status.FAILED_TO_START, 125, None, None, None, "AWS denied ecs:RunTask"), "ECS task not started"),
-        (Outcome(Status.FAILED_TO_START, 125, None, None, None, "ecs-run-task failed unexpectedly: KeyError"),
+        (Outcome(Status.FAILED_TO_START, 125, None, None, None, "ecs-run-task failed unexpectedly: KeyError", bug=True),
          "ecs-run-task failed (nothing was started)"),
         (Outcome(Status.FAILED_TO_START, 125, None, {"taskArn": ARN}, "web", "never ran"), "ECS task failed to start"),
         (Outcome(Status.FAILED, 3, 3, {"taskArn": ARN}, "web", "exited with code 3"), "Container web exited with code 3"),

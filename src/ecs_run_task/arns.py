@@ -1,7 +1,12 @@
 """Names cut from ARNs: the part after the last `/` is a task's ID, a revision's `family:number`, a cluster's
-name. One place, so that every line, link and output names a thing the same way."""
+name; and the shape of a region's name. One place, so that every line, link and output names a thing the same way."""
 
 from __future__ import annotations
+
+import re
+
+# a region's name in any partition (eu-west-1, us-gov-west-1, cn-north-1, eusc-de-east-1): never a host or a path
+REGION = re.compile(r"[a-z]{2,4}(-[a-z]+)+-\d{1,2}")
 
 
 def task_id(arn: str) -> str:

@@ -12,6 +12,7 @@ import json
 import os
 import sys
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import IO, TYPE_CHECKING
 
 from ecs_run_task import diagnostics
@@ -26,7 +27,7 @@ from ecs_run_task.report import pick
 from ecs_run_task.report.github import GitHub
 from ecs_run_task.report.log_file import LogFile
 from ecs_run_task.status import Status
-from ecs_run_task.tracebacks import print_traceback
+from ecs_run_task.tracebacks import print_traceback, unexpected
 from ecs_run_task.verdict import outputs
 from ecs_run_task.verdict.outcome import Outcome, stopping
 from ecs_run_task.verdict.outputs import dotenv
@@ -153,10 +154,8 @@ def _main(closing: contextlib.ExitStack, argv: Sequence[str] | None, env: Mappin
         outcome = Outcome.without_task(e.status, e.exit_code, e.message, e.hint)
     except Exception as e:  # a bug before any task existed (after RunTask, the runner handles it)
         print_traceback()
-        message = (
-            f"ecs-run-task failed unexpectedly: {type(e).__name__}: {e} (the traceback is above); no task was started"
-        )
-        outcome = Outcome.without_task(Status.FAILED_TO_START, CANNOT_RUN, message)
+        message = f"{unexpected(e)}; no task was started"
+        outcome = replace(Outcome.without_task(Status.FAILED_TO_START, CANNOT_RUN, message), bug=True)
     values = outputs.no_task(outcome.status)
     try:
         renderer.result(outcome, values)

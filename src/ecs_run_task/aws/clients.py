@@ -40,7 +40,6 @@ DESCRIBE_BATCH = 100  # DescribeTasks takes at most 100 tasks a call
 _DENIED = {"AccessDeniedException", "AccessDenied", "UnauthorizedOperation"}
 _BAD_CREDENTIALS = {"ExpiredToken", "ExpiredTokenException", "RequestExpired", "UnrecognizedClientException",
                     "InvalidClientTokenId"}  # fmt: skip
-_IAM_PREFIX = {"ecs": "ecs", "logs": "logs"}
 _CREDENTIALS = ("set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE; on GitHub, run "
                 "aws-actions/configure-aws-credentials before this step")  # fmt: skip
 _OIDC = ("on GitLab, give the job an `id_tokens:` token and write it to the file AWS_WEB_IDENTITY_TOKEN_FILE names, "
@@ -71,7 +70,7 @@ _UNREACHABLE = (NetworkError, HTTPClientError)
 def explained(service: str, operation: str, cluster: tuple[str, str] | None = None) -> Iterator[None]:
     """Turn botocore's exceptions into a message that says which call failed, with the failure catalogue's
     likely cause and fix; `Transient` for what a later try may cure."""
-    action = f"{_IAM_PREFIX.get(service, service)}:{operation}"
+    action = f"{service}:{operation}"  # the service's name is its IAM prefix (ecs, logs)
     try:
         yield
     except ClientError as e:

@@ -5,17 +5,14 @@ encoded: a region that does not look like one gives no link at all rather than a
 
 from __future__ import annotations
 
-import re
 import urllib.parse
 
 from ecs_run_task import arns
 
-_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+")
-
 
 def base(region: str) -> str:
     """`https://<region>.<console host>`, or "" when `region` is not a region's name."""
-    if not _REGION.fullmatch(region):
+    if not arns.REGION.fullmatch(region) or region.startswith("eusc-"):  # no console host known for that one
         return ""
     if region.startswith("cn-"):
         return f"https://{region}.console.amazonaws.cn"

@@ -1,4 +1,5 @@
-"""When to poll status and read logs next: the adaptive policy, as arithmetic over times. Pure."""
+"""When to poll status and read logs next: the adaptive policy, and the pause before a try again after a failure
+(`backoff`), as arithmetic over times. Pure."""
 
 from __future__ import annotations
 
@@ -55,3 +56,9 @@ class Cadence:
         if self.ending or not reading:
             return 1.0
         return FLOWING_POLL_FACTOR if flowing else READING_POLL_FACTOR
+
+
+def backoff(first: float, retry: int, cap: float, jitter: float, spread: float) -> float:
+    """Seconds before try again number `retry` (1 for the first): `first`, doubling, up to `cap`, then spread by
+    +-`spread` (a share) from `jitter` in [0, 1), so that runs that failed together do not try again together."""
+    return min(first * 2.0 ** min(retry - 1, 30), cap) * (1 - spread + 2 * spread * jitter)

@@ -13,6 +13,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
+from ecs_run_task import arns
 from ecs_run_task.arns import task_id
 from ecs_run_task.aws import console
 from ecs_run_task.diagnostics import log
@@ -23,8 +24,6 @@ PAGE_EVENTS = 10_000  # GetLogEvents answers at most this many events, or 1 MB c
 PAGE_BYTES = 1_048_576
 _STARTED = frozenset({"RUNNING", "STOPPED"})
 _STREAM_NAME = re.compile(r"[^:*]{1,512}")  # what CloudWatch Logs accepts as a stream's name
-# what botocore takes as a region's name, in lower case as AWS's are (eusc-de-east-1 too): not a host, not a path
-_REGION_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 
 
 class LogsApi(Protocol):
@@ -67,7 +66,7 @@ def sources(task_definition: dict[str, Any], task_arns: Sequence[str]) -> tuple[
                          "awslogs-group")  # fmt: skip
             continue
         region = options.get("awslogs-region")
-        if region is not None and not _REGION_NAME.fullmatch(region):  # no client for it: it may point anywhere
+        if region is not None and not arns.REGION.fullmatch(region):  # no client for it: it may point anywhere
             notes.append(f"container {name}: its lines are not streamed here; its awslogs-region {region[:40]!r} "
                          "is not a region's name")  # fmt: skip
             continue

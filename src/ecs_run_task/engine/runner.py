@@ -26,12 +26,10 @@ from ecs_run_task.exit_codes import CANNOT_RUN, SUCCESS, signal_exit
 from ecs_run_task.inputs import parse
 from ecs_run_task.plan.resolve import Resolved, checked_request, resolve
 from ecs_run_task.status import Status
-from ecs_run_task.tracebacks import print_traceback
+from ecs_run_task.tracebacks import print_traceback, unexpected
 from ecs_run_task.verdict import outcome, outputs
 from ecs_run_task.verdict.outcome import Outcome
 from ecs_run_task.verdict.outputs import masked
-
-__all__ = ["Result", "Runner"]
 
 
 @dataclass
@@ -112,8 +110,7 @@ class Runner:
                 raise
             stopped = self.session.stop(run, f"ecs-run-task failed: {type(e).__name__}")
             print_traceback()
-            return outcome.lost(run.tasks(), f"ecs-run-task failed unexpectedly: {type(e).__name__}: {e} "
-                                "(the traceback is above)", stopped=stopped)  # fmt: skip
+            return replace(outcome.lost(run.tasks(), unexpected(e), stopped=stopped), bug=True)
         except BaseException as e:  # e.g. KeyboardInterrupt outside our handler: stop, then let it go
             self.session.stop(run, f"ecs-run-task failed: {type(e).__name__}")
             raise

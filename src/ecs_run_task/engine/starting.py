@@ -70,10 +70,8 @@ class Starter:
         tasks, refused = self._run_task(request, deadline)
         track(tasks)
         while refused and starts.transient_refusal(refused):
-            reasons = "; ".join(f"{f.get('reason', '?')}" + (f" ({f['detail']})" if f.get("detail") else "")
-                                for f in refused)  # fmt: skip
             placed = f"{len(refused)} of {request.get('count', 1)} tasks" if tasks else "no task"
-            if not self.retry_pause(attempts, f"RunTask placed {placed}: {reasons}", deadline):
+            if not self.retry_pause(attempts, f"RunTask placed {placed}: {outcome.refusals(refused)}", deadline):
                 break
             request = {**request, "count": len(refused), "clientToken": uuid.uuid4().hex}
             more, refused = self._run_task(request, deadline)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ecs_run_task import arns
+from ecs_run_task.engine.cadence import backoff
 from ecs_run_task.errors import Hint
 from ecs_run_task.verdict import failures, outcome
 
@@ -18,12 +19,12 @@ MAX_PAUSE = 60.0
 def pause(retry: int, jitter: float) -> float:
     """Seconds before retry number `retry` (1 for the first): growing, with +-25% jitter from `jitter` in [0, 1),
     so runs that failed together do not try again together."""
-    return min(FIRST_PAUSE * 2.0 ** (retry - 1), MAX_PAUSE) * (0.75 + 0.5 * jitter)
+    return backoff(FIRST_PAUSE, retry, MAX_PAUSE, jitter, spread=0.25)
 
 
 def transient_refusal(refused: Sequence[dict[str, Any]]) -> Hint | None:
     """RunTask's `failures` when every one is worth another try (capacity, an agent reconnecting), else None."""
-    hints = [failures.for_run_failures([f"{f.get('reason', '')} {f.get('detail', '')}".strip()]) for f in refused]
+    hints = [outcome.refusal_hint([f]) for f in refused]
     if refused and all(h is not None and h.transient_start for h in hints):
         return hints[0]
     return None

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ecs_run_task.engine.cadence import Cadence
+from ecs_run_task.engine.cadence import Cadence, backoff
 from ecs_run_task.engine.cancel import Cancellation
 from ecs_run_task.engine.events import AllDecided, Contact, DeadlinePassed, Decided, Event, LogBatch, Notice, Progress
 from ecs_run_task.engine.logs import Tailer
@@ -149,7 +149,7 @@ class Watch:
     def _pause(self, base: float, failures: int) -> float:
         """Seconds before the next try after `failures` in a row: doubling, capped, with jitter (+-50%), so runs
         sharing an account's quota do not retry in step."""
-        return min(base * 2.0 ** min(failures - 1, 6), MAX_RETRY_PAUSE) * (0.5 + self.jitter())
+        return backoff(base, failures, MAX_RETRY_PAUSE, self.jitter(), spread=0.5)
 
     def _newly_decided(self, now: float) -> Iterator[Decided]:
         for task in self.tasks():

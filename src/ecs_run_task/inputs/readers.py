@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from ecs_run_task import arns
 from ecs_run_task.inputs import parse
 from ecs_run_task.inputs.parse import BadValue
 
@@ -45,7 +46,6 @@ IMAGE = re.compile(r"[^\s]{1,1024}")
 TASK_DEF_ACCEPTED = "a family (app), family:revision (app:12), an ARN, or a path to a JSON file (taskdef.json)"
 TASK_DEF = re.compile(rf"[A-Za-z0-9_-]{{1,255}}(:[1-9]\d*)?|{_ECS_ARN}task-definition/.+")
 ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}")
-REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
 STARTED_BY = re.compile(r"[A-Za-z0-9/_-]{1,128}")
 TASK = re.compile(rf"[0-9a-f]{{32}}|[0-9a-f]{{8}}(-[0-9a-f]{{4}}){{3}}-[0-9a-f]{{12}}|{_ECS_ARN}task/[A-Za-z0-9_/-]+")
 CPU = re.compile(r"\d+|\d+(\.\d+)?\s*(vCPU|vcpu)")
@@ -233,6 +233,11 @@ def on_fargate(launch_type: str | None, strategy: Sequence[CapacityProvider]) ->
     return f"capacity provider {fargate[0]}" if fargate else None
 
 
+def no_placement_on_fargate(fargate: str) -> str:
+    """What is wrong with placement inputs for a task on Fargate (`fargate`: why it runs there)."""
+    return f"ECS takes none for tasks on Fargate ({fargate}); they apply to EC2 instances"
+
+
 def positive_duration(text: str) -> float:
     seconds = parse.duration(text)
     if not 0.1 <= seconds <= 600:
@@ -267,7 +272,7 @@ security_groups = partial(ids, "sg", 5)
 propagate_tags = partial(one_of, PROPAGATE_TAGS)
 started_by = partial(matching, STARTED_BY, "up to 128 letters, digits, -, _ and /")
 group = partial(matching, re.compile(r".{1,255}"), "one line of at most 255 characters")
-region = partial(matching, REGION, "a region name such as eu-west-1")
+region = partial(matching, arns.REGION, "a region name such as eu-west-1")
 if_running = partial(one_of, IF_RUNNING)
 task = partial(matching, TASK, "a task ARN (arn:aws:ecs:...:task/CLUSTER/ID) or a task ID")
 

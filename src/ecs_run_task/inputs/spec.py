@@ -197,7 +197,7 @@ def _placement(r: _Reader) -> Where:
     fargate = read.on_fargate(launch_type, strategy)
     for name, given in (("placement-constraints", constraints), ("placement-strategy", strategies)):
         if given and fargate:
-            r.fail(name, None, f"ECS takes none for tasks on Fargate ({fargate}); they apply to EC2 instances")
+            r.fail(name, None, read.no_placement_on_fargate(fargate))
     return launch_type, strategy, constraints, strategies
 
 

@@ -70,7 +70,6 @@ INPUTS: tuple[Input, ...] = (
     Input("log-file", "Also write every log line of every container to this file (plain text, no CI markup) as it arrives; relative to the working directory (the workspace in the action)."),
 )  # fmt: skip
 NAMES = tuple(i.name for i in INPUTS)
-_BY_NAME = {i.name: i for i in INPUTS}
 
 _EPILOG = f"""\
 Arguments after -- are the command as an exact argv: ecs-run-task -t app -- bin/rails db:migrate

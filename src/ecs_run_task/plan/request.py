@@ -6,7 +6,7 @@ import copy
 from typing import Any
 
 from ecs_run_task.errors import InputError
-from ecs_run_task.inputs.readers import MAX_CONSTRAINTS, on_fargate
+from ecs_run_task.inputs.readers import MAX_CONSTRAINTS, no_placement_on_fargate, on_fargate
 from ecs_run_task.inputs.spec import Spec
 
 
@@ -128,8 +128,7 @@ def placement(spec: Spec, task_definition: dict[str, Any]) -> dict[str, Any]:
     given = [(name, value) for name, value in (("placement-constraints", spec.placement_constraints),
                                                ("placement-strategy", spec.placement_strategy)) if value]  # fmt: skip
     if given and fargate:
-        raise InputError([f"{name}: ECS takes none for tasks on Fargate ({fargate}); they apply to EC2 instances"
-                          for name, _ in given])  # fmt: skip
+        raise InputError([f"{name}: {no_placement_on_fargate(fargate)}" for name, _ in given])
     theirs = len(task_definition.get("placementConstraints") or [])
     if spec.placement_constraints and len(spec.placement_constraints) + theirs > MAX_CONSTRAINTS:
         raise InputError([f"placement-constraints: task definition {_revision(task_definition)} has {theirs} of "

@@ -83,17 +83,12 @@ def _fence(lines: Sequence[str]) -> str:
     return "`" * max(3, longest + 1)
 
 
-BUG = "ecs-run-task failed unexpectedly"  # the start of the message of a bug of ours (see cli.py, runner.py)
-
-
 def headline(outcome: Outcome) -> str:
     """What happened, told apart at a glance: the failure annotation's title and the summary's heading."""
     if outcome.status == Status.FAILED and outcome.container:
         return f"Container {outcome.container} exited with code {outcome.container_exit_code}"
     if outcome.status == Status.FAILED_TO_START and not outcome.task:
-        return (
-            "ecs-run-task failed (nothing was started)" if outcome.message.startswith(BUG) else "ECS task not started"
-        )
+        return "ecs-run-task failed (nothing was started)" if outcome.bug else "ECS task not started"
     return {
         Status.FAILED_TO_START: "ECS task failed to start",
         Status.INVALID_INPUT: "Invalid input (nothing was started)",

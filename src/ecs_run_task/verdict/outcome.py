@@ -18,7 +18,7 @@ from ecs_run_task.status import Status
 from ecs_run_task.verdict import failures
 
 SUCCEEDED, FAILED, FAILED_TO_START = Status.SUCCEEDED, Status.FAILED, Status.FAILED_TO_START
-TIMED_OUT_STATUS, CANCELLED, STARTED, DRY_RUN = Status.TIMED_OUT, Status.CANCELLED, Status.STARTED, Status.DRY_RUN
+TIMED_OUT_STATUS, CANCELLED, STARTED = Status.TIMED_OUT, Status.CANCELLED, Status.STARTED
 UNKNOWN = Status.UNKNOWN
 STOPPED = "STOPPED"  # ECS's lastStatus and desiredStatus, of tasks and of containers
 
@@ -33,6 +33,7 @@ class Outcome:
     message: str
     hint: Hint | None = None  # the likely cause and fix, where the failure's signature is known
     warnings: tuple[str, ...] = ()  # what the result must also say (log lines that could not be read)
+    bug: bool = False  # an unexpected error of ours ended the run (its traceback is on stderr)
 
     @classmethod
     def without_task(cls, status: Status, exit_code: int, message: str, hint: Hint | None = None) -> Outcome:
@@ -169,14 +170,19 @@ def started(tasks: Sequence[dict[str, Any]]) -> Outcome:
     return Outcome(STARTED, SUCCESS, None, tasks[0], None, f"started {len(tasks)} task(s); not waiting")
 
 
+def refusals(refused: Sequence[dict[str, Any]], *, arns: bool = False) -> str:
+    """RunTask's `failures` as said to the user: `RESOURCE:MEMORY; MISSING (detail) [arn]`."""
+    return "; ".join(f"{f.get('reason', '?')}" + (f" ({f['detail']})" if f.get("detail") else "")
+                     + (f" [{f['arn']}]" if arns and f.get("arn") else "") for f in refused)  # fmt: skip
+
+
+def refusal_hint(refused: Sequence[dict[str, Any]]) -> Hint | None:
+    """The catalogue's cause and fix for RunTask's `failures`, read from their reasons and details."""
+    return failures.for_run_failures([f"{f.get('reason', '')} {f.get('detail', '')}".strip() for f in refused])
+
+
 def run_failures(refused: Sequence[dict[str, Any]], started: int = 0, attempts: int = 1) -> Outcome:
-    reasons = "; ".join(
-        f"{f.get('reason', '?')}"
-        + (f" ({f['detail']})" if f.get("detail") else "")
-        + (f" [{f['arn']}]" if f.get("arn") else "")
-        for f in refused
-    )
     what = f"only {started} of {started + len(refused)} tasks" if started else "no task"
     what += f" in {attempts} attempts" if attempts > 1 else ""
-    hint = failures.for_run_failures([f"{f.get('reason', '')} {f.get('detail', '')}".strip() for f in refused])
-    return Outcome.without_task(FAILED_TO_START, CANNOT_RUN, f"RunTask started {what}: {reasons}", hint)
+    return Outcome.without_task(FAILED_TO_START, CANNOT_RUN, f"RunTask started {what}: {refusals(refused, arns=True)}",
+                                refusal_hint(refused))  # fmt: skip
