@@ -372,12 +372,13 @@ def test_a_batch_that_cannot_be_read_is_no_news_and_said_once(said: Said) -> Non
     assert said.warnings == ["DescribeTasks answered what cannot be read; the tasks are described again"]
 
 
-def test_list_running_follows_the_pages(stub: tuple[aws.Ecs, Stubber]) -> None:
+def test_list_running_lists_every_family_and_follows_the_pages(stub: tuple[aws.Ecs, Stubber]) -> None:
+    """ListTasks cannot filter by group: every task of the cluster that ECS wants running, whatever its family."""
     ecs, stubber = stub
-    asked = {"cluster": "Sample", "family": "app", "desiredStatus": "RUNNING"}
+    asked = {"cluster": "Sample", "desiredStatus": "RUNNING"}
     stubber.add_response("list_tasks", {"taskArns": ["arn:1"], "nextToken": "page2"}, asked)
     stubber.add_response("list_tasks", {"taskArns": ["arn:2"]}, {**asked, "nextToken": "page2"})
-    assert ecs.list_running("Sample", "app") == ["arn:1", "arn:2"]
+    assert ecs.list_running("Sample") == ["arn:1", "arn:2"]
 
 
 def test_stop_task_cuts_the_reason_to_what_ecs_takes(stub: tuple[aws.Ecs, Stubber]) -> None:

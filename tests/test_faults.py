@@ -9,7 +9,7 @@ import pytest
 
 from ecs_run_task.aws import clients as aws
 from ecs_run_task.cli import post_main
-from ecs_run_task.engine import starts
+from ecs_run_task.engine import retries
 from sandbox import HOLD, ContainerScript, Sandbox, Step
 from tests.helpers import Record, Run, count_lines, go, launch, numbered, outputs, register
 
@@ -78,7 +78,7 @@ def two_attempts(monkeypatch: pytest.MonkeyPatch) -> None:
     our own retries of RunTask pause a tenth of a second."""
     original = aws._config
     monkeypatch.setattr(aws, "_config", lambda timeout, attempts=8, **kw: original(timeout, min(attempts, 2), **kw))
-    monkeypatch.setattr(starts, "FIRST_PAUSE", 0.1)
+    monkeypatch.setattr(retries, "FIRST_PAUSE", 0.1)
 
 
 @pytest.mark.usefixtures("two_attempts")

@@ -12,8 +12,9 @@ import pytest
 
 from ecs_run_task.aws.clients import Clients
 from ecs_run_task.engine.cancel import Cancellation, Cancelled
+from ecs_run_task.engine.following import Follower
 from ecs_run_task.engine.runner import Runner
-from ecs_run_task.engine.session import Run, Session
+from ecs_run_task.engine.session import Session
 from ecs_run_task.errors import AccessError
 from ecs_run_task.inputs.spec import build
 from ecs_run_task.report import pick
@@ -27,16 +28,16 @@ EXITED_0: dict[str, Any] = {"taskArn": ARN, "lastStatus": "STOPPED", "desiredSta
             "containers": [{"name": "web", "lastStatus": "STOPPED", "exitCode": 0}]}  # fmt: skip
 
 
-def decided_run(*, placed_fewer: bool) -> tuple[Runner, Run]:
+def decided_run(*, placed_fewer: bool) -> tuple[Runner, Follower]:
     spec = build({"task-definition": "app", "cluster": "Sample", "count": "2"}, [], {})
     session = Session(spec, Clients(ecs=None, region="us-east-1"), pick("plain", {}, io.StringIO()), Cancellation())  # type: ignore[arg-type]
-    run = session.new_run(spec, TASK_DEFINITION, {"cluster": "Sample"})
-    session.track(run, [EXITED_0])
+    follower = Follower(session, session.new_run(spec, TASK_DEFINITION, {"cluster": "Sample"}))
+    follower.started([EXITED_0])
     if placed_fewer:
-        run.too_few = outcome.run_failures([{"reason": "RESOURCE:MEMORY"}], 1)
-    assert run.watch is not None
-    run.watch.decided_at[ARN] = 0.0  # every task decided: the drain was under way
-    return Runner(session, "me"), run
+        follower.run.placed_fewer(outcome.run_failures([{"reason": "RESOURCE:MEMORY"}], 1))
+    assert follower.watch is not None
+    follower.watch.decided_at[ARN] = 0.0  # every task decided: the drain was under way
+    return Runner(session, "me"), follower
 
 
 def raising(error: BaseException) -> Callable[[], outcome.Outcome]:
@@ -47,15 +48,15 @@ def raising(error: BaseException) -> Callable[[], outcome.Outcome]:
 
 
 def test_a_signal_in_the_drain_keeps_a_partial_start_a_failure() -> None:
-    runner, run = decided_run(placed_fewer=True)
-    got = runner.guarded(run, raising(Cancelled(signal.SIGTERM)))
+    runner, follower = decided_run(placed_fewer=True)
+    got = runner.guarded(follower, raising(Cancelled(signal.SIGTERM)))
     assert (got.status, got.exit_code) == (Status.FAILED_TO_START, 125)
     assert got.message == "RunTask started only 1 of 2 tasks: RESOURCE:MEMORY; SIGTERM cut the log drain short"
 
 
 @pytest.mark.parametrize("placed_fewer", [False, True])
 def test_an_aws_refusal_after_the_answer_keeps_the_answer_and_says_what_happened(placed_fewer: bool) -> None:
-    runner, run = decided_run(placed_fewer=placed_fewer)
-    got = runner.guarded(run, raising(AccessError("AWS rejected the credentials for ecs:DescribeTasks")))
+    runner, follower = decided_run(placed_fewer=placed_fewer)
+    got = runner.guarded(follower, raising(AccessError("AWS rejected the credentials for ecs:DescribeTasks")))
     assert got.status == (Status.FAILED_TO_START if placed_fewer else Status.SUCCEEDED)
     assert got.warnings == ("after the answer was known: AWS rejected the credentials for ecs:DescribeTasks",)

@@ -26,7 +26,7 @@ from botocore.exceptions import (
 )
 from botocore.validate import ParamValidator
 
-from ecs_run_task import __version__
+from ecs_run_task import __version__, signal_budget
 from ecs_run_task.aws import answers
 from ecs_run_task.errors import AccessError, InputError, RunError, Throttled, Transient, UnreadableAnswer
 from ecs_run_task.verdict import failures
@@ -145,10 +145,11 @@ class Clients:
 
     @cached_property
     def stopper(self) -> ECSClient:
-        """ECS with short timeouts, for StopTask, which must fit in the runner's signal budget. Made on first
-        use: most runs never stop a task, and a client costs ~30 ms to make."""
-        # at worst ~2 x (2 s + 3 s) and a back-off: within GitHub's 10 s from SIGINT to SIGKILL
-        config = _config(3, attempts=2, mode="standard", connect_timeout=2)
+        """ECS with short timeouts, for StopTask, which must fit in the signal budget (`signal_budget`: at worst
+        `STOP_AT_WORST`, before SIGKILL). Made on first use: most runs never stop a task, and a client costs ~30 ms
+        to make."""
+        config = _config(signal_budget.STOP_READ, attempts=signal_budget.STOP_TRIES, mode="standard",
+                         connect_timeout=signal_budget.STOP_CONNECT)  # fmt: skip
         client = _session().create_client("ecs", region_name=self.region, config=config)
         return cast("ECSClient", client)
 
@@ -183,6 +184,11 @@ def connect(region: str | None) -> Clients:
         session = _session()
         ecs = cast("ECSClient", session.create_client("ecs", region_name=region, config=_config(20)))
     return Clients(ecs=ecs, region=ecs.meta.region_name)
+
+
+class RevisionNotReady(RunError):
+    """RunTask could not describe the task definition: a revision registered a moment ago may not be known to ECS
+    yet (its API is eventually consistent), so a later start may succeed."""
 
 
 class Ecs:
@@ -238,8 +244,19 @@ class Ecs:
         return dict(answer["taskDefinition"])
 
     def run_task(self, request: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        with explained("ecs", "RunTask", (str(request.get("cluster")), self.client.meta.region_name)):
-            answer = self.client.run_task(**request)
+        """The tasks started and RunTask's `failures`; `RevisionNotReady` when ECS cannot describe the revision yet."""
+        cluster = (str(request.get("cluster")), self.client.meta.region_name)
+        with explained("ecs", "RunTask", cluster):
+            try:
+                answer = self.client.run_task(**request)
+            except ClientError as e:
+                error = e.response.get("Error", {})
+                if error.get("Code") == "ClientException" and "Unable to describe task definition" in str(
+                    error.get("Message", "")
+                ):
+                    refused = _refused(e, "ecs:RunTask", cluster)
+                    raise RevisionNotReady(refused.message, hint=refused.hint) from e
+                raise
         return answers.tasks(answer), [dict(f) for f in answer.get("failures") or [] if isinstance(f, dict)]
 
     def describe_tasks(self, cluster: str, arns: Sequence[str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -259,13 +276,13 @@ class Ecs:
             failures += [dict(f) for f in answer.get("failures") or [] if isinstance(f, dict)]
         return tasks, failures
 
-    def list_running(self, cluster: str, family: str) -> list[str]:
-        """ARNs of the family's tasks that ECS wants running (ListTasks, 100 a page)."""
+    def list_running(self, cluster: str) -> list[str]:
+        """ARNs of the cluster's tasks that ECS wants running, of every family (ListTasks, 100 a page)."""
         arns: list[str] = []
         more: dict[str, Any] = {}  # the first page has no token: ECS refuses an empty one
         with explained("ecs", "ListTasks", (cluster, self.client.meta.region_name)):
             while True:
-                page = self.clients.follower.list_tasks(cluster=cluster, family=family, desiredStatus="RUNNING", **more)
+                page = self.clients.follower.list_tasks(cluster=cluster, desiredStatus="RUNNING", **more)
                 arns += [str(a) for a in page.get("taskArns") or []]
                 if not page.get("nextToken"):
                     return arns

@@ -1,15 +1,16 @@
 """SIGINT/SIGTERM handling. We are PID 1 in the container: without a handler SIGTERM is ignored.
 
-A signal records itself and wakes the loop at once. Inside an `interruptible()` block (polling, tailing,
-sleeping) it also raises `Cancelled`, so a slow or retrying call cannot eat the runner's 7.5 s budget.
-RunTask and StopTask are never interrupted: a task must not start unseen, nor a stop get lost.
+A signal records itself (and when it came) and wakes the loop at once. Inside an `interruptible()` block (polling,
+tailing, sleeping) it also raises `Cancelled`, so a slow or retrying call cannot eat the signal budget
+(`signal_budget`). RunTask and StopTask are never interrupted: a task must not start unseen, nor a stop get lost.
 """
 
 from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
 
@@ -22,8 +23,10 @@ class Cancelled(BaseException):  # BaseException so botocore's `except Exception
 
 
 class Cancellation:
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.signum: int | None = None
+        self.at: float | None = None  # when the first signal came (`clock`)
+        self.clock = clock
         self._wake = threading.Event()
         self._interruptible = False
 
@@ -34,7 +37,7 @@ class Cancellation:
     def _handle(self, signum: int, _frame: FrameType | None) -> None:
         first = self.signum is None
         if first:
-            self.signum = signum
+            self.signum, self.at = signum, self.clock()
         self._wake.set()
         if first and self._interruptible:
             raise Cancelled(signum)
@@ -58,3 +61,11 @@ class Cancellation:
             if seconds > 0:
                 self._wake.wait(seconds)
         self.check()
+
+    def nap(self, seconds: float) -> None:
+        """Sleep plainly, once a signal is recorded already (the drain after it, within the signal budget)."""
+        time.sleep(max(seconds, 0.0))
+
+    def since(self) -> float:
+        """Seconds since the first signal (0 without one)."""
+        return 0.0 if self.at is None else self.clock() - self.at

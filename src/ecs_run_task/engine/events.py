@@ -17,6 +17,13 @@ class Progress:
 
 
 @dataclass(frozen=True)
+class Seen:
+    """A poll answered: the followed tasks as ECS describes them now (the group lock looks at the group then)."""
+
+    tasks: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
 class LogBatch:
     lines: list[LogLine]
 
@@ -55,4 +62,4 @@ class DeadlinePassed:
     tasks: list[dict[str, Any]]
 
 
-Event = Progress | LogBatch | Decided | Contact | Notice | AllDecided | DeadlinePassed
+Event = Progress | Seen | LogBatch | Decided | Contact | Notice | AllDecided | DeadlinePassed

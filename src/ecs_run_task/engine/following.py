@@ -1,55 +1,136 @@
-"""Following started tasks to their answer: the watch's events shown, decided tasks acted on (started again
-after a transient start failure, the rest of a task stopped), the timeout, and log lines never lost silently."""
+"""Following one run's tasks to their answer. The `Follower` owns the run's record and its watch: it hears of every
+task started (`Started`), shows the watch's events, acts on decided tasks (a task that never ran started again, the
+rest of a task stopped), looks at the group at every poll while the lock needs it, stops the run's own tasks at the
+timeout (never one it follows but did not start), and never loses a log line silently."""
 
 from __future__ import annotations
 
-import uuid
+import json
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from ecs_run_task import signal_budget
 from ecs_run_task.arns import task_id
+from ecs_run_task.aws import console
 from ecs_run_task.diagnostics import log
-from ecs_run_task.engine import logs, starts
-from ecs_run_task.engine.events import AllDecided, Contact, DeadlinePassed, Decided, Event, Notice, Progress
+from ecs_run_task.engine import group, logs, retries
+from ecs_run_task.engine.cancel import Cancelled
+from ecs_run_task.engine.events import AllDecided, Contact, DeadlinePassed, Decided, Event, Notice, Progress, Seen
+from ecs_run_task.engine.group import Lock
+from ecs_run_task.engine.ports import Tasks
 from ecs_run_task.engine.session import Run, Session
+from ecs_run_task.engine.watch import Watch
 from ecs_run_task.errors import RunError, Transient
+from ecs_run_task.exit_codes import signal_exit
 from ecs_run_task.tracebacks import print_traceback
 from ecs_run_task.verdict import outcome
 from ecs_run_task.verdict.outcome import Outcome
 
-SIGNAL_DRAIN = 1.5  # seconds of log reading after a signal: GitHub sends SIGKILL 10 s after SIGINT
-TIMEOUT_DRAIN = 5.0
+TIMEOUT_DRAIN = 5.0  # seconds of log reading, at most, once the tasks are stopped at the timeout
+
+
+@dataclass(frozen=True)
+class LostRace:
+    """Ours were stopped before their containers started: `first`, of the group, went first."""
+
+    first: dict[str, Any]
 
 
 @dataclass
 class Follower:
     session: Session
+    run: Run
+    lock: Lock | None = None  # `if-running` other than `start`: looks at the group while ours have not run
+    watch: Watch | None = None  # made when the first task is started or followed
+    notes: list[str] = field(default_factory=list)  # containers whose lines cannot be streamed, and why
+    looked_enough: bool = False  # every task of ours ran and a complete look found none older: no more looks
     render_failed: bool = False
 
-    def follow(self, run: Run) -> Outcome:
-        """Wait for the tasks' answer, showing status and log lines; stop them at the timeout."""
-        s, watch = self.session, run.watch
-        assert watch is not None  # noqa: S101 - `Session.track` made it
+    def started(self, tasks: Tasks, *, ours: bool = True) -> None:
+        """Tasks RunTask just started (`ours`), or one we follow and did not start: recorded at once and shown.
+        Ours go to the post step, which stops them if this step is killed (`wait: false` leaves them running); a
+        task we did not start is never stopped, nor handed to the post step."""
+        if not tasks:
+            return
+        run, shown = self.run, self.session.renderer
+        if ours:
+            run.started(tasks)
+            self.looked_enough = False  # a new task of ours: the group is looked at again until it runs
+        if self.watch is None:
+            self.watch = self._watch(tasks)
+        else:
+            self.watch.track(tasks)
+            self._follow_logs()
+        shown.started(tasks, run.task_definition_arn, ours=ours)
+        if ours and run.spec.wait:
+            shown.save_state({"task-arns": json.dumps(run.ours), "cluster": run.spec.cluster,
+                              "region": self.session.region})  # fmt: skip
+
+    def _watch(self, tasks: Tasks) -> Watch:
+        """The loop for these tasks; nothing is called yet (log clients are made on the first read)."""
+        s, run = self.session, self.run
+        arns = [str(t["taskArn"]) for t in tasks]
+        sources, self.notes = logs.sources(run.task_definition, arns)
+        tailer = logs.Tailer.of(sources, s.logs_for, clock=s.clock) if run.spec.logs and sources else None
+        watch = Watch(ecs=s.ecs, cluster=run.spec.cluster, arns=arns, deciders=run.deciders,
+                      poll_interval=run.spec.poll_interval, deadline=run.deadline, cancel=s.cancel, tailer=tailer,
+                      log_drain=run.spec.log_drain, clock=s.clock, jitter=s.jitter)  # fmt: skip
+        watch.track(tasks)
+        return watch
+
+    def _follow_logs(self) -> None:
+        """The log streams of the tasks followed now (after a task was started again, or another followed)."""
+        if self.watch and self.watch.tailer:
+            self.watch.tailer.follow(logs.sources(self.run.task_definition, list(self.watch.arns))[0])
+
+    def _decide_by(self, task_definition: dict[str, Any]) -> None:
+        self.run.decide_by(task_definition)
+        if self.watch is not None:
+            self.watch.deciders = self.run.deciders
+
+    def tasks(self) -> Tasks:
+        """The followed tasks' last descriptions; [] before any was started or followed."""
+        return self.watch.tasks() if self.watch else []
+
+    def following(self) -> bool:
+        """Some task was started or followed: from then on a run's end names it."""
+        return self.watch is not None
+
+    def answer_known(self) -> bool:
+        """Every task followed is decided, and none is being started again."""
+        return self.watch is not None and self.watch.all_decided() and not self.run.restarting
+
+    def follow(self) -> Outcome | LostRace:
+        """Wait for the tasks' answer, showing status and log lines; stop ours at the timeout. `LostRace` when the
+        lock found another task of the group older than ours before they ran (ours are stopped)."""
+        s, run, watch = self.session, self.run, self.watch
+        assert watch is not None  # noqa: S101 - `started` made it
         s.cancel.check()  # a signal that came during RunTask
-        for note in run.notes if run.spec.logs else []:
+        for note in self.notes if run.spec.logs else []:
             s.renderer.info(note)
         if watch.tailer:  # so a long task can be followed in the console
-            s.renderer.info(f"logs: {s.link(run, watch.arns[0], run.deciders[0] if run.deciders else None)}")
+            s.renderer.info(f"logs: {self.link(watch.arns[0], run.deciders[0] if run.deciders else None)}")
         what = "the task" if len(watch.arns) == 1 else f"{len(watch.arns)} tasks"
         s.renderer.begin(f"Waiting for {what}: status{' and logs' if watch.tailer else ''}", live=True)
-        final = self.play(watch.events(s.clock()), run)
+        final = self.play(watch.events(s.clock()))
+        if isinstance(final, LostRace):
+            return self._lost(final)
         if isinstance(final, AllDecided):
             for source in watch.tailer.never_found(final.tasks) if watch.tailer else []:
                 s.renderer.warning(f"container {source.container}: its log stream {source.stream} never appeared "
                                    f"in {source.group}; check awslogs-group, awslogs-stream-prefix and "
                                    "awslogs-region, and that the execution role may logs:CreateLogStream")  # fmt: skip
-            return self.answer(run, final.tasks)
+            return self.answer(final.tasks)
         if not isinstance(final, DeadlinePassed):
             raise AssertionError("the watch ended without a final event")
+        return self._timed_out(watch)
+
+    def _timed_out(self, watch: Watch) -> Outcome:
+        run, s = self.run, self.session
         lost_since = watch.lost_since
         stopped = self.stop_and_drain(
-            run, f"timeout of {run.spec.timeout:g}s passed", min(run.spec.log_drain, TIMEOUT_DRAIN)
+            f"timeout of {run.spec.timeout:g}s passed", min(run.spec.log_drain, TIMEOUT_DRAIN)
         )
         try:
             watch.poll()  # the stop code and reason for the outputs
@@ -59,57 +140,129 @@ class Follower:
         if lost_since is not None:  # AWS did not answer to the end: whether the task finished meanwhile is not known
             why = (f"timed out after {run.spec.timeout:g}s without contact with AWS for the last "
                    f"{s.clock() - lost_since:.0f}s")  # fmt: skip
-            return self.with_log_gaps(run, outcome.lost(watch.tasks(), why, stopped=stopped))
-        return self.with_log_gaps(run, outcome.interrupted(watch.tasks(), None, run.spec.timeout, stopped=stopped))
+            return self.with_log_gaps(outcome.lost(watch.tasks(), why, stopped=stopped, left=self.left_running()))
+        return self.with_log_gaps(outcome.interrupted(watch.tasks(), None, run.spec.timeout, stopped=stopped,
+                                                      left=self.left_running()))  # fmt: skip
 
-    def answer(self, run: Run, tasks: Sequence[dict[str, Any]]) -> Outcome:
-        """The outcome of decided tasks: the verdict, a start of fewer tasks than asked for, the log's gaps."""
+    def not_waiting(self, tasks: Tasks) -> Outcome | LostRace:
+        """`wait: false`: the tasks were accepted; with a lock, one whole look at the group first (no poll follows)."""
+        if self.lock is not None:
+            first = self.lock.look_whole(tasks, self.run.ours)
+            if first is not None:
+                self._stop_ours_for(first, tasks)
+                if self.watch is not None:
+                    self.watch.forget([str(t["taskArn"]) for t in tasks])
+                return self._lost(LostRace(first))
+        self.session.cancel.check()
+        return self.run.too_few or outcome.started(tasks)
+
+    def _lost(self, lost: LostRace) -> Outcome | LostRace:
+        """Ours were stopped before they ran. After a start again, the failed start stands; else `if-running` says
+        what comes next (`Runner.start`)."""
+        replaced, watch = self.run.replaced, self.watch
+        if replaced is None or self.lock is None or watch is None:
+            return lost
+        self.session.renderer.warning(self.lock.start_again_lost(lost.first))
+        watch.track([replaced])  # named by the outputs again
+        return self.answer([replaced])
+
+    def answer(self, tasks: Sequence[dict[str, Any]]) -> Outcome:
+        """The outcome of decided tasks: the verdict (ours stopped mid-run after losing the race: `interrupted`), a
+        start of fewer tasks than asked for, the log's gaps."""
+        run = self.run
         verdict = outcome.judge(tasks, run.deciders)
-        return self.with_log_gaps(run, run.too_few if run.too_few and verdict.ok else verdict)
+        if run.lost_to is not None and self.lock is not None:
+            verdict = self.lock.lost_after_running(verdict, run.lost_to)
+        return self.with_log_gaps(run.too_few if run.too_few and verdict.ok else verdict)
 
-    def follow_existing(self, run: Run, task: dict[str, Any]) -> Outcome:
-        """Follow a task we did not start (`attach`, or the one that went first): its logs from the beginning,
-        its outcome, stopped on timeout or cancel like one of ours."""
-        if task.get("taskDefinitionArn") != run.task_definition_arn:  # the race's first may run another revision
-            run.decide_by(self.session.ecs.describe_task_definition(str(task["taskDefinitionArn"])))
-        run.request = {}  # not ours to start again, whatever its fate
-        self.session.renderer.info(f"following {starts.described(task)}")
-        self.session.track(run, [task], ours=False)
-        return self.follow(run)
+    def follow_existing(self, task: dict[str, Any]) -> Outcome:
+        """Follow a task we did not start (`attach`, or the one that went first): its logs from the beginning, its
+        outcome; never stopped by this run, not at the timeout, not on cancel, not by the post step."""
+        if task.get("taskDefinitionArn") != self.run.task_definition_arn:  # the race's first may run another revision
+            self._decide_by(self.session.ecs.describe_task_definition(str(task["taskDefinitionArn"])))
+        self.run.nothing_to_start()
+        self.session.renderer.info(f"following {group.described(task, self.session.now())}")
+        self.started([task], ours=False)
+        result = self.follow()
+        assert isinstance(result, Outcome)  # noqa: S101 - the lock looks only while a task of ours is followed
+        return result
 
-    def first_of_group(self, run: Run, tasks: list[dict[str, Any]]) -> dict[str, Any] | None:
-        """Close the race: two runs that started at the same moment each look again right after RunTask; the
-        task created first goes on, ours are stopped before their containers start and no longer followed.
-        The first task, if it is not ours; RunError if ours could not be stopped."""
-        s = self.session
-        ours = [str(t["taskArn"]) for t in tasks]
-        others = s.starter.running_of_group(run.spec.cluster, str(run.task_definition["family"]), run.group,
-                                            run.started)  # fmt: skip
-        first = next(iter(starts.older(others, starts.in_order(tasks)[0])), None)
-        if first is None:
+    def cancelled(self, signal: Cancelled) -> Outcome:
+        """A signal before the answer was known: ours stopped, then the lines still coming read for what is left of
+        the signal budget."""
+        run, s = self.run, self.session
+        name = signal_exit(signal.signum)[1]
+        stopped = self.stop(f"CI job cancelled ({name})")
+        if self.watch:
+            self.play(self.watch.drain(signal_budget.drain_left(s.cancel.since()), after_signal=True))
+        result = outcome.interrupted(self.tasks(), signal.signum, run.spec.timeout, stopped=stopped,
+                                     left=self.left_running())  # fmt: skip
+        unseen = f"; RunTask's answer for another task never came, so {signal.unseen}" if signal.unseen else ""
+        return replace(result, message=result.message + unseen)
+
+    def left_running(self) -> str:
+        """What a run says of the followed tasks it did not start, which it never stops; "" when it follows none."""
+        theirs = [t for t in self.tasks() if str(t["taskArn"]) not in self.run.ours and not outcome.stopping(t)]
+        if not theirs:
+            return ""
+        links = ", ".join(f"task {task_id(str(t['taskArn']))}: "
+                          f"{console.task_url(self.session.region, self.run.spec.cluster, str(t['taskArn']))}"
+                          for t in theirs)  # fmt: skip
+        return f"this run did not start what it followed, so it left it running ({links})"
+
+    def stop(self, why: str, only: Sequence[str] | None = None) -> bool:
+        """StopTask for every task of ours (`only` those) that still runs and that ECS is not already stopping, all
+        at once: together they must fit the signal budget. Never a task we follow but did not start. True when
+        every one of them was stopped (or none needed it)."""
+        from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - only when stopping
+
+        watch, cluster = self.watch, self.run.spec.cluster
+        known = watch.described if watch else (lambda arn: {"taskArn": arn})
+        running = [a for a in self.run.ours if not outcome.stopping(known(a)) and (only is None or a in only)]
+        if not running:
+            return True
+        reason = f"Stopped by ecs-run-task: {why}"
+
+        def stop_one(arn: str) -> str | None:
+            try:
+                self.session.ecs.stop_task(cluster, arn, reason)
+            except RunError as e:
+                return e.message
             return None
-        who = f"{starts.described(first)} of group {run.group} started first"
-        if not s.stop(run, who, only=ours):
-            raise RunError(f"{who}, and ours could not be stopped: two tasks of the group may run")
-        assert run.watch is not None  # noqa: S101 - `Session.track` made it
-        run.watch.forget(ours)
-        return first
 
-    def stop_and_drain(self, run: Run, why: str, drain: float, *, after_signal: bool = False) -> bool:
-        """Stop what still runs, then read the lines that are still coming for at most `drain` seconds: both
-        within the runner's budget. True when every task that needed it was stopped."""
-        stopped = self.session.stop(run, why)
-        if run.watch:
-            self.play(run.watch.drain(drain, after_signal=after_signal))
+        with ThreadPoolExecutor(max_workers=len(running)) as pool:
+            failures = list(pool.map(stop_one, running))
+        shown = self.session.renderer
+        for arn, failure in zip(running, failures, strict=True):  # rendered here: renderers are not thread-safe
+            if failure is None:
+                shown.info(f"stopped task {task_id(arn)}: {why}")
+                if watch:
+                    watch.stopping(arn)
+            else:  # say loudly which one may still run
+                shown.warning(f"could not stop task {arn}: {failure}; it may still be running: "
+                              f"{console.task_url(self.session.region, cluster, arn)}")  # fmt: skip
+        return all(failure is None for failure in failures)
+
+    def none_of_ours_running(self) -> bool:
+        known = self.watch.described if self.watch else (lambda arn: {"taskArn": arn})
+        return all(outcome.stopping(known(a)) for a in self.run.ours)
+
+    def stop_and_drain(self, why: str, drain: float, *, after_signal: bool = False) -> bool:
+        """Stop what of ours still runs, then read the lines that are still coming for at most `drain` seconds. True
+        when every task that needed it was stopped."""
+        stopped = self.stop(why)
+        if self.watch:
+            self.play(self.watch.drain(drain, after_signal=after_signal))
         return stopped
 
-    def with_log_gaps(self, run: Run, result: Outcome) -> Outcome:
+    def with_log_gaps(self, result: Outcome) -> Outcome:
         """Never lose a line silently: a stream whose reads kept failing (a shared quota, an outage) until the
         drain ran out is named in the result, with the console link to its full log."""
         gaps = []
-        for cursor in run.watch.tailer.behind_streams() if run.watch and run.watch.tailer else []:
+        watch = self.watch
+        for cursor in watch.tailer.behind_streams() if watch and watch.tailer else []:
             source = cursor.source
-            link = logs.console_url(source, self.session.clients.region)
+            link = logs.console_url(source, self.session.region)
             if cursor.refused:
                 gaps.append(f"container {source.label or source.container}: its lines could not be shown "
                             f"({cursor.last_error}); the full log: {link}")  # fmt: skip
@@ -117,19 +270,27 @@ class Follower:
             why = (f"its last {cursor.failing} reads failed ({cursor.last_error})" if cursor.failing
                    else "it was still being read")  # fmt: skip
             gaps.append(f"container {source.label or source.container}: the log shown may be incomplete: {why} when "
-                        f"log-drain ({run.spec.log_drain:g}s) ran out; the full log: {link}")  # fmt: skip
+                        f"log-drain ({self.run.spec.log_drain:g}s) ran out; the full log: {link}")  # fmt: skip
         return replace(result, warnings=(*result.warnings, *gaps)) if gaps else result
 
-    def play(self, events: Iterator[Event], run: Run | None = None) -> Event | None:
-        """Show progress and log lines, act on decided tasks; return the final event, if any. Showing is never
-        a reason to stop a task: what fails to render is reported once, and the run goes on."""
+    def link(self, task_arn: str | None, container: str | None) -> str:
+        return self.session.link(self.run.task_definition, task_arn, container)
+
+    def play(self, events: Iterator[Event]) -> Event | LostRace | None:
+        """Show progress and log lines, act on decided tasks, look at the group after each poll; return the final
+        event, if any. Showing is never a reason to stop a task: what fails to render is reported once, and the
+        run goes on."""
         shown = self.session.renderer
         for event in events:
             if isinstance(event, AllDecided | DeadlinePassed):
                 return event
+            if isinstance(event, Seen):
+                lost = self._looked(event.tasks)
+                if lost is not None:
+                    return lost
+                continue
             if isinstance(event, Decided):
-                if run is not None:
-                    self.decided(run, event)
+                self.decided(event)
                 continue
             try:
                 if isinstance(event, Progress):
@@ -147,31 +308,54 @@ class Follower:
                     log.error("could not show some log lines; the run goes on", error=f"{type(e).__name__}: {e}")
         return None
 
-    def decided(self, run: Run, event: Decided) -> None:
-        """A task's answer is known. A task that never ran, for a cause that may pass, is started again (within
-        `start-retries` and the timeout); one that ECS is not stopping (the deciding container is not essential
-        and an essential one runs on) has the rest stopped: nothing else will."""
-        s, task, watch = self.session, event.task, run.watch
+    def _looked(self, tasks: Tasks) -> LostRace | None:
+        """After a poll, while the lock needs it: a look at the group. Ours lost when another task of the group was
+        created before them: they are stopped; if one of them ran already, followed to its end (the verdict says
+        it was stopped mid-run), else no longer followed (`LostRace`)."""
+        run = self.run
+        ours = [t for t in tasks if str(t["taskArn"]) in run.ours and not outcome.stopping(t)]
+        if self.lock is None or self.looked_enough or not ours:
+            return None
+        ran = [t for t in ours if outcome.ran(t, run.deciders)]
+        look = self.lock.look(ours, run.ours)
+        if look.first is None:
+            self.looked_enough = look.complete and len(ran) == len(ours)
+            return None
+        self._stop_ours_for(look.first, ours)
+        self.looked_enough = True
+        if ran:
+            run.lost_after_running(look.first)
+            return None
+        assert self.watch is not None  # noqa: S101 - a poll was made
+        self.watch.forget([str(t["taskArn"]) for t in ours])
+        return LostRace(look.first)
+
+    def _stop_ours_for(self, first: dict[str, Any], ours: Tasks) -> None:
+        assert self.lock is not None  # noqa: S101 - only a lock finds one
+        who = self.lock.went_first(first)
+        if not self.stop(who, only=[str(t["taskArn"]) for t in ours]):
+            raise RunError(f"{who}, and ours could not be stopped: two tasks of the group may run")
+
+    def decided(self, event: Decided) -> None:
+        """A task's answer is known. One that never ran, for a cause that may pass, is started again (within
+        `start-retries` and the timeout); one of ours that ECS is not stopping (the deciding container is not
+        essential and an essential one runs on) has the rest stopped: nothing else will."""
+        s, run, task, watch = self.session, self.run, event.task, self.watch
         assert watch is not None  # noqa: S101 - a decided task is followed
         arn = str(task["taskArn"])
-        if event.rest_running:
+        if event.rest_running and arn in run.ours:
             exited = " and ".join(run.deciders) or "the deciding container"
-            if s.stop(run, f"container {exited} exited", only=[arn]):
+            if self.stop(f"container {exited} exited", only=[arn]):
                 watch.hold(task)
-        hint = starts.transient_start_failure(task, run.deciders, ran=arn in watch.ran)
+        hint = retries.transient_start_failure(task, run.deciders, ran=arn in watch.ran)
         if hint is None or not run.request:
             return
         why = outcome.judge_task(task, run.deciders).message.split(": ", 1)[-1]
-        run.restarting = True  # until the new start is made, a signal or error is not this failure's answer
-        started: list[dict[str, Any]] = []
-        if s.starter.retry_pause(run.attempts, f"task {task_id(arn)} never ran ({why})", run.deadline):
-            request = {**run.request, "count": 1, "clientToken": uuid.uuid4().hex}
-            started, _refused = s.starter.run_task(request, run.attempts, lambda t: s.track(run, t), run.deadline)
-        run.restarting = False
-        first = self.first_of_group(run, started) if started and run.spec.if_running != "start" else None
-        if first is not None:  # another run started one meanwhile: never two at once, whatever the mode
-            s.renderer.warning(f"started again, but {starts.described(first)} of group {run.group} started first: "
-                               f"ours was stopped, and the failed start stands (if-running: {run.spec.if_running})")  # fmt: skip
-        elif started:  # the new start is followed instead of the failed one
+        started: Tasks = []
+        with run.starting_again():  # until the new start is made, a signal or error is not this failure's answer
+            if s.starter.retry_pause(run.attempts, f"task {task_id(arn)} never ran ({why})", run.deadline):
+                started, _refused = s.starter.start(run.next_request(count=1), run.attempts, self, run.deadline)
+        if started:  # the new start is followed instead of the failed one, which stands if the new one loses a race
+            run.replacing(task)
             watch.forget([arn])
-            s.follow_logs(run)
+            self._follow_logs()

@@ -1,35 +1,41 @@
-"""One run, start to end: resolve -> register -> RunTask -> follow (status and logs) -> outcome -> outputs.
+"""One run, top-down: plan (resolve, the request, checked) -> the group's look (`if-running`) -> register -> RunTask
+-> follow (status and logs) -> outcome -> outputs. Each step hands its value to the next.
 
-The safety path is `Runner.guarded`: it is entered before RunTask, and `Session.track` records every task in
-the statement that receives RunTask's answer. From then on, whatever happens (a timeout, a signal, AWS refusing
-a call, a bug of ours), every task is stopped (unless its answer was known already) and the outputs still name
-the tasks; where that cannot be done (StopTask refused, RunTask's answer lost for good) the run ends `unknown` and
-says which task may run, and where. Ours, stopped because another of the group went first, leave the outputs to
-the CLI: no task of ours ran."""
+The safety path is `Runner.guarded`: it is entered before RunTask, and the follower records every task in the
+statement that receives RunTask's answer (`Started`). From then on, whatever happens (a timeout, a signal, AWS
+refusing a call, a bug of ours), every task of ours is stopped (unless its answer was known already) and the outputs
+still name the tasks; where that cannot be done (StopTask refused, RunTask's answer lost for good) the run ends
+`unknown` and says which task may run, and where. A task the run follows but did not start is never stopped. Ours,
+stopped because another of the group went first, leave the outputs to the CLI: no task of ours ran. Before RunTask
+a failure is the CLI's to report (`cli.main`): the two places a run ends on an error."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ecs_run_task import arns
 from ecs_run_task.diagnostics import log
-from ecs_run_task.engine import starts
+from ecs_run_task.engine import group
 from ecs_run_task.engine.cancel import Cancelled
-from ecs_run_task.engine.following import SIGNAL_DRAIN, Follower
+from ecs_run_task.engine.following import Follower, LostRace
 from ecs_run_task.engine.renderer import Context
 from ecs_run_task.engine.session import Result, Run, Session
 from ecs_run_task.errors import RunError
-from ecs_run_task.exit_codes import CANNOT_RUN, SUCCESS, signal_exit
+from ecs_run_task.exit_codes import SUCCESS, signal_exit
 from ecs_run_task.inputs import parse
+from ecs_run_task.inputs.spec import Spec
 from ecs_run_task.plan.resolve import Resolved, checked_request, resolve
 from ecs_run_task.status import Status
 from ecs_run_task.tracebacks import print_traceback, unexpected
 from ecs_run_task.verdict import outcome, outputs
 from ecs_run_task.verdict.outcome import Outcome
 from ecs_run_task.verdict.outputs import masked
+
+if TYPE_CHECKING:
+    from ecs_run_task.aws.clients import Ecs
 
 
 @dataclass
@@ -38,7 +44,6 @@ class Runner:
     started_by: str
 
     def __post_init__(self) -> None:
-        self.follower = Follower(self.session)
         self.renderer = self.session.renderer
 
     def run(self) -> Result:
@@ -48,20 +53,28 @@ class Runner:
         self.renderer.info(f"timeout: {parse.shown(timeout)}, then the task is stopped" if timeout else "timeout: none")
         if s.spec.attach:
             return self.attach(s.spec.attach)
+        resolved, request = self.plan()
+        if resolved.spec.dry_run:
+            return self.dry_run(resolved, request)
+        lock = self.lock(resolved)
+        if lock is not None:
+            other = lock.before_start()
+            if other is not None:  # if-running: attach
+                return self.follow_other(resolved.spec, other)
+        run = self.register(resolved, request)
+        follower = Follower(s, run, lock)
+        return self.finish(follower, self.guarded(follower, lambda: self.start(follower)))
+
+    def plan(self) -> tuple[Resolved, dict[str, Any]]:
+        """What to run, checked as botocore checks it, before anything is registered or started."""
+        s = self.session
         with s.cancel.interruptible():  # nothing started yet: a signal may cut this short
-            resolved = resolve(s.spec, s.ecs)
+            resolved = resolve(s.spec, cast("Ecs", s.ecs))
             request = checked_request(resolved, started_by=self.started_by, client_token=uuid.uuid4().hex)
         if resolved.register is not None:
             s.ecs.validate("RegisterTaskDefinition", resolved.register)
         s.ecs.validate("RunTask", request)
-        if resolved.spec.dry_run:
-            return self.dry_run(resolved, request)
-        if resolved.spec.if_running != "start":
-            running = self.one_at_a_time(resolved)
-            if running is not None:
-                return running
-        run = self.register(resolved, request)
-        return self.finish(run, self.guarded(run, lambda: self.start(run) or self.follower.follow(run)))
+        return resolved, request
 
     def dry_run(self, resolved: Resolved, request: dict[str, Any]) -> Result:
         requests = {"RegisterTaskDefinition": resolved.register} if resolved.register else {}
@@ -73,6 +86,15 @@ class Runner:
         self.renderer.result(result, values, None)
         return Result(result, values)
 
+    def lock(self, resolved: Resolved) -> group.Lock | None:
+        """The group lock, for `if-running` other than `start` (which asks nothing more of ECS)."""
+        s, spec = self.session, resolved.spec
+        if spec.if_running == "start":
+            return None
+        name = group.group_of(spec.group, str(resolved.task_definition.get("family", "")))
+        return group.Lock(s.ecs, s.asker, spec.cluster, name, spec.if_running, spec.poll_interval, spec.timeout,
+                          s.deadline, s.wall)  # fmt: skip
+
     def register(self, resolved: Resolved, request: dict[str, Any]) -> Run:
         """The revision to run: registered only now, after every check, so bad input registers nothing."""
         task_definition = resolved.task_definition
@@ -82,123 +104,87 @@ class Runner:
             self.renderer.info(f"registered {arns.revision(str(task_definition['taskDefinitionArn']))}")
         return self.session.new_run(resolved.spec, task_definition, request)
 
-    def guarded(self, run: Run, go: Callable[[], Outcome]) -> Outcome:
-        """Start, then follow the tasks. Whatever happens once a task exists, none is left running."""
-        try:
-            return go()
-        except Cancelled as c:
-            if not run.started:
-                raise  # nothing started: the CLI reports it
-            name = signal_exit(c.signum)[1]
-            if self.answer_known(run):  # the signal only cuts the drain short
-                verdict = self.follower.answer(run, run.tasks())
-                return replace(verdict, message=f"{verdict.message}; {name} cut the log drain short")
-            stopped = self.follower.stop_and_drain(run, f"CI job cancelled ({name})", SIGNAL_DRAIN, after_signal=True)
-            cancelled = outcome.interrupted(run.tasks(), c.signum, run.spec.timeout, stopped=stopped)
-            unseen = f"; RunTask's answer for another task never came, so {c.unseen}" if c.unseen else ""
-            return replace(cancelled, message=cancelled.message + unseen)
-        except RunError as e:  # e.g. DescribeTasks denied: we cannot follow the task, so it must not run on
-            if not run.started or (run.watch is not None and not run.watch.arns):
-                raise  # nothing started, or ours lost the race and were stopped: the CLI reports it as it stands
-            if self.answer_known(run):  # e.g. credentials that expired during the drain
-                verdict = self.follower.answer(run, run.tasks())
-                return replace(verdict, warnings=(*verdict.warnings, f"after the answer was known: {e.message}"))
-            stopped = self.session.stop(run, f"could not follow the task: {e.message}")
-            return outcome.lost(run.tasks(), e.message, stopped=stopped, hint=e.hint)
-        except Exception as e:  # a bug of ours: the task must not run on, and the outputs still name it
-            if not run.started:
-                raise
-            stopped = self.session.stop(run, f"ecs-run-task failed: {type(e).__name__}")
-            print_traceback()
-            return replace(outcome.lost(run.tasks(), unexpected(e), stopped=stopped), bug=True)
-        except BaseException as e:  # e.g. KeyboardInterrupt outside our handler: stop, then let it go
-            self.session.stop(run, f"ecs-run-task failed: {type(e).__name__}")
-            raise
-
-    @staticmethod
-    def answer_known(run: Run) -> bool:
-        """Every task followed is decided, and none is being started again."""
-        return run.watch is not None and run.watch.all_decided() and not run.restarting
-
-    def start(self, run: Run) -> Outcome | None:
-        """RunTask (again after a transient refusal); an outcome when nothing is left to follow."""
-        s = self.session
+    def start(self, follower: Follower) -> Outcome:
+        """RunTask (again after a transient refusal), then follow the tasks to their answer; when another task of
+        the group went first, what `if-running` says."""
+        s, run = self.session, follower.run
         log.debug("run_task", request=masked(run.request))  # environment values may be secrets
         s.cancel.check()  # a signal during the calls above: start nothing (RunTask itself is not interrupted)
         while True:
-            tasks, refused = s.starter.run_task(run.request, run.attempts, lambda t: s.track(run, t), run.deadline)
+            tasks, refused = s.starter.start(run.request, run.attempts, follower, run.deadline)
             if not tasks:
                 return outcome.run_failures(refused, attempts=run.attempts.used + 1)
-            first = self.follower.first_of_group(run, tasks) if run.spec.if_running != "start" else None
-            if first is None:
-                break
-            lost = self.lost_race(run, first)
-            if lost is not None:
-                return lost
-            run.request = {**run.request, "clientToken": uuid.uuid4().hex}  # waited for the first: start again
-        if refused:
-            run.too_few = outcome.run_failures(refused, len(tasks))
-            self.renderer.warning(run.too_few.message)
-        if not run.spec.wait:
-            s.cancel.check()
-            return run.too_few or outcome.started(tasks)
-        return None
-
-    def lost_race(self, run: Run, first: dict[str, Any]) -> Outcome | None:
-        """Ours were stopped because `first` of the group started before them: what `if-running` does then.
-        None: the first has stopped since (`wait`), start again."""
-        s = self.session
-        who = f"{starts.described(first)} of group {run.group} started first"
-        if run.spec.if_running == "fail":
-            return Outcome.without_task(Status.FAILED_TO_START, CANNOT_RUN,
-                                        f"{who} (if-running: fail); ours was stopped before its containers started")  # fmt: skip
-        if run.spec.if_running == "attach":
-            return self.follower.follow_existing(run, first)
-        s.starter.wait_for([first], cluster=run.spec.cluster, group=run.group, poll=run.spec.poll_interval,
-                           deadline=run.deadline, timeout=run.spec.timeout)  # fmt: skip
-        return None
-
-    def one_at_a_time(self, resolved: Resolved) -> Result | None:
-        """Before starting: the tasks of the same group that run already, and what `if-running` does then."""
-        s, spec, family = self.session, resolved.spec, str(resolved.task_definition.get("family", ""))
-        group = starts.group_of(spec.group, family)
-        others = s.starter.running_of_group(spec.cluster, family, group)
-        if not others:
-            return None
-        named = "; ".join(starts.described(t) for t in others)
-        if spec.if_running == "fail":
-            raise RunError(f"if-running: fail: group {group} has a task running in cluster {spec.cluster}: {named}; "
-                           "nothing was started")  # fmt: skip
-        if spec.if_running == "wait":
-            s.starter.wait_for(others, cluster=spec.cluster, group=group, poll=spec.poll_interval,
-                               deadline=s.deadline, timeout=spec.timeout)  # fmt: skip
-            return None
-        if len(others) > 1:
-            self.renderer.info(f"{len(others)} tasks of group {group} run ({named}); following the oldest")
-        run = s.new_run(spec, s.ecs.describe_task_definition(str(others[0]["taskDefinitionArn"])))
-        return self.finish(run, self.guarded(run, lambda: self.follower.follow_existing(run, others[0])))
+            if refused:
+                run.placed_fewer(outcome.run_failures(refused, len(tasks)))
+                self.renderer.warning(outcome.run_failures(refused, len(tasks)).message)
+            result = follower.follow() if run.spec.wait else follower.not_waiting(tasks)
+            if not isinstance(result, LostRace):
+                return result
+            assert follower.lock is not None  # noqa: S101 - only a lock loses a race
+            after = follower.lock.after_losing(result.first)
+            if isinstance(after, Outcome):
+                return after
+            if isinstance(after, group.Follow):
+                return follower.follow_existing(after.task)
+            run.next_request()  # waited for the first to stop: start again
 
     def attach(self, ref: str) -> Result:
-        """Follow a task that runs already, as if we had started it (`attach`)."""
+        """Follow a task that runs already (`attach`)."""
         s = self.session
         with s.cancel.interruptible():
             found, _missing = s.ecs.describe_tasks(s.spec.cluster, [ref])
         if not found:
             raise RunError(f"attach: task {ref!r} was not found in cluster {s.spec.cluster!r} "
-                           f"({s.clients.region}); check attach, cluster and region (ECS forgets a stopped task "
+                           f"({s.region}); check attach, cluster and region (ECS forgets a stopped task "
                            "about an hour after it stopped)")  # fmt: skip
-        task = found[0]
-        run = s.new_run(s.spec, s.ecs.describe_task_definition(str(task["taskDefinitionArn"])))
-        return self.finish(run, self.guarded(run, lambda: self.follower.follow_existing(run, task)))
+        return self.follow_other(s.spec, found[0])
 
-    def finish(self, run: Run, result: Outcome) -> Result:
-        tasks = run.tasks()
-        link = self.session.link(run, (result.task or {}).get("taskArn"), result.container)
+    def follow_other(self, spec: Spec, task: dict[str, Any]) -> Result:
+        """Follow a task this run did not start (`attach`, `if-running: attach`): never stopped by this run."""
+        s = self.session
+        run = s.new_run(spec, s.ecs.describe_task_definition(str(task["taskDefinitionArn"])))
+        follower = Follower(s, run)
+        return self.finish(follower, self.guarded(follower, lambda: follower.follow_existing(task)))
+
+    def guarded(self, follower: Follower, go: Callable[[], Outcome]) -> Outcome:
+        """Start, then follow the tasks. Whatever happens once a task exists, none of ours is left running."""
+        try:
+            return go()
+        except Cancelled as c:
+            if not follower.following():
+                raise  # nothing started: the CLI reports it
+            if follower.answer_known():  # the signal only cuts the drain short
+                verdict = follower.answer(follower.tasks())
+                return replace(
+                    verdict, message=f"{verdict.message}; {signal_exit(c.signum)[1]} cut the log drain short"
+                )
+            return follower.cancelled(c)
+        except RunError as e:  # e.g. DescribeTasks denied: we cannot follow the task, so it must not run on
+            if not follower.following() or not follower.tasks():
+                raise  # nothing started, or ours lost the race and were stopped: the CLI reports it as it stands
+            if follower.answer_known():  # e.g. credentials that expired during the drain
+                verdict = follower.answer(follower.tasks())
+                return replace(verdict, warnings=(*verdict.warnings, f"after the answer was known: {e.message}"))
+            stopped = follower.stop(f"could not follow the task: {e.message}")
+            return outcome.lost(follower.tasks(), e.message, stopped=stopped, hint=e.hint,
+                                left=follower.left_running())  # fmt: skip
+        except Exception as e:  # a bug of ours: the task must not run on, and the outputs still name it
+            if not follower.following():
+                raise
+            stopped = follower.stop(f"ecs-run-task failed: {type(e).__name__}")
+            print_traceback()
+            lost = outcome.lost(follower.tasks(), unexpected(e), stopped=stopped, left=follower.left_running())
+            return replace(lost, bug=True)
+        except BaseException as e:  # e.g. KeyboardInterrupt outside our handler: stop, then let it go
+            follower.stop(f"ecs-run-task failed: {type(e).__name__}")
+            raise
+
+    def finish(self, follower: Follower, result: Outcome) -> Result:
+        run, tasks = follower.run, follower.tasks()
+        link = follower.link((result.task or {}).get("taskArn"), result.container)
         values = outputs.build(result, tasks, run.task_definition_arn, link)
-        known = run.watch.latest if run.watch else {}
-        if run.spec.wait and run.started and all(outcome.stopping(known.get(a, {})) for a in run.started):
+        if run.spec.wait and run.ours and follower.none_of_ours_running():
             self.renderer.save_state({"task-arns": "[]"})  # nothing left for the post step to stop
         self.renderer.end()
-        self.renderer.result(result, values, Context(run.spec.cluster, self.session.clients.region, tasks,
-                                                     run.attempts.said))  # fmt: skip
+        self.renderer.result(result, values, Context(run.spec.cluster, self.session.region, tasks, run.attempts.said))
         return Result(result, values)

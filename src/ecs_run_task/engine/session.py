@@ -1,24 +1,25 @@
-"""What every step of a run shares: the record of what this run resolved and started (`Run`), and the session
-that holds the clients, the renderer and the two no-orphan primitives: `track` records a task in the
-statement that receives RunTask's answer, `stop` stops every recorded task that still runs."""
+"""What every step of a run shares: the session (the clients, the renderer, the clock, the signals, the starter)
+and the record of what one run resolved and started (`Run`), which changes only through its own methods."""
 
 from __future__ import annotations
 
-import json
+import random
 import time
-from collections.abc import Callable, Sequence
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
-from ecs_run_task.arns import task_id
-from ecs_run_task.aws import console
 from ecs_run_task.aws.clients import Clients, Ecs, Logs
-from ecs_run_task.engine import logs, starts
+from ecs_run_task.engine import logs
+from ecs_run_task.engine.asking import Asker
 from ecs_run_task.engine.cancel import Cancellation
+from ecs_run_task.engine.logs import LogsApi
+from ecs_run_task.engine.ports import EcsApi
 from ecs_run_task.engine.renderer import Renderer
-from ecs_run_task.engine.starting import Attempts, Starter
-from ecs_run_task.engine.watch import Watch
-from ecs_run_task.errors import RunError
+from ecs_run_task.engine.starter import Attempts, Starter
 from ecs_run_task.inputs.spec import Spec
 from ecs_run_task.plan import request as plan
 from ecs_run_task.verdict import outcome
@@ -33,38 +34,62 @@ class Result:
 
 @dataclass
 class Run:
-    """What this run resolved, started and follows, handed from step to step."""
+    """What this run resolved and started, handed from step to step. Its fields change only through its methods."""
 
     spec: Spec  # with the service's settings applied
     task_definition: dict[str, Any]  # the revision that runs (registered, if it had to be)
-    deciders: list[str]  # the containers whose exit codes decide (see `outcome.deciding_containers`)
     deadline: float | None  # the session's clock: the run's `timeout`, counted from its start
     attempts: Attempts
-    request: dict[str, Any] = field(default_factory=dict)  # RunTask's, for starts after a transient failure
-    watch: Watch | None = None  # made in the statement that receives RunTask's first answer
-    started: list[str] = field(default_factory=list)  # every task started, followed or not: the guard's list
-    notes: list[str] = field(default_factory=list)  # containers whose lines cannot be streamed, and why
+    request: dict[str, Any] = field(default_factory=dict)  # RunTask's, for a start again; {}: none of ours to start
+    deciders: list[str] = field(default_factory=list)  # the containers whose exit codes decide
+    ours: list[str] = field(default_factory=list)  # every task this run started: the only ones it may ever stop
     too_few: Outcome | None = None  # RunTask started fewer tasks than asked for: the run fails, waiting or not
+    replaced: dict[str, Any] | None = None  # a failed start that a start again replaced: it stands if that one loses
+    lost_to: dict[str, Any] | None = None  # the group's task that went first, after ours had run (`group.py`)
     restarting: bool = False  # a task that never ran is being started again: its failure is not the answer yet
+
+    def __post_init__(self) -> None:
+        self.decide_by(self.task_definition)
 
     @property
     def task_definition_arn(self) -> str:
         return str(self.task_definition["taskDefinitionArn"])
 
-    @property
-    def group(self) -> str:
-        return starts.group_of(self.spec.group, str(self.task_definition.get("family", "")))
-
-    def tasks(self) -> list[dict[str, Any]]:
-        """The followed tasks' last descriptions; [] before RunTask answered."""
-        return self.watch.tasks() if self.watch else []
-
     def decide_by(self, task_definition: dict[str, Any]) -> None:
         """Follow tasks of this revision: its deciding containers decide from now on."""
         self.task_definition = task_definition
         self.deciders = outcome.deciding_containers(task_definition, plan.target_container(self.spec, task_definition))
-        if self.watch is not None:
-            self.watch.deciders = self.deciders
+
+    def started(self, tasks: list[dict[str, Any]]) -> None:
+        """Tasks RunTask just started for this run: stopped by it if it cannot follow them to their end."""
+        self.ours += [str(t["taskArn"]) for t in tasks]
+
+    def next_request(self, **changes: Any) -> dict[str, Any]:
+        """RunTask's request for a start again (with `changes`): always a new clientToken, since a token answers
+        with the task it started before."""
+        self.request = {**self.request, **changes, "clientToken": uuid.uuid4().hex}
+        return self.request
+
+    def nothing_to_start(self) -> None:
+        """Follow a task that is not ours to start again, whatever its fate."""
+        self.request = {}
+
+    def placed_fewer(self, failed: Outcome) -> None:
+        self.too_few = failed
+
+    def replacing(self, task: dict[str, Any]) -> None:
+        self.replaced = task
+
+    def lost_after_running(self, first: dict[str, Any]) -> None:
+        self.lost_to = first
+
+    @contextmanager
+    def starting_again(self) -> Iterator[None]:
+        """While a failed task is being started again (the pause, then RunTask). What cuts it short (a signal in the
+        pause) leaves it so: the failed start is not the run's answer then."""
+        self.restarting = True
+        yield
+        self.restarting = False
 
 
 @dataclass
@@ -74,86 +99,31 @@ class Session:
     renderer: Renderer
     cancel: Cancellation
     clock: Callable[[], float] = time.monotonic
+    wall: Callable[[], float] = time.time  # for how long ago a task was created
+    jitter: Callable[[], float] = field(default_factory=lambda: random.Random().random)  # noqa: S311 - spreading, not secrecy
+    ecs_api: EcsApi | None = None  # a test's fake; else `aws.clients.Ecs` over `clients`
+    logs_api: Callable[[str | None], LogsApi] | None = None  # region -> reader; else GetLogEvents over `clients`
 
     def __post_init__(self) -> None:
-        self.ecs = Ecs(self.clients)
-        self.starter = Starter(self.ecs, self.renderer, self.cancel, self.clock)
+        self.region = self.clients.region
+        self.ecs: EcsApi = self.ecs_api or Ecs(self.clients)
+        self.asker = Asker(self.renderer, self.cancel, self.clock, self.jitter)
+        self.starter = Starter(self.ecs, self.asker, self.region)
         timeout = self.spec.timeout
         self.deadline = None if timeout is None else self.clock() + timeout
 
     def new_run(self, spec: Spec, task_definition: dict[str, Any], request: dict[str, Any] | None = None) -> Run:
-        run = Run(spec, task_definition, [], self.deadline, Attempts(spec.start_retries), dict(request or {}))
-        run.decide_by(task_definition)
-        return run
+        return Run(spec, task_definition, self.deadline, Attempts(spec.start_retries), dict(request or {}))
 
-    def track(self, run: Run, tasks: list[dict[str, Any]], *, ours: bool = True) -> None:
-        """Record tasks RunTask just started (the guard stops what is recorded), show them, hand them to the
-        post step, which stops them if this step is killed (`wait: false` leaves them running). `ours` False: a
-        task we follow but did not start (`attach`), stopped on timeout or cancel all the same."""
-        if not tasks:
-            return
-        run.started += [str(t["taskArn"]) for t in tasks]
-        if run.watch is None:
-            run.watch = self.watch(run, tasks)
-        else:
-            run.watch.track(tasks)
-            self.follow_logs(run)
-        self.renderer.started(tasks, run.task_definition_arn, ours=ours)
-        if run.spec.wait:
-            self.renderer.save_state({"task-arns": json.dumps(run.started), "cluster": run.spec.cluster,
-                                      "region": self.clients.region})  # fmt: skip
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.wall(), UTC)
 
-    def watch(self, run: Run, tasks: list[dict[str, Any]]) -> Watch:
-        """The loop for these tasks; nothing is called yet (log clients are made on the first read)."""
-        arns = [str(t["taskArn"]) for t in tasks]
-        sources, run.notes = logs.sources(run.task_definition, arns)
-        tailer = None
-        if run.spec.logs and sources:
-            tailer = logs.Tailer.of(sources, lambda region: Logs(self.clients.logs(region)), clock=self.clock)
-        watch = Watch(ecs=self.ecs, cluster=run.spec.cluster, arns=arns, deciders=run.deciders,
-                      poll_interval=run.spec.poll_interval, deadline=run.deadline, cancel=self.cancel, tailer=tailer,
-                      log_drain=run.spec.log_drain, clock=self.clock)  # fmt: skip
-        watch.track(tasks)
-        return watch
+    def logs_for(self, region: str | None) -> LogsApi:
+        """The log reader for a region (None: the cluster's); made on the first read."""
+        return self.logs_api(region) if self.logs_api else Logs(self.clients.logs(region))
 
-    def follow_logs(self, run: Run) -> None:
-        """The log streams of the tasks followed now (after a task was started again, or another followed)."""
-        if run.watch and run.watch.tailer:
-            run.watch.tailer.follow(logs.sources(run.task_definition, list(run.watch.arns))[0])
-
-    def stop(self, run: Run, why: str, only: Sequence[str] | None = None) -> bool:
-        """StopTask for every task started that still runs and that ECS is not already stopping, all at once:
-        together they must fit the signal budget. True when every one of them was stopped (or none needed it)."""
-        from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - only when stopping
-
-        known = run.watch.latest if run.watch else {}
-        running = [arn for arn in run.started if not outcome.stopping(known.get(arn, {}))]
-        running = [arn for arn in running if only is None or arn in only]
-        if not running:
-            return True
-        reason = f"Stopped by ecs-run-task: {why}"
-
-        def stop_one(arn: str) -> str | None:
-            try:
-                self.ecs.stop_task(run.spec.cluster, arn, reason)
-            except RunError as e:
-                return e.message
-            return None
-
-        with ThreadPoolExecutor(max_workers=len(running)) as pool:
-            failures = list(pool.map(stop_one, running))
-        for arn, failure in zip(running, failures, strict=True):  # rendered here: renderers are not thread-safe
-            if failure is None:
-                self.renderer.info(f"stopped task {task_id(arn)}: {why}")
-                if run.watch:
-                    run.watch.latest.setdefault(arn, {"taskArn": arn})["desiredStatus"] = outcome.STOPPED
-            else:  # say loudly which one may still run
-                self.renderer.warning(f"could not stop task {arn}: {failure}; it may still be running: "
-                                      f"{console.task_url(self.clients.region, run.spec.cluster, arn)}")  # fmt: skip
-        return all(failure is None for failure in failures)
-
-    def link(self, run: Run, task_arn: str | None, container: str | None) -> str:
+    def link(self, task_definition: dict[str, Any], task_arn: str | None, container: str | None) -> str:
         """The console link to a task's stream of `container` (else its first stream); empty if none."""
-        found, _notes = logs.sources(run.task_definition, [task_arn] if task_arn else [])
+        found, _notes = logs.sources(task_definition, [task_arn] if task_arn else [])
         source = next((s for s in found if s.container == container), found[0] if found else None)
-        return logs.console_url(source, self.clients.region) if source else ""
+        return logs.console_url(source, self.region) if source else ""

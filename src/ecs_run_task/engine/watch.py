@@ -18,13 +18,23 @@ from typing import TYPE_CHECKING, Any
 
 from ecs_run_task.engine.cadence import Cadence, backoff
 from ecs_run_task.engine.cancel import Cancellation
-from ecs_run_task.engine.events import AllDecided, Contact, DeadlinePassed, Decided, Event, LogBatch, Notice, Progress
+from ecs_run_task.engine.events import (
+    AllDecided,
+    Contact,
+    DeadlinePassed,
+    Decided,
+    Event,
+    LogBatch,
+    Notice,
+    Progress,
+    Seen,
+)
 from ecs_run_task.engine.logs import Tailer
 from ecs_run_task.errors import Transient
 from ecs_run_task.verdict import outcome
 
 if TYPE_CHECKING:
-    from ecs_run_task.aws.clients import Ecs  # botocore is costly to import: only the runner needs it at run time
+    from ecs_run_task.engine.ports import EcsApi
 
 HEARTBEAT = 10.0  # seconds between progress lines while nothing changes
 QUIET = 2.0  # after the decision: done draining once no line has come for this long (since the exit)
@@ -35,7 +45,7 @@ MAX_RETRY_PAUSE = 15.0  # between polls while AWS cannot be reached, and between
 
 @dataclass
 class Watch:
-    ecs: Ecs
+    ecs: EcsApi
     cluster: str
     arns: list[str]  # the tasks followed, in the order they were started
     deciders: Sequence[str]  # the deciding containers' names (see `outcome.deciding_containers`)
@@ -46,13 +56,13 @@ class Watch:
     log_drain: float = 15.0
     clock: Callable[[], float] = time.monotonic
     wall: Callable[[], float] = time.time
-    latest: dict[str, dict[str, Any]] = field(default_factory=dict)  # last description per ARN
     decided_at: dict[str, float] = field(default_factory=dict)  # ARN -> when we first saw its answer (clock)
     jitter: Callable[[], float] = field(default_factory=lambda: random.Random().random)  # noqa: S311 - spreading, not secrecy
     lost_since: float | None = None  # when polls started failing (clock); None while in contact
     failed_polls: int = 0
     ran: set[str] = field(default_factory=set)  # tasks seen with a deciding container running (or exited)
     held: set[str] = field(default_factory=set)  # decided tasks whose description at the decision stands (see hold)
+    _latest: dict[str, dict[str, Any]] = field(default_factory=dict)  # last description per ARN, followed or not
 
     def track(self, tasks: Sequence[dict[str, Any]]) -> None:
         """Follow these tasks too (started again after a transient failure); their descriptions so far."""
@@ -60,7 +70,7 @@ class Watch:
             arn = str(task["taskArn"])
             if arn not in self.arns:
                 self.arns.append(arn)
-            self.latest[arn] = dict(task)
+            self._latest[arn] = dict(task)
 
     def forget(self, arns: Sequence[str]) -> None:
         """Stop following these tasks (started again, or stopped because another went first); their last
@@ -71,13 +81,21 @@ class Watch:
 
     def tasks(self) -> list[dict[str, Any]]:
         """The last descriptions, in the order the tasks were started."""
-        return [self.latest.get(arn, {"taskArn": arn}) for arn in self.arns]
+        return [self.described(arn) for arn in self.arns]
+
+    def described(self, arn: str) -> dict[str, Any]:
+        """A task's last description (one no longer followed too); just its ARN before any."""
+        return self._latest.get(arn, {"taskArn": arn})
+
+    def stopping(self, arn: str) -> None:
+        """We asked ECS to stop this task: nothing left to stop, whatever the next poll says."""
+        self._latest[arn] = {**self.described(arn), "desiredStatus": outcome.STOPPED}
 
     def poll(self) -> None:
         with self.cancel.interruptible():
             described, _missing = self.ecs.describe_tasks(self.cluster, self.arns)
         # MISSING right after RunTask is ECS's eventual consistency: keep the last view, poll again
-        self.latest.update({t["taskArn"]: t for t in described if t["taskArn"] not in self.held})
+        self._latest.update({t["taskArn"]: t for t in described if t["taskArn"] not in self.held})
         self.ran.update(str(t["taskArn"]) for t in described if outcome.ran(t, self.deciders))
         if self.tailer:
             self.tailer.activate(described)
@@ -87,7 +105,7 @@ class Watch:
         stop code (UserInitiated) is not what ECS said when the answer was known."""
         arn = str(task["taskArn"])
         self.held.add(arn)
-        self.latest[arn] = {**task, "desiredStatus": outcome.STOPPED}  # stopping now: nothing left to stop
+        self._latest[arn] = {**task, "desiredStatus": outcome.STOPPED}  # stopping now: nothing left to stop
 
     def all_decided(self) -> bool:
         """Every task followed has its answer (and some task is followed: after a lost race, none may be)."""
@@ -105,7 +123,8 @@ class Watch:
                     yield contact
                 now = self.clock()
                 if self.lost_since is None:
-                    yield from progress.after_poll(self.arns, self.latest, now)
+                    yield Seen(self.tasks())
+                    yield from progress.after_poll(self.arns, self._latest, now)
                     yield from self._newly_decided(now)
                     if self.all_decided():
                         yield from self.drain(self.log_drain)
@@ -214,7 +233,7 @@ class Watch:
             pause = DRAIN_INTERVAL if not failing else self._pause(DRAIN_INTERVAL, failing)
             pause = min(0.0 if self.tailer.behind and not failing else pause, end - now)
             if after_signal:  # the signal is already recorded: sleep plainly, within the budget
-                time.sleep(pause)
+                self.cancel.nap(pause)
             else:
                 self.cancel.sleep(pause)
 

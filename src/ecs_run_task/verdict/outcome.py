@@ -142,7 +142,9 @@ def judge(tasks: Sequence[dict[str, Any]], deciders: Sequence[str]) -> Outcome:
                    verdicts[0].message if len(tasks) == 1 else f"all {len(tasks)} tasks exited with code 0")  # fmt: skip
 
 
-def _stop_result(tasks: Sequence[dict[str, Any]], stopped: bool) -> str:
+def _stop_result(tasks: Sequence[dict[str, Any]], stopped: bool, left: str) -> str:
+    if left:  # tasks followed but not started by this run: never stopped by it
+        return left
     what = "task was" if len(tasks) == 1 else "tasks were"
     if stopped:
         return f"the {what} stopped"
@@ -150,20 +152,22 @@ def _stop_result(tasks: Sequence[dict[str, Any]], stopped: bool) -> str:
 
 
 def interrupted(tasks: Sequence[dict[str, Any]], signum: int | None, timeout: float | None, *,
-                stopped: bool = True) -> Outcome:  # fmt: skip
-    """The tasks were stopped by us: on timeout (124) or a signal (130/143)."""
+                stopped: bool = True, left: str = "") -> Outcome:  # fmt: skip
+    """The run ended on timeout (124) or a signal (130/143): its own tasks stopped; `left` says what of the tasks it
+    followed but did not start it left running."""
     first = tasks[0] if tasks else None
     if signum is None:
         return Outcome(TIMED_OUT_STATUS, TIMED_OUT, None, first, None,
-                       f"timed out after {timeout:g}s; {_stop_result(tasks, stopped)}")  # fmt: skip
+                       f"timed out after {timeout:g}s; {_stop_result(tasks, stopped, left)}")  # fmt: skip
     code, name = signal_exit(signum)
-    return Outcome(CANCELLED, code, None, first, None, f"cancelled by {name}; {_stop_result(tasks, stopped)}")
+    return Outcome(CANCELLED, code, None, first, None, f"cancelled by {name}; {_stop_result(tasks, stopped, left)}")
 
 
-def lost(tasks: Sequence[dict[str, Any]], why: str, *, stopped: bool, hint: Hint | None = None) -> Outcome:
+def lost(tasks: Sequence[dict[str, Any]], why: str, *, stopped: bool, hint: Hint | None = None,
+         left: str = "") -> Outcome:  # fmt: skip
     """A started task we can no longer follow (AWS refuses, or a bug of ours): `unknown`, never a verdict."""
     first = tasks[0] if tasks else None
-    return Outcome(UNKNOWN, CANNOT_RUN, None, first, None, f"{why}; {_stop_result(tasks, stopped)}", hint)
+    return Outcome(UNKNOWN, CANNOT_RUN, None, first, None, f"{why}; {_stop_result(tasks, stopped, left)}", hint)
 
 
 def started(tasks: Sequence[dict[str, Any]]) -> Outcome:
