@@ -68,6 +68,7 @@ container's, and the task then plays the same stop sequence.
 `SANDBOX_ENDPOINT=http://...`; it creates cluster `default`, and with --demo the family `demo`.
 """
 
+from .deployments import Action, DeploymentView, HookView
 from .recorder import Call
 from .sandbox import Sandbox
 from .spec import (
@@ -91,11 +92,14 @@ __all__ = [
     "HOLD",
     "NEVER",
     "TEST_TEARDOWN",
+    "Action",
     "Behaviour",
     "Call",
     "Container",
     "ContainerScript",
     "ContainerState",
+    "DeploymentView",
+    "HookView",
     "RunLocally",
     "Sandbox",
     "Scripted",
