@@ -177,7 +177,7 @@ class DeploymentView:
     arn: str
     service_arn: str
     status: str
-    lifecycle_stage: str | None
+    lifecycle_stage: str | None  # the stage it is in (DescribeServiceDeployments shows none for a rolling one)
     status_reason: str | None
     history: tuple[str, ...]  # every status it has had, in order
     stages: tuple[str, ...]  # every lifecycle stage it has entered, in order
@@ -276,8 +276,8 @@ class Deployment:
             "lifecycleHookDetails": [h.to_json() for h in self.hooks],
             "deploymentConfiguration": self.config,
         }
-        if self.stage is not None:
-            out["lifecycleStage"] = self.stage
+        if self.stage is not None and self.config.get("strategy", "ROLLING") != "ROLLING":
+            out["lifecycleStage"] = self.stage  # a rolling deployment reports none (see README.md)
         if self.status_reason:
             out["statusReason"] = self.status_reason
         if self.rollback is not None:

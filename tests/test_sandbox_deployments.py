@@ -75,7 +75,7 @@ def finished(sb: Sandbox, arn: str, status: str) -> DeploymentView:
 def test_the_hook_is_reached_after_a_few_polls(sandbox: Sandbox, ecs: Any) -> None:
     tds = revisions(sandbox, 2)
     running(sandbox, tds[0])
-    arn = sandbox.deploy(SERVICE, tds[1], cluster="Sample", reach_after=HOLD)
+    arn = sandbox.deploy(SERVICE, tds[1], cluster="Sample", reach_after=HOLD, strategy="BLUE_GREEN")
     assert in_progress(ecs) == [arn]
     for _ in range(2):  # polled while the deployment walks towards its hook: no hook yet
         deployment = described(ecs, arn)
@@ -93,6 +93,18 @@ def test_the_hook_is_reached_after_a_few_polls(sandbox: Sandbox, ecs: Any) -> No
     assert "targetArn" not in hook  # a PAUSE hook has none
     assert 25 < (hook["expiresAt"] - datetime.now(UTC)).total_seconds() <= 30
     assert sandbox.deployment(arn).stages == ("PRE_SCALE_UP", "SCALE_UP", "POST_SCALE_UP")
+
+
+def test_a_rolling_deployment_reports_no_lifecycle_stage(sandbox: Sandbox, ecs: Any) -> None:
+    tds = revisions(sandbox, 2)
+    running(sandbox, tds[0])
+    arn = sandbox.deploy(SERVICE, tds[1], cluster="Sample", reach_after=0.05)  # strategy ROLLING
+    hook = sandbox.wait_for_hook(arn)
+    deployment = described(ecs, arn)
+    assert "lifecycleStage" not in deployment
+    assert deployment["deploymentConfiguration"]["strategy"] == "ROLLING"
+    assert [h["hookId"] for h in deployment["lifecycleHookDetails"]] == [hook.hook_id]
+    assert sandbox.deployment(arn).lifecycle_stage == hook.stage == "POST_SCALE_UP"  # the sandbox knows
 
 
 def test_the_hook_is_reached_after_its_delay(sandbox: Sandbox, ecs: Any) -> None:
