@@ -261,6 +261,8 @@ class Deployment:
         """ListServiceDeployments' ServiceDeploymentBrief."""
         out = {"serviceDeploymentArn": self.arn, "serviceArn": self.service.arn, "clusterArn": self.service.cluster_arn,
                "createdAt": self.created_at, "targetServiceRevisionArn": self.target.arn, "status": self.status}  # fmt: skip
+        if self.status_reason:
+            out["statusReason"] = self.status_reason
         return _stamped(out, self, ("startedAt", "started_at"), ("finishedAt", "finished_at"))
 
     def to_json(self) -> dict[str, Any]:

@@ -159,6 +159,10 @@ def test_rollback_rolls_the_deployment_back(sandbox: Sandbox, ecs: Any) -> None:
     deployment = described(ecs, arn)
     assert deployment["rollback"]["serviceRevisionArn"] == deployment["sourceServiceRevisions"][0]["arn"]
     assert hook["hookId"] in deployment["statusReason"]
+    (brief,) = ecs.list_service_deployments(cluster="Sample", service=SERVICE, status=["ROLLBACK_SUCCESSFUL"])[
+        "serviceDeployments"
+    ]
+    assert brief["statusReason"] == deployment["statusReason"]
     assert [h["status"] for h in deployment["lifecycleHookDetails"]] == ["FAILED"]
     (service,) = ecs.describe_services(cluster="Sample", services=[SERVICE])["services"]
     assert service["taskDefinition"] == tds[0]  # the service runs its previous revision again
