@@ -47,6 +47,15 @@ this file says what it plays and which moto internals it depends on).
         view = sb.wait_for_task(arn, lambda t: t.execution_stopped_at is not None)
         view.stop_decided_at, view.entered["STOPPING"], view.container("envoy").stopped_at  # time.monotonic()
 
+        # Service deployments (moto has none): a PAUSE hook reached after 1 s, answered by ContinueServiceDeployment
+        # or expiring after 30 s with its timeoutAction (README.md, "Service deployments").
+        dep = sb.deploy("web", td, cluster="Sample", pause_at="POST_SCALE_UP", reach_after=1.0, expires_after=30.0,
+                        timeout_action="ROLLBACK", network=(subnets, sgs))  # creates or updates the service
+        hook = sb.wait_for_hook(dep)            # HookView: hook_id, stage, status AWAITING_ACTION, expires_at
+        sb.wait_for_deployment(dep, lambda d: d.status == "SUCCESSFUL").actions  # Action(hook_id, action, by, error)
+        sb.reach(dep)                           # with reach_after=HOLD: reach the next pause now
+        sb.deployments("web"), sb.deployment(dep), sb.pace_deployments(reach_after=0.05, minute=5.0)
+
 Behaviours are chosen by task definition family (`register(..., behaviour=)` or `sb.behave(family, b)`);
 families without one play `Scripted()`: a short life that ends with every container exiting 0.
 `Step("RUNNING", HOLD)` holds a state until StopTask (or an essential container's own exit); any state name
@@ -68,6 +77,7 @@ container's, and the task then plays the same stop sequence.
 `SANDBOX_ENDPOINT=http://...`; it creates cluster `default`, and with --demo the family `demo`.
 """
 
+from .deployments import Action, DeploymentView, HookView
 from .recorder import Call
 from .sandbox import Sandbox
 from .spec import (
@@ -91,11 +101,14 @@ __all__ = [
     "HOLD",
     "NEVER",
     "TEST_TEARDOWN",
+    "Action",
     "Behaviour",
     "Call",
     "Container",
     "ContainerScript",
     "ContainerState",
+    "DeploymentView",
+    "HookView",
     "RunLocally",
     "Sandbox",
     "Scripted",
