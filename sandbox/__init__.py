@@ -68,6 +68,7 @@ container's, and the task then plays the same stop sequence.
 `SANDBOX_ENDPOINT=http://...`; it creates cluster `default`, and with --demo the family `demo`.
 """
 
+from .consistency import Consistency
 from .recorder import Call
 from .sandbox import Sandbox
 from .spec import (
@@ -93,6 +94,7 @@ __all__ = [
     "TEST_TEARDOWN",
     "Behaviour",
     "Call",
+    "Consistency",
     "Container",
     "ContainerScript",
     "ContainerState",

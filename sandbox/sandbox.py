@@ -9,6 +9,7 @@ from typing import Any, Unpack
 
 from moto.ecs.models import ecs_backends
 
+from .consistency import Consistency
 from .cwlogs import DEFAULT_ACCOUNT_ID, LogWriter
 from .driver import Driver
 from .faults import Faults
@@ -29,8 +30,9 @@ class Sandbox:
         self.faults = Faults()
         self._sched = Scheduler()
         self._calls = CallLog(on_add=self._notify)
-        self.logs = LogWriter(account, on_write=self._notify)
-        self.driver = Driver(self._sched, self.logs, self._container_definitions)
+        self.consistency = Consistency(account=account)  # AWS's eventual consistency, each knob off (consistency.py)
+        self.logs = LogWriter(account, self._notify, self._sched, lambda: self.consistency.log_lag)
+        self.driver = Driver(self._sched, self.logs, self._container_definitions, self.consistency)
         app = Middleware(moto_app(), self._calls, self.faults, self.driver, account)
         self._server = Server(app, host, port)
         self._provision = Provisioner(self._server.endpoint, account, self.logs)
@@ -111,15 +113,17 @@ class Sandbox:
         self.faults.placeable.append(n)
 
     def missing_after_run(self, n: int) -> None:
-        """Tasks started from now on are MISSING for their first `n` DescribeTasks."""
-        self.driver.missing_describes = n
+        """Tasks started from now on are MISSING for their first `n` DescribeTasks (`consistency.missing_describes`)."""
+        self.consistency.missing_describes = n
 
-    def set_stop_delay(self, seconds: float | None) -> None:
-        """Tasks stopped by StopTask from now on spend `seconds` in STOPPING once their containers stopped, in
-        place of their behaviour's teardown (StopTask to STOPPED takes `seconds` when the containers exit at
-        once); None: they play their behaviour's teardown (the default)."""
+    def missing(self, arn: str, n: int) -> None:
+        """This task (started already: just listed by ListTasks, say) is MISSING for its next `n` DescribeTasks,
+        whoever asks."""
         with self._sched.cond:
-            self.driver.stop_delay = seconds
+            task = self.driver.find(arn)
+            if task is None:
+                raise KeyError(arn)
+            task.missing_left = n
 
     # -- observation ---------------------------------------------------------------------
     def calls(self, name: str | None = None) -> Any:
@@ -212,15 +216,16 @@ class Sandbox:
         with self._sched.cond:
             return list(self.driver.tasks)[index]
 
-    def log_lines(self, arn: str, container: str) -> list[str]:
-        """Messages written so far to the container's awslogs stream."""
+    def log_lines(self, arn: str, container: str, written: bool = False) -> list[str]:
+        """Messages of the container's awslogs stream visible so far (GetLogEvents shows them); `written`: also those
+        written and not visible yet (`consistency.log_lag`)."""
         with self._sched.cond:
             t = self.driver.find(arn)
             c = t.container(container) if t else None
             if c is None or not (c.log_group and c.log_stream and c.log_region):
                 return []
             where = (c.log_region, c.log_group, c.log_stream)
-        return self.logs.read(*where)
+            return self.logs.read(*where) + (self.logs.pending(*where) if written else [])
 
     def wait_for_log_lines(self, arn: str, container: str, n: int, timeout: float = 10.0) -> list[str]:
         """Return the stream's lines once it holds at least `n`; TimeoutError otherwise."""

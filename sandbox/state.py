@@ -65,6 +65,7 @@ class TaskState:
     stopped_monotonic: float | None = None
     stopped_wall: float | None = None
     missing_left: int = 0  # DescribeTasks answers MISSING this many more times
+    created: float = field(default_factory=time.monotonic)  # time.monotonic() when RunTask created it
     generation: int = 0  # bumped when the task's walk through states is replaced: old steps no longer apply
     feed_generation: int = 0  # bumped by StopTask: scripted log lines not yet written are dropped
     history: list[str] = field(default_factory=list)  # every lastStatus it has had, in order
