@@ -111,6 +111,15 @@ class Driver:
             self.sched.cond.notify_all()
         return task
 
+    def stop_from_outside(self, ref: str, stop_code: str, reason: str) -> None:
+        """ECS stops the task for someone else (no StopTask call of the code under test): a person, Spot, ..."""
+        task = self.find(ref)
+        with self.sched.cond:
+            if task is None:
+                raise ValueError(f"{ref} is not a task of this sandbox")
+            self._plays[task.arn].stop(reason, None, stop_code, "outside")
+            self.sched.cond.notify_all()
+
     def shutdown(self) -> None:
         with self.sched.cond:
             procs = [p.proc for p in self._plays.values() if isinstance(p, LocalPlay) and p.proc is not None]

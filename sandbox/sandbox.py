@@ -18,8 +18,8 @@ from .provision import REGION, Provisioner, Registration, plain_client
 from .recorder import Call, CallLog
 from .scheduler import Scheduler
 from .server import Server, moto_app, reset_moto
-from .spec import Behaviour, Container
-from .state import ContainerState, TaskView
+from .spec import OUTSIDE_REASONS, Behaviour, Container
+from .state import ContainerState, StopRequest, TaskView
 
 
 class Sandbox:
@@ -125,6 +125,19 @@ class Sandbox:
                 raise KeyError(arn)
             task.missing_left = n
 
+    def stop_from_outside(self, arn: str, stop_code: str = "UserInitiated", reason: str | None = None) -> None:
+        """Someone else has ECS stop the task now (a person, Spot, the service scheduler, a host retired): its stop
+        sequence with `stop_code` and `reason` (default: what ECS says for that code); no StopTask call is made or
+        recorded. A task stopping already keeps its stop code. At a moment of its run: Scripted(outside_stop=...)."""
+        self.driver.stop_from_outside(arn, stop_code, reason or OUTSIDE_REASONS.get(stop_code, "Task stopped"))
+
+    def set_stop_delay(self, seconds: float | None) -> None:
+        """Tasks stopped by StopTask from now on spend `seconds` in STOPPING once their containers stopped, in
+        place of their behaviour's teardown (StopTask to STOPPED takes `seconds` when the containers exit at
+        once); None: they play their behaviour's teardown (the default)."""
+        with self._sched.cond:
+            self.driver.stop_delay = seconds
+
     # -- observation ---------------------------------------------------------------------
     def calls(self, name: str | None = None) -> Any:
         """calls("RunTask") -> request bodies in order; calls() -> every Call(name, body, t, ...)."""
@@ -146,6 +159,11 @@ class Sandbox:
         """How many MISSING answers DescribeTasks gave for tasks that exist (see missing_after_run)."""
         with self._sched.cond:
             return self.driver.missing_served
+
+    def stops(self, arn: str | None = None) -> list[StopRequest]:
+        """Every request to stop a task (StopTask calls, stops from outside), of every task or of `arn`, in order."""
+        views = self.tasks() if arn is None else [self.task(arn)]
+        return sorted((r for v in views for r in v.stop_requests), key=lambda r: r.at)
 
     def tasks(self) -> list[TaskView]:
         with self._sched.cond:

@@ -48,6 +48,19 @@ class ContainerState:
         return out
 
 
+@dataclass(frozen=True)
+class StopRequest:
+    """Someone asked ECS to stop the task: a StopTask call (`by` "StopTask") or a stop from outside played by the
+    sandbox (`by` "outside": a person, Spot, the service scheduler, a host retired). `applied` is False when the task
+    was stopping already (ECS keeps the first stopCode and reason)."""
+
+    by: str
+    stop_code: str
+    reason: str
+    at: float  # time.monotonic()
+    applied: bool
+
+
 @dataclass
 class TaskState:
     arn: str
@@ -73,6 +86,7 @@ class TaskState:
     stop_decided_at: float | None = None  # time.monotonic() when desiredStatus became STOPPED
     execution_stopped_at: float | None = None  # time.monotonic() when its last container stopped
     ran: bool = False  # reached RUNNING: its containers started
+    stop_requests: list[StopRequest] = field(default_factory=list)  # StopTask calls and stops from outside, in order
 
     @property
     def task_id(self) -> str:
@@ -138,6 +152,8 @@ class TaskView:
     stop_decided_at: float | None = None
     execution_stopped_at: float | None = None
     timestamps: dict[str, float] = field(default_factory=dict)
+    ran: bool = False  # it reached RUNNING: its containers started
+    stop_requests: tuple[StopRequest, ...] = ()
 
     @classmethod
     def of(cls, t: TaskState) -> TaskView:
@@ -155,6 +171,8 @@ class TaskView:
             stop_decided_at=t.stop_decided_at,
             execution_stopped_at=t.execution_stopped_at,
             timestamps=dict(t.timestamps),
+            ran=t.ran,
+            stop_requests=tuple(t.stop_requests),
         )
 
     def container(self, name: str) -> ContainerState:
