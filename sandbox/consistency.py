@@ -37,10 +37,10 @@ class Consistency:
     missing_for: float = 0.0
     revision_lag: float = 0.0
     log_lag: float = 0.0
-    account: str = field(default=DEFAULT_ACCOUNT_ID, repr=False)
+    account: str = field(default=DEFAULT_ACCOUNT_ID, repr=False, compare=False)
     # "family:revision" -> (region, time.monotonic() it was registered through the API)
-    _registered: dict[str, tuple[str, float]] = field(default_factory=dict, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _registered: dict[str, tuple[str, float]] = field(default_factory=dict, repr=False, compare=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     # -- tasks ---------------------------------------------------------------------------
     def listed(self, task: TaskState) -> bool:
