@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from ecs_run_task.signal_budget import GONE_BY, TO_SIGTERM
 from sandbox import Sandbox
 from tests.helpers import ROOT
 
@@ -34,7 +35,9 @@ GROUPS = {
     "test_outages": "outages, shared quotas, lost tasks",
     "test_hostile_output": "hostile output and answers",
     "test_hostile_input": "hostile output and answers",
+    "test_races": "one migration at a time (if-running)",
 }
+RACES = 20  # the race of two runs under a lagging ListTasks, repeated (tests/test_races.py)
 
 
 @dataclass
@@ -54,6 +57,8 @@ class Figures:
     bugs: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     signal_exits: list[float] = field(default_factory=list)
+    races: list[int] = field(default_factory=list)  # per race run: 1 when two migrations ran
+    race: str = ""  # how the races were run, as the test says it
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
@@ -65,14 +70,7 @@ class Figures:
                 self.failures.append(f"{item.nodeid} ({call.when})")
             return report
         group = self.groups[GROUPS[item.path.stem]]
-        props = Counter[str]()
-        for name, value in item.user_properties:
-            if name == "fault":
-                group.faults[str(value)] += 1
-            elif name == "exit_after_signal":
-                self.signal_exits.append(float(str(value)))
-            elif isinstance(value, int):
-                props[name] += value
+        props = self.properties(item, group)
         funcargs = getattr(item, "funcargs", {})
         sb = next((v for v in funcargs.values() if isinstance(v, Sandbox)), None)
         if sb is not None:
@@ -91,6 +89,22 @@ class Figures:
         else:
             self.failures.append(item.nodeid)
         return report
+
+    def properties(self, item: pytest.Item, group: Group) -> Counter[str]:
+        """What the test recorded: faults and figures taken here, the counts returned."""
+        props = Counter[str]()
+        for name, value in item.user_properties:
+            if name == "fault":
+                group.faults[str(value)] += 1
+            elif name == "exit_after_signal":
+                self.signal_exits.append(float(str(value)))
+            elif name == "two_migrations":
+                self.races.append(int(str(value)))
+            elif name == "race":
+                self.race = str(value)
+            elif isinstance(value, int):
+                props[name] += value
+        return props
 
 
 def table(figures: Figures, took: float, status: int) -> str:
@@ -120,7 +134,11 @@ def table(figures: Figures, took: float, status: int) -> str:
                  f"{total.lost} / {total.lines} | {total.orphaned} |")  # fmt: skip
     if figures.signal_exits:
         lines += ["", f"Exit after the first signal: at most {max(figures.signal_exits):.2f} s over "
-                      f"{len(figures.signal_exits)} runs (budget 7 s: GitHub sends SIGTERM 7.5 s after SIGINT)."]  # fmt: skip
+                      f"{len(figures.signal_exits)} runs (budget {GONE_BY:g} s: GitHub sends SIGTERM {TO_SIGTERM:g} s "
+                      "after SIGINT)."]  # fmt: skip
+    if figures.races:
+        lines += ["", f"Races ({figures.race}): of {len(figures.races)}, runs where two migrations ran: "
+                      f"{sum(figures.races)}."]  # fmt: skip
     lines += ["", "A run's answer is right when its test passed: exit code, `status`, message, outputs as the contract",
               "says. Runs of tests marked as known bugs (strict xfail) count as wrong answers. Lines lost: lines a",
               "task wrote that its run neither printed nor named as possibly missing (with the link to the full log).",
@@ -136,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(ROOT / "docs" / "reliability.md"))
     args, pytest_args = parser.parse_known_args(argv)
     figures = Figures()
+    os.environ.setdefault("ECS_RUN_TASK_RACES", str(RACES))  # read by tests/test_races.py as it is collected
     files = [str(ROOT / "tests" / f"{stem}.py") for stem in GROUPS]
     started = time.monotonic()
     status = int(pytest.main(["-q", "-p", "no:cacheprovider", "--rootdir", str(ROOT), *files, *pytest_args],

@@ -1,14 +1,17 @@
-"""`attach`: following a task started elsewhere (by hand, by another pipeline) instead of starting one."""
+"""`attach`: following a task started elsewhere (by hand, by another pipeline) instead of starting one; such a task
+is never stopped by the run that follows it."""
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from sandbox import ContainerScript, Sandbox, Scripted, Step
-from tests.helpers import Run, outputs, start_task
-from tests.lives import exits, family, someone_else_runs
+from ecs_run_task.cli import post_main
+from sandbox import HOLD, ContainerScript, Sandbox, Scripted, Step
+from tests.helpers import Run, outputs, spawn, start_task
+from tests.lives import exits, family, sigterm_once_said, someone_else_runs
 
 
 @pytest.mark.parametrize("how", ["arn", "id"])
@@ -43,3 +46,55 @@ def test_attach_by_arn_alone_follows_it_in_the_cluster_the_arn_names(sandbox: Sa
     ran = run("--attach", arn, "--poll-interval", "200ms")
     assert ran.code == 4, ran.out
     assert f"following task {arn.rsplit('/', 1)[-1]} (app:1)" in ran.out
+
+
+# a run that follows a task it did not start never stops it: not at the timeout, not on cancel, not in the post step
+
+
+def _held(sb: Sandbox, group: str | None = None) -> str:
+    family(sb, Scripted(steps=[Step("PROVISIONING", 0.05), Step("RUNNING", HOLD)],
+                        containers={"web": ContainerScript(lines=[(0.0, "migrating")])}))  # fmt: skip
+    return someone_else_runs(sb, group=group)
+
+
+def _runs_on(sb: Sandbox, arn: str, out: str) -> None:
+    assert sb.calls("StopTask") == [], out
+    assert sb.task(arn).last_status == "RUNNING"
+    assert (f"this run did not start what it followed, so it left it running (task {arn.rsplit('/', 1)[-1]}: "
+            f"https://us-east-1.console.aws.amazon.com/ecs/v2/clusters/Sample/tasks/{arn.rsplit('/', 1)[-1]}/") in out  # fmt: skip
+    sb.client("ecs").stop_task(cluster="Sample", task=arn)  # the other pipeline's end, here
+
+
+@pytest.mark.parametrize("how", ["attach", "if-running: attach"])
+def test_a_followed_task_runs_on_at_the_timeout(sandbox: Sandbox, run: Run, tmp_path: Path, how: str) -> None:
+    other = _held(sandbox, group="migrations")
+    chosen = (
+        ["--attach", other] if how == "attach" else ["-t", "app", "--if-running", "attach", "--group", "migrations"]
+    )
+    ran = run("--cluster", "Sample", *chosen, "--timeout", "2s", "--poll-interval", "200ms",
+              "--dotenv", str(tmp_path / "out.env"))  # fmt: skip
+    assert ran.code == 124, ran.out
+    assert outputs(tmp_path / "out.env")["STATUS"] == "timed-out"
+    assert "timed out after 2s; this run did not start what it followed" in ran.out
+    assert "migrating" in ran.lines
+    _runs_on(sandbox, other, ran.out)
+
+
+def test_a_followed_task_runs_on_when_the_job_is_cancelled_and_the_post_step_leaves_it(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    other = _held(sandbox)
+    state = tmp_path / "state"
+    state.touch()
+    env = {"GITHUB_ACTIONS": "true", "GITHUB_STATE": str(state)}
+    proc = launch_attached(sandbox, other, env)
+    out = sigterm_once_said(proc, "lastStatus=RUNNING")
+    assert proc.returncode == 143, out
+    assert "cancelled by SIGTERM; this run did not start what it followed" in out
+    assert "task-arns" not in state.read_text()  # only the tasks a run started go to the post step
+    assert post_main({"STATE_cluster": "Sample", "STATE_region": "us-east-1"}) == 0
+    _runs_on(sandbox, other, out)
+
+
+def launch_attached(sb: Sandbox, arn: str, env: dict[str, str]) -> subprocess.Popen[str]:
+    return spawn(sb, "--cluster", "Sample", "--attach", arn, "--poll-interval", "200ms", env=env)

@@ -218,23 +218,17 @@ def test_a_loser_that_cannot_be_stopped_says_two_may_run() -> None:
 
 
 def test_a_start_again_that_loses_the_race_leaves_the_failed_start_standing() -> None:
+    """Ours never ran (an ENI timeout); during the pause before starting again another pipeline starts a task of the
+    group: the new start loses the race like a first one, and the failed start is the answer."""
     e = engine(Life(start=None, fails_after=1.0, reason=ENI), LATE, **{"if-running": "fail"})
-    e.ecs.during["StopTask"] = lambda: None
-    started: list[str] = []
-    e.ecs.during["RunTask"] = lambda: started.append("first")  # the first RunTask
+    pause = e.signals.sleep
 
-    def another_pipeline_meanwhile() -> None:  # during the pause before the start again
-        e.ecs.add(HELD, created=e.clock.now)
+    def another_pipeline_starts_meanwhile(seconds: float) -> None:
+        if seconds == 3.0:  # the pause before the start again
+            e.ecs.add(HELD)
+        pause(seconds)
 
-    e.signals.schedule  # noqa: B018 - (the pause is slept on the fake clock)
-    real_sleep = e.signals.sleep
-
-    def sleep(seconds: float) -> None:
-        if seconds == 3.0:
-            another_pipeline_meanwhile()
-        real_sleep(seconds)
-
-    e.signals.sleep = sleep  # type: ignore[method-assign]
+    e.signals.sleep = another_pipeline_starts_meanwhile  # type: ignore[method-assign]
     result = run(e)
     first, second = ours(e)
     assert (result.status, result.exit_code, result.task and result.task["taskArn"]) == (

@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 
-from ecs_run_task.engine.cadence import FLOWING_POLL_FACTOR
 from ecs_run_task.printable import unmarked
 from sandbox import Container, ContainerScript, Sandbox, Scripted, Step
 from tests.helpers import Run, go, register
@@ -141,21 +140,6 @@ def test_100000_lines_arrive_complete_in_order_with_flat_memory(sandbox: Sandbox
     # memory: bounded by a page of events (up to 10,000 lines / 1 MB), not by the line count. Both runs read
     # many full pages; keeping the 70,000 extra lines' text alone would add ~8 MiB.
     assert peak < fewer_peak + 4 * 1024, (fewer_peak, peak)
-
-
-def test_status_is_polled_less_while_lines_flow(sandbox: Sandbox, run: Run) -> None:
-    """Over HTTP; the policy itself (what happens when lines stop, back-off) is pinned in test_cadence.py."""
-    lines = [(i * 0.1, f"tick {i}") for i in range(60)]  # 6 s of steady output, then 3 s of silence
-    register(sandbox, running=9.0, web=ContainerScript(exit_code=0, lines=lines))
-    ran = go(run, "--poll-interval", "500ms")
-    assert ran.code == 0
-    [task] = sandbox.tasks()
-    running = sandbox.call_log("GetLogEvents")[0].t  # the stream is read once the container runs
-    last_line = running + 6.0
-    polls = [c.t for c in sandbox.call_log("DescribeTasks")]
-    while_flowing = [t for t in polls if running + 1 < t < last_line - 1]
-    assert len(while_flowing) <= 4 / (FLOWING_POLL_FACTOR * 0.5) + 1  # every 2 s, not every 0.5 s
-    assert sandbox.stopped_at(task.arn) is not None
 
 
 def test_on_gitlab_the_lines_sit_in_an_open_section_and_every_section_is_open(sandbox: Sandbox, run: Run) -> None:

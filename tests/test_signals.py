@@ -11,10 +11,11 @@ import time
 import pytest
 
 from ecs_run_task.cli import post_main
+from ecs_run_task.signal_budget import GONE_BY
 from sandbox import HOLD, Sandbox, Step
 from tests.helpers import launch, register, start_task
 
-BUDGET = 7.0  # GitHub sends SIGINT, SIGTERM 7.5 s later, then SIGKILL
+BUDGET = GONE_BY  # gone 7 s after the first signal: GitHub sends SIGTERM at 7.5 s (ecs_run_task.signal_budget)
 
 
 def start_held(sb: Sandbox, state: str) -> tuple[subprocess.Popen[str], str]:

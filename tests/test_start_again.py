@@ -94,3 +94,22 @@ def test_a_signal_in_the_pause_before_starting_again_cancels(sandbox: Sandbox, t
     assert proc.returncode == 143, out
     assert outputs(tmp_path / "out.env")["STATUS"] == "cancelled"
     assert len(sandbox.calls("RunTask")) == 1
+
+
+def test_a_revision_ecs_cannot_describe_yet_is_started_again(
+    sandbox: Sandbox, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Right after RegisterTaskDefinition, RunTask may answer "Unable to describe task definition" (ECS is eventually
+    consistent): the start is tried again within `start-retries`, with a line saying why."""
+    monkeypatch.setattr(retries, "FIRST_PAUSE", 1.0)  # pauses of about 1 s, then 2 s: past the 2 s below
+    family(sandbox, exits(0, "migrated"))
+    sandbox.consistency.revision_lag = 2.0
+    ran = go(run, "--image", "acme/app:v2")
+    assert ran.code == 0, ran.out
+    assert "migrated" in ran.lines
+    said = [line for line in ran.lines if "Unable to describe task definition" in line]
+    assert said, ran.out
+    assert said[0].startswith("ecs-run-task: warning: ecs:RunTask failed: ClientException: Unable to describe task "
+                              "definition. (ECS may not know revision app:2 yet, a moment after it was registered); "
+                              "retrying in 1s, attempt 2 of 3")  # fmt: skip
+    assert len(sandbox.tasks()) == 1
