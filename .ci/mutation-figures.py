@@ -18,6 +18,11 @@ DOC = ROOT / "docs" / "mutation.md"
 COLUMNS = ("killed", "equivalent", "survived", "no tests")
 
 
+def _module(mutant: str) -> str:
+    """`ecs_run_task.engine.cadence.xǁCadenceǁread__mutmut_11` -> `engine/cadence.py`."""
+    return "/".join(mutant.split(".")[1:-1]) + ".py"
+
+
 def main() -> int:
     listed = set(re.findall(r"`(ecs_run_task\.\S+?__mutmut_\d+)`", DOC.read_text(encoding="utf-8")))
     shown = subprocess.run([str(ROOT / ".venv/bin/mutmut"), "results", "--all", "true"], cwd=ROOT, check=True,
@@ -29,12 +34,12 @@ def main() -> int:
     figures: dict[str, Counter[str]] = defaultdict(Counter)
     for name, state in status.items():
         counted = "equivalent" if state == "survived" and name in listed else state
-        figures[name.split(".")[1]]["killed" if counted == "timeout" else counted] += 1  # a hang is caught too
+        figures[_module(name)]["killed" if counted == "timeout" else counted] += 1  # a hang is caught too
     print("| module | mutants | " + " | ".join(COLUMNS) + " |")
     print("|---|---:|" + "---:|" * len(COLUMNS))
     for module in sorted(figures):
         counts = figures[module]
-        print(f"| {module}.py | {counts.total()} | " + " | ".join(str(counts[c]) for c in COLUMNS) + " |")
+        print(f"| {module} | {counts.total()} | " + " | ".join(str(counts[c]) for c in COLUMNS) + " |")
     total: Counter[str] = sum(figures.values(), Counter())
     print(f"| all | {total.total()} | " + " | ".join(str(total[c]) for c in COLUMNS) + " |")
     unlisted = sorted(n for n, s in status.items() if s in ("survived", "no tests") and n not in listed)

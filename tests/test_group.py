@@ -261,3 +261,42 @@ def test_a_loser_that_had_run_is_interrupted_never_a_success(code: int | None, e
            in lost.message  # fmt: skip
     assert lost.message.endswith(f"; container web exited with code {code}" if code is not None else "above)")
     assert lost.hint == group.RAN_AND_LOST
+
+
+def test_after_each_poll_it_looks_until_ours_ran_and_a_look_saw_the_whole_group() -> None:
+    e = engine()
+    held = lock(e)
+    ours = e.ecs.add(Life(start=2.0, runs=None))
+    for now, settled in ((0.0, False), (1.0, False), (2.0, True)):
+        e.clock.now = now
+        assert held.after_poll([e.ecs.tasks[ours].describe(now)], [ours], ["web"]) is None
+        assert held.settled == settled
+    looks = len(e.ecs.called("ListTasks"))
+    assert held.after_poll([e.ecs.tasks[ours].describe(3.0)], [ours], ["web"]) is None
+    assert len(e.ecs.called("ListTasks")) == looks == 3  # settled: no more looks
+    held.ours_started()  # a start again: looked at until it runs
+    assert held.after_poll([e.ecs.tasks[ours].describe(3.0)], [ours], ["web"]) is None
+    assert len(e.ecs.called("ListTasks")) == 4
+
+
+def test_a_look_that_saw_only_part_of_the_group_when_ours_ran_is_made_again() -> None:
+    e = engine()
+    e.ecs.missing_describes = 2
+    theirs = e.ecs.add(RUNS, created=-1.0)
+    ours = e.ecs.add(Life(start=0.0, runs=None))
+    e.ecs.tasks[ours].missing = 0
+    held = lock(e)
+    mine = [e.ecs.tasks[ours].describe(0.0)]
+    assert held.after_poll(mine, [ours], ["web"]) is None  # ours runs, but theirs is not known yet
+    assert held.after_poll(mine, [ours], ["web"]) is None
+    lost = held.after_poll(mine, [ours], ["web"])
+    assert lost is not None
+    assert (lost.first["taskArn"], lost.ran, held.settled) == (theirs, True, True)
+
+
+def test_a_look_that_finds_an_older_task_before_ours_ran_says_ours_lost_before_running() -> None:
+    e = engine()
+    theirs = e.ecs.add(RUNS, created=-1.0)
+    ours = e.ecs.add(Life(start=2.0, runs=None))
+    lost = lock(e).after_poll([e.ecs.tasks[ours].describe(0.0)], [ours], ["web"])
+    assert lost == group.Lost(e.ecs.tasks[theirs].describe(0.0), ran=False)

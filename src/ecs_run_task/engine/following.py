@@ -17,7 +17,7 @@ from ecs_run_task.diagnostics import log
 from ecs_run_task.engine import group, logs, retries
 from ecs_run_task.engine.cancel import Cancelled
 from ecs_run_task.engine.events import AllDecided, Contact, DeadlinePassed, Decided, Event, Notice, Progress, Seen
-from ecs_run_task.engine.group import Lock
+from ecs_run_task.engine.group import Lock, Lost
 from ecs_run_task.engine.ports import Tasks
 from ecs_run_task.engine.session import Run, Session
 from ecs_run_task.engine.watch import Watch
@@ -30,13 +30,6 @@ from ecs_run_task.verdict.outcome import Outcome
 TIMEOUT_DRAIN = 5.0  # seconds of log reading, at most, once the tasks are stopped at the timeout
 
 
-@dataclass(frozen=True)
-class LostRace:
-    """Ours were stopped before their containers started: `first`, of the group, went first."""
-
-    first: dict[str, Any]
-
-
 @dataclass
 class Follower:
     session: Session
@@ -44,7 +37,6 @@ class Follower:
     lock: Lock | None = None  # `if-running` other than `start`: looks at the group while ours have not run
     watch: Watch | None = None  # made when the first task is started or followed
     notes: list[str] = field(default_factory=list)  # containers whose lines cannot be streamed, and why
-    looked_enough: bool = False  # every task of ours ran and a complete look found none older: no more looks
     render_failed: bool = False
 
     def started(self, tasks: Tasks, *, ours: bool = True) -> None:
@@ -56,7 +48,8 @@ class Follower:
         run, shown = self.run, self.session.renderer
         if ours:
             run.started(tasks)
-            self.looked_enough = False  # a new task of ours: the group is looked at again until it runs
+            if self.lock is not None:
+                self.lock.ours_started()
         if self.watch is None:
             self.watch = self._watch(tasks)
         else:
@@ -101,9 +94,9 @@ class Follower:
         """Every task followed is decided, and none is being started again."""
         return self.watch is not None and self.watch.all_decided() and not self.run.restarting
 
-    def follow(self) -> Outcome | LostRace:
-        """Wait for the tasks' answer, showing status and log lines; stop ours at the timeout. `LostRace` when the
-        lock found another task of the group older than ours before they ran (ours are stopped)."""
+    def follow(self) -> Outcome | Lost:
+        """Wait for the tasks' answer, showing status and log lines; stop ours at the timeout. `Lost` when the lock
+        found another task of the group older than ours before they ran (ours are stopped, no longer followed)."""
         s, run, watch = self.session, self.run, self.watch
         assert watch is not None  # noqa: S101 - `started` made it
         s.cancel.check()  # a signal that came during RunTask
@@ -114,7 +107,7 @@ class Follower:
         what = "the task" if len(watch.arns) == 1 else f"{len(watch.arns)} tasks"
         s.renderer.begin(f"Waiting for {what}: status{' and logs' if watch.tailer else ''}", live=True)
         final = self.play(watch.events(s.clock()))
-        if isinstance(final, LostRace):
+        if isinstance(final, Lost):
             return self._lost(final)
         if isinstance(final, AllDecided):
             for source in watch.tailer.never_found(final.tasks) if watch.tailer else []:
@@ -144,7 +137,7 @@ class Follower:
         return self.with_log_gaps(outcome.interrupted(watch.tasks(), None, run.spec.timeout, stopped=stopped,
                                                       left=self.left_running()))  # fmt: skip
 
-    def not_waiting(self, tasks: Tasks) -> Outcome | LostRace:
+    def not_waiting(self, tasks: Tasks) -> Outcome | Lost:
         """`wait: false`: the tasks were accepted; with a lock, one whole look at the group first (no poll follows)."""
         if self.lock is not None:
             first = self.lock.look_whole(tasks, self.run.ours)
@@ -152,11 +145,11 @@ class Follower:
                 self._stop_ours_for(first, tasks)
                 if self.watch is not None:
                     self.watch.forget([str(t["taskArn"]) for t in tasks])
-                return self._lost(LostRace(first))
+                return self._lost(Lost(first))
         self.session.cancel.check()
         return self.run.too_few or outcome.started(tasks)
 
-    def _lost(self, lost: LostRace) -> Outcome | LostRace:
+    def _lost(self, lost: Lost) -> Outcome | Lost:
         """Ours were stopped before they ran. After a start again, the failed start stands; else `if-running` says
         what comes next (`Runner.start`)."""
         replaced, watch = self.run.replaced, self.watch
@@ -276,7 +269,7 @@ class Follower:
     def link(self, task_arn: str | None, container: str | None) -> str:
         return self.session.link(self.run.task_definition, task_arn, container)
 
-    def play(self, events: Iterator[Event]) -> Event | LostRace | None:
+    def play(self, events: Iterator[Event]) -> Event | Lost | None:
         """Show progress and log lines, act on decided tasks, look at the group after each poll; return the final
         event, if any. Showing is never a reason to stop a task: what fails to render is reported once, and the
         run goes on."""
@@ -308,27 +301,24 @@ class Follower:
                     log.error("could not show some log lines; the run goes on", error=f"{type(e).__name__}: {e}")
         return None
 
-    def _looked(self, tasks: Tasks) -> LostRace | None:
-        """After a poll, while the lock needs it: a look at the group. Ours lost when another task of the group was
-        created before them: they are stopped; if one of them ran already, followed to its end (the verdict says
-        it was stopped mid-run), else no longer followed (`LostRace`)."""
+    def _looked(self, tasks: Tasks) -> Lost | None:
+        """After a poll, with a lock: its look at the group. When another task of the group was created before ours,
+        ours are stopped; one that ran already is followed to its end (the verdict says it was stopped mid-run),
+        else they are no longer followed (`Lost`)."""
         run = self.run
+        if self.lock is None:
+            return None
         ours = [t for t in tasks if str(t["taskArn"]) in run.ours and not outcome.stopping(t)]
-        if self.lock is None or self.looked_enough or not ours:
+        lost = self.lock.after_poll(ours, run.ours, run.deciders)
+        if lost is None:
             return None
-        ran = [t for t in ours if outcome.ran(t, run.deciders)]
-        look = self.lock.look(ours, run.ours)
-        if look.first is None:
-            self.looked_enough = look.complete and len(ran) == len(ours)
-            return None
-        self._stop_ours_for(look.first, ours)
-        self.looked_enough = True
-        if ran:
-            run.lost_after_running(look.first)
+        self._stop_ours_for(lost.first, ours)
+        if lost.ran:
+            run.lost_after_running(lost.first)
             return None
         assert self.watch is not None  # noqa: S101 - a poll was made
         self.watch.forget([str(t["taskArn"]) for t in ours])
-        return LostRace(look.first)
+        return lost
 
     def _stop_ours_for(self, first: dict[str, Any], ours: Tasks) -> None:
         assert self.lock is not None  # noqa: S101 - only a lock finds one

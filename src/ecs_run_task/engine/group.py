@@ -125,6 +125,15 @@ class Look:
 
 
 @dataclass(frozen=True)
+class Lost:
+    """A look found `first`, of the group, created before ours: ours must be stopped. `ran`: one of ours had started
+    its containers already (then it is followed to its end, and the run is `interrupted`)."""
+
+    first: dict[str, Any]
+    ran: bool = False
+
+
+@dataclass(frozen=True)
 class Follow:
     """`if-running: attach`: follow this task (never stopped by this run) instead of one of ours."""
 
@@ -142,6 +151,7 @@ class Lock:
     timeout: float | None
     deadline: float | None  # the session's clock
     wall: Callable[[], float] = time.time  # for how long ago a task was created
+    settled: bool = False  # every task of ours ran, and a look that saw the whole group found none older
     _elsewhere: dict[str, str] = field(default_factory=dict)  # ARN -> group, of tasks seen in another group
 
     def before_start(self) -> dict[str, Any] | None:
@@ -160,6 +170,20 @@ class Lock:
         if len(others) > 1:
             self.asker.renderer.info(f"{len(others)} tasks of group {self.group} run ({named}); following the oldest")
         return others[0]
+
+    def ours_started(self) -> None:
+        """A task of ours was started (again): the group is looked at until it runs."""
+        self.settled = False
+
+    def after_poll(self, ours: Tasks, mine: Sequence[str], deciders: Sequence[str]) -> Lost | None:
+        """At a poll after RunTask, until every task of ours (`ours`: those not stopping) ran and a look has seen the
+        whole group: a look. `Lost` when it finds another task of the group created before ours."""
+        if self.settled or not ours:
+            return None
+        ran = [t for t in ours if outcome.ran(t, deciders)]
+        look = self.look(ours, mine)
+        self.settled = look.first is not None or (look.complete and len(ran) == len(ours))
+        return None if look.first is None else Lost(look.first, ran=bool(ran))
 
     def look(self, ours: Sequence[dict[str, Any]], mine: Sequence[str]) -> Look:
         """After RunTask, at a poll: the group's task created before the oldest of `ours`, if this look finds one.

@@ -20,7 +20,7 @@ from ecs_run_task import arns
 from ecs_run_task.diagnostics import log
 from ecs_run_task.engine import group
 from ecs_run_task.engine.cancel import Cancelled
-from ecs_run_task.engine.following import Follower, LostRace
+from ecs_run_task.engine.following import Follower
 from ecs_run_task.engine.renderer import Context
 from ecs_run_task.engine.session import Result, Run, Session
 from ecs_run_task.errors import RunError
@@ -118,7 +118,7 @@ class Runner:
                 run.placed_fewer(outcome.run_failures(refused, len(tasks)))
                 self.renderer.warning(outcome.run_failures(refused, len(tasks)).message)
             result = follower.follow() if run.spec.wait else follower.not_waiting(tasks)
-            if not isinstance(result, LostRace):
+            if not isinstance(result, group.Lost):
                 return result
             assert follower.lock is not None  # noqa: S101 - only a lock loses a race
             after = follower.lock.after_losing(result.first)
