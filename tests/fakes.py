@@ -181,17 +181,20 @@ class FakeEcs:
     missing_describes: int = 0
     tasks: dict[str, Task] = field(default_factory=dict)
     calls: list[tuple[str, Any]] = field(default_factory=list)
-    faults: dict[str, list[BaseException]] = field(default_factory=dict)
+    faults: dict[str, list[BaseException | None]] = field(default_factory=dict)  # None: that call answers
     refusals: list[list[dict[str, Any]]] = field(default_factory=list)
     ids: Any = field(default_factory=lambda: itertools.count(1))
     during: dict[str, Any] = field(default_factory=dict)  # operation -> a callable run during that call
 
-    def _call(self, operation: str, what: Any) -> None:
+    def _call(self, operation: str, what: Any, cluster: str = CLUSTER) -> None:
         self.calls.append((operation, what))
+        if cluster != CLUSTER:
+            raise RunError(f"cluster: {cluster!r} was not found")
         if operation in self.during:
             self.during.pop(operation)()
-        if self.faults.get(operation):
-            raise self.faults[operation].pop(0)
+        fault = self.faults[operation].pop(0) if self.faults.get(operation) else None
+        if fault is not None:
+            raise fault
 
     def called(self, operation: str) -> list[Any]:
         return [what for name, what in self.calls if name == operation]
@@ -219,7 +222,7 @@ class FakeEcs:
         return {**TASK_DEFINITION, **request, "taskDefinitionArn": TD_ARN.replace(":1", ":2")}
 
     def run_task(self, request: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        self._call("RunTask", request)
+        self._call("RunTask", request, request.get("cluster", CLUSTER))
         refused = self.refusals.pop(0) if self.refusals else []
         started = []
         for _ in range(int(request.get("count", 1)) - len(refused)):
@@ -229,7 +232,7 @@ class FakeEcs:
         return started, refused
 
     def describe_tasks(self, cluster: str, arns: Sequence[str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        self._call("DescribeTasks", list(arns))
+        self._call("DescribeTasks", list(arns), cluster)
         found, missing = [], []
         for arn in arns:
             task = self.tasks.get(arn) or next((t for t in self.tasks.values() if t.arn.endswith("/" + arn)), None)
@@ -242,13 +245,13 @@ class FakeEcs:
         return found, missing
 
     def list_running(self, cluster: str) -> list[str]:
-        self._call("ListTasks", cluster)
+        self._call("ListTasks", cluster, cluster)
         now = self.clock.now
         return [t.arn for t in self.tasks.values()
                 if t.created <= now - self.list_lag and t.describe(now)["desiredStatus"] == "RUNNING"]  # fmt: skip
 
     def stop_task(self, cluster: str, arn: str, reason: str) -> None:
-        self._call("StopTask", arn)
+        self._call("StopTask", arn, cluster)
         task = self.tasks[arn]
         if task.stopped_at is None:
             task.stopped_at, task.stop_reason = self.clock.now, reason[:255]

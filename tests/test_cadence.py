@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ecs_run_task.engine.cadence import FLOWING_POLL_FACTOR, READING_POLL_FACTOR, SUSTAINED, Cadence
+from ecs_run_task.engine.cadence import FLOWING_POLL_FACTOR, READING_POLL_FACTOR, SUSTAINED, Cadence, backoff
 
 
 def test_without_log_streams_status_is_polled_every_poll_interval() -> None:
@@ -92,3 +92,10 @@ def test_a_silent_round_starts_the_count_of_rounds_with_lines_again() -> None:
     cadence.polled(8.5, reading=True)
     cadence.read(10.0, got=False, behind=False, reading=True)  # 2 rounds with lines since the silence, not 4
     assert (cadence.next_poll, cadence.ending) == (8.5 + 2.0 * READING_POLL_FACTOR, False)
+
+
+def test_a_back_off_doubles_up_to_its_cap_and_spreads_either_way() -> None:
+    assert [backoff(1.0, n, 15.0, 0.5, spread=0.5) for n in (1, 2, 3, 4, 5)] == [1.0, 2.0, 4.0, 8.0, 15.0]
+    assert backoff(3.0, 1, 60.0, 0.0, spread=0.25) == 2.25
+    assert backoff(3.0, 1, 60.0, 1.0, spread=0.25) == 3.75
+    assert backoff(2.0, 10_000, 15.0, 0.5, spread=0.5) == 15.0  # hours of an outage: no overflow

@@ -11,7 +11,7 @@ import pytest
 
 from ecs_run_task.engine import group
 from ecs_run_task.engine.cancel import Cancelled
-from ecs_run_task.errors import RunError, Transient
+from ecs_run_task.errors import Hint, RunError, Transient
 from ecs_run_task.status import Status
 from ecs_run_task.verdict.outcome import Outcome
 from tests.fakes import CLUSTER, Engine, Life, engine
@@ -20,6 +20,11 @@ ARN = "arn:aws:ecs:us-east-1:123456789012:task/Sample/"
 TD = "arn:aws:ecs:us-east-1:123456789012:task-definition/app:7"
 NOON = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 RUNS = Life(start=5.0, runs=None)  # a task that goes on running
+HINT = Hint("aws-unavailable", "AWS answered 503.", "Run it again.")
+
+
+def short(arn: str) -> str:
+    return arn.rsplit("/", 1)[-1]
 
 
 def created(task_id: str, minutes: float, **fields: Any) -> dict[str, Any]:
@@ -246,7 +251,8 @@ def test_after_losing_before_running_each_mode_says_what_comes_next(mode: str) -
         assert e.clock.now == 2.0
 
 
-@pytest.mark.parametrize(("code", "exit_code"), [(0, 143), (143, 143), (3, 3), (None, 143)])
+@pytest.mark.parametrize(("code", "exit_code"),
+                         [(0, 143), (143, 143), (3, 3), (None, 143), (1, 1), (255, 255), (256, 143)])  # fmt: skip
 def test_a_loser_that_had_run_is_interrupted_never_a_success(code: int | None, exit_code: int) -> None:
     ours = {"taskArn": ARN + "ours", "containers": [{"name": "web", "exitCode": code}]}
     verdict = Outcome(Status.SUCCEEDED if code == 0 else Status.FAILED, code or 0, code, ours, "web", "exited")
@@ -255,6 +261,7 @@ def test_a_loser_that_had_run_is_interrupted_never_a_success(code: int | None, e
         verdict, f"{group.described(first, NOON)} of group migrations started first", "wait"
     )
     assert (lost.status, lost.exit_code, lost.container_exit_code) == (Status.INTERRUPTED, exit_code, code)
+    assert (lost.task, lost.container) == (ours, "web")
     assert lost.message.startswith("task first (app:7), 0m00s ago of group migrations started first, and ours")
     assert "of group migrations started first, and ours had already started its containers when a look found it, " \
            "so ours was stopped mid-run (if-running: wait); it may have done part of its work (its lines are above)" \
@@ -300,3 +307,107 @@ def test_a_look_that_finds_an_older_task_before_ours_ran_says_ours_lost_before_r
     ours = e.ecs.add(Life(start=2.0, runs=None))
     lost = lock(e).after_poll([e.ecs.tasks[ours].describe(0.0)], [ours], ["web"])
     assert lost == group.Lost(e.ecs.tasks[theirs].describe(0.0), ran=False)
+
+
+def test_a_task_is_stopped_when_ecs_says_so_or_every_container_has() -> None:
+    assert group.stopped({"lastStatus": "STOPPED", "containers": []})
+    assert group.stopped({"lastStatus": "DEPROVISIONING", "containers": [{"lastStatus": "STOPPED"}]})
+    assert not group.stopped(
+        {"lastStatus": "RUNNING", "containers": [{"lastStatus": "STOPPED"}, {"lastStatus": "RUNNING"}]}
+    )
+    assert not group.stopped({"lastStatus": "PROVISIONING", "containers": []})
+
+
+def test_before_start_fail_names_every_running_task() -> None:
+    e = engine()
+    first, second = e.ecs.add(RUNS, created=-60.0), e.ecs.add(RUNS, created=-5.0)
+    with pytest.raises(RunError) as refused:
+        lock(e).before_start()
+    assert (f"in cluster Sample: task {short(first)} (app:1), 1m00s ago; task {short(second)} (app:1), 0m05s ago; "
+            "nothing was started") in refused.value.message  # fmt: skip
+
+
+def test_attach_to_the_only_running_task_says_nothing_more() -> None:
+    e = engine()
+    e.ecs.add(RUNS)
+    assert lock(e, mode="attach").before_start() is not None
+    assert e.shown.lines("info: ") == []
+
+
+def test_a_groups_own_tasks_are_described_at_every_look() -> None:
+    e = engine()
+    theirs = e.ecs.add(RUNS, created=5.0)  # newer than ours: not in the way, still of the group
+    ours = e.ecs.add(RUNS)
+    e.clock.now = 5.0
+    held, mine = lock(e), [e.ecs.tasks[ours].describe(5.0)]
+    held.look(mine, [ours])
+    held.look(mine, [ours])
+    assert e.ecs.called("DescribeTasks") == [[theirs], [theirs]]
+
+
+def test_one_whole_look_right_after_run_task() -> None:
+    """`wait: false`: no poll follows, so the look is asked again until it has seen the whole group."""
+    e = engine()
+    ours = e.ecs.add(RUNS)
+    mine = [e.ecs.tasks[ours].describe(0.0)]
+    assert lock(e).look_whole(mine, [ours]) is None  # nothing else runs: no error
+    e.ecs.missing_describes = 1
+    theirs = e.ecs.add(RUNS, created=-1.0)
+    first = lock(e).look_whole(mine, [ours])
+    assert first is not None
+    assert first["taskArn"] == theirs
+    assert e.shown.lines("warning: ") == [
+        "DescribeTasks did not describe 1 of the tasks ListTasks lists (MISSING: ECS may not know them yet); asking "
+        "again in 3s"
+    ]
+
+
+def test_a_whole_look_that_never_sees_the_whole_group_is_not_known() -> None:
+    e = engine()
+    e.ecs.missing_describes = 9
+    e.ecs.add(RUNS, created=-1.0)
+    ours = e.ecs.add(RUNS)
+    with pytest.raises(RunError) as unknown:
+        lock(e).look_whole([e.ecs.tasks[ours].describe(0.0)], [ours])
+    assert unknown.value.message.endswith("whether another task of group family:app runs is not known, after 3 tries")
+
+
+def test_a_race_lost_with_wait_that_waits_past_the_timeout_says_ours_was_stopped() -> None:
+    e = engine()
+    first = e.ecs.tasks[e.ecs.add(RUNS)].describe(0.0)
+    with pytest.raises(RunError) as timed_out:
+        lock(e, mode="wait", timeout=3.0).after_losing(first)
+    assert timed_out.value.message == (
+        f"timed out after 3s waiting for task {short(first['taskArn'])} (app:1), 0m02s ago of group family:app to stop "
+        "(if-running: wait); ours was stopped before its containers started"
+    )
+
+
+def test_a_wait_for_a_task_missing_to_the_timeout_names_it() -> None:
+    e = engine()
+    other = e.ecs.add(RUNS)
+    task = e.ecs.tasks[other].describe(0.0)
+    e.ecs.tasks[other].missing = 100
+    with pytest.raises(RunError, match=f"waiting for task {short(other)} "):
+        lock(e, mode="wait", timeout=3.0).wait_for([task], after="nothing was started")
+
+
+def test_a_wait_that_cannot_ask_says_what_is_not_known() -> None:
+    e = engine()
+    task = e.ecs.tasks[e.ecs.add(RUNS)].describe(0.0)
+    e.ecs.faults["DescribeTasks"] = [Transient("ecs:DescribeTasks failed: 503", hint=HINT) for _ in range(3)]
+    with pytest.raises(RunError) as unknown:
+        lock(e, mode="wait").wait_for([task], after="nothing was started")
+    assert unknown.value.message == ("ecs:DescribeTasks failed: 503; whether the tasks of group family:app have stopped "
+                                     "is not known, after 3 tries")  # fmt: skip
+    assert unknown.value.hint == HINT
+
+
+def test_a_start_again_that_lost_says_who_went_first_and_that_the_failed_start_stands() -> None:
+    e = engine()
+    e.clock.now = 65.0
+    first = e.ecs.tasks[e.ecs.add(RUNS, created=0.0, started_by="deploy-bot")].describe(65.0)
+    assert lock(e).start_again_lost(first) == (
+        f"started again, but task {short(first['taskArn'])} (app:1), started by deploy-bot, 1m05s ago of group "
+        "family:app started first: ours was stopped, and the failed start stands (if-running: fail)"
+    )

@@ -315,6 +315,14 @@ def test_a_lost_task_is_unknown_never_a_verdict() -> None:
         "a bug; StopTask failed, so the tasks may still be running (see the warning above)")  # fmt: skip
 
 
+def test_a_task_followed_but_not_started_by_the_run_is_said_to_run_on_not_stopped() -> None:
+    one, left = task(), "this run did not start what it followed, so it left it running (task a: link)"
+    assert outcome.interrupted([one], None, 60, left=left).message == f"timed out after 60s; {left}"
+    assert outcome.interrupted([one], signal.SIGTERM, None, left=left).message == f"cancelled by SIGTERM; {left}"
+    assert outcome.lost([one], "AWS refused DescribeTasks", stopped=True, left=left).message == (
+        f"AWS refused DescribeTasks; {left}")  # fmt: skip
+
+
 def test_started_without_waiting_succeeds_naming_the_first_task() -> None:
     tasks = [task(n=1), task(n=2)]
     assert outcome.started(tasks) == outcome.Outcome(

@@ -94,7 +94,7 @@ def test_a_task_that_fails_to_start_exits_125_with_the_reason(sandbox: Sandbox, 
 def test_run_task_failures_exit_125_with_their_reasons(sandbox: Sandbox, run: Run) -> None:
     register(sandbox)
     sandbox.fail_run_task("RESOURCE:MEMORY")
-    ran = go(run, "--start-retries", "0")  # capacity is retried by default (tests/test_start.py)
+    ran = go(run, "--start-retries", "0")  # capacity is retried by default (tests/test_start_again.py)
     assert ran.code == 125
     assert "RunTask started no task: RESOURCE:MEMORY" in ran.out
     assert sandbox.tasks() == []

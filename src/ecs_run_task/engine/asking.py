@@ -35,19 +35,20 @@ class Asker:
         """`question`, again after a growing pause while it fails in a way a later try may not, up to `TRIES` times
         and within `deadline`; then `gave_up`'s error. `again` ends the line said before each try again; a signal in a
         pause says what the failed call may have left (`unseen`)."""
-        for retry in range(1, TRIES + 1):
+        tries = 1
+        while True:
             try:
                 return question()
             except Transient as e:
-                pause = retries.pause(retry, self.jitter())
-                if retry == TRIES or not self.room_for(pause, deadline):
-                    raise gave_up(e, retry) from e
+                pause = retries.pause(tries, self.jitter())
+                if tries == TRIES or not self.room_for(pause, deadline):
+                    raise gave_up(e, tries) from e
                 self.renderer.warning(f"{e.message}; asking again in {pause:.0f}s{again}")
                 try:
                     self.cancel.sleep(pause)
                 except Cancelled as c:
                     raise Cancelled(c.signum, unseen=unseen(e)) from c
-        raise AssertionError("unreachable")
+                tries += 1
 
 
 def not_known(what: str) -> Callable[[Transient, int], RunError]:

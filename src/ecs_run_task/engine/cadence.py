@@ -13,6 +13,7 @@ MAX_LOG_INTERVAL = 2.5  # so a sparse line waits ~1.25 s on average (~24 reads a
 FLOWING_POLL_FACTOR = 4.0
 READING_POLL_FACTOR = 2.0
 SUSTAINED = 3  # read rounds in a row with lines: if they then stop, the container likely ended
+DOUBLINGS = 30  # a back-off doubles at most this often (past the cap long before): a long outage never overflows
 
 
 @dataclass
@@ -61,4 +62,4 @@ class Cadence:
 def backoff(first: float, retry: int, cap: float, jitter: float, spread: float) -> float:
     """Seconds before try again number `retry` (1 for the first): `first`, doubling, up to `cap`, then spread by
     +-`spread` (a share) from `jitter` in [0, 1), so that runs that failed together do not try again together."""
-    return min(first * 2.0 ** min(retry - 1, 30), cap) * (1 - spread + 2 * spread * jitter)
+    return min(first * 2.0 ** min(retry - 1, DOUBLINGS), cap) * (1 - spread + 2 * spread * jitter)

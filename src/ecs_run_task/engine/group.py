@@ -152,7 +152,7 @@ class Lock:
     deadline: float | None  # the session's clock
     wall: Callable[[], float] = time.time  # for how long ago a task was created
     settled: bool = False  # every task of ours ran, and a look that saw the whole group found none older
-    _elsewhere: dict[str, str] = field(default_factory=dict)  # ARN -> group, of tasks seen in another group
+    _elsewhere: set[str] = field(default_factory=set)  # tasks seen in another group: never in ours
 
     def before_start(self) -> dict[str, Any] | None:
         """Before RunTask: the task to follow instead of starting one (`attach`); None to start (no task of the group
@@ -210,7 +210,8 @@ class Lock:
 
     @staticmethod
     def _first(others: Tasks, ours: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
-        return next(iter(older(others, in_order(ours)[0])), None) if ours else None
+        """The oldest of `others` created before the oldest of `ours` (one at least)."""
+        return next(iter(older(others, in_order(ours)[0])), None)
 
     def after_losing(self, first: dict[str, Any]) -> Outcome | Follow | None:
         """Ours were stopped before their containers started, because `first` went first: `fail` ends the run,
@@ -273,9 +274,7 @@ class Lock:
         listed = [a for a in self.ecs.list_running(self.cluster) if a not in mine]
         ask = [a for a in listed if a not in self._elsewhere]
         tasks, unknown = self._described(ask) if ask else ([], [])
-        for task in tasks:
-            if task.get("group") != self.group:
-                self._elsewhere[str(task["taskArn"])] = str(task.get("group"))
+        self._elsewhere.update(str(t["taskArn"]) for t in tasks if t.get("group") != self.group)
         return running_in(tasks, self.group), unknown
 
     def _described(self, arns_: Sequence[str]) -> tuple[Tasks, list[str]]:

@@ -9,6 +9,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from ecs_run_task import arns
 from ecs_run_task.aws import console
 from ecs_run_task.aws.clients import RevisionNotReady
 from ecs_run_task.engine import retries
@@ -65,8 +66,7 @@ class Starter:
         tasks, refused = self._run_task(request, attempts, deadline)
         started.started(tasks)
         while refused and retries.transient_refusal(refused):
-            count = int(request.get("count", 1))
-            unplaced = f"could not place {len(refused)} of {count} tasks" if tasks else "placed no task"
+            unplaced = f"could not place {len(refused)} of {request['count']} tasks" if tasks else "placed no task"
             if not self.retry_pause(attempts, f"RunTask {unplaced}: {outcome.refusals(refused)}", deadline):
                 break
             request = {**request, "count": len(refused), "clientToken": uuid.uuid4().hex}
@@ -82,7 +82,7 @@ class Starter:
             try:
                 return self._asked(request, deadline)
             except RevisionNotReady as e:
-                revision = str(request.get("taskDefinition", "?")).rsplit("/", 1)[-1]
+                revision = arns.revision(str(request["taskDefinition"]))
                 why = f"{e.message} (ECS may not know revision {revision} yet, a moment after it was registered)"
                 if not self.retry_pause(attempts, why, deadline):
                     raise
@@ -103,9 +103,10 @@ class Starter:
                               unseen=lambda e: "" if e.refused else self._look_for(request))  # fmt: skip
 
     def _look_for(self, request: dict[str, Any]) -> str:
-        cluster = str(request.get("cluster", "default"))
-        return (f"a task may have started: look for tasks started by {request.get('startedBy', '?')!r} in cluster "
-                f"{cluster!r} and stop any you find: {console.tasks_url(self.region, cluster)}")  # fmt: skip
+        """Where to look for a task RunTask may have started (the request names its cluster and `startedBy`)."""
+        cluster = str(request["cluster"])
+        return (f"a task may have started: look for tasks started by {request['startedBy']!r} in cluster {cluster!r} "
+                f"and stop any you find: {console.tasks_url(self.region, cluster)}")  # fmt: skip
 
 
 def _times(n: int) -> str:
