@@ -104,3 +104,13 @@ def test_leaving_interruptible_makes_the_next_signal_wait_for_a_check(cancellati
     assert cancellation.signum == signal.SIGTERM
     with pytest.raises(Cancelled):
         cancellation.check()
+
+
+def test_after_a_signal_the_way_out_ignores_a_second_one(cancellation: Cancellation) -> None:
+    """Python restores the default handlers as it exits: GitHub's SIGTERM after its SIGINT must not kill the exit
+    (and its status) then. At exit, after a signal, both are ignored; without one, nothing changes."""
+    cancellation._deaf()
+    assert signal.getsignal(signal.SIGTERM) == cancellation._handle
+    cancellation._handle(signal.SIGINT, None)
+    cancellation._deaf()
+    assert signal.getsignal(signal.SIGINT) == signal.getsignal(signal.SIGTERM) == signal.SIG_IGN

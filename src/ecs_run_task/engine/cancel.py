@@ -7,6 +7,7 @@ tailing, sleeping) it also raises `Cancelled`, so a slow or retrying call cannot
 
 from __future__ import annotations
 
+import atexit
 import signal
 import threading
 import time
@@ -33,6 +34,15 @@ class Cancellation:
     def install(self) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, self._handle)
+        atexit.register(self._deaf)
+
+    def _deaf(self) -> None:
+        """On the way out after a signal: Python puts the default handlers back as it exits, so a second signal then
+        (GitHub's SIGTERM 7.5 s after its SIGINT, on a slow exit) would kill the process and lose its exit status.
+        The first signal decided: later ones are ignored."""
+        if self.signum is not None:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(sig, signal.SIG_IGN)
 
     def _handle(self, signum: int, _frame: FrameType | None) -> None:
         first = self.signum is None

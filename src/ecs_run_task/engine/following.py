@@ -68,7 +68,7 @@ class Follower:
         tailer = logs.Tailer.of(sources, s.logs_for, clock=s.clock) if run.spec.logs and sources else None
         watch = Watch(ecs=s.ecs, cluster=run.spec.cluster, arns=arns, deciders=run.deciders,
                       poll_interval=run.spec.poll_interval, deadline=run.deadline, cancel=s.cancel, tailer=tailer,
-                      log_drain=run.spec.log_drain, clock=s.clock, jitter=s.jitter)  # fmt: skip
+                      log_drain=run.spec.log_drain, clock=s.clock, wall=s.wall, jitter=s.jitter)  # fmt: skip
         watch.track(tasks)
         return watch
 
