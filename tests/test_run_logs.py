@@ -28,7 +28,7 @@ def test_json_format_gives_one_object_per_line_with_container_task_and_time(sand
     register(sandbox, running=0.3, web=ContainerScript(exit_code=0, lines=[(0.0, "hello")]))
     events = [json.loads(line) for line in go(run, "--format", "json").lines]
     [log] = [e for e in events if e["event"] == "log"]
-    assert (log["container"], log["message"], log["task_arn"]) == ("web", "hello", sandbox.tasks()[0].arn)
+    assert (log["container"], log["message"], log["task-arn"]) == ("web", "hello", sandbox.tasks()[0].arn)
     assert isinstance(log["timestamp"], int)
 
 
