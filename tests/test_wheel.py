@@ -86,7 +86,7 @@ def test_the_wheel_holds_the_package_and_its_metadata_only(dist: Dist) -> None:
     runtime = [r for r in metadata.get_all("Requires-Dist") or [] if "extra ==" not in r]
     assert runtime == PROJECT["dependencies"]
     assert "ecs-run-task = ecs_run_task.cli:main" in entry_points
-    assert "ecs-run-task-post = ecs_run_task.cli:post_main" in entry_points
+    assert "ecs-run-task-post = ecs_run_task.cli:post_cli" in entry_points
 
 
 def test_the_sdist_holds_what_builds_the_wheel_and_no_tests_sandbox_or_benchmarks(dist: Dist) -> None:
@@ -100,6 +100,12 @@ def test_the_installed_command_shows_its_version(installed: Installed) -> None:
     ran = installed.run("ecs-run-task", "--version")
     assert ran.returncode == 0, ran.stderr
     assert ran.stdout.strip() == f"ecs-run-task {__version__}"
+
+
+def test_the_installed_post_step_command_shows_its_help(installed: Installed) -> None:
+    ran = installed.run("ecs-run-task-post", "--help")
+    assert ran.returncode == 0, ran.stderr
+    assert "The GitHub Action's post step" in ran.stdout
 
 
 def test_the_locked_dependencies_are_all_it_needs(installed: Installed) -> None:

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import IO, TYPE_CHECKING
 
-from ecs_run_task import diagnostics
+from ecs_run_task import __version__, diagnostics
 from ecs_run_task.engine.cancel import Cancellation, Cancelled
 from ecs_run_task.engine.renderer import Renderer
 from ecs_run_task.errors import InputError, RunError
@@ -184,6 +184,28 @@ def _run(run_spec: spec.Spec, renderer: Renderer, env: Mapping[str, str], cancel
     clients = aws.connect(region(run_spec, env))
     shown = LogFile(renderer, log_file) if log_file else renderer
     return Runner(Session(run_spec, clients, shown, cancel), default_started_by(env)).run()
+
+
+_POST_HELP = """\
+The GitHub Action's post step (action.yml's post-entrypoint), run by the runner after the job's steps, whatever
+happened to them. It reads the task ARNs, cluster and region the main step saved (the runner passes them as
+STATE_task-arns, STATE_cluster and STATE_region) and stops each of those tasks that still runs: the main step may
+have been killed (a cancelled workflow, a step timeout) before it could stop them itself. A task the main step
+followed with attach is never saved, so never stopped. With nothing saved it does nothing.
+
+Exit status: 0 (nothing to do, or every task left running was stopped), 1 (a task could not be checked or
+stopped: a warning annotation says which and why). Not meant to be run by hand; ecs-run-task --help is the tool."""
+
+
+def post_cli(argv: Sequence[str] | None = None) -> int:
+    """`ecs-run-task-post`: `--help` and `--version` say what it is; otherwise the post step."""
+    import argparse  # noqa: PLC0415 - the post step itself takes no arguments
+
+    parser = argparse.ArgumentParser(prog="ecs-run-task-post", description=_POST_HELP,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    parser.add_argument("--version", action="version", version=f"ecs-run-task-post {__version__}")
+    parser.parse_args(sys.argv[1:] if argv is None else argv)
+    return post_main()
 
 
 def post_main(env: Mapping[str, str] | None = None) -> int:
