@@ -142,7 +142,7 @@ ROWS: dict[str, Bad] = {
     "cluster: a name ECS refuses": Bad([*T, "--cluster", "my cluster!"], "cluster:"),
     "unknown flag": Bad([*T, "--no-such-flag", "x"], "--no-such-flag", parsed=False),
     "format: unknown": Bad([*T, "--format", "xml"], "--format", parsed=False),
-    "an abbreviated flag": Bad([*T, "--time", "5m"], "unrecognized arguments: --time", parsed=False),
+    "an abbreviated flag": Bad([*T, "--time", "5m"], "--time: no such flag; did you mean --timeout?", parsed=False),
     "overrides: a field of the wrong type": Bad(
         [*T, "--overrides", '{"cpu": 512}'], "Invalid type for parameter overrides.cpu"
     ),

@@ -5,6 +5,7 @@ value is parsed and checked in `spec.py`."""
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -98,11 +99,23 @@ def variable(name: str) -> str:
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:  # bad flags are bad input: exit 125, not argparse's 2
-        if message.startswith("unrecognized arguments: "):  # name the flags only: a value may be a secret
-            flags = [a.split("=", 1)[0] for a in message.split(": ", 1)[1].split() if a.startswith("-")]
-            message = f"unrecognized arguments: {' '.join(flags)}" if flags else "unexpected arguments"
-            message += "; a command as an exact argv goes after --"
-        raise InputError([f"{message} (see ecs-run-task --help)"])
+        if not message.startswith("unrecognized arguments: "):
+            raise InputError([f"{message} (see ecs-run-task --help)"])
+        # one problem for each unknown flag, named without its value (a value may be a secret)
+        flags = [a.split("=", 1)[0] for a in message.split(": ", 1)[1].split() if a.startswith("-")]
+        close = {f: self.closest(f) for f in flags}
+        problems = [f"{f}: no such flag; did you mean {close[f]}?" for f in flags if close[f]]
+        unknown = [f for f in flags if not close[f]]
+        if unknown or not flags:  # no near miss: perhaps a command was meant
+            named = f"unrecognized arguments: {' '.join(unknown)}" if unknown else "unexpected arguments"
+            problems.append(f"{named}; a command as an exact argv goes after --")
+        raise InputError([f"{p} (see ecs-run-task --help)" for p in problems])
+
+    def closest(self, flag: str) -> str | None:
+        """The known long flag `flag` is a near miss of (`--timout`: `--timeout`), if any is that close."""
+        known = [s for action in self._actions for s in action.option_strings if s.startswith("--")]
+        close = difflib.get_close_matches(flag, known, n=1, cutoff=0.8) if flag.startswith("--") else []
+        return close[0] if close else None
 
 
 def _help(i: Input) -> str:
