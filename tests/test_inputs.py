@@ -68,3 +68,10 @@ def test_an_unknown_flag_is_bad_input_naming_the_flag_not_its_value() -> None:
     assert caught.value.problems == [
         "unrecognized arguments: --passwrd; a command as an exact argv goes after -- (see ecs-run-task --help)"
     ]
+
+
+def test_env_is_explained_beside_environment_in_help() -> None:
+    shown = inputs.parser().format_help()
+    flat = " ".join(shown.split())
+    assert shown.index("--environment VALUE") < shown.index("-e KEY=VALUE, --env KEY=VALUE") < shown.index("--cpu")
+    assert "new lines included (a PEM key), where --environment splits its text into KEY=VALUE lines" in flat

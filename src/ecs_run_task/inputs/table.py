@@ -118,6 +118,14 @@ class _Parser(argparse.ArgumentParser):
         return close[0] if close else None
 
 
+# -e/--env is the original ecs_task_executor's flag, kept beside --environment: the same variables, parsed apart
+_ENV_HELP = (
+    "One variable added to the container's environment, exactly as given: the whole text after the first = is its "
+    "value, new lines included (a PEM key), where --environment splits its text into KEY=VALUE lines. Repeatable; "
+    "added after --environment's variables."
+)
+
+
 def _help(i: Input) -> str:
     return f"{i.help} [default: {i.default}]" if i.default else i.help
 
@@ -137,8 +145,8 @@ def parser() -> argparse.ArgumentParser:
             p.add_argument(*flags, dest=i.name, metavar="true|false", nargs="?", const="true", help=_help(i))
         else:
             p.add_argument(*flags, dest=i.name, metavar="VALUE", action="append" if i.lines else "store", help=_help(i))
-    p.add_argument("-e", "--env", action="append", default=[], metavar="KEY=VALUE",
-                   help="One variable added to the container's environment, exactly as given (repeatable).")  # fmt: skip
+        if i.name == "environment":  # its sibling, shown beside it
+            p.add_argument("-e", "--env", action="append", default=[], metavar="KEY=VALUE", help=_ENV_HELP)
     p.add_argument(
         "--format", choices=FORMATS, help="Output style [default: auto, from the CI: github, gitlab or plain]."
     )
