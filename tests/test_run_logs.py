@@ -192,6 +192,13 @@ def test_annotate_false_keeps_the_lines_but_annotates_only_the_failure(sandbox: 
     assert "ERROR boom" in ran.lines
 
 
+def test_json_logs_raw_prints_json_lines_as_the_task_wrote_them(sandbox: Sandbox, run: Run) -> None:
+    written = '{"level": "error", "message": "boom", "request_id": "abc"}'
+    register(sandbox, running=0.3, web=ContainerScript(exit_code=0, lines=[(0.0, written)]))
+    assert written in go(run, "--json-logs", "raw").lines
+    assert "ERROR boom request_id=abc" in go(run).lines  # pretty, the default
+
+
 def test_an_ec2_task_without_a_stream_prefix_streams_its_lines_from_the_stream_named_by_its_container_id(
     sandbox: Sandbox, run: Run
 ) -> None:

@@ -16,6 +16,7 @@ from ecs_run_task.inputs.parse import BadValue
 
 LAUNCH_TYPES = ("FARGATE", "EC2", "EXTERNAL", "MANAGED_INSTANCES")
 IF_RUNNING = ("start", "wait", "fail", "attach")
+JSON_LOGS = ("pretty", "raw")
 MAX_START_RETRIES = 10
 PROPAGATE_TAGS = ("TASK_DEFINITION", "NONE")
 TASK_OVERRIDE_KEYS = frozenset(
@@ -269,6 +270,7 @@ started_by = partial(matching, STARTED_BY, "up to 128 letters, digits, -, _ and 
 group = partial(matching, re.compile(r".{1,255}"), "one line of at most 255 characters")
 region = partial(matching, REGION, "a region name such as eu-west-1")
 if_running = partial(one_of, IF_RUNNING)
+json_logs = partial(one_of, JSON_LOGS)
 task = partial(matching, TASK, "a task ARN (arn:aws:ecs:...:task/CLUSTER/ID) or a task ID")
 
 

@@ -66,6 +66,8 @@ class Spec:
     placement_strategy: tuple[Placement, ...] = ()
     enable_ecs_managed_tags: bool = False
     log_file: str | None = None
+    json_logs: str = "pretty"  # how JSON log lines are printed: pretty or raw
+    junit_file: str | None = None
 
 
 T = TypeVar("T")
@@ -161,6 +163,8 @@ def build(raw: Mapping[str, str], env_pairs: Sequence[str] = (), origins: Mappin
         placement_strategy=strategies,
         enable_ecs_managed_tags=r.get("enable-ecs-managed-tags", parse.boolean, False),
         log_file=log_file,
+        json_logs=r.get("json-logs", read.json_logs, "pretty"),
+        junit_file=r.get("junit-file", read.path, None),
     )
     if spec.attach:
         _attach_alone(r, spec)

@@ -69,6 +69,8 @@ INPUTS: tuple[Input, ...] = (
     Input("placement-strategy", "Placement strategy as JSON, or spread:FIELD, binpack:cpu, binpack:memory and random items, comma or newline separated. Not for Fargate."),
     Input("enable-ecs-managed-tags", "Have ECS tag the tasks with the cluster and service names: true or false.", "false", switch=True),
     Input("log-file", "Also write every log line of every container to this file (plain text, no CI markup) as it arrives; relative to the working directory (the workspace in the action)."),
+    Input("json-logs", "How JSON log lines are printed: pretty (a line with a level and a message as LEVEL message key=value ...) or raw (as written).", "pretty"),
+    Input("junit-file", "Also write a JUnit XML report to this file at the end of the run: one test case per task, with a failure (the headline and the hint) when it failed; relative to the working directory (the workspace in the action)."),
 )  # fmt: skip
 NAMES = tuple(i.name for i in INPUTS)
 _BY_NAME = {i.name: i for i in INPUTS}
