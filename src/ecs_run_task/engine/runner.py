@@ -203,5 +203,5 @@ class Runner:
             self.renderer.save_state({"task-arns": "[]"})  # nothing left for the post step to stop
         self.renderer.end()
         self.renderer.result(result, values, Context(run.spec.cluster, self.session.clients.region, tasks,
-                                                     run.attempts.said))  # fmt: skip
+                                                     run.attempts.said, run.deciders))  # fmt: skip
         return Result(result, values)
