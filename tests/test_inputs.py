@@ -44,7 +44,8 @@ def test_a_switch_alone_means_true_and_still_takes_a_value(switch: str) -> None:
 @pytest.mark.parametrize(
     ("typed", "meant"),
     [("--timout", "--timeout"), ("--regin", "--region"), ("--enviroment", "--environment"), ("--dryrun", "--dry-run"),
-     ("--task-defintion", "--task-definition"), ("--tag", "--tags")],
+     ("--task-defintion", "--task-definition"), ("--tag", "--tags"), ("--junit", "--junit-file"),
+     ("--json", "--json-logs")],
 )  # fmt: skip
 def test_a_mistyped_flag_gets_the_flag_it_is_closest_to(typed: str, meant: str) -> None:
     with pytest.raises(InputError) as caught:

@@ -114,9 +114,13 @@ class _Parser(argparse.ArgumentParser):
         raise InputError([f"{p} (see ecs-run-task --help)" for p in problems])
 
     def closest(self, flag: str) -> str | None:
-        """The known long flag `flag` is a near miss of (`--timout`: `--timeout`), if any is that close."""
+        """The known long flag `flag` is a near miss of (`--timout`: `--timeout`), or the one flag it begins (`--junit`:
+        `--junit-file`; abbreviations are refused, not guessed), if any."""
+        if not flag.startswith("--"):
+            return None
         known = [s for action in self._actions for s in action.option_strings if s.startswith("--")]
-        close = difflib.get_close_matches(flag, known, n=1, cutoff=0.8) if flag.startswith("--") else []
+        begun = [k for k in known if k.startswith(flag)]
+        close = begun if len(begun) == 1 else difflib.get_close_matches(flag, known, n=1, cutoff=0.8)
         return close[0] if close else None
 
 
