@@ -14,7 +14,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import IO, TYPE_CHECKING
 
-from ecs_run_task import __version__, diagnostics
+from ecs_run_task import __version__, diagnostics, words
 from ecs_run_task.engine.cancel import Cancellation, Cancelled
 from ecs_run_task.engine.renderer import Renderer
 from ecs_run_task.errors import InputError, RunError
@@ -70,7 +70,7 @@ def _check_dotenv(path: str | None) -> None:
         try:
             open(path, "a").close()  # only a check: never emptied here
         except OSError as e:
-            raise InputError([f"dotenv: {path} cannot be written ({e.strerror})"]) from None
+            raise InputError([f"--dotenv: {path} cannot be written ({e.strerror})"]) from None
 
 
 def _safe_streams(out: IO[str]) -> None:
@@ -107,7 +107,7 @@ def _open_log_file(path: str | None, *, dry_run: bool) -> IO[str] | None:
         os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
         return open(path, "w", encoding="utf-8", errors="backslashreplace")
     except OSError as e:
-        raise InputError([f"log-file: {path} cannot be written ({e.strerror}); a relative path is relative to "
+        raise InputError([f"{words.flag('log-file')}: {path} cannot be written ({e.strerror}); a relative path is relative to "
                           "the working directory (the workspace in the action)"]) from None  # fmt: skip
 
 
@@ -129,6 +129,7 @@ def _main(closing: contextlib.ExitStack, argv: Sequence[str] | None, env: Mappin
     cancel = Cancellation()
     cancel.install()
     action = not argv and any(k.startswith("INPUT_") for k in env)
+    closing.enter_context(words.speaking(cli=not action, inputs=inputs.NAMES))  # inputs named as this face does
     dotenv_path, debug = None, env.get("RUNNER_DEBUG") == "1"
     env_pairs: list[str] = []
     origins: dict[str, str] = {}
@@ -182,7 +183,7 @@ def _with_junit(renderer: Renderer, path: str | None, *, dry_run: bool, err: IO[
     try:
         _writable(path)
     except OSError as e:
-        raise InputError([f"junit-file: {path} cannot be written ({e.strerror}); a relative path is relative to "
+        raise InputError([f"{words.flag('junit-file')}: {path} cannot be written ({e.strerror}); a relative path is relative to "
                           "the working directory (the workspace in the action)"]) from None  # fmt: skip
     if dry_run:
         return renderer, False

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from ecs_run_task import words
 from ecs_run_task.inputs import parse
 from ecs_run_task.inputs.parse import BadValue
 
@@ -229,7 +230,7 @@ def strategies(text: str) -> tuple[Placement, ...]:
 def on_fargate(launch_type: str | None, strategy: Sequence[CapacityProvider]) -> str | None:
     """Why these inputs run the task on Fargate, where ECS takes no placement constraints or strategy."""
     if launch_type == "FARGATE":
-        return "launch-type FARGATE"
+        return words.setting("launch-type", "FARGATE")
     fargate = [p.name for p in strategy if p.name in FARGATE_PROVIDERS]
     return f"capacity provider {fargate[0]}" if fargate else None
 

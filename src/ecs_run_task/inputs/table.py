@@ -195,7 +195,7 @@ def from_argv(argv: Sequence[str], env: Mapping[str, str] | None = None) -> Argv
             origins[i.name] = variable(i.name)
     fmt = args.format or env.get(variable("format"), "").strip() or "auto"
     if fmt not in FORMATS:
-        raise InputError([f"format (from {variable('format')}): got {fmt!r}; expected one of {', '.join(FORMATS)}"])
+        raise InputError([f"--format (from {variable('format')}): got {fmt!r}; expected one of {', '.join(FORMATS)}"])
     dotenv = args.dotenv or env.get(variable("dotenv"), "").strip() or None
     return Argv(raw, origins, list(args.env), fmt, dotenv, bool(args.debug))
 
