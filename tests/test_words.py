@@ -3,6 +3,7 @@ and "the region input" in the Action; the failure catalogue's hints too."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 from pathlib import Path
 
@@ -16,7 +17,10 @@ from ecs_run_task.verdict import failures
 from sandbox import ContainerScript, Sandbox
 from tests.helpers import Run, go, register
 
-CLI = {"cli": True, "inputs": NAMES}
+
+def cli() -> contextlib.AbstractContextManager[None]:
+    """What `cli.main` says on the command line."""
+    return words.speaking(cli=True, inputs=NAMES)
 
 
 def problems(**raw: str) -> list[str]:
@@ -27,7 +31,7 @@ def problems(**raw: str) -> list[str]:
 
 def test_a_problem_begins_with_the_flag_on_the_command_line_and_the_input_in_the_action() -> None:
     assert problems(region="mars") == ["region: got 'mars'; expected a region name such as eu-west-1"]
-    with words.speaking(**CLI):
+    with cli():
         assert problems(region="mars") == ["--region: got 'mars'; expected a region name such as eu-west-1"]
 
 
@@ -36,17 +40,17 @@ def test_an_input_named_in_a_sentence_is_a_flag_or_the_input() -> None:
     assert problems(**given) == [
         "launch-type: got 'FARGATE'; cannot be combined with capacity-provider-strategy: give one of them"
     ]
-    with words.speaking(**CLI):
+    with cli():
         assert problems(**given) == [
             "--launch-type: got 'FARGATE'; cannot be combined with --capacity-provider-strategy: give one of them"
         ]
     assert (words.the("region"), words.setting("wait", "false")) == ("the region input", "wait: false")
-    with words.speaking(**CLI):
+    with cli():
         assert (words.the("region"), words.setting("wait", "false")) == ("--region", "--wait false")
 
 
 def test_the_face_is_restored_when_the_run_ends() -> None:
-    with words.speaking(**CLI):
+    with cli():
         with words.speaking(cli=False):
             assert words.flag("cluster") == "cluster"
         assert words.flag("cluster") == "--cluster"
@@ -56,7 +60,7 @@ def test_the_face_is_restored_when_the_run_ends() -> None:
 def test_a_hint_made_on_the_command_line_names_flags() -> None:
     oom = "OutOfMemoryError: Container killed due to memory usage"
     action = failures.for_task(exit_code=137, container_reason=oom)
-    with words.speaking(**CLI):
+    with cli():
         cli = failures.for_task(exit_code=137, container_reason=oom)
     assert action is not None
     assert cli is not None
@@ -82,7 +86,7 @@ def test_a_hint_made_on_the_command_line_names_flags() -> None:
 )  # fmt: skip
 def test_the_catalogues_action_words_become_flags_on_the_command_line(action: str, cli: str) -> None:
     assert Hint("k", action, action).fix == action
-    with words.speaking(**CLI):
+    with cli():
         assert Hint("k", action, action).fix == cli
 
 
@@ -92,7 +96,7 @@ def test_no_hint_of_the_catalogue_keeps_an_action_word_on_the_command_line() -> 
     action_words = re.compile(rf"`({inputs})` inputs?\b|`({inputs}): |`({hyphenated})`")
     texts = [t for sig in failures.CATALOGUE for t in (sig.cause, sig.fix)]
     texts += [m.then for m in failures.STOPPED_BY.values()]
-    with words.speaking(**CLI):
+    with cli():
         said = [Hint("k", text, text).fix for text in texts]
     assert [s for s in said if action_words.search(s)] == []
     assert any(action_words.search(text) for text in texts)  # the catalogue speaks the Action's words
