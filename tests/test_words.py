@@ -61,15 +61,15 @@ def test_a_hint_made_on_the_command_line_names_flags() -> None:
     oom = "OutOfMemoryError: Container killed due to memory usage"
     action = failures.for_task(exit_code=137, container_reason=oom)
     with cli():
-        cli = failures.for_task(exit_code=137, container_reason=oom)
+        flags = failures.for_task(exit_code=137, container_reason=oom)
     assert action is not None
-    assert cli is not None
+    assert flags is not None
     assert action.fix.startswith("Raise the memory: the `memory` input for the task, or `memory` in the container")
-    assert cli.fix.startswith("Raise the memory: `--memory` for the task, or `memory` in the container")
+    assert flags.fix.startswith("Raise the memory: `--memory` for the task, or `memory` in the container")
 
 
 @pytest.mark.parametrize(
-    ("action", "cli"),
+    ("action", "flags"),
     [
         ("Check the `cluster` input and the region (the `region` input or `AWS_REGION`).",
          "Check `--cluster` and the region (`--region` or `AWS_REGION`)."),
@@ -84,10 +84,10 @@ def test_a_hint_made_on_the_command_line_names_flags() -> None:
          "`memory` in the container definition, `awslogs-group`, `ecr:BatchGetImage`, `family:revision`"),
     ],
 )  # fmt: skip
-def test_the_catalogues_action_words_become_flags_on_the_command_line(action: str, cli: str) -> None:
+def test_the_catalogues_action_words_become_flags_on_the_command_line(action: str, flags: str) -> None:
     assert Hint("k", action, action).fix == action
     with cli():
-        assert Hint("k", action, action).fix == cli
+        assert Hint("k", action, action).fix == flags
 
 
 def test_no_hint_of_the_catalogue_keeps_an_action_word_on_the_command_line() -> None:
