@@ -10,6 +10,7 @@ from typing import Any, Unpack
 
 from moto.ecs.models import ecs_backends
 
+from .consistency import Consistency
 from .cwlogs import DEFAULT_ACCOUNT_ID, LogWriter
 from .deployments import PAUSE_STAGES, Deployments, DeploymentView, HookView, Pause, Plan, config_of
 from .deployments_app import DeploymentsApp
@@ -20,8 +21,8 @@ from .provision import REGION, Provisioner, Registration, plain_client, setup_cl
 from .recorder import Call, CallLog
 from .scheduler import Scheduler
 from .server import Server, moto_app, reset_moto
-from .spec import Behaviour, Container
-from .state import ContainerState, TaskView
+from .spec import OUTSIDE_REASONS, Behaviour, Container
+from .state import ContainerState, StopRequest, TaskView
 
 
 class Sandbox:
@@ -32,8 +33,9 @@ class Sandbox:
         self.faults = Faults()
         self._sched = Scheduler()
         self._calls = CallLog(on_add=self._notify)
-        self.logs = LogWriter(account, on_write=self._notify)
-        self.driver = Driver(self._sched, self.logs, self._container_definitions)
+        self.consistency = Consistency(account=account)  # AWS's eventual consistency, each knob off (consistency.py)
+        self.logs = LogWriter(account, self._notify, self._sched, lambda: self.consistency.log_lag)
+        self.driver = Driver(self._sched, self.logs, self._container_definitions, self.consistency)
         self._deployments = Deployments(
             self._sched, account, self._images, self._set_task_definition, self._cluster_exists
         )
@@ -118,8 +120,23 @@ class Sandbox:
         self.faults.placeable.append(n)
 
     def missing_after_run(self, n: int) -> None:
-        """Tasks started from now on are MISSING for their first `n` DescribeTasks."""
-        self.driver.missing_describes = n
+        """Tasks started from now on are MISSING for their first `n` DescribeTasks (`consistency.missing_describes`)."""
+        self.consistency.missing_describes = n
+
+    def missing(self, arn: str, n: int) -> None:
+        """This task (started already: just listed by ListTasks, say) is MISSING for its next `n` DescribeTasks,
+        whoever asks."""
+        with self._sched.cond:
+            task = self.driver.find(arn)
+            if task is None:
+                raise KeyError(arn)
+            task.missing_left = n
+
+    def stop_from_outside(self, arn: str, stop_code: str = "UserInitiated", reason: str | None = None) -> None:
+        """Someone else has ECS stop the task now (a person, Spot, the service scheduler, a host retired): its stop
+        sequence with `stop_code` and `reason` (default: what ECS says for that code); no StopTask call is made or
+        recorded. A task stopping already keeps its stop code. At a moment of its run: Scripted(outside_stop=...)."""
+        self.driver.stop_from_outside(arn, stop_code, reason or OUTSIDE_REASONS.get(stop_code, "Task stopped"))
 
     def set_stop_delay(self, seconds: float | None) -> None:
         """Tasks stopped by StopTask from now on spend `seconds` in STOPPING once their containers stopped, in
@@ -269,6 +286,11 @@ class Sandbox:
         with self._sched.cond:
             return self.driver.missing_served
 
+    def stops(self, arn: str | None = None) -> list[StopRequest]:
+        """Every request to stop a task (StopTask calls, stops from outside), of every task or of `arn`, in order."""
+        views = self.tasks() if arn is None else [self.task(arn)]
+        return sorted((r for v in views for r in v.stop_requests), key=lambda r: r.at)
+
     def tasks(self) -> list[TaskView]:
         with self._sched.cond:
             return [TaskView.of(t) for t in self.driver.tasks.values()]
@@ -338,15 +360,16 @@ class Sandbox:
         with self._sched.cond:
             return list(self.driver.tasks)[index]
 
-    def log_lines(self, arn: str, container: str) -> list[str]:
-        """Messages written so far to the container's awslogs stream."""
+    def log_lines(self, arn: str, container: str, written: bool = False) -> list[str]:
+        """Messages of the container's awslogs stream visible so far (GetLogEvents shows them); `written`: also those
+        written and not visible yet (`consistency.log_lag`)."""
         with self._sched.cond:
             t = self.driver.find(arn)
             c = t.container(container) if t else None
             if c is None or not (c.log_group and c.log_stream and c.log_region):
                 return []
             where = (c.log_region, c.log_group, c.log_stream)
-        return self.logs.read(*where)
+            return self.logs.read(*where) + (self.logs.pending(*where) if written else [])
 
     def wait_for_log_lines(self, arn: str, container: str, n: int, timeout: float = 10.0) -> list[str]:
         """Return the stream's lines once it holds at least `n`; TimeoutError otherwise."""
