@@ -290,3 +290,22 @@ def test_the_report_is_written_after_the_result_and_times_the_run(tmp_path: Path
     assert root.attrib["time"] == "7.500"
     [suite] = root
     assert suite.attrib["timestamp"] == time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(100))
+
+
+def test_the_action_writes_the_report_from_its_input(sandbox: Sandbox, run: Run, tmp_path: Path) -> None:
+    register(sandbox, web=ContainerScript(exit_code=3, lines=[(0.0, "boom")]))
+    ran = run(env={"INPUT_CLUSTER": "Sample", "INPUT_TASK-DEFINITION": "app", "INPUT_POLL-INTERVAL": "200ms",
+                   "INPUT_JUNIT-FILE": str(tmp_path / "r.xml")})  # fmt: skip
+    assert ran.code == 3
+    [case] = cases(check((tmp_path / "r.xml").read_text()))
+    failure = case.find("failure")
+    assert failure is not None
+    assert failure.attrib["type"] == "failed"
+
+
+def test_a_task_started_without_waiting_is_a_skipped_test_case(sandbox: Sandbox, run: Run, tmp_path: Path) -> None:
+    register(sandbox, life=[Step("PROVISIONING", 0.05), Step("RUNNING", HOLD)])
+    ran = go(run, "--wait", "false", "--junit-file", str(tmp_path / "r.xml"))
+    assert ran.code == 0
+    [case] = cases(check((tmp_path / "r.xml").read_text()))
+    assert [child.tag for child in case] == ["skipped"]
