@@ -84,7 +84,7 @@ def test_two_runs_racing_under_a_lagging_list_run_one_migration(
     assert sorted(p.returncode for p in procs) == [0, 125], outs
     statuses = sorted(outputs(tmp_path / f"{k}.env")["STATUS"] for k in range(2))
     assert statuses == ["failed-to-start", "succeeded"]
-    said = "started first (if-running: fail); ours was stopped before its containers started"
+    said = "started first (--if-running fail); ours was stopped before its containers started"
     assert sum(said in out for out in outs) == 1, outs
 
 
@@ -153,7 +153,7 @@ def test_a_loser_that_had_already_run_is_told_truthfully(sandbox: Sandbox, tmp_p
     assert "CREATE TABLE users" in out.splitlines()  # its lines are shown
     assert f"task {short(other)} (app:1), started by deploy-bot, 0m0" in out
     assert ("of group family:app started first, and ours had already started its containers when a look found it, so "
-            "ours was stopped mid-run (if-running: fail)") in out  # fmt: skip
+            "ours was stopped mid-run (--if-running fail)") in out  # fmt: skip
     assert "before its containers started" not in out
     assert [b["task"] for b in sandbox.calls("StopTask")] == [ours.arn]  # never the other's
     sandbox.client("ecs").stop_task(cluster="Sample", task=other)

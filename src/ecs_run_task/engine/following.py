@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ecs_run_task import signal_budget
+from ecs_run_task import signal_budget, words
 from ecs_run_task.arns import task_id
 from ecs_run_task.aws import console
 from ecs_run_task.diagnostics import log
@@ -263,7 +263,7 @@ class Follower:
             why = (f"its last {cursor.failing} reads failed ({cursor.last_error})" if cursor.failing
                    else "it was still being read")  # fmt: skip
             gaps.append(f"container {source.label or source.container}: the log shown may be incomplete: {why} when "
-                        f"log-drain ({self.run.spec.log_drain:g}s) ran out; the full log: {link}")  # fmt: skip
+                        f"{words.flag('log-drain')} ({self.run.spec.log_drain:g}s) ran out; the full log: {link}")  # fmt: skip
         return replace(result, warnings=(*result.warnings, *gaps)) if gaps else result
 
     def link(self, task_arn: str | None, container: str | None) -> str:

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from ecs_run_task import arns
+from ecs_run_task import arns, words
 from ecs_run_task.engine.asking import Asker, not_known
 from ecs_run_task.engine.ports import EcsApi, Tasks
 from ecs_run_task.errors import Hint, RunError, Transient
@@ -98,8 +98,8 @@ def stopped(task: dict[str, Any]) -> bool:
 
 def lost_before_running(went_first: str) -> Outcome:
     """`if-running: fail`, after ours were stopped before their containers started (`went_first`: who and why)."""
-    return Outcome.without_task(Status.FAILED_TO_START, CANNOT_RUN, f"{went_first} (if-running: fail); ours was stopped "
-                                "before its containers started")  # fmt: skip
+    return Outcome.without_task(Status.FAILED_TO_START, CANNOT_RUN, f"{went_first} ({words.setting('if-running', 'fail')}); "
+                                "ours was stopped before its containers started")  # fmt: skip
 
 
 def lost_after_running(verdict: Outcome, went_first: str, mode: str) -> Outcome:
@@ -110,7 +110,7 @@ def lost_after_running(verdict: Outcome, went_first: str, mode: str) -> Outcome:
     exit_code = code if code is not None and 0 < code <= 255 else SIGTERM
     exited = f"; container {verdict.container} exited with code {code}" if code is not None else ""
     message = (f"{went_first}, and ours had already started its containers when a look found it, so "
-               f"ours was stopped mid-run (if-running: {mode}); it may have done part of its work (its lines are "
+               f"ours was stopped mid-run ({words.setting('if-running', mode)}); it may have done part of its work (its lines are "
                f"above){exited}")  # fmt: skip
     return Outcome(Status.INTERRUPTED, exit_code, code, verdict.task, verdict.container, message, RAN_AND_LOST)
 
@@ -162,7 +162,7 @@ class Lock:
             return None
         named = "; ".join(described(t, self._now()) for t in others)
         if self.mode == "fail":
-            raise RunError(f"if-running: fail: group {self.group} has a task running in cluster {self.cluster}: "
+            raise RunError(f"{words.setting('if-running', 'fail')}: group {self.group} has a task running in cluster {self.cluster}: "
                            f"{named}; nothing was started")  # fmt: skip
         if self.mode == "wait":
             self.wait_for(others, after="nothing was started")
@@ -233,7 +233,7 @@ class Lock:
     def start_again_lost(self, first: dict[str, Any]) -> str:
         """What a start again after a failed start says when it lost the race: the failed start stands."""
         return (f"started again, but {described(first, self._now())} of group {self.group} started first: ours was stopped, and "
-                f"the failed start stands (if-running: {self.mode})")  # fmt: skip
+                f"the failed start stands ({words.setting('if-running', self.mode)})")  # fmt: skip
 
     def wait_for(self, others: Sequence[dict[str, Any]], *, after: str) -> None:
         """Until every one of `others` has stopped (its containers, or the task itself), within the timeout; a task
@@ -254,7 +254,7 @@ class Lock:
                 return
             if self.deadline is not None and self.asker.clock() + self.poll >= self.deadline:
                 raise RunError(f"timed out after {self.timeout:g}s waiting for {described(last[0], self._now())} of group "
-                               f"{self.group} to stop (if-running: wait); {after}",
+                               f"{self.group} to stop ({words.setting('if-running', 'wait')}); {after}",
                                exit_code=TIMED_OUT, status=Status.TIMED_OUT)  # fmt: skip
             self.asker.cancel.sleep(self.poll)
 

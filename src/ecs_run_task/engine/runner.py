@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, cast
 
-from ecs_run_task import arns
+from ecs_run_task import arns, words
 from ecs_run_task.diagnostics import log
 from ecs_run_task.engine import group
 from ecs_run_task.engine.cancel import Cancelled
@@ -134,8 +134,9 @@ class Runner:
         with s.cancel.interruptible():
             found, _missing = s.ecs.describe_tasks(s.spec.cluster, [ref])
         if not found:
-            raise RunError(f"attach: task {ref!r} was not found in cluster {s.spec.cluster!r} "
-                           f"({s.region}); check attach, cluster and region (ECS forgets a stopped task "
+            raise RunError(f"{words.flag('attach')}: task {ref!r} was not found in cluster {s.spec.cluster!r} "
+                           f"({s.region}); check {words.flag('attach')}, {words.flag('cluster')} and "
+                           f"{words.flag('region')} (ECS forgets a stopped task "
                            "about an hour after it stopped)")  # fmt: skip
         return self.follow_other(s.spec, found[0])
 
@@ -186,5 +187,6 @@ class Runner:
         if run.spec.wait and run.ours and follower.none_of_ours_running():
             self.renderer.save_state({"task-arns": "[]"})  # nothing left for the post step to stop
         self.renderer.end()
-        self.renderer.result(result, values, Context(run.spec.cluster, self.session.region, tasks, run.attempts.said))
+        self.renderer.result(result, values, Context(run.spec.cluster, self.session.region, tasks, run.attempts.said,
+                                                     run.deciders))  # fmt: skip
         return Result(result, values)
