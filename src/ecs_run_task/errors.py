@@ -1,10 +1,10 @@
 """The one domain error: what went wrong, what to do, and how the process exits.
 
-Raised anywhere below the CLI. A run ends with it in two places: the runner's guard once a task is followed (it
-is stopped, unless its answer was known already, and named in the outputs), else `cli.main`. On the way, the modules that ride out what a later try
-may cure (`Transient`: the watch, the log tailer, the starter) and the ones that turn a refusal into a line (a
-StopTask in `session.py`, a dry run's guess in `resolve.py`) catch it. Unexpected exceptions are not wrapped: they
-keep their traceback.
+Raised anywhere below the CLI. A run ends with it in two places: the runner's guard (`Runner.guarded`) once a task
+is followed (ours is stopped, unless its answer was known already, and named in the outputs), else `cli.main`. On
+the way, the modules that ride out what a later try may cure (`Transient`: the watch, the log tailer, the asking
+loop of the starter and the group lock) and the ones that turn a refusal into a line (a StopTask in `following.py`, a
+dry run's guess in `resolve.py`) catch it. Unexpected exceptions are not wrapped: they keep their traceback.
 """
 
 from __future__ import annotations
