@@ -482,6 +482,13 @@ def test_the_inputs_not_in_the_full_set_are_parsed_too() -> None:
     assert built(start_retries="10").start_retries == 10
 
 
+def test_json_logs_and_junit_file_are_read_with_their_defaults() -> None:
+    assert (built().json_logs, built().junit_file) == ("pretty", None)
+    got = built(json_logs="raw", junit_file="reports/migrate.xml")
+    assert (got.json_logs, got.junit_file) == ("raw", "reports/migrate.xml")
+    assert problems(json_logs="yaml") == ["json-logs: got 'yaml'; expected one of pretty, raw"]
+
+
 def test_a_problem_names_the_environment_variable_the_value_came_from() -> None:
     with pytest.raises(InputError) as caught:
         spec.build({**BASE, "count": "0"}, origins={"count": "ECS_RUN_TASK_COUNT"})
