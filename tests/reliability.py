@@ -34,6 +34,7 @@ GROUPS = {
     "test_outages": "outages, shared quotas, lost tasks",
     "test_hostile_output": "hostile output and answers",
     "test_hostile_input": "hostile output and answers",
+    "test_outside_stops": "tasks stopped from outside",
 }
 
 

@@ -12,6 +12,7 @@ class Status(StrEnum):
     INVALID_INPUT = "invalid-input"  # bad input: nothing was called that changes anything
     TIMED_OUT = "timed-out"
     CANCELLED = "cancelled"
+    INTERRUPTED = "interrupted"  # stopped from outside (not by its own exit, not by us) while a deciding container ran
     UNKNOWN = "unknown"  # a task started but could no longer be followed (or a bug of ours after RunTask)
     STARTED = "started"  # wait: false
     DRY_RUN = "dry-run"

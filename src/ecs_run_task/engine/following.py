@@ -64,7 +64,7 @@ class Follower:
 
     def answer(self, run: Run, tasks: Sequence[dict[str, Any]]) -> Outcome:
         """The outcome of decided tasks: the verdict, a start of fewer tasks than asked for, the log's gaps."""
-        verdict = outcome.judge(tasks, run.deciders)
+        verdict = outcome.judge(tasks, run.deciders, run.stopped)
         return self.with_log_gaps(run, run.too_few if run.too_few and verdict.ok else verdict)
 
     def follow_existing(self, run: Run, task: dict[str, Any]) -> Outcome:

@@ -46,6 +46,7 @@ class Run:
     notes: list[str] = field(default_factory=list)  # containers whose lines cannot be streamed, and why
     too_few: Outcome | None = None  # RunTask started fewer tasks than asked for: the run fails, waiting or not
     restarting: bool = False  # a task that never ran is being started again: its failure is not the answer yet
+    stopped: dict[str, str] = field(default_factory=dict)  # ARN -> the reason our StopTask gave: for the verdict
 
     @property
     def task_definition_arn(self) -> str:
@@ -131,7 +132,8 @@ class Session:
         running = [arn for arn in running if only is None or arn in only]
         if not running:
             return True
-        reason = f"Stopped by ecs-run-task: {why}"
+        reason = f"Stopped by ecs-run-task: {why}"[:255]  # as ECS records it (see `Ecs.stop_task`)
+        run.stopped.update(dict.fromkeys(running, reason))  # asked for: a lost answer may still have stopped it
 
         def stop_one(arn: str) -> str | None:
             try:

@@ -87,6 +87,8 @@ Exit status:
   125      bad input (invalid-input), AWS refused or the task never ran (failed-to-start), or the task could
            no longer be followed (unknown)
   130/143  cancelled by SIGINT/SIGTERM; the tasks were stopped first (cancelled)
+  1-255    also when the task was stopped from outside while the deciding container ran (interrupted,
+           never a success): its own code, 143 when it exited 0
 
 Credentials and region come from the standard AWS chain (AWS_PROFILE, AWS_ACCESS_KEY_ID, AWS_REGION, ...)."""
 
