@@ -35,6 +35,7 @@ GROUPS = {
     "test_hostile_output": "hostile output and answers",
     "test_hostile_input": "hostile output and answers",
     "test_outside_stops": "tasks stopped from outside",
+    "test_own_files": "our own files and stdout failing",
 }
 
 

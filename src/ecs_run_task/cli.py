@@ -25,6 +25,7 @@ from ecs_run_task.printable import encodable, inert
 from ecs_run_task.report import pick
 from ecs_run_task.report.github import GitHub
 from ecs_run_task.report.log_file import LogFile
+from ecs_run_task.report.writes import Told, guarded
 from ecs_run_task.status import Status
 from ecs_run_task.tracebacks import print_traceback
 from ecs_run_task.verdict import outputs
@@ -32,7 +33,7 @@ from ecs_run_task.verdict.outcome import Outcome, stopping
 from ecs_run_task.verdict.outputs import dotenv
 
 if TYPE_CHECKING:
-    from ecs_run_task.engine.session import Result  # botocore is costly to import: see _run
+    from ecs_run_task.engine.session import Result, Session  # botocore is costly to import: see _run
 
 
 def default_started_by(env: Mapping[str, str]) -> str:
@@ -109,28 +110,45 @@ def _open_log_file(path: str | None, *, dry_run: bool) -> IO[str] | None:
                           "the working directory (the workspace in the action)"]) from None  # fmt: skip
 
 
+STDOUT_LOST = "the rest of this run's output is dropped, and the task is followed to its end all the same"
+
+
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None, out: IO[str] | None = None,
          err: IO[str] | None = None) -> int:  # fmt: skip
     """Run as the CLI or the action's main step. Output goes to `out` (stdout), a failure's lines in plain and
-    GitLab output to `err` (stderr; `out` too when only `out` is given, as tests capture one stream)."""
+    GitLab output to `err` (stderr; `out` too when only `out` is given, as tests capture one stream).
+
+    Writing our own streams and files may fail (stdout closed by `| head`, a full disk): each failure is said
+    once on stderr, and the exit status stays the task's (see `report/writes.py`)."""
+    process = out is None  # the real stdout and stderr: every print of ours goes through the guards too
     err = err or (sys.stderr if out is None else out)
     out = sys.stdout if out is None else out
-    with contextlib.ExitStack() as closing:  # the log file, complete and closed however the run ends
-        return _main(closing, argv, env, out, err)
+    _safe_streams(out)
+    told = Told(err)
+    guarded_out = guarded(out, "stdout", STDOUT_LOST, told)
+    guarded_err = guarded_out if err is out else guarded(err, "stderr", "our own messages there are dropped", told)
+    saved = sys.stdout, sys.stderr
+    if process:
+        sys.stdout, sys.stderr = guarded_out, guarded_err
+    try:
+        with contextlib.ExitStack() as closing:  # the log file, complete and closed however the run ends
+            return _main(closing, argv, env, guarded_out, guarded_err, told=told)
+    finally:
+        sys.stdout, sys.stderr = saved
 
 
 def _main(closing: contextlib.ExitStack, argv: Sequence[str] | None, env: Mapping[str, str] | None,
-          out: IO[str], err: IO[str]) -> int:  # fmt: skip
+          out: IO[str], err: IO[str], *, told: Told) -> int:  # fmt: skip
     argv = sys.argv[1:] if argv is None else argv
     env = os.environ if env is None else env
-    _safe_streams(out)
     cancel = Cancellation()
     cancel.install()
     action = not argv and any(k.startswith("INPUT_") for k in env)
     dotenv_path, debug = None, env.get("RUNNER_DEBUG") == "1"
     env_pairs: list[str] = []
     origins: dict[str, str] = {}
-    renderer: Renderer = pick("auto", env, out, err)  # until the flags are read, for a bad flag's error
+    renderer: Renderer = pick("auto", env, out, err, told)  # until the flags are read, for a bad flag's error
+    sessions: list[Session] = []  # the run's, once it has one: whether a task was started, should all go wrong
     try:
         if action:
             raw = inputs.from_action(env)
@@ -138,11 +156,11 @@ def _main(closing: contextlib.ExitStack, argv: Sequence[str] | None, env: Mappin
             given = inputs.from_argv(argv, env)
             raw, origins, env_pairs = given.raw, given.origins, given.env_pairs
             debug = given.debug or debug
-            renderer = pick(given.format, env, out, err)
+            renderer = pick(given.format, env, out, err, told)
             _check_dotenv(given.dotenv)
             dotenv_path = given.dotenv  # once it is known to be writable: else its error would come twice
         run_spec = spec.build(raw, env_pairs, origins)
-        result = _run(run_spec, renderer, env, cancel, closing, debug=debug)
+        result = _run(run_spec, renderer, env, cancel, closing, told=told, debug=debug, sessions=sessions)
         _write_dotenv(dotenv_path, result.outputs, err)
         return result.outcome.exit_code
     except Cancelled as c:  # before any task was started: nothing to stop
@@ -153,10 +171,10 @@ def _main(closing: contextlib.ExitStack, argv: Sequence[str] | None, env: Mappin
         outcome = Outcome.without_task(e.status, e.exit_code, e.message, e.hint)
     except Exception as e:  # a bug before any task existed (after RunTask, the runner handles it)
         print_traceback()
-        message = (
-            f"ecs-run-task failed unexpectedly: {type(e).__name__}: {e} (the traceback is above); no task was started"
-        )
-        outcome = Outcome.without_task(Status.FAILED_TO_START, CANNOT_RUN, message)
+        started = [a for s in sessions for a in s.started()]
+        said = f"task(s) {', '.join(started)} had been started: see above" if started else "no task was started"
+        message = f"ecs-run-task failed unexpectedly: {type(e).__name__}: {e} (the traceback is above); {said}"
+        outcome = Outcome.without_task(Status.UNKNOWN if started else Status.FAILED_TO_START, CANNOT_RUN, message)
     values = outputs.no_task(outcome.status)
     try:
         renderer.result(outcome, values)
@@ -168,7 +186,7 @@ def _main(closing: contextlib.ExitStack, argv: Sequence[str] | None, env: Mappin
 
 
 def _run(run_spec: spec.Spec, renderer: Renderer, env: Mapping[str, str], cancel: Cancellation,
-         closing: contextlib.ExitStack, *, debug: bool) -> Result:  # fmt: skip
+         closing: contextlib.ExitStack, *, told: Told, debug: bool, sessions: list[Session]) -> Result:  # fmt: skip
     """The run itself, once the inputs are known to be good: traps said, diagnostics and the log file set up."""
     for warning in run_spec.warnings:  # traps: said, never a reason to fail
         renderer.warning(warning)
@@ -176,14 +194,16 @@ def _run(run_spec: spec.Spec, renderer: Renderer, env: Mapping[str, str], cancel
     diagnostics.configure(debug, renderer.diagnostic_sink())
     log_file = _open_log_file(run_spec.log_file, dry_run=run_spec.dry_run)
     if log_file:
-        closing.enter_context(log_file)
+        cost = "the file stops at the lines written before; the CI log shows every line"
+        log_file = closing.enter_context(guarded(log_file, f"log-file {run_spec.log_file}", cost, told, owned=True))
     from ecs_run_task.aws import clients as aws  # noqa: PLC0415 - botocore costs ~250 ms: not for --help or bad input
     from ecs_run_task.engine.runner import Runner  # noqa: PLC0415
     from ecs_run_task.engine.session import Session  # noqa: PLC0415
 
     clients = aws.connect(region(run_spec, env))
     shown = LogFile(renderer, log_file) if log_file else renderer
-    return Runner(Session(run_spec, clients, shown, cancel), default_started_by(env)).run()
+    sessions.append(Session(run_spec, clients, shown, cancel))
+    return Runner(sessions[0], default_started_by(env)).run()
 
 
 def post_main(env: Mapping[str, str] | None = None) -> int:

@@ -9,6 +9,7 @@ the CLI: no task of ours ran."""
 
 from __future__ import annotations
 
+import sys
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -25,6 +26,7 @@ from ecs_run_task.errors import RunError
 from ecs_run_task.exit_codes import CANNOT_RUN, SUCCESS, signal_exit
 from ecs_run_task.inputs import parse
 from ecs_run_task.plan.resolve import Resolved, checked_request, resolve
+from ecs_run_task.printable import encodable, inert
 from ecs_run_task.status import Status
 from ecs_run_task.tracebacks import print_traceback
 from ecs_run_task.verdict import outcome, outputs
@@ -194,14 +196,26 @@ class Runner:
         run = s.new_run(s.spec, s.ecs.describe_task_definition(str(task["taskDefinitionArn"])))
         return self.finish(run, self.guarded(run, lambda: self.follower.follow_existing(run, task)))
 
+    @staticmethod
+    def shown(result: Outcome, show: Callable[[], None]) -> None:
+        """Showing the answer is never a reason to change it: a bug of ours in a renderer is said, and the exit
+        status is still the task's (our own files failing are said by the renderer itself)."""
+        try:
+            show()
+        except Exception as e:
+            print_traceback()
+            print(inert(encodable(f"ecs-run-task: error: the result could not be shown in full ({type(e).__name__}: "
+                                  f"{e}); {result.message}")), file=sys.stderr)  # fmt: skip
+
     def finish(self, run: Run, result: Outcome) -> Result:
         tasks = run.tasks()
         link = self.session.link(run, (result.task or {}).get("taskArn"), result.container)
         values = outputs.build(result, tasks, run.task_definition_arn, link)
         known = run.watch.latest if run.watch else {}
+        context = Context(run.spec.cluster, self.session.clients.region, tasks, run.attempts.said)
         if run.spec.wait and run.started and all(outcome.stopping(known.get(a, {})) for a in run.started):
-            self.renderer.save_state({"task-arns": "[]"})  # nothing left for the post step to stop
-        self.renderer.end()
-        self.renderer.result(result, values, Context(run.spec.cluster, self.session.clients.region, tasks,
-                                                     run.attempts.said))  # fmt: skip
+            nothing_left = {"task-arns": "[]"}  # nothing left for the post step to stop
+            self.shown(result, lambda: self.renderer.save_state(nothing_left))
+        self.shown(result, self.renderer.end)
+        self.shown(result, lambda: self.renderer.result(result, values, context))
         return Result(result, values)

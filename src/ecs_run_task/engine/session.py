@@ -77,6 +77,7 @@ class Session:
     clock: Callable[[], float] = time.monotonic
 
     def __post_init__(self) -> None:
+        self.runs: list[Run] = []  # every run of this session: what it started, should its end go wrong
         self.ecs = Ecs(self.clients)
         self.starter = Starter(self.ecs, self.renderer, self.cancel, self.clock)
         timeout = self.spec.timeout
@@ -85,6 +86,7 @@ class Session:
     def new_run(self, spec: Spec, task_definition: dict[str, Any], request: dict[str, Any] | None = None) -> Run:
         run = Run(spec, task_definition, [], self.deadline, Attempts(spec.start_retries), dict(request or {}))
         run.decide_by(task_definition)
+        self.runs.append(run)
         return run
 
     def track(self, run: Run, tasks: list[dict[str, Any]], *, ours: bool = True) -> None:
@@ -153,6 +155,10 @@ class Session:
                 self.renderer.warning(f"could not stop task {arn}: {failure}; it may still be running: "
                                       f"{console.task_url(self.clients.region, run.spec.cluster, arn)}")  # fmt: skip
         return all(failure is None for failure in failures)
+
+    def started(self) -> list[str]:
+        """Every task any run of this session started (or followed)."""
+        return [arn for run in self.runs for arn in run.started]
 
     def link(self, run: Run, task_arn: str | None, container: str | None) -> str:
         """The console link to a task's stream of `container` (else its first stream); empty if none."""
