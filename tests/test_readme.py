@@ -327,7 +327,7 @@ def test_every_link_to_a_section_finds_its_heading() -> None:
 
 def test_images_name_the_release_image_with_placeholders() -> None:
     for image in re.findall(r"\S+/ecs-run-task:[\w.]+", README):
-        assert image.lstrip("`").startswith("<registry>/<owner>/ecs-run-task:"), (
+        assert image.lstrip("`").removeprefix("oci://").startswith("<registry>/<owner>/ecs-run-task:"), (
             f"README.md names the image {image}; write it as the release pushes it: <registry>/<owner>/ecs-run-task:v1"
         )
 
@@ -343,7 +343,9 @@ def test_the_development_map_names_every_module_and_the_two_quick_start_commands
         assert f"  {layer.name}/" in file_map, f"the README's file map does not name the layer {layer.name}/"
         for module in sorted(layer.glob("*.py")):
             if module.stem != "__init__":
-                assert re.search(rf"\b{module.stem}\b", file_map), f"the file map does not name {layer.name}/{module.name}"
+                assert re.search(rf"\b{module.stem}\b", file_map), (
+                    f"the file map does not name {layer.name}/{module.name}"
+                )
     [quick_start] = [b for b in blocks() if b.section == "Development" and b.lang == "sh"]
     commands = [line.split("#", 1)[0].strip() for line in quick_start.text.splitlines() if line.strip()]
     assert commands == [".ci/demo", ".ci/test"], f"the quick start for contributors is two commands, not {commands}"
