@@ -7,9 +7,11 @@ Anything unexpected keeps its traceback on stderr and exits 125, never a contain
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import json
 import os
+import stat
 import sys
 from collections.abc import Mapping, Sequence
 from typing import IO, TYPE_CHECKING
@@ -79,8 +81,41 @@ def _safe_streams(out: IO[str]) -> None:
             stream.reconfigure(errors="backslashreplace")
 
 
+# what a path that is not a regular file is, and why log-file refuses it
+_KINDS = ((stat.S_ISLNK, "a symbolic link", "its target would be overwritten (this image runs as root)"),
+          (stat.S_ISFIFO, "a FIFO", "a FIFO nobody reads would block the run"),
+          (stat.S_ISCHR, "a device", "lines written there would skip the block that keeps them from acting as "
+                                     "workflow commands, or be lost"),
+          (stat.S_ISBLK, "a device", "it is not a file"),
+          (stat.S_ISSOCK, "a socket", "it is not a file"),
+          (stat.S_ISDIR, "a directory", "it is not a file"))  # fmt: skip
+_STREAMS = ("/dev/stdout", "/dev/stderr", "/dev/fd/", "/proc/self/fd/", "/dev/tty")
+
+
+def _not_regular(path: str, mode: int) -> InputError | None:
+    """The input error for a `log-file` that is not a regular file (its mode as `lstat` or `fstat` gives it)."""
+    return None if stat.S_ISREG(mode) else _refusal(path, mode)
+
+
+def _refusal(path: str, mode: int) -> InputError:
+    kind, why = next(((k, w) for test, k, w in _KINDS if test(mode)), ("not a regular file", "it is not a file"))
+    if path.startswith(_STREAMS):
+        why = ("container lines written to the CI log that way would skip the block that keeps them from acting as "
+               "workflow commands; the CI log shows every line already")  # fmt: skip
+    return InputError([f"log-file: {path} is {kind}, not a regular file: {why}; give a plain file's path"])
+
+
 def _writable(path: str) -> None:
-    """OSError unless `path` could be written (its missing folders made): checked without creating anything."""
+    """OSError unless `path` could be written (its missing folders made): checked without creating anything;
+    InputError for a path that is there but not a regular file (a symbolic link is not followed)."""
+    try:
+        found = os.lstat(path)
+    except FileNotFoundError:
+        found = None
+    if found is not None and not stat.S_ISDIR(found.st_mode):
+        refused = _not_regular(path, found.st_mode)
+        if refused:
+            raise refused
     if os.path.isdir(path):
         raise IsADirectoryError(21, "Is a directory", path)
     where = path
@@ -94,9 +129,34 @@ def _writable(path: str) -> None:
         raise PermissionError(13, "Permission denied", where)
 
 
+def _open_regular(path: str) -> IO[str]:
+    """The file at `path`, emptied, for writing: never a symbolic link (O_NOFOLLOW), never a wait on a FIFO
+    without a reader (O_NONBLOCK), and refused (InputError) unless it is a regular file once open."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags, 0o666)
+    except OSError as e:
+        if e.errno == errno.ELOOP:  # the last part of the path is a symbolic link
+            raise _refusal(path, stat.S_IFLNK) from None
+        if e.errno == errno.ENXIO:  # a FIFO with no reader (or a socket)
+            raise _refusal(path, os.lstat(path).st_mode) from None
+        raise
+    try:
+        refused = _not_regular(path, os.fstat(fd).st_mode)
+        if refused:
+            raise refused
+        os.set_blocking(fd, True)
+        os.ftruncate(fd, 0)
+        return open(fd, "w", encoding="utf-8", errors="backslashreplace", closefd=True)
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def _open_log_file(path: str | None, *, dry_run: bool) -> IO[str] | None:
     """The `log-file`, its directory made, the file created or emptied now (a dry run leaves it as it is): a path
-    that cannot be written is bad input, found before the run."""
+    that cannot be written, or that is not a regular file (a FIFO, a device such as /dev/stdout, a directory, a
+    symbolic link), is bad input, found before the run."""
     if not path:
         return None
     try:
@@ -104,7 +164,7 @@ def _open_log_file(path: str | None, *, dry_run: bool) -> IO[str] | None:
             _writable(path)
             return None
         os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-        return open(path, "w", encoding="utf-8", errors="backslashreplace")
+        return _open_regular(path)
     except OSError as e:
         raise InputError([f"log-file: {path} cannot be written ({e.strerror}); a relative path is relative to "
                           "the working directory (the workspace in the action)"]) from None  # fmt: skip

@@ -67,7 +67,7 @@ INPUTS: tuple[Input, ...] = (
     Input("placement-constraints", "Placement constraints as JSON, or distinctInstance and memberOf:EXPRESSION items, one a line (a comma also separates items, before distinctInstance or memberOf:). Not for Fargate."),
     Input("placement-strategy", "Placement strategy as JSON, or spread:FIELD, binpack:cpu, binpack:memory and random items, comma or newline separated. Not for Fargate."),
     Input("enable-ecs-managed-tags", "Have ECS tag the tasks with the cluster and service names: true or false.", "false", switch=True),
-    Input("log-file", "Also write every log line of every container to this file (plain text, no CI markup) as it arrives; relative to the working directory (the workspace in the action)."),
+    Input("log-file", "Also write every log line of every container to this file (plain text, no CI markup) as it arrives; relative to the working directory (the workspace in the action). A regular file only (a FIFO, a device such as /dev/stdout, a directory or a symbolic link is refused)."),
 )  # fmt: skip
 NAMES = tuple(i.name for i in INPUTS)
 _BY_NAME = {i.name: i for i in INPUTS}
