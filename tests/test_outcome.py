@@ -426,3 +426,4 @@ def test_an_essential_containers_own_exit_and_a_failed_start_are_no_stop_from_ou
     for stop_code in ("EssentialContainerExited", "TaskFailedToStart", ""):
         assert outcome.stopped_from_outside(task(ran("migrate", 0), stopCode=stop_code)) == ""
     assert outcome.stopped_from_outside(task(ran("migrate", 0), stopCode="SomethingNew")) == "SomethingNew"
+    assert outcome.stopped_from_outside(task(ran("migrate", 0), stopCode=7)) == ""  # a mangled answer: no stop code

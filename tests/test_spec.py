@@ -268,6 +268,14 @@ def test_a_log_file_without_logs_would_stay_empty_so_it_is_refused() -> None:
         ({"command": "bin/rails db:migrate"}, []),
         ({"command": "echo `date`"},
          ['command: no shell runs it, so backticks reach the program as plain arguments; for a shell, give ["sh", "-c", "..."]']),
+        ({"command": "DB_PASS=s3cret bin/rails db:migrate"},
+         ["command: its first word is DB_PASS=..., but no shell runs the command, so that word would be the program ECS "
+          "starts, and fail; give DB_PASS in environment instead (-e DB_PASS=... on the command line)"]),
+        ({"command": '["RAILS_ENV=production", "bin/rails"]'}, [
+          "command: its first word is RAILS_ENV=..., but no shell runs the command, so that word would be the program "
+          "ECS starts, and fail; give RAILS_ENV in environment instead (-e RAILS_ENV=... on the command line)"]),
+        ({"command": "bin/rails db:migrate RAILS_ENV=production"}, []),  # an argument: the program reads it
+        ({"command": "./=odd"}, []),
     ],
 )  # fmt: skip
 def test_traps_are_said_as_warnings_naming_only_the_operator(given: dict[str, str], said: list[str]) -> None:

@@ -213,6 +213,12 @@ def _traps(raw: Mapping[str, str], spec: Spec) -> tuple[str, ...]:
     if re.fullmatch(r"\d+(\.\d+)?", timeout) and 0 < float(timeout) < 60:
         said.append(f"timeout: {timeout} means {timeout} seconds; write {timeout}m for minutes")
     words = spec.command or ()
+    assignment = re.match(r"([A-Za-z_][A-Za-z0-9_]*)=", words[0]) if words else None
+    if assignment:  # named, never its value: it is likely a secret
+        name = assignment.group(1)
+        said.append(f"command: its first word is {name}=..., but no shell runs the command, so that word would be "
+                    f"the program ECS starts, and fail; give {name} in environment instead (-e {name}=... on the command "
+                    "line)")  # fmt: skip
     if len(words) > 1 and words[0].rsplit("/", 1)[-1] in _SHELLS and words[1] == "-c":
         words = ()  # a shell runs it: its syntax is meant
     found = [w for w in _SHELL_WORDS if w in words or (w == ";" and any(a.endswith(";") for a in words))]

@@ -11,6 +11,7 @@ Our own StopTask calls reach the verdict as data: `ours`, each task ARN we asked
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -121,12 +122,15 @@ def stopped_by_us(task: dict[str, Any], ours: Mapping[str, str]) -> bool:
             and task.get("stoppedReason") in (None, "", reason))  # fmt: skip
 
 
+_STOP_CODE = re.compile(r"[A-Z][A-Za-z]{2,63}")  # ECS's stop codes, those it may add too: UserInitiated, ...
+
+
 def stopped_from_outside(task: dict[str, Any], ours: Mapping[str, str] | None = None) -> str:
     """The stop code of a stop asked for from outside the task (not its containers' own exit, not a failed start,
     not our StopTask), or ""."""
     stop_code = str(task.get("stopCode") or "")
-    if not stop_code or stop_code in failures.NOT_OUTSIDE or stopped_by_us(task, ours or {}):
-        return ""
+    if not _STOP_CODE.fullmatch(stop_code) or stop_code in failures.NOT_OUTSIDE or stopped_by_us(task, ours or {}):
+        return ""  # a code that is none of ECS's (a mangled answer) says nothing either way
     return stop_code
 
 
