@@ -565,3 +565,23 @@ def test_attach_by_arn_in_another_cluster_than_the_one_given_is_refused() -> Non
         "attach: the task's ARN names cluster 'prod', but cluster is 'staging'; give the cluster the task runs in, "
         "or leave cluster out"
     ]
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("cpu", "\u0661\u0660\u0662\u0664"),  # Arabic-Indic digits, which Python's \d and int() take
+    ("memory", "\uff12\uff10\uff14\uff18"),  # fullwidth digits
+    ("memory", "\u0662 GB"),
+    ("count", "\u0663"),
+    ("start-retries", "\u0661"),
+    ("timeout", "\u0663\u0660"),
+    ("timeout", "\u0663\u0660m"),
+    ("log-drain", "\u0665s"),
+    ("poll-interval", "\u0662"),
+    ("platform-version", "1.\u0664.0"),
+    ("task-definition", "app:\u0667"),
+])  # fmt: skip
+def test_numbers_are_ascii_digits_only(name: str, value: str) -> None:
+    with pytest.raises(InputError) as caught:
+        spec.build({"task-definition": "app", name: value})
+    [problem] = caught.value.problems
+    assert problem.startswith(f"{name}: got "), problem

@@ -24,7 +24,9 @@ from ecs_run_task.engine.renderer import Context
 from ecs_run_task.engine.session import Result, Run, Session
 from ecs_run_task.errors import RunError
 from ecs_run_task.exit_codes import CANNOT_RUN, SUCCESS, signal_exit
-from ecs_run_task.inputs import parse
+from ecs_run_task.inputs import parse, taskdef
+from ecs_run_task.inputs.spec import Spec
+from ecs_run_task.plan.request import target_container
 from ecs_run_task.plan.resolve import Resolved, checked_request, resolve
 from ecs_run_task.printable import encodable, inert
 from ecs_run_task.status import Status
@@ -58,6 +60,7 @@ class Runner:
         if resolved.register is not None:
             s.ecs.validate("RegisterTaskDefinition", resolved.register)
         s.ecs.validate("RunTask", request)
+        self.caution(resolved.spec, resolved.task_definition)
         if resolved.spec.dry_run:
             return self.dry_run(resolved, request)
         if resolved.spec.if_running != "start":
@@ -66,6 +69,13 @@ class Runner:
                 return running
         run = self.register(resolved, request)
         return self.finish(run, self.guarded(run, lambda: self.start(run) or self.follower.follow(run)))
+
+    def caution(self, spec: Spec, task_definition: dict[str, Any]) -> None:
+        """Said once, before the task starts: what in its deciding containers may make the answer or the log
+        wrong (a restartPolicy, awslogs in non-blocking mode), with the fix."""
+        deciders = outcome.deciding_containers(task_definition, target_container(spec, task_definition))
+        for caution in taskdef.cautions(task_definition, deciders, logs=spec.logs):
+            self.renderer.warning(caution)
 
     def dry_run(self, resolved: Resolved, request: dict[str, Any]) -> Result:
         requests = {"RegisterTaskDefinition": resolved.register} if resolved.register else {}
@@ -194,6 +204,7 @@ class Runner:
                            "about an hour after it stopped)")  # fmt: skip
         task = found[0]
         run = s.new_run(s.spec, s.ecs.describe_task_definition(str(task["taskDefinitionArn"])))
+        self.caution(run.spec, run.task_definition)
         return self.finish(run, self.guarded(run, lambda: self.follower.follow_existing(run, task)))
 
     @staticmethod

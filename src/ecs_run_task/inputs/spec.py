@@ -210,7 +210,7 @@ def _traps(raw: Mapping[str, str], spec: Spec) -> tuple[str, ...]:
     operator is named, never the command (it may hold a password)."""
     said = []
     timeout = raw.get("timeout", "").strip()
-    if re.fullmatch(r"\d+(\.\d+)?", timeout) and 0 < float(timeout) < 60:
+    if re.fullmatch(r"[0-9]+(\.[0-9]+)?", timeout) and 0 < float(timeout) < 60:
         said.append(f"timeout: {timeout} means {timeout} seconds; write {timeout}m for minutes")
     words = spec.command or ()
     assignment = re.match(r"([A-Za-z_][A-Za-z0-9_]*)=", words[0]) if words else None
