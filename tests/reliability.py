@@ -36,6 +36,7 @@ GROUPS = {
     "test_hostile_input": "hostile output and answers",
     "test_outside_stops": "tasks stopped from outside",
     "test_own_files": "our own files and stdout failing",
+    "test_late_lines": "log lines CloudWatch shows late",
 }
 
 

@@ -13,6 +13,7 @@ from ecs_run_task.diagnostics import log
 from ecs_run_task.engine import logs, starts
 from ecs_run_task.engine.events import AllDecided, Contact, DeadlinePassed, Decided, Event, Notice, Progress
 from ecs_run_task.engine.session import Run, Session
+from ecs_run_task.engine.watch import REFUSED_MORE
 from ecs_run_task.errors import RunError, Transient
 from ecs_run_task.tracebacks import print_traceback
 from ecs_run_task.verdict import outcome
@@ -107,7 +108,13 @@ class Follower:
         """Never lose a line silently: a stream whose reads kept failing (a shared quota, an outage) until the
         drain ran out is named in the result, with the console link to its full log."""
         gaps = []
-        for cursor in run.watch.tailer.behind_streams() if run.watch and run.watch.tailer else []:
+        behind = run.watch.tailer.behind_streams() if run.watch and run.watch.tailer else []
+        for cursor, why in run.watch.cut if run.watch else []:  # the drain ended with lines maybe still to come
+            if cursor not in behind:
+                link = logs.console_url(cursor.source, self.session.clients.region)
+                gaps.append(f"container {cursor.source.label or cursor.source.container}: the log shown may be "
+                            f"incomplete: {why}; the full log: {link}")  # fmt: skip
+        for cursor in behind:
             source = cursor.source
             link = logs.console_url(source, self.session.clients.region)
             if cursor.refused:
@@ -117,7 +124,8 @@ class Follower:
             why = (f"its last {cursor.failing} reads failed ({cursor.last_error})" if cursor.failing
                    else "it was still being read")  # fmt: skip
             gaps.append(f"container {source.label or source.container}: the log shown may be incomplete: {why} when "
-                        f"log-drain ({run.spec.log_drain:g}s) ran out; the full log: {link}")  # fmt: skip
+                        f"reading ended (log-drain {run.spec.log_drain:g}s, and after the exit up to {REFUSED_MORE:g}s "
+                        f"more while reads were refused); the full log: {link}")  # fmt: skip
         return replace(result, warnings=(*result.warnings, *gaps)) if gaps else result
 
     def play(self, events: Iterator[Event], run: Run | None = None) -> Event | None:

@@ -56,7 +56,7 @@ INPUTS: tuple[Input, ...] = (
     Input("timeout", "Longest wait: 90s, 30m, 2h, 1h30m, or seconds (a bare 10 is 10 seconds); 0 means no limit. On expiry the tasks are stopped and the run exits 124.", "1h"),
     Input("poll-interval", "Time between task status polls, 100ms to 10m.", "2s"),
     Input("logs", "Stream the containers' CloudWatch (awslogs) logs into the CI log: true or false.", "true", switch=True),
-    Input("log-drain", "After the deciding containers exit, keep reading logs until quiet, at most this long.", "15s"),
+    Input("log-drain", "After the deciding containers exit, keep reading logs for the lines CloudWatch shows late (at least 5 s after the exit, longer while lines still come), at most this long; time refused by throttling does not count, up to 30 s more.", "15s"),
     Input("annotate", "Turn error and warning lines of structured (JSON) logs into annotations: true or false.", "true", switch=True),
     Input("dry-run", "Resolve everything and print the requests a real run sends, starting nothing: true or false.", "false", switch=True),
     Input("region", "AWS region (default: from the environment, e.g. set by aws-actions/configure-aws-credentials)."),
