@@ -7,7 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sandbox import HOLD, NEVER, Container, ContainerScript, Sandbox, Step
+import pytest
+
+from sandbox import HOLD, NEVER, Container, ContainerScript, OutsideStop, Sandbox, Scripted, Step
+from sandbox.spec import OUTSIDE_REASONS
 from tests.helpers import Record, count_lines, go, launch, outputs, register
 
 STARTED = [(0.0, "== 20260101 CreateUsers: migrating"), (0.1, "-- create_table(:users)")]
@@ -71,3 +74,34 @@ def test_our_own_stop_of_an_essential_sidecar_after_the_answer_is_no_stop_from_o
     assert outputs(tmp_path / "out.env")["STATUS"] == "succeeded"
     [stop] = sandbox.calls("StopTask")
     assert stop["reason"].startswith("Stopped by ecs-run-task: container migrate exited")
+
+
+@pytest.mark.parametrize("stop_code", ["SpotInterruption", "ServiceSchedulerInitiated", "TerminationNotice"])
+def test_spot_the_scheduler_or_a_retired_host_stopping_the_migration_is_interrupted(
+    sandbox: Sandbox, tmp_path: Path, record_property: Record, stop_code: str
+) -> None:
+    """ECS stops the task 1 s into its run (Spot reclaims the capacity, a deployment scales in, the host is
+    retired); the migration traps SIGTERM and exits 0 half a second later, as Rails and many frameworks do."""
+    record_property("fault", "outside stop")
+    lines = [(0.0, "== 20260101 AddIndexToOrders: migrating"), (0.5, "-- add_index(:orders, :customer_id)")]
+    sandbox.register("app", [Container("web")], log_group="/ecs/app")
+    sandbox.behave("app", Scripted(
+        steps=[Step("PROVISIONING", 0.05), Step("PENDING", 0.1), Step("RUNNING", HOLD)],
+        containers={"web": ContainerScript(exits_after=NEVER, lines=lines, sigterm_delay=0.5, sigterm_exit_code=0)},
+        outside_stop=OutsideStop(after=1.0, stop_code=stop_code)))  # fmt: skip
+    proc = launch(sandbox, "--format", "plain", "--dotenv", str(tmp_path / "out.env"))
+    out, _ = proc.communicate(timeout=60)
+    [task] = sandbox.tasks()
+    count_lines(record_property, [m for _, m in lines], out.splitlines())
+    assert proc.returncode == 143, out
+    got = outputs(tmp_path / "out.env")
+    reason = OUTSIDE_REASONS[stop_code]
+    assert (got["STATUS"], got["EXIT_CODE"], got["STOP_CODE"], got["STOPPED_REASON"]) == (
+        "interrupted", "0", stop_code, reason)  # fmt: skip
+    assert (f"interrupted: ECS was asked from outside to stop the task (stopCode={stop_code}, "
+            f"stoppedReason={reason!r}) while container web ran; it exited with code 0") in out  # fmt: skip
+    assert "ecs-run-task: likely cause: ECS was asked to stop the task while the container ran, because" in out
+    assert [(s.by, s.stop_code) for s in sandbox.stops(task.arn)] == [("outside", stop_code)]  # what the driver saw
+    assert sandbox.calls("StopTask") == []  # none of ours
+    assert task.ran
+    assert all(m in out.splitlines() for _, m in lines)
