@@ -93,7 +93,7 @@ def test_lines_shown_after_log_drain_are_named_as_possibly_missing_with_the_link
     assert printed == [m for _, m in EARLY]  # the last two came after the drain
     [result] = [e for e in events if e["event"] == "outputs"]
     [warning] = result["warnings"]
-    assert warning.startswith("container web: the log shown may be incomplete: log-drain (2s) ended the reading ")
+    assert warning.startswith("container web: the log shown may be incomplete: --log-drain (2s) ended the reading ")
     assert (
         "CloudWatch may show a line up to 5s after; the full log: https://us-east-1.console.aws.amazon.com/" in warning
     )

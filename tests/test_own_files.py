@@ -141,7 +141,7 @@ def test_a_log_file_the_disk_cannot_take_keeps_the_answer_and_the_ci_log(
     path = tmp_path / "run.log"
     status, out, err = run_apart(sandbox, "--format", "plain", "--log-file", str(path), fsize=1024)
     assert status == 7, out + err
-    said_once(err, f"log-file {path}")
+    said_once(err, f"--log-file {path}")
     assert "File too large" in err
     assert [line for line in out.splitlines() if line.startswith("row ")] == [m for _, m in lines]
     count_lines(record_property, [m for _, m in lines], out.splitlines())

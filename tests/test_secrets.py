@@ -125,8 +125,11 @@ def test_malformed_overrides_are_refused_before_anything_without_echoing_them(
 @pytest.mark.parametrize(
     ("args", "named"),
     [
-        (["--enviroment", f"DB_PASSWORD={ENV_VALUE}"], "unrecognized arguments: --enviroment;"),  # a typo
-        ([f"--enviroment=DB_PASSWORD={ENV_VALUE}"], "unrecognized arguments: --enviroment;"),
+        (
+            ["--enviroment", f"DB_PASSWORD={ENV_VALUE}"],
+            "--enviroment: no such flag; did you mean --environment?",
+        ),  # a typo
+        ([f"--enviroment=DB_PASSWORD={ENV_VALUE}"], "--enviroment: no such flag; did you mean --environment?"),
         (["--command", f"psql 'postgres://app:{ENV_VALUE}@db/app"], "command: cannot be split as a shell would"),
     ],
 )
@@ -161,7 +164,8 @@ def test_a_name_value_first_word_is_explained_and_its_value_never_shown(
                   f"team=payments\napi-token={TAG_VALUE}", "--debug", "--dry-run", dry_run)  # fmt: skip
     out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 0, out
-    assert "warning: command: its first word is DB_PASS=..., but no shell runs the command" in out
+    assert "warning: --command: its first word is DB_PASS=..., but no shell runs the command" in out
+    assert "give DB_PASS with --environment instead" in out
     assert "DB_PASS=***" in out  # shown, masked, in the request (dry run) or the diagnostics (--debug)
     assert "api-token" in out  # a tag's key is shown, its value never
     assert_no_secret(out, (COMMAND_VALUE, TAG_VALUE))

@@ -224,7 +224,7 @@ def test_placement_strategy_is_short_forms_comma_or_newline_separated_or_json(
 
 @pytest.mark.parametrize(
     ("given", "why"),
-    [({"launch-type": "FARGATE"}, "launch-type FARGATE"),
+    [({"launch-type": "FARGATE"}, "launch-type: FARGATE"),
      ({"capacity-provider-strategy": "FARGATE_SPOT:1,FARGATE:1"}, "capacity provider FARGATE_SPOT")],
 )  # fmt: skip
 def test_placement_on_fargate_is_refused_naming_each_placement_input(given: dict[str, str], why: str) -> None:
@@ -270,10 +270,10 @@ def test_a_log_file_without_logs_would_stay_empty_so_it_is_refused() -> None:
          ['command: no shell runs it, so backticks reach the program as plain arguments; for a shell, give ["sh", "-c", "..."]']),
         ({"command": "DB_PASS=s3cret bin/rails db:migrate"},
          ["command: its first word is DB_PASS=..., but no shell runs the command, so that word would be the program ECS "
-          "starts, and fail; give DB_PASS in environment instead (-e DB_PASS=... on the command line)"]),
+          "starts, and fail; give DB_PASS with the environment input instead"]),
         ({"command": '["RAILS_ENV=production", "bin/rails"]'}, [
           "command: its first word is RAILS_ENV=..., but no shell runs the command, so that word would be the program "
-          "ECS starts, and fail; give RAILS_ENV in environment instead (-e RAILS_ENV=... on the command line)"]),
+          "ECS starts, and fail; give RAILS_ENV with the environment input instead"]),
         ({"command": "bin/rails db:migrate RAILS_ENV=production"}, []),  # an argument: the program reads it
         ({"command": "./=odd"}, []),
     ],
@@ -543,7 +543,7 @@ def test_each_e_flag_is_one_variable_and_a_bad_one_is_named_by_its_place() -> No
     assert given.environment == (("A", "1"), ("B", "x=y"), ("C", "line\nnext"))
     with pytest.raises(InputError) as caught:
         spec.build(BASE, env_pairs=["A=1", "SECRET"])
-    assert caught.value.problems == ["environment: -e #2: expected a variable as KEY=VALUE"]
+    assert caught.value.problems == ["-e #2: expected a variable as KEY=VALUE"]
 
 
 @pytest.mark.parametrize(

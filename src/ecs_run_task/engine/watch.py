@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from ecs_run_task import words
 from ecs_run_task.engine.cadence import Cadence
 from ecs_run_task.engine.cancel import Cancellation
 from ecs_run_task.engine.events import AllDecided, Contact, DeadlinePassed, Decided, Event, LogBatch, Notice, Progress
@@ -248,11 +249,12 @@ class Watch:
         """The drain ended on its bound: name the streams that may hold lines not read."""
         assert self.tailer is not None  # noqa: S101 - only a drain with a tailer gets here
         if floor:  # log-drain is shorter than CloudWatch may take to show a line
-            why = (f"log-drain ({limit:g}s) ended the reading {since_exit:.1f}s after the exit, and CloudWatch may "
-                   f"show a line up to {late:g}s after")  # fmt: skip
+            why = (f"{words.flag('log-drain')} ({limit:g}s) ended the reading {since_exit:.1f}s after the exit, and "
+                   f"CloudWatch may show a line up to {late:g}s after")  # fmt: skip
             self.cut = [(c, why) for c in self.tailer.cursors if c.active and not c.refused]
         else:
-            why = f"lines were still arriving when log-drain ({limit:g}s) ran out, {since_exit:.1f}s after the exit"
+            why = (f"lines were still arriving when {words.flag('log-drain')} ({limit:g}s) ran out, {since_exit:.1f}s "
+                   "after the exit")  # fmt: skip
             self.cut = [(c, why) for c in self.tailer.arriving(since=self.clock() - QUIET)]
 
 

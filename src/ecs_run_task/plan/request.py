@@ -6,6 +6,7 @@ import copy
 import json
 from typing import Any
 
+from ecs_run_task import words
 from ecs_run_task.errors import InputError
 from ecs_run_task.inputs.readers import MAX_CONSTRAINTS, on_fargate
 from ecs_run_task.inputs.spec import Spec
@@ -22,7 +23,7 @@ def target_container(spec: Spec, task_definition: dict[str, Any]) -> str | None:
         if spec.container not in names:
             raise InputError(
                 [
-                    f"container: {spec.container!r} is not in task definition {_revision(task_definition)}; "
+                    f"{words.flag('container')}: {spec.container!r} is not in task definition {_revision(task_definition)}; "
                     f"its containers are {', '.join(names)}"
                 ]
             )
@@ -35,7 +36,8 @@ def target_container(spec: Spec, task_definition: dict[str, Any]) -> str | None:
     if spec.command is not None or spec.environment:
         raise InputError(
             [
-                f"container: required with command or environment, because task definition "
+                f"{words.flag('container')}: required with {words.flag('command')} or {words.flag('environment')}, "
+                f"because task definition "
                 f"{_revision(task_definition)} has several containers ({', '.join(names)})"
             ]
         )
@@ -103,7 +105,7 @@ def _check_size(spec: Spec, task_overrides: dict[str, Any]) -> None:
         return
     given = [name for name, value in (("command", spec.command), ("environment", spec.environment),
                                       ("overrides", spec.overrides)) if value] or ["overrides"]  # fmt: skip
-    raise InputError([f"{', '.join(given)}: RunTask's overrides come to {size:,} characters of JSON, and ECS takes at "
+    raise InputError([f"{', '.join(map(words.flag, given))}: RunTask's overrides come to {size:,} characters of JSON, and ECS takes at "
                       f"most {OVERRIDES_LIMIT:,} (it would refuse the task: \"overrides length must be at most "
                       f"{OVERRIDES_LIMIT}\"); keep long values in the task definition (its environment, secrets "
                       "from Secrets Manager or Parameter Store, or environmentFiles in S3) instead"])  # fmt: skip
