@@ -118,8 +118,8 @@ def exit_detection(w: World, cfg: Config, startup: Startup) -> list[Row]:
     rows = [
         Row("exit detection", "container exit -> exit, 20 s DEPROVISIONING, logs off (median / p95)", med_p95(off),
             med_p95(script), "<= 2 s", check(median(off), 2.0)),
-        Row("exit detection", "container exit -> exit, logs on, drain included", med_p95(on), "(no logs)",
-            "<= 4 s", check(median(on), 4.0)),
+        Row("exit detection", "container exit -> exit, logs on, drain included (it reads 5 s past the exit, for the "
+            "lines CloudWatch shows late)", med_p95(on), "(no logs)", "<= 6 s", check(median(on), 6.0)),
         Row("exit detection", "AWS CLI script / ours, logs off (medians)", f"{speedup:.1f}x faster",
             f"waiter alone {med_p95(waiter)}", ">= 5x", check(speedup, 5.0, at_most=False)),
     ]  # fmt: skip
@@ -135,8 +135,8 @@ def sidecar(w: World, cfg: Config) -> list[Row]:
     """The deciding container is not essential and an essential sidecar runs on: the task never stops by
     itself. Ours decides at the container's exit and stops the rest; the AWS CLI's waiter polls until it
     gives up (its own model says how long), so that side is read from the installed AWS CLI, not waited out.
-    With logs on, the drain's quiet period runs from the exit as first seen: ECS gives no exit time for a
-    container that is not essential (for an essential one, the task's stoppingAt)."""
+    With logs on, the drain's 5 s run from the exit as first seen: ECS gives no exit time for a container that is
+    not essential (for an essential one, the task's stoppingAt)."""
     took: dict[bool, list[float]] = {False: [], True: []}
     for k in range(max(2, cfg.runs)):
         running = 1.5 + 0.7 * k
@@ -151,7 +151,7 @@ def sidecar(w: World, cfg: Config) -> list[Row]:
     return [
         Row("exit detection", "non-essential deciding container, essential sidecar runs on: exit -> exit, logs off",
             med_p95(took[False]), f"{never} and the script fails", "<= 3 s", check(median(took[False]), 3.0)),
-        Row("exit detection", "the same, logs on, drain included (its quiet period from the exit as first seen)",
+        Row("exit detection", "the same, logs on, drain included (its 5 s from the exit as first seen)",
             med_p95(took[True]), "(no logs)"),
     ]  # fmt: skip
 
@@ -381,8 +381,9 @@ def burst(w: World, cfg: Config) -> list[Row]:
 
 def fleet(w: World, cfg: Config) -> list[Row]:
     """Forty runs at once in one account under a 10/s GetLogEvents quota (the strictest quoted; 25/s is the
-    usual one), 300 lines each: every line printed, or the run names the stream it could not finish."""
-    runs, per_run = (20, 300) if cfg.quick else (40, 300)
+    usual one), 300 lines each: every line printed (throttled is not quiet: refused reads extend the drain), or the
+    run names the stream it could not finish."""
+    runs, per_run = 40, 300
     w.sb.faults.quota("GetLogEvents", per_second=10.0)
     fam = w.family("fleet", life(6.0, every(0.02, 6.0, "Q")))
     procs = [ours(w.env, fam, logs=True).start() for _ in range(runs)]
@@ -408,6 +409,6 @@ def fleet(w: World, cfg: Config) -> list[Row]:
     return [
         Row("log latency", f"fleet: {runs} runs at once, GetLogEvents quota 10/s, {per_run} lines each: lines lost "
             "silently / named as possibly missing", f"{lost} / {said} of {runs * per_run} ({throttled} reads throttled)",
-            "", "0 lost silently", lost == 0),
+            "", "0 / 0: every line", lost == 0 and said == 0),
         Row("log latency", "fleet: arrival -> printed (median / p95)", med_p95(delays)),
     ]  # fmt: skip

@@ -36,6 +36,9 @@ GROUPS = {
     "test_hostile_output": "hostile output and answers",
     "test_hostile_input": "hostile output and answers",
     "test_races": "one migration at a time (if-running)",
+    "test_outside_stops": "tasks stopped from outside",
+    "test_own_files": "our own files and stdout failing",
+    "test_late_lines": "log lines CloudWatch shows late",
 }
 RACES = 20  # the race of two runs under a lagging ListTasks, repeated (tests/test_races.py)
 

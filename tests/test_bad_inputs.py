@@ -188,6 +188,15 @@ ROWS: dict[str, Bad] = {
         "placement-strategy: ECS takes none for tasks on Fargate (task definition vpc:1 requires FARGATE)",
     ),
     "enable-ecs-managed-tags: yes": Bad([*T, "--enable-ecs-managed-tags", "yes"], "enable-ecs-managed-tags:"),
+    # RunTask's limit on overrides (8192 characters of JSON), checked before anything is registered or started
+    "overrides past 8192 characters": Bad(
+        [*T, "-e", "CERT=" + "x" * 9000], "--environment: RunTask's overrides come to"
+    ),
+    "overrides past 8192 characters, dry run": Bad(
+        [*T, "--dry-run", "--command", "run " + "y " * 5000], "--command: RunTask's overrides come to"
+    ),
+    # numbers in ASCII digits
+    "cpu in Arabic-Indic digits": Bad([*T, "--cpu", "\u0661\u0660\u0662\u0664"], "cpu: got"),
     # log-file
     "log-file: a directory": Bad([*T, "--log-file", "{tmp}"], "log-file: {tmp} cannot be written"),
     "log-file with logs false": Bad([*T, "--log-file", "{tmp}/run.log", "--logs", "false"], "log-file:"),

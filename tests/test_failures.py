@@ -88,6 +88,9 @@ REAL = [
     ("segfault", task(139, "EssentialContainerExited", stopped="Essential container in task exited")),
     ("terminated", task(143, "SpotInterruption", stopped="Your Spot Task was interrupted.")),
     ("terminated", task(143, "ServiceSchedulerInitiated", stopped="Scaling activity initiated by (deployment ecs-svc/1234567890123456789)")),
+    ("stopped-from-outside", task(0, "UserInitiated", stopped="Task stopped by user")),
+    ("stopped-from-outside", task(1, "SpotInterruption", stopped="Your Spot Task was interrupted.")),
+    ("stopped-from-outside", task(0, "TerminationNotice", stopped="ECS is performing maintenance on the underlying infrastructure hosting the task")),
     ("command-not-executable", task(126, "EssentialContainerExited", stopped="Essential container in task exited")),
     ("command-not-found", task(127, "EssentialContainerExited", stopped="Essential container in task exited")),
     # -- image pull --
@@ -185,7 +188,7 @@ def test_every_signature_has_a_real_message_here() -> None:
 def test_every_signature_recognises_its_own_example_before_any_other_does(sig: failures.Signature) -> None:
     """Any signature ordered before a more specific one it overlaps with takes that one's example: this fails."""
     if sig.seen_in[0] == TASK:
-        exit_code = sig.exit_codes[0] if sig.exit_codes else None
+        exit_code = sig.exit_codes[0] if sig.exit_codes else 0 if sig.ran else None
         hint = for_task(exit_code=exit_code, stop_code=next(iter(sig.stop_codes), ""), container_reason=sig.example)
     elif sig.seen_in[0] == RUN:
         hint = for_run_failures([sig.example])
@@ -232,6 +235,19 @@ def test_sigterm_says_who_stopped_the_task_from_its_stop_code() -> None:
     assert sidecar.cause.startswith("ECS stopped the task because another essential container in the task exited, and")
     unknown = given(for_task(exit_code=143))
     assert unknown.cause.endswith("because something sent it SIGTERM before ECS reported a stop code.")
+
+
+def test_an_exit_after_a_stop_from_outside_says_who_stopped_it_and_never_when_it_never_ran() -> None:
+    scheduler = given(for_task(exit_code=0, stop_code="ServiceSchedulerInitiated",
+                               stopped_reason="Scaling activity initiated by (deployment ecs-svc/1234567890123456789)"))  # fmt: skip
+    assert scheduler.key == "stopped-from-outside"
+    assert scheduler.cause == (
+        "ECS was asked to stop the task while the container ran, because the ECS service scheduler stopped it (a "
+        "deployment, a scale-in or a failed health check), and the container then exited, so its work may be half "
+        "done (a migration half applied).")  # fmt: skip
+    assert scheduler.fix.startswith("Read the stopped reason for the service event that stopped it")
+    assert key_of(for_task(exit_code=None, stop_code="UserInitiated", stopped_reason="Task stopped by user")) is None
+    assert key_of(for_task(exit_code=0, stop_code="EssentialContainerExited")) is None  # a container's own exit
 
 
 def test_access_denied_names_the_action_and_resource_from_the_message_before_the_callers() -> None:

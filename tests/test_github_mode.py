@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from ecs_run_task.cli import post_cli, post_main
+from ecs_run_task.report.github import GitHub
 from sandbox import HOLD, ContainerScript, Sandbox, Step
 from tests.helpers import ROOT, Run, register
 from tests.workflow_commands import Command, commands, file_command
@@ -87,17 +88,22 @@ def test_action_yml_declares_every_input_and_its_defaults_mean_not_given() -> No
 
 
 def test_an_unexpected_error_stops_the_task_and_exits_125_not_a_containers_1(
-    sandbox: Sandbox, run: Run, github: dict[str, str], capsys: pytest.CaptureFixture[str]
-) -> None:
+    sandbox: Sandbox, run: Run, github: dict[str, str], capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
     register(sandbox, life=[Step("RUNNING", 30.0)])
-    Path(github["GITHUB_STATE"]).unlink()  # the runner always makes it; a bug of ours must not look like exit 1
+
+    def bug(*_args: object) -> None:
+        raise Exception("a bug of ours")
+
+    monkeypatch.setattr(GitHub, "save_state", bug)  # after RunTask: a bug of ours must not look like exit 1
     ran = run(env=github | {"INPUT_CLUSTER": "Sample", "INPUT_TASK-DEFINITION": "app"})
     assert ran.code == 125
     [task] = sandbox.tasks()
     assert sandbox.calls("StopTask") == [{"cluster": "Sample", "task": task.arn,
                                           "reason": "Stopped by ecs-run-task: ecs-run-task failed: Exception"}]  # fmt: skip
     [error] = [c for c in commands(ran.out) if c.name == "error"]
-    assert error.message.startswith("ecs-run-task failed unexpectedly: Exception: Missing file at path: ")
+    assert error.message.startswith("ecs-run-task failed unexpectedly: Exception: a bug of ours")
     assert "Traceback (most recent call last):" in capsys.readouterr().err
 
 

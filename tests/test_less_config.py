@@ -209,3 +209,31 @@ def test_a_dry_run_shows_volumes_placement_and_managed_tags_in_the_run_task_requ
     assert printed["placementStrategy"] == [
         {"type": "spread", "field": "attribute:ecs.availability-zone"}, {"type": "binpack", "field": "memory"}]  # fmt: skip
     assert printed["enableECSManagedTags"] is True
+
+
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_a_restart_policy_and_non_blocking_logs_are_cautioned_once_before_the_start(
+    sandbox: Sandbox, run: Run, tmp_path: Path, dry_run: bool
+) -> None:
+    """ECS may restart a container with a restartPolicy in place (the exit seen may not be the last), and awslogs'
+    non-blocking mode drops lines: said once, with the fix, before anything starts; the answer is unchanged."""
+    sandbox.behave("filed", QUICK)
+    logs = {"logDriver": "awslogs", "options": {"awslogs-group": "/ecs/filed", "awslogs-region": "us-east-1",
+                                                "awslogs-stream-prefix": "filed", "mode": "non-blocking"}}  # fmt: skip
+    web = {"name": "web", "image": "acme/app:v3", "memory": 128, "logConfiguration": logs,
+           "restartPolicy": {"enabled": True, "ignoredExitCodes": [0], "restartAttemptPeriod": 60}}  # fmt: skip
+    path = tmp_path / "taskdef.json"
+    path.write_text(json.dumps({"family": "filed", "containerDefinitions": [web]}))
+    ran = run("--cluster", "Sample", "-t", str(path), "--poll-interval", "100ms", *(["--dry-run"] if dry_run else []))
+    assert ran.code == 0, ran.out
+    said = [x for x in ran.lines if x.startswith("ecs-run-task:") and ("restartPolicy" in x or "awslogs mode" in x)]
+    assert said == [
+        "ecs-run-task: warning: container web has a restartPolicy: ECS may restart it in place, so the exit this run "
+        "sees may not be its last; for a one-off task such as a migration, set restartPolicy's enabled to false in "
+        "its container definition",
+        "ecs-run-task: warning: container web: its awslogs mode is non-blocking: lines are dropped when the log buffer fills; "
+        'for a migration, set "mode": "blocking" in its logConfiguration options',
+    ]
+    first = ran.lines.index(said[0])
+    assert not any("started task" in line for line in ran.lines[:first])  # at start
+    assert len(sandbox.calls("RunTask")) == (0 if dry_run else 1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 from pathlib import Path
 
@@ -114,3 +115,78 @@ def test_a_dry_run_checks_the_log_file_as_a_run_would_and_creates_nothing(
     ran = go(run, "--log-file", str(tmp_path / where), "--dry-run")
     assert ran.code == code, ran.out
     assert sorted(tmp_path.rglob("*")) == before
+
+
+# -- a regular file only -------------------------------------------------------------------------------------------
+
+
+def test_a_fifo_nobody_reads_is_refused_at_once_never_waited_on(sandbox: Sandbox, tmp_path: Path) -> None:
+    """Opening a FIFO for writing waits for a reader; a run must never hang there (nor ignore SIGTERM there)."""
+    register(sandbox)
+    fifo = tmp_path / "run.log"
+    os.mkfifo(fifo)
+    proc = launch(sandbox, "--log-file", str(fifo))
+    out, _ = proc.communicate(timeout=30)  # it would block forever on the open
+    assert proc.returncode == 125, out
+    assert f"log-file: {fifo} is a FIFO, not a regular file: a FIFO nobody reads would block the run" in out
+    assert sandbox.calls("RunTask") == []
+
+
+def test_a_fifo_with_a_reader_is_refused_too(sandbox: Sandbox, run: Run, tmp_path: Path) -> None:
+    register(sandbox)
+    fifo = tmp_path / "run.log"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        ran = go(run, "--log-file", str(fifo))
+    finally:
+        os.close(reader)
+    assert ran.code == 125, ran.out
+    assert f"log-file: {fifo} is a FIFO, not a regular file" in ran.out
+    assert sandbox.calls("RunTask") == []
+
+
+@pytest.mark.parametrize("device", ["/dev/stdout", "/dev/stderr", "/proc/self/fd/1"])
+def test_stdout_as_the_log_file_is_refused_saying_why(sandbox: Sandbox, run: Run, device: str) -> None:
+    """Lines written there would reach the CI log outside the stop-commands block: as workflow commands."""
+    register(sandbox)
+    ran = go(run, "--log-file", device)
+    assert ran.code == 125, ran.out
+    assert f"log-file: {device} is " in ran.out
+    assert ("container lines written to the CI log that way would skip the block that keeps them from acting as "
+            "workflow commands") in ran.out  # fmt: skip
+    assert sandbox.calls("RunTask") == []
+
+
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_a_device_is_refused(sandbox: Sandbox, run: Run, dry_run: bool) -> None:
+    register(sandbox)
+    ran = go(run, "--log-file", "/dev/full", *(["--dry-run"] if dry_run else []))
+    assert ran.code == 125, ran.out
+    assert "log-file: /dev/full is a device, not a regular file" in ran.out
+    assert sandbox.calls("RunTask") == []
+
+
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_a_symbolic_link_is_refused_and_its_target_left_alone(
+    sandbox: Sandbox, run: Run, tmp_path: Path, dry_run: bool
+) -> None:
+    """A symlink committed to the repository must not make a run (as root, in the image) overwrite its target."""
+    register(sandbox)
+    target = tmp_path / "precious"
+    target.write_text("keep me\n")
+    link = tmp_path / "run.log"
+    link.symlink_to(target)
+    ran = go(run, "--log-file", str(link), *(["--dry-run"] if dry_run else []))
+    assert ran.code == 125, ran.out
+    assert f"log-file: {link} is a symbolic link, not a regular file: its target would be overwritten" in ran.out
+    assert target.read_text() == "keep me\n"
+    assert sandbox.calls("RunTask") == []
+
+
+def test_an_existing_regular_file_is_emptied_and_written(sandbox: Sandbox, run: Run, tmp_path: Path) -> None:
+    register(sandbox, web=ContainerScript(exit_code=0, lines=[(0.0, "new")]))
+    path = tmp_path / "run.log"
+    path.write_text("an older, longer run's lines\n" * 10)
+    assert go(run, "--log-file", str(path)).code == 0
+    assert in_order(path) == ["new"]

@@ -85,12 +85,13 @@ def test_describe_tasks_denied_after_run_task_ends_unknown_and_the_task_is_stopp
     sandbox.wait_for_status(task.arn, "STOPPED")
 
 
-def test_many_runs_sharing_a_log_quota_print_every_line_or_say_which_stream_is_incomplete(
+def test_many_runs_sharing_a_log_quota_print_every_line(
     sandbox: Sandbox, tmp_path: Path, record_property: Record
 ) -> None:
-    """Eight runs at once under an account-wide GetLogEvents quota of 3 calls a second (CloudWatch's is 10 or
-    25, shared by every run in the account): each prints every line of its task, or names the stream."""
-    runs, per_run = 8, 150
+    """Twelve runs at once under an account-wide GetLogEvents quota of 3 calls a second: a quarter of a call a
+    second each, as 40 runs sharing CloudWatch's 10 (the quota is the account's, whatever reads it). Throttled is not
+    quiet: each run paces its reads and reads on past log-drain while they are refused, and prints every line."""
+    runs, per_run = 12, 150
     record_property("runs", runs)
     behaviours: list[Behaviour] = [Scripted(steps=[Step("PROVISIONING", 0.05), Step("RUNNING", 3.0)],
                            containers={"web": ContainerScript(exit_code=0, lines=numbered(per_run, 0.01, f"r{k}"))})
@@ -102,7 +103,7 @@ def test_many_runs_sharing_a_log_quota_print_every_line_or_say_which_stream_is_i
     procs = [follow(sandbox, tmp_path, name=f"run{k}") for k in range(runs)]
 
     def collect(k: int) -> None:
-        outs[k], _ = procs[k].communicate(timeout=120)
+        outs[k], _ = procs[k].communicate(timeout=180)
 
     readers = [threading.Thread(target=collect, args=(k,)) for k in range(runs)]
     for reader in readers:
@@ -112,20 +113,14 @@ def test_many_runs_sharing_a_log_quota_print_every_line_or_say_which_stream_is_i
     by_task = {t.arn: sandbox.log_lines(t.arn, "web") for t in sandbox.tasks()}
     throttled = Counter(c.fault for c in sandbox.call_log("GetLogEvents"))["throttle"]
     assert throttled > 0  # the quota did bite
-    silent = 0
     for k, proc in enumerate(procs):
         assert proc.returncode == 0, outs[k]
         arn = outputs(tmp_path / f"run{k}.env")["TASK_ARN"]
         written = by_task[arn]
         printed = outs[k].splitlines()
-        missing = Counter(written) - Counter(printed)
-        said = "ecs-run-task: warning: container web: the log shown may be incomplete" in outs[k]
-        count_lines(record_property, written, written if said else printed)  # lost = lost silently
-        if missing:  # allowed only when said: which container, and the link to the full log
-            assert said, outs[k]
-            assert "/cloudwatch/home?region=us-east-1#logsV2:log-groups" in outs[k]
-        silent += 0 if not missing or said else 1
-    assert silent == 0
+        count_lines(record_property, written, printed)
+        assert Counter(written) - Counter(printed) == Counter(), outs[k]  # every line, once the quota allowed it
+        assert "may be incomplete" not in outs[k]
 
 
 @pytest.mark.parametrize("fault", ["throttle", "deny"])

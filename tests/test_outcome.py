@@ -146,9 +146,11 @@ def test_a_task_is_decided_when_its_deciding_containers_have_stopped(name: str) 
 
 
 def test_an_essential_sidecar_killed_after_the_deciding_container_exited_0_changes_nothing() -> None:
+    """We stopped the rest of the task once its answer was known: our own StopTask is no stop from outside."""
+    ours = "Stopped by ecs-run-task: container migrate exited"
     described = task(ran("migrate", 0), ran("envoy", 137), lastStatus="DEACTIVATING", desiredStatus="STOPPED",
-                     stopCode="UserInitiated")  # fmt: skip
-    got = outcome.judge([described], ["migrate"])
+                     stopCode="UserInitiated", stoppedReason=ours)  # fmt: skip
+    got = outcome.judge([described], ["migrate"], {f"{ARN}0": ours})
     assert (got.status, got.exit_code, got.container) == ("succeeded", 0, "migrate")
 
 
@@ -252,7 +254,8 @@ def test_the_hint_of_a_task_that_never_ran_comes_from_its_stop_code() -> None:
 def test_a_killed_container_is_told_apart_from_one_ecs_stopped(containers: list[dict[str, Any]], stop_code: str,
                                                                key: str) -> None:  # fmt: skip
     got = outcome.judge_task(task(*containers, stopCode=stop_code), ["web"])
-    assert (got.status, hint_key(got)) == ("failed", key)
+    status = "interrupted" if stop_code == "UserInitiated" else "failed"  # a stop from outside: see below
+    assert (got.status, hint_key(got)) == (status, key)
 
 
 def test_the_only_container_exiting_on_sigterm_was_not_stopped_by_another_container() -> None:
@@ -361,3 +364,74 @@ def test_a_running_or_exited_deciding_container_has_run() -> None:
 
 def test_a_stopped_task_is_stopping_even_without_a_desired_status() -> None:
     assert outcome.stopping({"lastStatus": "STOPPED"}) is True
+
+
+# -- a stop from outside: never a success ---------------------------------------------------------------------------
+
+SPOT = "Your Spot Task was interrupted."
+
+
+@pytest.mark.parametrize(("stop_code", "reason"), [
+    ("UserInitiated", "Task stopped by user"),
+    ("SpotInterruption", SPOT),
+    ("ServiceSchedulerInitiated", "Scaling activity initiated by (deployment ecs-svc/1234567890123456789)"),
+    ("TerminationNotice", "ECS is performing maintenance on the underlying infrastructure hosting the task"),
+])  # fmt: skip
+def test_an_exit_0_after_a_stop_from_outside_is_interrupted_and_exits_143(stop_code: str, reason: str) -> None:
+    got = outcome.judge([task(ran("migrate", 0), stopCode=stop_code, stoppedReason=reason)], ["migrate"])
+    assert (got.status, got.exit_code, got.container_exit_code, got.container) == ("interrupted", 143, 0, "migrate")
+    assert got.message == (
+        f"task 0a1b2c3d0: interrupted: ECS was asked from outside to stop the task (stopCode={stop_code}, "
+        f"stoppedReason={reason!r}) while container migrate ran; it exited with code 0; an exit after a stop from "
+        "outside never counts as success, so we exit 143"
+    )
+    assert hint_key(got) == "stopped-from-outside"
+    assert not got.ok
+    assert outputs.build(got, [got.task or {}], "td")["status"] == "interrupted"
+
+
+def test_a_non_zero_exit_after_a_stop_from_outside_keeps_its_own_code() -> None:
+    got = outcome.judge([task(ran("migrate", 2), stopCode="SpotInterruption", stoppedReason=SPOT)], ["migrate"])
+    assert (got.status, got.exit_code, got.container_exit_code) == ("interrupted", 2, 2)
+    assert got.message.endswith("while container migrate ran; it exited with code 2")
+    assert hint_key(got) == "stopped-from-outside"
+    big = outcome.judge([task(ran("migrate", 256), stopCode="SpotInterruption")], ["migrate"])
+    assert (big.status, big.exit_code) == ("interrupted", 1)  # 256 would read as 0
+
+
+def test_of_several_deciding_containers_the_first_non_zero_names_the_interruption() -> None:
+    described = task(ran("a", 0), ran("b", 143), stopCode="UserInitiated", stoppedReason="Task stopped by user")
+    got = outcome.judge([described], ["a", "b"])
+    assert (got.status, got.exit_code, got.container, hint_key(got)) == ("interrupted", 143, "b", "terminated")
+
+
+def test_a_task_stopped_from_outside_before_it_ran_failed_to_start() -> None:
+    got = outcome.judge([task(stopped_without_code("migrate"), stopCode="SpotInterruption", stoppedReason=SPOT)],
+                        ["migrate"])  # fmt: skip
+    assert (got.status, got.exit_code, hint_key(got)) == ("failed-to-start", 125, "spot-interruption")
+
+
+def test_our_own_stop_is_known_by_the_reason_we_gave_and_a_stop_before_ours_is_not() -> None:
+    ours = {f"{ARN}0": "Stopped by ecs-run-task: container migrate exited"}
+    mine = task(ran("migrate", 0), stopCode="UserInitiated", stoppedReason=ours[f"{ARN}0"])
+    assert outcome.judge([mine], ["migrate"], ours).status == "succeeded"
+    theirs = task(ran("migrate", 0), stopCode="UserInitiated", stoppedReason="Task stopped by user")
+    assert outcome.judge([theirs], ["migrate"], ours).status == "interrupted"  # someone else's came first
+    spot = task(ran("migrate", 0), stopCode="SpotInterruption", stoppedReason=SPOT)
+    assert outcome.judge([spot], ["migrate"], ours).status == "interrupted"
+    other_task = task(ran("migrate", 0), n=1, stopCode="UserInitiated", stoppedReason=ours[f"{ARN}0"])
+    assert outcome.judge([other_task], ["migrate"], ours).status == "interrupted"  # we stopped another task
+
+
+def test_a_failed_exit_after_our_own_stop_gets_no_hint_that_blames_someone_else() -> None:
+    ours = {f"{ARN}0": "Stopped by ecs-run-task: container migrate exited"}
+    got = outcome.judge([task(ran("migrate", 1), stopCode="UserInitiated", stoppedReason=ours[f"{ARN}0"])],
+                        ["migrate"], ours)  # fmt: skip
+    assert (got.status, got.exit_code, got.hint) == ("failed", 1, None)
+
+
+def test_an_essential_containers_own_exit_and_a_failed_start_are_no_stop_from_outside() -> None:
+    for stop_code in ("EssentialContainerExited", "TaskFailedToStart", ""):
+        assert outcome.stopped_from_outside(task(ran("migrate", 0), stopCode=stop_code)) == ""
+    assert outcome.stopped_from_outside(task(ran("migrate", 0), stopCode="SomethingNew")) == "SomethingNew"
+    assert outcome.stopped_from_outside(task(ran("migrate", 0), stopCode=7)) == ""  # a mangled answer: no stop code

@@ -328,3 +328,25 @@ def test_a_capacity_provider_without_weight_or_base_is_sent_without_them() -> No
     built = request({"task-definition": "app", "capacity-provider-strategy": "FARGATE_SPOT,FARGATE:2"}, BARE)
     assert built["capacityProviderStrategy"] == [{"capacityProvider": "FARGATE_SPOT"},
                                                  {"capacityProvider": "FARGATE", "weight": 2}]  # fmt: skip
+
+
+def test_overrides_past_ecss_8192_characters_are_refused_naming_the_limit_and_the_size() -> None:
+    """ECS counts the JSON of the overrides, its formatting included, and refuses the task past 8192 characters."""
+    td = task_definition(("web", True), network_mode="bridge")
+    fits = request({"task-definition": "app", "environment": "A=" + "x" * 8000}, td)
+    assert plan.overrides_size(fits["overrides"]) <= plan.OVERRIDES_LIMIT
+    with pytest.raises(InputError) as caught:
+        request({"task-definition": "app", "environment": "A=" + "x" * 8200, "command": "bin/rails db:migrate"}, td)
+    [problem] = caught.value.problems
+    size = plan.overrides_size({"containerOverrides": [{"name": "web", "command": ["bin/rails", "db:migrate"],
+                                                        "environment": [{"name": "A", "value": "x" * 8200}]}]})  # fmt: skip
+    assert problem.startswith(f"command, environment: RunTask's overrides come to {size:,} characters of JSON, and "
+                              "ECS takes at most 8,192")  # fmt: skip
+    assert "x" * 20 not in problem  # no value echoed
+
+
+def test_the_override_size_is_counted_as_ecs_counts_it_json_without_spaces() -> None:
+    assert plan.overrides_size({"containerOverrides": [{"name": "web", "command": ["a", "b"]}]}) == len(
+        '{"containerOverrides":[{"name":"web","command":["a","b"]}]}'
+    )
+    assert plan.overrides_size({"cpu": "é"}) == len('{"cpu":"é"}')  # characters, not bytes nor \\u escapes

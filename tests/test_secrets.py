@@ -4,6 +4,7 @@ on success, failure, bad input and with diagnostics on. Run as real processes: s
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -142,3 +143,60 @@ def test_a_mistyped_flag_or_a_bad_command_is_named_not_echoed(
     assert named in out
     assert ENV_VALUE not in out
     assert sandbox.calls() == []
+
+
+# -- a NAME=value first word, tags, entry points and labels --------------------------------------------------------
+
+COMMAND_VALUE = "s3cret-COMMANDVALUE-0006"
+TAG_VALUE = "TAGVALUE-0007-api-token"
+ENTRY_VALUE = "ENTRYPOINTVALUE-0008"
+LABEL_VALUE = "LABELVALUE-0009"
+
+
+@pytest.mark.parametrize("dry_run", ["true", "false"])
+def test_a_name_value_first_word_is_explained_and_its_value_never_shown(
+    sandbox: Sandbox, record_property: Record, dry_run: str
+) -> None:
+    """`command: DB_PASS=secret bin/rails db:migrate`: no shell runs it, so `DB_PASS=secret` is the program."""
+    record_property("fault", "bad input")
+    register(sandbox, web=ContainerScript(exit_code=0))
+    proc = launch(sandbox, "--command", f"DB_PASS={COMMAND_VALUE} bin/rails db:migrate", "--tags",
+                  f"team=payments\napi-token={TAG_VALUE}", "--debug", "--dry-run", dry_run)  # fmt: skip
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0, out
+    assert "warning: --command: its first word is DB_PASS=..., but no shell runs the command" in out
+    assert "give DB_PASS with --environment instead" in out
+    assert "DB_PASS=***" in out  # shown, masked, in the request (dry run) or the diagnostics (--debug)
+    assert "api-token" in out  # a tag's key is shown, its value never
+    assert_no_secret(out, (COMMAND_VALUE, TAG_VALUE))
+    if dry_run == "false":  # sent as given: it is the user's command
+        [body] = sandbox.calls("RunTask")
+        assert body["overrides"]["containerOverrides"][0]["command"][0] == f"DB_PASS={COMMAND_VALUE}"
+        assert {"key": "api-token", "value": TAG_VALUE} in body["tags"]
+
+
+def test_a_task_definition_files_entry_point_arguments_and_labels_are_masked_in_the_dry_run(
+    sandbox: Sandbox, record_property: Record, tmp_path: Path
+) -> None:
+    record_property("fault", "bad input")
+    register(sandbox)
+    taskdef = {
+        "family": "app",
+        "containerDefinitions": [{
+            "name": "web", "image": "acme/app:v2", "memory": 512, "essential": True,
+            "entryPoint": ["/bin/migrate", f"--password={ENTRY_VALUE}"],
+            "command": ["up"],
+            "dockerLabels": {"com.acme.token": LABEL_VALUE},
+            "environment": [{"name": "DB_PASSWORD", "value": ENV_VALUE}],
+        }],
+    }  # fmt: skip
+    path = tmp_path / "taskdef.json"
+    path.write_text(json.dumps(taskdef))
+    proc = launch(sandbox, "-t", str(path), "--tags", f"api-token={TAG_VALUE}", "--dry-run", "--debug")
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0, out
+    assert "RegisterTaskDefinition request:" in out
+    assert '"/bin/migrate"' in out  # the program, kept
+    assert '"com.acme.token": "***"' in out  # a label's name, kept
+    assert_no_secret(out, (ENTRY_VALUE, LABEL_VALUE, TAG_VALUE, ENV_VALUE))
+    assert sandbox.calls("RegisterTaskDefinition") == sandbox.calls("RunTask") == []

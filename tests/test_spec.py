@@ -268,6 +268,14 @@ def test_a_log_file_without_logs_would_stay_empty_so_it_is_refused() -> None:
         ({"command": "bin/rails db:migrate"}, []),
         ({"command": "echo `date`"},
          ['command: no shell runs it, so backticks reach the program as plain arguments; for a shell, give ["sh", "-c", "..."]']),
+        ({"command": "DB_PASS=s3cret bin/rails db:migrate"},
+         ["command: its first word is DB_PASS=..., but no shell runs the command, so that word would be the program ECS "
+          "starts, and fail; give DB_PASS with the environment input instead"]),
+        ({"command": '["RAILS_ENV=production", "bin/rails"]'}, [
+          "command: its first word is RAILS_ENV=..., but no shell runs the command, so that word would be the program "
+          "ECS starts, and fail; give RAILS_ENV with the environment input instead"]),
+        ({"command": "bin/rails db:migrate RAILS_ENV=production"}, []),  # an argument: the program reads it
+        ({"command": "./=odd"}, []),
     ],
 )  # fmt: skip
 def test_traps_are_said_as_warnings_naming_only_the_operator(given: dict[str, str], said: list[str]) -> None:
@@ -564,3 +572,23 @@ def test_attach_by_arn_in_another_cluster_than_the_one_given_is_refused() -> Non
         "attach: the task's ARN names cluster 'prod', but cluster is 'staging'; give the cluster the task runs in, "
         "or leave cluster out"
     ]
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("cpu", "\u0661\u0660\u0662\u0664"),  # Arabic-Indic digits, which Python's \d and int() take
+    ("memory", "\uff12\uff10\uff14\uff18"),  # fullwidth digits
+    ("memory", "\u0662 GB"),
+    ("count", "\u0663"),
+    ("start-retries", "\u0661"),
+    ("timeout", "\u0663\u0660"),
+    ("timeout", "\u0663\u0660m"),
+    ("log-drain", "\u0665s"),
+    ("poll-interval", "\u0662"),
+    ("platform-version", "1.\u0664.0"),
+    ("task-definition", "app:\u0667"),
+])  # fmt: skip
+def test_numbers_are_ascii_digits_only(name: str, value: str) -> None:
+    with pytest.raises(InputError) as caught:
+        spec.build({"task-definition": "app", name: value})
+    [problem] = caught.value.problems
+    assert problem.startswith(f"{name}: got "), problem

@@ -66,14 +66,16 @@ CASES = {
     ),
     "Spot interruption": Failure(
         [Container("web")], {"web": ContainerScript(exit_code=143)},
-        "SpotInterruption", "Your Spot Task was interrupted.", 143, "failed", "143",
-        ["exited with code 143", "stopCode=SpotInterruption", "Your Spot Task was interrupted."],
+        "SpotInterruption", "Your Spot Task was interrupted.", 143, "interrupted", "143",
+        ["interrupted: ECS was asked from outside to stop the task", "exited with code 143",
+         "stopCode=SpotInterruption", "Your Spot Task was interrupted."],
         "Run it again, or run it on on-demand capacity: `--launch-type FARGATE`",
     ),
     "stopped by someone else": Failure(
         [Container("web")], {"web": ContainerScript(exit_code=143)},
-        "UserInitiated", "Task stopped by user", 143, "failed", "143",
-        ["exited with code 143", "stopCode=UserInitiated", "Task stopped by user"],
+        "UserInitiated", "Task stopped by user", 143, "interrupted", "143",
+        ["interrupted: ECS was asked from outside to stop the task", "exited with code 143",
+         "stopCode=UserInitiated", "Task stopped by user"],
         "Find out from the stopped reason who stopped the task",
     ),
     "essential sidecar failing, main container fine": Failure(
@@ -168,7 +170,7 @@ def test_the_json_result_carries_the_hint(sandbox: Sandbox, run: Run, record_pro
 def test_a_task_stopped_by_someone_else_while_we_wait(
     sandbox: Sandbox, tmp_path: Path, record_property: Record
 ) -> None:
-    """Another person's StopTask (console, CLI) while the tool waits: 143 as the container's code, not ours."""
+    """Another person's StopTask (console, CLI) while the tool waits: `interrupted`, 143 as the container's code."""
     record_property("fault", "task failure")
     register(sandbox, life=[Step("PROVISIONING", 0.05), Step("RUNNING", HOLD)])
     proc = launch(sandbox, "--dotenv", str(tmp_path / "out.env"))
@@ -178,6 +180,6 @@ def test_a_task_stopped_by_someone_else_while_we_wait(
     out, _ = proc.communicate(timeout=30)
     assert proc.returncode == 143, out
     env = outputs(tmp_path / "out.env")
-    assert (env["STATUS"], env["EXIT_CODE"], env["STOP_CODE"]) == ("failed", "143", "UserInitiated")
+    assert (env["STATUS"], env["EXIT_CODE"], env["STOP_CODE"]) == ("interrupted", "143", "UserInitiated")
     assert "stoppedReason='Task stopped by user'" in out
     assert len(sandbox.calls("StopTask")) == 1  # only the other person's

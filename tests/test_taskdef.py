@@ -98,3 +98,45 @@ def test_image_of_a_container() -> None:
     assert taskdef.image_of(DEFINITION, "worker") is None
     assert taskdef.image_of({"containerDefinitions": [{"name": "web"}]}, "web") is None
     assert taskdef.image_of({}, "web") is None
+
+
+def _container(name: str, **more: Any) -> dict[str, Any]:
+    return {
+        "name": name,
+        "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": "/ecs/app"}},
+        **more,
+    }
+
+
+def _blocking(name: str, **more: Any) -> dict[str, Any]:
+    options = {"awslogs-group": "/ecs/app", "mode": "blocking"}
+    return {**_container(name, **more), "logConfiguration": {"logDriver": "awslogs", "options": options}}
+
+
+def test_a_deciding_container_with_a_restart_policy_or_non_blocking_logs_gets_a_caution_with_the_fix() -> None:
+    td = {"containerDefinitions": [
+        _blocking("migrate", restartPolicy={"enabled": True, "restartAttemptPeriod": 60}),
+        _container("envoy", restartPolicy={"enabled": True}),  # not deciding: its restarts decide nothing
+    ]}  # fmt: skip
+    assert taskdef.cautions(td, ["migrate"]) == [
+        "container migrate has a restartPolicy: ECS may restart it in place, so the exit this run sees may not be its "
+        "last; for a one-off task such as a migration, set restartPolicy's enabled to false in its container definition"
+    ]
+    unset = {"containerDefinitions": [_container("migrate")]}
+    assert taskdef.cautions(unset, ["migrate"]) == [
+        "container migrate: its awslogs mode is not set, which means non-blocking (ECS's default since June 2025): "
+        'lines are dropped when the log buffer fills; for a migration, set "mode": "blocking" in its logConfiguration '
+        "options"
+    ]
+    non_blocking = {"containerDefinitions": [{**_container("migrate"), "logConfiguration": {
+        "logDriver": "awslogs", "options": {"awslogs-group": "g", "mode": "non-blocking"}}}]}  # fmt: skip
+    assert taskdef.cautions(non_blocking, ["migrate"])[0].startswith(
+        "container migrate: its awslogs mode is non-blocking: "
+    )
+
+
+def test_a_blocking_deciding_container_without_restarts_gets_none() -> None:
+    td = {"containerDefinitions": [_blocking("migrate", restartPolicy={"enabled": False}), _container("sidecar")]}
+    assert taskdef.cautions(td, ["migrate"]) == []
+    assert taskdef.cautions({"containerDefinitions": [_container("migrate")]}, ["migrate"], logs=False) == []
+    assert taskdef.cautions({"containerDefinitions": [{"name": "migrate"}]}, ["migrate"]) == []  # no awslogs

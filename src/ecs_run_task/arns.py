@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 # a region's name in any partition (eu-west-1, us-gov-west-1, cn-north-1, eusc-de-east-1): never a host or a path
-REGION = re.compile(r"[a-z]{2,4}(-[a-z]+)+-\d{1,2}")
+REGION = re.compile(r"[a-z]{2,4}(-[a-z]+)+-[0-9]{1,2}")
 
 
 def task_id(arn: str) -> str:

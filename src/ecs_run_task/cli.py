@@ -7,9 +7,11 @@ Anything unexpected keeps its traceback on stderr and exits 125, never a contain
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import json
 import os
+import stat
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -28,6 +30,7 @@ from ecs_run_task.printable import encodable, inert
 from ecs_run_task.report import pick
 from ecs_run_task.report.github import GitHub
 from ecs_run_task.report.log_file import LogFile
+from ecs_run_task.report.writes import Told, guarded
 from ecs_run_task.status import Status
 from ecs_run_task.tracebacks import print_traceback, unexpected
 from ecs_run_task.verdict import outputs
@@ -35,7 +38,7 @@ from ecs_run_task.verdict.outcome import Outcome, stopping
 from ecs_run_task.verdict.outputs import dotenv
 
 if TYPE_CHECKING:
-    from ecs_run_task.engine.session import Result  # botocore is costly to import: see _run
+    from ecs_run_task.engine.session import Result, Session  # botocore is costly to import: see _run
 
 
 def default_started_by(env: Mapping[str, str]) -> str:
@@ -81,8 +84,42 @@ def _safe_streams(out: IO[str]) -> None:
             stream.reconfigure(errors="backslashreplace")
 
 
-def _writable(path: str) -> None:
-    """OSError unless `path` could be written (its missing folders made): checked without creating anything."""
+# what a path that is not a regular file is, and why a file of ours (log-file, junit-file) refuses it
+_KINDS = ((stat.S_ISLNK, "a symbolic link", "its target would be overwritten (this image runs as root)"),
+          (stat.S_ISFIFO, "a FIFO", "a FIFO nobody reads would block the run"),
+          (stat.S_ISCHR, "a device", "lines written there would skip the block that keeps them from acting as "
+                                     "workflow commands, or be lost"),
+          (stat.S_ISBLK, "a device", "it is not a file"),
+          (stat.S_ISSOCK, "a socket", "it is not a file"),
+          (stat.S_ISDIR, "a directory", "it is not a file"))  # fmt: skip
+_STREAMS = ("/dev/stdout", "/dev/stderr", "/dev/fd/", "/proc/self/fd/", "/dev/tty")
+
+
+def _not_regular(path: str, mode: int, what: str = "log-file") -> InputError | None:
+    """The input error for a file of ours (`what`: its input) that is not a regular file (its mode as `lstat` or
+    `fstat` gives it)."""
+    return None if stat.S_ISREG(mode) else _refusal(path, mode, what)
+
+
+def _refusal(path: str, mode: int, what: str = "log-file") -> InputError:
+    kind, why = next(((k, w) for test, k, w in _KINDS if test(mode)), ("not a regular file", "it is not a file"))
+    if path.startswith(_STREAMS):
+        why = ("container lines written to the CI log that way would skip the block that keeps them from acting as "
+               "workflow commands; the CI log shows every line already")  # fmt: skip
+    return InputError([f"{words.flag(what)}: {path} is {kind}, not a regular file: {why}; give a plain file's path"])
+
+
+def _writable(path: str, what: str = "log-file") -> None:
+    """OSError unless `path` could be written (its missing folders made): checked without creating anything;
+    InputError for a path that is there but not a regular file (a symbolic link is not followed)."""
+    try:
+        found = os.lstat(path)
+    except FileNotFoundError:
+        found = None
+    if found is not None and not stat.S_ISDIR(found.st_mode):
+        refused = _not_regular(path, found.st_mode, what)
+        if refused:
+            raise refused
     if os.path.isdir(path):
         raise IsADirectoryError(21, "Is a directory", path)
     where = path
@@ -96,9 +133,34 @@ def _writable(path: str) -> None:
         raise PermissionError(13, "Permission denied", where)
 
 
+def _open_regular(path: str) -> IO[str]:
+    """The file at `path`, emptied, for writing: never a symbolic link (O_NOFOLLOW), never a wait on a FIFO
+    without a reader (O_NONBLOCK), and refused (InputError) unless it is a regular file once open."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags, 0o666)
+    except OSError as e:
+        if e.errno == errno.ELOOP:  # the last part of the path is a symbolic link
+            raise _refusal(path, stat.S_IFLNK) from None
+        if e.errno == errno.ENXIO:  # a FIFO with no reader (or a socket)
+            raise _refusal(path, os.lstat(path).st_mode) from None
+        raise
+    try:
+        refused = _not_regular(path, os.fstat(fd).st_mode)
+        if refused:
+            raise refused
+        os.set_blocking(fd, True)
+        os.ftruncate(fd, 0)
+        return open(fd, "w", encoding="utf-8", errors="backslashreplace", closefd=True)
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def _open_log_file(path: str | None, *, dry_run: bool) -> IO[str] | None:
     """The `log-file`, its directory made, the file created or emptied now (a dry run leaves it as it is): a path
-    that cannot be written is bad input, found before the run."""
+    that cannot be written, or that is not a regular file (a FIFO, a device such as /dev/stdout, a directory, a
+    symbolic link), is bad input, found before the run."""
     if not path:
         return None
     try:
@@ -106,27 +168,43 @@ def _open_log_file(path: str | None, *, dry_run: bool) -> IO[str] | None:
             _writable(path)
             return None
         os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-        return open(path, "w", encoding="utf-8", errors="backslashreplace")
+        return _open_regular(path)
     except OSError as e:
         raise InputError([f"{words.flag('log-file')}: {path} cannot be written ({e.strerror}); a relative path is relative to "
                           "the working directory (the workspace in the action)"]) from None  # fmt: skip
 
 
+STDOUT_LOST = "the rest of this run's output is dropped, and the task is followed to its end all the same"
+
+
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None, out: IO[str] | None = None,
          err: IO[str] | None = None) -> int:  # fmt: skip
     """Run as the CLI or the action's main step. Output goes to `out` (stdout), a failure's lines in plain and
-    GitLab output to `err` (stderr; `out` too when only `out` is given, as tests capture one stream)."""
+    GitLab output to `err` (stderr; `out` too when only `out` is given, as tests capture one stream).
+
+    Writing our own streams and files may fail (stdout closed by `| head`, a full disk): each failure is said
+    once on stderr, and the exit status stays the task's (see `report/writes.py`)."""
+    process = out is None  # the real stdout and stderr: every print of ours goes through the guards too
     err = err or (sys.stderr if out is None else out)
     out = sys.stdout if out is None else out
-    with contextlib.ExitStack() as closing:  # the log file, complete and closed however the run ends
-        return _main(closing, argv, env, out, err)
+    _safe_streams(out)
+    told = Told(err)
+    guarded_out = guarded(out, "stdout", STDOUT_LOST, told)
+    guarded_err = guarded_out if err is out else guarded(err, "stderr", "our own messages there are dropped", told)
+    saved = sys.stdout, sys.stderr
+    if process:
+        sys.stdout, sys.stderr = guarded_out, guarded_err
+    try:
+        with contextlib.ExitStack() as closing:  # the log file, complete and closed however the run ends
+            return _main(closing, argv, env, guarded_out, guarded_err, told=told)
+    finally:
+        sys.stdout, sys.stderr = saved
 
 
 def _main(closing: contextlib.ExitStack, argv: Sequence[str] | None, env: Mapping[str, str] | None,
-          out: IO[str], err: IO[str]) -> int:  # fmt: skip
+          out: IO[str], err: IO[str], *, told: Told) -> int:  # fmt: skip
     argv = sys.argv[1:] if argv is None else argv
     env = os.environ if env is None else env
-    _safe_streams(out)
     cancel = Cancellation()
     cancel.install()
     action = not argv and any(k.startswith("INPUT_") for k in env)
@@ -135,8 +213,9 @@ def _main(closing: contextlib.ExitStack, argv: Sequence[str] | None, env: Mappin
     env_pairs: list[str] = []
     origins: dict[str, str] = {}
     raw: Mapping[str, str] = {}
-    renderer: Renderer = pick("auto", env, out, err)  # until the flags are read, for a bad flag's error
+    renderer: Renderer = pick("auto", env, out, err, told)  # until the flags are read, for a bad flag's error
     reporting = False  # the renderer writes the junit-file report
+    sessions: list[Session] = []  # the run's, once it has one: whether a task was started, should all go wrong
     try:
         if action:
             raw = inputs.from_action(env)
@@ -144,12 +223,12 @@ def _main(closing: contextlib.ExitStack, argv: Sequence[str] | None, env: Mappin
             given = inputs.from_argv(argv, env)
             raw, origins, env_pairs = given.raw, given.origins, given.env_pairs
             debug = given.debug or debug
-            renderer = pick(given.format, env, out, err)
+            renderer = pick(given.format, env, out, err, told)
             _check_dotenv(given.dotenv)
             dotenv_path = given.dotenv  # once it is known to be writable: else its error would come twice
         run_spec = spec.build(raw, env_pairs, origins)
         renderer, reporting = _with_junit(renderer, run_spec.junit_file, dry_run=run_spec.dry_run, err=err)
-        result = _run(run_spec, renderer, env, cancel, closing, debug=debug)
+        result = _run(run_spec, renderer, env, cancel, closing, told=told, debug=debug, sessions=sessions)
         _write_dotenv(dotenv_path, result.outputs, err)
         return result.outcome.exit_code
     except Cancelled as c:  # before any task was started: nothing to stop
@@ -162,8 +241,10 @@ def _main(closing: contextlib.ExitStack, argv: Sequence[str] | None, env: Mappin
         outcome = Outcome.without_task(e.status, e.exit_code, e.message, e.hint)
     except Exception as e:  # a bug before any task existed (after RunTask, the runner handles it)
         print_traceback()
-        message = f"{unexpected(e)}; no task was started"
-        outcome = replace(Outcome.without_task(Status.FAILED_TO_START, CANNOT_RUN, message), bug=True)
+        started = [a for s in sessions for a in s.started()]
+        said = f"task(s) {', '.join(started)} had been started: see above" if started else "no task was started"
+        status = Status.UNKNOWN if started else Status.FAILED_TO_START
+        outcome = replace(Outcome.without_task(status, CANNOT_RUN, f"{unexpected(e)}; {said}"), bug=True)
     values = outputs.no_task(outcome.status)
     try:
         renderer.result(outcome, values)
@@ -180,7 +261,7 @@ def _with_junit(renderer: Renderer, path: str | None, *, dry_run: bool, err: IO[
     if not path:
         return renderer, False
     try:
-        _writable(path)
+        _writable(path, "junit-file")
     except OSError as e:
         raise InputError([f"{words.flag('junit-file')}: {path} cannot be written ({e.strerror}); a relative path is relative to "
                           "the working directory (the workspace in the action)"]) from None  # fmt: skip
@@ -203,7 +284,7 @@ def _junit_for_bad_input(renderer: Renderer, raw: Mapping[str, str], err: IO[str
 
 
 def _run(run_spec: spec.Spec, renderer: Renderer, env: Mapping[str, str], cancel: Cancellation,
-         closing: contextlib.ExitStack, *, debug: bool) -> Result:  # fmt: skip
+         closing: contextlib.ExitStack, *, told: Told, debug: bool, sessions: list[Session]) -> Result:  # fmt: skip
     """The run itself, once the inputs are known to be good: traps said, diagnostics and the log file set up."""
     for warning in run_spec.warnings:  # traps: said, never a reason to fail
         renderer.warning(warning)
@@ -211,14 +292,18 @@ def _run(run_spec: spec.Spec, renderer: Renderer, env: Mapping[str, str], cancel
     diagnostics.configure(debug, renderer.diagnostic_sink())
     log_file = _open_log_file(run_spec.log_file, dry_run=run_spec.dry_run)
     if log_file:
-        closing.enter_context(log_file)
+        cost = "the file stops at the lines written before; the CI log shows every line"
+        log_file = closing.enter_context(
+            guarded(log_file, f"{words.flag('log-file')} {run_spec.log_file}", cost, told, owned=True)
+        )
     from ecs_run_task.aws import clients as aws  # noqa: PLC0415 - botocore costs ~250 ms: not for --help or bad input
     from ecs_run_task.engine.runner import Runner  # noqa: PLC0415
     from ecs_run_task.engine.session import Session  # noqa: PLC0415
 
     clients = aws.connect(region(run_spec, env))
     shown = LogFile(renderer, log_file) if log_file else renderer
-    return Runner(Session(run_spec, clients, shown, cancel), default_started_by(env)).run()
+    sessions.append(Session(run_spec, clients, shown, cancel))
+    return Runner(sessions[0], default_started_by(env)).run()
 
 
 _POST_HELP = """\

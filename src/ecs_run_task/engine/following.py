@@ -20,7 +20,7 @@ from ecs_run_task.engine.events import AllDecided, Contact, DeadlinePassed, Deci
 from ecs_run_task.engine.group import Lock, Lost
 from ecs_run_task.engine.ports import Tasks
 from ecs_run_task.engine.session import Run, Session
-from ecs_run_task.engine.watch import Watch
+from ecs_run_task.engine.watch import REFUSED_MORE, Watch
 from ecs_run_task.errors import RunError, Transient
 from ecs_run_task.exit_codes import signal_exit
 from ecs_run_task.tracebacks import print_traceback
@@ -163,7 +163,7 @@ class Follower:
         """The outcome of decided tasks: the verdict (ours stopped mid-run after losing the race: `interrupted`), a
         start of fewer tasks than asked for, the log's gaps."""
         run = self.run
-        verdict = outcome.judge(tasks, run.deciders)
+        verdict = outcome.judge(tasks, run.deciders, run.stopped)
         if run.lost_to is not None and self.lock is not None:
             verdict = self.lock.lost_after_running(verdict, run.lost_to)
         return self.with_log_gaps(run.too_few if run.too_few and verdict.ok else verdict)
@@ -214,7 +214,8 @@ class Follower:
         running = [a for a in self.run.ours if not outcome.stopping(known(a)) and (only is None or a in only)]
         if not running:
             return True
-        reason = f"Stopped by ecs-run-task: {why}"
+        reason = f"Stopped by ecs-run-task: {why}"[:255]  # as ECS records it (see `Ecs.stop_task`)
+        self.run.stopping(running, reason)  # asked for: a lost answer may still have stopped it
 
         def stop_one(arn: str) -> str | None:
             try:
@@ -253,7 +254,13 @@ class Follower:
         drain ran out is named in the result, with the console link to its full log."""
         gaps = []
         watch = self.watch
-        for cursor in watch.tailer.behind_streams() if watch and watch.tailer else []:
+        behind = watch.tailer.behind_streams() if watch and watch.tailer else []
+        for cursor, why in watch.cut if watch else []:  # the drain ended with lines maybe still to come
+            if cursor not in behind:
+                link = logs.console_url(cursor.source, self.session.region)
+                gaps.append(f"container {cursor.source.label or cursor.source.container}: the log shown may be "
+                            f"incomplete: {why}; the full log: {link}")  # fmt: skip
+        for cursor in behind:
             source = cursor.source
             link = logs.console_url(source, self.session.region)
             if cursor.refused:
@@ -263,7 +270,8 @@ class Follower:
             why = (f"its last {cursor.failing} reads failed ({cursor.last_error})" if cursor.failing
                    else "it was still being read")  # fmt: skip
             gaps.append(f"container {source.label or source.container}: the log shown may be incomplete: {why} when "
-                        f"{words.flag('log-drain')} ({self.run.spec.log_drain:g}s) ran out; the full log: {link}")  # fmt: skip
+                        f"reading ended ({words.flag('log-drain')} {self.run.spec.log_drain:g}s, and after the exit up to "
+                        f"{REFUSED_MORE:g}s more while reads were refused); the full log: {link}")  # fmt: skip
         return replace(result, warnings=(*result.warnings, *gaps)) if gaps else result
 
     def link(self, task_arn: str | None, container: str | None) -> str:

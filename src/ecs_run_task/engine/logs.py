@@ -121,6 +121,8 @@ class Cursor:
     failing: int = 0  # reads that failed in a row (throttled, 5xx, the network): lines may be waiting
     last_error: str = ""
     caught_up: bool = False  # the last read reached the end of what the stream held
+    got_at: float | None = None  # when a read last brought lines (the tailer's clock)
+    lag: float = 0.0  # seconds CloudWatch took to show the stream's latest lines (ingestionTime - timestamp)
 
 
 @dataclass
@@ -193,6 +195,15 @@ class Tailer:
             if cursor.active:
                 yield from self._read_stream(cursor, guard, until)
 
+    def lag(self) -> float:
+        """The longest time CloudWatch took to show a stream's latest lines (seconds): a line written as its
+        container exits may show up that long after, so the drain waits at least that long."""
+        return max((c.lag for c in self.cursors if c.active), default=0.0)
+
+    def arriving(self, since: float) -> list[Cursor]:
+        """Streams whose reads brought lines at `since` or later (the tailer's clock): more may be on their way."""
+        return [c for c in self.cursors if c.active and c.got_at is not None and c.got_at >= since]
+
     def _read_stream(self, cursor: Cursor, guard: Guard, until: float | None) -> Iterator[list[LogLine]]:
         source = cursor.source
         for _ in range(MAX_PAGES_PER_READ):
@@ -219,6 +230,8 @@ class Tailer:
             caught_up = token == cursor.token
             cursor.token = token
             if events:
+                cursor.got_at = self.clock()
+                cursor.lag = _lag(events, cursor.lag)
                 yield [LogLine(source, _stamp(e.get("timestamp")), str(e.get("message", ""))) for e in events]
                 if not self._full(events):
                     # a page short of the limit has, almost always, all there was; asking again just to get
@@ -241,6 +254,22 @@ class Tailer:
         if region not in self._apis:
             self._apis[region] = self.api_for(region)
         return self._apis[region]
+
+
+MAX_LAG = 120.0  # a lag past this is a clock gone wrong, not CloudWatch being slow
+
+
+def _lag(events: list[dict[str, Any]], before: float) -> float:
+    """How late CloudWatch showed the page's lines: the longest `ingestionTime - timestamp` among them (seconds,
+    within 0..MAX_LAG; the awslogs driver sends a batch every few seconds, so a batch's first line waits longest);
+    `before` when the page tells nothing (no such fields, an odd answer)."""
+    lags = [shown - written for shown, written in ((e.get("ingestionTime"), e.get("timestamp")) for e in events)
+            if _whole(shown) and _whole(written) and written]  # fmt: skip
+    return min(max(max(lags) / 1000.0, 0.0), MAX_LAG) if lags else before
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _stamp(value: Any) -> int:

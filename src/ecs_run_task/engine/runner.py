@@ -11,6 +11,7 @@ a failure is the CLI's to report (`cli.main`): the two places a run ends on an e
 
 from __future__ import annotations
 
+import sys
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -25,9 +26,11 @@ from ecs_run_task.engine.renderer import Context
 from ecs_run_task.engine.session import Result, Run, Session
 from ecs_run_task.errors import RunError
 from ecs_run_task.exit_codes import SUCCESS, signal_exit
-from ecs_run_task.inputs import parse
+from ecs_run_task.inputs import parse, taskdef
 from ecs_run_task.inputs.spec import Spec
+from ecs_run_task.plan.request import target_container
 from ecs_run_task.plan.resolve import Resolved, checked_request, resolve
+from ecs_run_task.printable import encodable, inert
 from ecs_run_task.status import Status
 from ecs_run_task.tracebacks import print_traceback, unexpected
 from ecs_run_task.verdict import outcome, outputs
@@ -74,7 +77,15 @@ class Runner:
         if resolved.register is not None:
             s.ecs.validate("RegisterTaskDefinition", resolved.register)
         s.ecs.validate("RunTask", request)
+        self.caution(resolved.spec, resolved.task_definition)
         return resolved, request
+
+    def caution(self, spec: Spec, task_definition: dict[str, Any]) -> None:
+        """Said once, before the task starts: what in its deciding containers may make the answer or the log
+        wrong (a restartPolicy, awslogs in non-blocking mode), with the fix."""
+        deciders = outcome.deciding_containers(task_definition, target_container(spec, task_definition))
+        for caution in taskdef.cautions(task_definition, deciders, logs=spec.logs):
+            self.renderer.warning(caution)
 
     def dry_run(self, resolved: Resolved, request: dict[str, Any]) -> Result:
         requests = {"RegisterTaskDefinition": resolved.register} if resolved.register else {}
@@ -144,6 +155,7 @@ class Runner:
         """Follow a task this run did not start (`attach`, `if-running: attach`): never stopped by this run."""
         s = self.session
         run = s.new_run(spec, s.ecs.describe_task_definition(str(task["taskDefinitionArn"])))
+        self.caution(run.spec, run.task_definition)
         follower = Follower(s, run)
         return self.finish(follower, self.guarded(follower, lambda: follower.follow_existing(task)))
 
@@ -180,13 +192,25 @@ class Runner:
             follower.stop(f"ecs-run-task failed: {type(e).__name__}")
             raise
 
+    @staticmethod
+    def shown(result: Outcome, show: Callable[[], None]) -> None:
+        """Showing the answer is never a reason to change it: a bug of ours in a renderer is said, and the exit
+        status is still the task's (our own files failing are said by the renderer itself)."""
+        try:
+            show()
+        except Exception as e:
+            print_traceback()
+            print(inert(encodable(f"ecs-run-task: error: the result could not be shown in full ({type(e).__name__}: "
+                                  f"{e}); {result.message}")), file=sys.stderr)  # fmt: skip
+
     def finish(self, follower: Follower, result: Outcome) -> Result:
         run, tasks = follower.run, follower.tasks()
         link = follower.link((result.task or {}).get("taskArn"), result.container)
         values = outputs.build(result, tasks, run.task_definition_arn, link)
+        context = Context(run.spec.cluster, self.session.region, tasks, run.attempts.said, run.deciders)
         if run.spec.wait and run.ours and follower.none_of_ours_running():
-            self.renderer.save_state({"task-arns": "[]"})  # nothing left for the post step to stop
-        self.renderer.end()
-        self.renderer.result(result, values, Context(run.spec.cluster, self.session.region, tasks, run.attempts.said,
-                                                     run.deciders))  # fmt: skip
+            nothing_left = {"task-arns": "[]"}  # nothing left for the post step to stop
+            self.shown(result, lambda: self.renderer.save_state(nothing_left))
+        self.shown(result, self.renderer.end)
+        self.shown(result, lambda: self.renderer.result(result, values, context))
         return Result(result, values)

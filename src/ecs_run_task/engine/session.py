@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -47,6 +47,7 @@ class Run:
     replaced: dict[str, Any] | None = None  # a failed start that a start again replaced: it stands if that one loses
     lost_to: dict[str, Any] | None = None  # the group's task that went first, after ours had run (`group.py`)
     restarting: bool = False  # a task that never ran is being started again: its failure is not the answer yet
+    stopped: dict[str, str] = field(default_factory=dict)  # ARN -> the reason our StopTask gave: for the verdict
 
     def __post_init__(self) -> None:
         self.decide_by(self.task_definition)
@@ -63,6 +64,10 @@ class Run:
     def started(self, tasks: list[dict[str, Any]]) -> None:
         """Tasks RunTask just started for this run: stopped by it if it cannot follow them to their end."""
         self.ours += [str(t["taskArn"]) for t in tasks]
+
+    def stopping(self, arns: Sequence[str], reason: str) -> None:
+        """Our own StopTask for these tasks: what ECS then reports is not a stop from outside."""
+        self.stopped.update(dict.fromkeys(arns, reason))
 
     def next_request(self, **changes: Any) -> dict[str, Any]:
         """RunTask's request for a start again (with `changes`): always a new clientToken, since a token answers
@@ -107,13 +112,20 @@ class Session:
     def __post_init__(self) -> None:
         self.region = self.clients.region
         self.ecs: EcsApi = self.ecs_api or Ecs(self.clients)
+        self.runs: list[Run] = []  # every run of this session: what it started, should its end go wrong
         self.asker = Asker(self.renderer, self.cancel, self.clock, self.jitter)
         self.starter = Starter(self.ecs, self.asker, self.region)
         timeout = self.spec.timeout
         self.deadline = None if timeout is None else self.clock() + timeout
 
     def new_run(self, spec: Spec, task_definition: dict[str, Any], request: dict[str, Any] | None = None) -> Run:
-        return Run(spec, task_definition, self.deadline, Attempts(spec.start_retries), dict(request or {}))
+        run = Run(spec, task_definition, self.deadline, Attempts(spec.start_retries), dict(request or {}))
+        self.runs.append(run)
+        return run
+
+    def started(self) -> list[str]:
+        """Every task any run of this session started."""
+        return [arn for run in self.runs for arn in run.ours]
 
     def now(self) -> datetime:
         return datetime.fromtimestamp(self.wall(), UTC)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from ecs_run_task import words
 from ecs_run_task.engine.cadence import Cadence, backoff
 from ecs_run_task.engine.cancel import Cancellation
 from ecs_run_task.engine.events import (
@@ -29,7 +30,7 @@ from ecs_run_task.engine.events import (
     Progress,
     Seen,
 )
-from ecs_run_task.engine.logs import Tailer
+from ecs_run_task.engine.logs import Cursor, Tailer
 from ecs_run_task.errors import Transient
 from ecs_run_task.verdict import outcome
 
@@ -39,8 +40,11 @@ if TYPE_CHECKING:
 HEARTBEAT = 10.0  # seconds between progress lines while nothing changes
 QUIET = 2.0  # after the decision: done draining once no line has come for this long (since the exit)
 MIN_QUIET = 0.5  # but always read for this long after we saw the decision
-DRAIN_INTERVAL = 0.5
-MAX_RETRY_PAUSE = 15.0  # between polls while AWS cannot be reached, and between failing reads in the drain
+LATE = 5.0  # CloudWatch may show a line this long after the container wrote it: read at least this long after the exit
+REFUSED_MORE = 30.0  # reads refused (a shared quota, AWS failing) extend the drain past log-drain by at most this
+DRAIN_INTERVAL = 1.0  # between read rounds while the streams are quiet (a shared quota has room for few)
+MAX_RETRY_PAUSE = 15.0  # between polls while AWS cannot be reached
+MAX_DRAIN_PAUSE = 4.0  # between failing reads in the drain: often enough to get a share of a busy quota
 
 
 @dataclass
@@ -63,6 +67,7 @@ class Watch:
     ran: set[str] = field(default_factory=set)  # tasks seen with a deciding container running (or exited)
     held: set[str] = field(default_factory=set)  # decided tasks whose description at the decision stands (see hold)
     _latest: dict[str, dict[str, Any]] = field(default_factory=dict)  # last description per ARN, followed or not
+    cut: list[tuple[Cursor, str]] = field(default_factory=list)  # streams whose drain ended early, and why
 
     def track(self, tasks: Sequence[dict[str, Any]]) -> None:
         """Follow these tasks too (started again after a transient failure); their descriptions so far."""
@@ -127,7 +132,7 @@ class Watch:
                     yield from progress.after_poll(self.arns, self._latest, now)
                     yield from self._newly_decided(now)
                     if self.all_decided():
-                        yield from self.drain(self.log_drain)
+                        yield from self.drain(self.log_drain, after_exit=True)
                         self._settle()
                         yield AllDecided(self.tasks())
                         return
@@ -165,10 +170,10 @@ class Watch:
         self.lost_since, self.failed_polls = None, 0
         return Contact(lost=False, text=f"contact with AWS is back after {gone:.0f}s ({tries} polls failed)")
 
-    def _pause(self, base: float, failures: int) -> float:
-        """Seconds before the next try after `failures` in a row: doubling, capped, with jitter (+-50%), so runs
-        sharing an account's quota do not retry in step."""
-        return backoff(base, failures, MAX_RETRY_PAUSE, self.jitter(), spread=0.5)
+    def _pause(self, base: float, failures: int, most: float = MAX_RETRY_PAUSE) -> float:
+        """Seconds before the next try after `failures` in a row: doubling, capped at `most`, with jitter (+-50%),
+        so runs sharing an account's quota do not retry in step."""
+        return backoff(base, failures, most, self.jitter(), spread=0.5)
 
     def _newly_decided(self, now: float) -> Iterator[Decided]:
         for task in self.tasks():
@@ -210,32 +215,66 @@ class Watch:
             ago.append(max(now - seen, ecs_ago))
         return min(ago, default=0.0)
 
-    def drain(self, limit: float, *, after_signal: bool = False) -> Iterator[LogBatch | Notice]:
-        """Lines keep arriving for a few seconds after a container exits: read until quiet, at most `limit`."""
+    def drain(self, limit: float, *, after_signal: bool = False, after_exit: bool = False
+              ) -> Iterator[LogBatch | Notice]:  # fmt: skip
+        """Lines keep arriving for a few seconds after a container exits: read until quiet, at most `limit`.
+
+        `after_exit` (the drain after the decision): every line CloudWatch shows up to `LATE` seconds after the
+        exit (or as late as the streams' own lines have shown up, `Tailer.lag`) is read, within `limit`; reads
+        refused (a shared quota, AWS failing) do not count against `limit`, within `REFUSED_MORE` seconds more. A
+        stream that may hold lines not read when the drain ends (lines still arriving at `limit`, or `limit` shorter
+        than CloudWatch may take) is named in `cut`, for the result to say so. The drains after our own stop (a
+        timeout, a signal) stay within their budget."""
         if not self.tailer or not any(c.active for c in self.tailer.cursors) or limit <= 0:
             return
         start = self.clock()
         end = start + limit
+        ago = max(self.decided_ago(), 0.0)
+        hard_end = end + (REFUSED_MORE if after_exit else 0.0)
+        refused = 0.0  # seconds of reads refused (and the pauses after them): they do not count against `limit`
         # the quiet period runs from the exit, which our polling noticed later
-        quiet_since = start - min(max(self.decided_ago(), 0.0), QUIET - MIN_QUIET)
+        quiet_since = start - min(ago, QUIET - MIN_QUIET)
         failing = 0
         while True:
+            late = max(LATE, self.tailer.lag()) if after_exit else 0.0  # what the lines read so far tell, too
+            floor = start + late - ago  # reading goes on until then: a line may show up that late
+            read_at = self.clock()
             got = False
-            for batch in self.read_logs(after_signal=after_signal, until=end):
+            for batch in self.read_logs(after_signal=after_signal, until=hard_end):
                 got = got or isinstance(batch, LogBatch)
                 yield batch
             now = self.clock()
             failing = failing + 1 if self.tailer.failed else 0
             if got or self.tailer.failed or self.tailer.behind:  # a failed read is not silence: lines may wait
                 quiet_since = now
-            if now - quiet_since >= QUIET or now >= end:
+            if read_at >= floor and now - quiet_since >= QUIET:
+                return  # quiet, and late enough for CloudWatch to have shown what was written
+            pause = DRAIN_INTERVAL if not failing else self._pause(DRAIN_INTERVAL, failing, MAX_DRAIN_PAUSE)
+            if after_exit and failing:
+                refused += now - read_at + pause
+            stop = min(end + refused, hard_end)
+            if now >= stop and not (after_exit and self.tailer.behind and now < hard_end):
+                if after_exit:
+                    self._cut_short(ago + now - start, limit, late, floor=now < floor)
                 return
-            pause = DRAIN_INTERVAL if not failing else self._pause(DRAIN_INTERVAL, failing)
-            pause = min(0.0 if self.tailer.behind and not failing else pause, end - now)
+            pause = max(min(0.0 if self.tailer.behind and not failing else pause, stop - now), 0.0)
+            pause = min(pause, max(floor - now, 0.0)) if now < floor else pause  # a read at the floor, not after
             if after_signal:  # the signal is already recorded: sleep plainly, within the budget
                 self.cancel.nap(pause)
             else:
                 self.cancel.sleep(pause)
+
+    def _cut_short(self, since_exit: float, limit: float, late: float, *, floor: bool) -> None:
+        """The drain ended on its bound: name the streams that may hold lines not read."""
+        assert self.tailer is not None  # noqa: S101 - only a drain with a tailer gets here
+        if floor:  # log-drain is shorter than CloudWatch may take to show a line
+            why = (f"{words.flag('log-drain')} ({limit:g}s) ended the reading {since_exit:.1f}s after the exit, and "
+                   f"CloudWatch may show a line up to {late:g}s after")  # fmt: skip
+            self.cut = [(c, why) for c in self.tailer.cursors if c.active and not c.refused]
+        else:
+            why = (f"lines were still arriving when {words.flag('log-drain')} ({limit:g}s) ran out, {since_exit:.1f}s "
+                   "after the exit")  # fmt: skip
+            self.cut = [(c, why) for c in self.tailer.arriving(since=self.clock() - QUIET)]
 
 
 @dataclass

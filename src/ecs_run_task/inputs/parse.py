@@ -13,7 +13,9 @@ MAX_JSON_BYTES = 256 * 1024  # far above any real overrides or strategy; a task 
 MAX_JSON_DEPTH = 32  # a task definition nests about 6 deep
 _TRUE = frozenset({"true", "True", "TRUE"})
 _FALSE = frozenset({"false", "False", "FALSE"})
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
+_DURATION_PART = re.compile(
+    r"([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)"
+)  # ASCII digits only: float() takes Arabic-Indic digits too
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
@@ -33,6 +35,8 @@ def boolean(text: str) -> bool:
 def duration(text: str) -> float:
     """`90s`, `30m`, `2h`, `1h30m`, `500ms` or plain seconds (`45`, `0.5`) -> seconds."""
     cleaned = text.strip().replace(" ", "")
+    if not cleaned.isascii():  # float() reads other scripts' digits (Arabic-Indic, fullwidth), and AWS would not
+        raise BadValue("expected a duration such as 90s, 30m, 2h, 1h30m or a number of seconds, in ASCII digits")
     try:
         seconds = float(cleaned)
     except ValueError:
@@ -58,7 +62,9 @@ def shown(seconds: float) -> str:
 def whole_number(text: str, low: int, high: int) -> int:
     stripped = text.strip()
     # a long one is out of range anyway, and int() refuses one past 4,300 digits
-    if not re.fullmatch(r"\d{1,18}", stripped) or not low <= int(stripped) <= high:
+    if (
+        not re.fullmatch(r"[0-9]{1,18}", stripped) or not low <= int(stripped) <= high
+    ):  # ASCII digits: int() takes any script's
         raise BadValue(f"expected a whole number from {low} to {high}")
     return int(stripped)
 

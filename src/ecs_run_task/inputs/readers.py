@@ -40,17 +40,18 @@ CONSTRAINT_FORMS = "distinctInstance or memberOf:EXPRESSION"
 STRATEGY_FORMS = "spread:FIELD, binpack:cpu, binpack:memory or random"
 
 NAME = re.compile(r"[A-Za-z0-9_-]{1,255}")
-_ECS_ARN = r"arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:"  # in every partition, any region and account
+_ECS_ARN = r"arn:aws[a-z-]*:ecs:[a-z0-9-]+:[0-9]{12}:"  # in every partition, any region and account
 CLUSTER = re.compile(rf"[A-Za-z0-9_-]{{1,255}}|{_ECS_ARN}cluster/[A-Za-z0-9_-]{{1,255}}")
 NAME_OR_ARN = re.compile(rf"[A-Za-z0-9_-]{{1,255}}|{_ECS_ARN}service/.+")
 IMAGE = re.compile(r"[^\s]{1,1024}")
 TASK_DEF_ACCEPTED = "a family (app), family:revision (app:12), an ARN, or a path to a JSON file (taskdef.json)"
-TASK_DEF = re.compile(rf"[A-Za-z0-9_-]{{1,255}}(:[1-9]\d*)?|{_ECS_ARN}task-definition/.+")
-ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}")
+TASK_DEF = re.compile(rf"[A-Za-z0-9_-]{{1,255}}(:[1-9][0-9]*)?|{_ECS_ARN}task-definition/.+")
+ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}", re.ASCII)
 STARTED_BY = re.compile(r"[A-Za-z0-9/_-]{1,128}")
 TASK = re.compile(rf"[0-9a-f]{{32}}|[0-9a-f]{{8}}(-[0-9a-f]{{4}}){{3}}-[0-9a-f]{{12}}|{_ECS_ARN}task/[A-Za-z0-9_/-]+")
-CPU = re.compile(r"\d+|\d+(\.\d+)?\s*(vCPU|vcpu)")
-MEMORY = re.compile(r"\d+|\d+(\.\d+)?\s*(GB|gb)")
+# numbers in ASCII digits only: Python's \d takes every script's (Arabic-Indic ones, fullwidth ones), and ECS would refuse them
+CPU = re.compile(r"[0-9]+|[0-9]+(\.[0-9]+)?\s*(vCPU|vcpu)", re.ASCII)
+MEMORY = re.compile(r"[0-9]+|[0-9]+(\.[0-9]+)?\s*(GB|gb)", re.ASCII)
 _WEIGHT = re.compile(r"[0-9]{1,6}")  # a capacity provider's weight (0-1000) or base (0-100000); int() takes these
 
 
@@ -266,7 +267,7 @@ container = partial(matching, NAME, "a container name (letters, digits, - and _)
 cpu = partial(matching, CPU, "CPU units (256, 1024, ...) or vCPUs (0.5 vCPU)")
 memory = partial(matching, MEMORY, "MiB (512, 2048, ...) or GB (2 GB)")
 role_arn = partial(matching, ROLE_ARN, "an IAM role ARN")
-platform_version = partial(matching, re.compile(r"LATEST|\d+\.\d+\.\d+"), "LATEST or a version such as 1.4.0")
+platform_version = partial(matching, re.compile(r"LATEST|[0-9]+\.[0-9]+\.[0-9]+"), "LATEST or a version such as 1.4.0")
 launch_type = partial(one_of, LAUNCH_TYPES)
 subnets = partial(ids, "subnet", 16)
 security_groups = partial(ids, "sg", 5)

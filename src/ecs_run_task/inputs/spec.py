@@ -217,9 +217,15 @@ def _traps(raw: Mapping[str, str], spec: Spec) -> tuple[str, ...]:
     operator is named, never the command (it may hold a password)."""
     said = []
     timeout = raw.get("timeout", "").strip()
-    if re.fullmatch(r"\d+(\.\d+)?", timeout) and 0 < float(timeout) < 60:
+    if re.fullmatch(r"[0-9]+(\.[0-9]+)?", timeout) and 0 < float(timeout) < 60:
         said.append(f"{words.flag('timeout')}: {timeout} means {timeout} seconds; write {timeout}m for minutes")
     argv = spec.command or ()
+    assignment = re.match(r"([A-Za-z_][A-Za-z0-9_]*)=", argv[0]) if argv else None
+    if assignment:  # named, never its value: it is likely a secret
+        name = assignment.group(1)
+        said.append(f"{words.flag('command')}: its first word is {name}=..., but no shell runs the command, so that "
+                    f"word would be the program ECS starts, and fail; give {name} with {words.the('environment')} "
+                    "instead")  # fmt: skip
     if len(argv) > 1 and argv[0].rsplit("/", 1)[-1] in _SHELLS and argv[1] == "-c":
         argv = ()  # a shell runs it: its syntax is meant
     found = [w for w in _SHELL_WORDS if w in argv or (w == ";" and any(a.endswith(";") for a in argv))]

@@ -57,7 +57,7 @@ INPUTS: tuple[Input, ...] = (
     Input("timeout", "Longest wait: 90s, 30m, 2h, 1h30m, or seconds (a bare 10 is 10 seconds); 0 means no limit. On expiry the tasks are stopped and the run exits 124.", "1h"),
     Input("poll-interval", "Time between task status polls, 100ms to 10m.", "2s"),
     Input("logs", "Stream the containers' CloudWatch (awslogs) logs into the CI log: true or false.", "true", switch=True),
-    Input("log-drain", "After the deciding containers exit, keep reading logs until quiet, at most this long.", "15s"),
+    Input("log-drain", "After the deciding containers exit, keep reading logs for the lines CloudWatch shows late (at least 5 s after the exit, longer while lines still come), at most this long; time refused by throttling does not count, up to 30 s more.", "15s"),
     Input("annotate", "Turn error and warning lines of structured (JSON) logs into annotations: true or false.", "true", switch=True),
     Input("dry-run", "Resolve everything and print the requests a real run sends, starting nothing: true or false.", "false", switch=True),
     Input("region", "AWS region (default: from the environment, e.g. set by aws-actions/configure-aws-credentials)."),
@@ -68,7 +68,7 @@ INPUTS: tuple[Input, ...] = (
     Input("placement-constraints", "Placement constraints as JSON, or distinctInstance and memberOf:EXPRESSION items, one a line (a comma also separates items, before distinctInstance or memberOf:). Not for Fargate."),
     Input("placement-strategy", "Placement strategy as JSON, or spread:FIELD, binpack:cpu, binpack:memory and random items, comma or newline separated. Not for Fargate."),
     Input("enable-ecs-managed-tags", "Have ECS tag the tasks with the cluster and service names: true or false.", "false", switch=True),
-    Input("log-file", "Also write every log line of every container to this file (plain text, no CI markup) as it arrives; relative to the working directory (the workspace in the action)."),
+    Input("log-file", "Also write every log line of every container to this file (plain text, no CI markup) as it arrives; relative to the working directory (the workspace in the action). A regular file only (a FIFO, a device such as /dev/stdout, a directory or a symbolic link is refused)."),
     Input("json-logs", "How JSON log lines are printed: pretty (a line with a level and a message as LEVEL message key=value ...) or raw (as written).", "pretty"),
     Input("junit-file", "Also write a JUnit XML report to this file at the end of the run: one test case per task, with a failure (the headline and the hint) when it failed; relative to the working directory (the workspace in the action)."),
 )  # fmt: skip
@@ -89,6 +89,8 @@ Exit status:
   125      bad input (invalid-input), AWS refused or the task never ran (failed-to-start), or the task could
            no longer be followed (unknown)
   130/143  cancelled by SIGINT/SIGTERM; the tasks were stopped first (cancelled)
+  1-255    also when the task was stopped from outside while the deciding container ran (interrupted,
+           never a success): its own code, 143 when it exited 0
 
 Credentials and region come from the standard AWS chain (AWS_PROFILE, AWS_ACCESS_KEY_ID, AWS_REGION, ...)."""
 

@@ -58,3 +58,26 @@ def image_of(task_definition: dict[str, Any], container: str) -> str | None:
     return next(
         (c.get("image") for c in task_definition.get("containerDefinitions", []) if c["name"] == container), None
     )
+
+
+def cautions(task_definition: dict[str, Any], deciders: Collection[str], *, logs: bool = True) -> list[str]:
+    """What in the deciding containers' definitions may make the run's answer or log wrong, each with its fix:
+    a `restartPolicy` (ECS may restart the container in place: the exit seen may not be its last), and awslogs in
+    `non-blocking` mode (ECS's default when unset, since June 2025: lines are dropped when its buffer fills)."""
+    said = []
+    for container in task_definition.get("containerDefinitions", []):
+        name = container.get("name")
+        if name not in deciders:
+            continue
+        policy = container.get("restartPolicy")
+        if isinstance(policy, dict) and policy.get("enabled"):
+            said.append(f"container {name} has a restartPolicy: ECS may restart it in place, so the exit this run "
+                        "sees may not be its last; for a one-off task such as a migration, set restartPolicy's "
+                        "enabled to false in its container definition")  # fmt: skip
+        config = container.get("logConfiguration") or {}
+        mode = (config.get("options") or {}).get("mode")
+        if logs and config.get("logDriver") == "awslogs" and mode in (None, "non-blocking"):
+            how = "non-blocking" if mode else "not set, which means non-blocking (ECS's default since June 2025)"
+            said.append(f"container {name}: its awslogs mode is {how}: lines are dropped when the log buffer "
+                        "fills; for a migration, set \"mode\": \"blocking\" in its logConfiguration options")  # fmt: skip
+    return said

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 from ecs_run_task import words
@@ -90,6 +91,26 @@ def overrides(spec: Spec, task_definition: dict[str, Any]) -> dict[str, Any]:
     return _merge_overrides(ours, copy.deepcopy(dict(spec.overrides)))
 
 
+OVERRIDES_LIMIT = 8192  # characters of RunTask's `overrides`, JSON formatting included, as ECS counts them
+
+
+def overrides_size(task_overrides: dict[str, Any]) -> int:
+    """The size ECS gives RunTask's `overrides`: the characters of their JSON, written without spaces."""
+    return len(json.dumps(task_overrides, separators=(",", ":"), ensure_ascii=False))
+
+
+def _check_size(spec: Spec, task_overrides: dict[str, Any]) -> None:
+    size = overrides_size(task_overrides)
+    if size <= OVERRIDES_LIMIT:
+        return
+    given = [name for name, value in (("command", spec.command), ("environment", spec.environment),
+                                      ("overrides", spec.overrides)) if value] or ["overrides"]  # fmt: skip
+    raise InputError([f"{', '.join(map(words.flag, given))}: RunTask's overrides come to {size:,} characters of JSON, and ECS takes at "
+                      f"most {OVERRIDES_LIMIT:,} (it would refuse the task: \"overrides length must be at most "
+                      f"{OVERRIDES_LIMIT}\"); keep long values in the task definition (its environment, secrets "
+                      "from Secrets Manager or Parameter Store, or environmentFiles in S3) instead"])  # fmt: skip
+
+
 def network(spec: Spec, task_definition: dict[str, Any]) -> dict[str, Any] | None:
     awsvpc = task_definition.get("networkMode") == "awsvpc"
     if not awsvpc:
@@ -172,6 +193,7 @@ def run_task_request(
     }
     task_overrides = overrides(spec, task_definition)
     if task_overrides:
+        _check_size(spec, task_overrides)
         request["overrides"] = task_overrides
     if spec.launch_type:
         request["launchType"] = spec.launch_type

@@ -9,6 +9,7 @@ module pulls in `requests`, so we use the command modules directly.
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections import deque
 from collections.abc import Mapping, Sequence
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import IO
 
 from actions_toolkit.command import Command
-from actions_toolkit.file_command import issue_file_command, prepare_key_value_message
+from actions_toolkit.file_command import prepare_key_value_message
 
 from ecs_run_task.diagnostics import Sink
 from ecs_run_task.engine.logs import LogLine
@@ -27,6 +28,7 @@ from ecs_run_task.report import summary
 from ecs_run_task.report.plain import Plain
 from ecs_run_task.report.structured import Structured, parse
 from ecs_run_task.report.summary import headline
+from ecs_run_task.report.writes import Told
 from ecs_run_task.verdict.outcome import Outcome
 
 # The runner keeps 10 annotations per type per step: log lines get 8, leaving room for our own warnings and
@@ -51,9 +53,12 @@ def workspace_path(workspace: str | None, path: str) -> str | None:
 
 
 class GitHub(Plain):
-    def __init__(self, out: IO[str], env: Mapping[str, str], *, annotate: bool = True) -> None:
+    def __init__(
+        self, out: IO[str], env: Mapping[str, str], *, annotate: bool = True, told: Told | None = None
+    ) -> None:
         super().__init__(out)
         self.env = env
+        self.told = told or Told()  # our own files failing (a full disk): said once, never raised
         self.annotate = annotate
         self.open_group = False
         self.annotations_left = {"error": LOG_ANNOTATIONS, "warning": LOG_ANNOTATIONS}
@@ -143,18 +148,22 @@ class GitHub(Plain):
         if left == 1:
             self.info(f"further {severity} lines of the logs are not annotated: the runner keeps 10 per step")
 
+    def file_command(self, variable: str, values: Mapping[str, str], cost: str) -> None:
+        """`NAME<<DELIMITER` blocks appended to the file `$variable` names (the runner's file commands); a
+        failure to write it is said once and changes nothing else."""
+        path = self.env.get(variable)
+        if path:
+            text = "".join(prepare_key_value_message(k, encodable(v)) + os.linesep for k, v in values.items())
+            self.told.append(path, text, f"${variable} ({path})", cost)
+
     def save_state(self, state: Mapping[str, str]) -> None:
         """Saved for the post step, which stops any task the killed main step left running."""
-        if self.env.get("GITHUB_STATE"):
-            for name, value in state.items():
-                issue_file_command("STATE", prepare_key_value_message(name, encodable(value)))
+        self.file_command("GITHUB_STATE", state, "if this step is killed, its post step may not know the task to stop")
 
     def result(self, outcome: Outcome, outputs: Mapping[str, str], context: Context | None = None) -> None:
         super().result(outcome, outputs, context)
-        if self.env.get("GITHUB_OUTPUT"):
-            for name, value in outputs.items():
-                issue_file_command("OUTPUT", prepare_key_value_message(name, encodable(value)))
+        self.file_command("GITHUB_OUTPUT", outputs, "the step's outputs are missing (its exit status is the task's)")
         summary_file = self.env.get("GITHUB_STEP_SUMMARY")
         if summary_file:
-            with open(summary_file, "a", encoding="utf-8", errors="backslashreplace") as f:
-                f.write(summary.markdown(outcome, dict(outputs), context, list(self.tail)) + "\n")
+            text = summary.markdown(outcome, dict(outputs), context, list(self.tail)) + "\n"
+            self.told.append(summary_file, text, f"$GITHUB_STEP_SUMMARY ({summary_file})", "the job summary is missing")

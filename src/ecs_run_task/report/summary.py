@@ -94,6 +94,7 @@ def headline(outcome: Outcome) -> str:
         Status.INVALID_INPUT: "Invalid input (nothing was started)",
         Status.TIMED_OUT: "ECS task timed out",
         Status.CANCELLED: "ECS task cancelled",
+        Status.INTERRUPTED: "ECS task stopped from outside (interrupted)",
         Status.UNKNOWN: "ECS task lost (outcome unknown)",
         Status.DRY_RUN: "Dry run (nothing was started)",
     }.get(outcome.status, f"ECS task {outcome.status}")

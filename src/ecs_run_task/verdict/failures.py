@@ -35,11 +35,12 @@ class Signature:
     stop_codes: tuple[str, ...] = ()
     error_codes: tuple[str, ...] = ()
     transient_start: bool = False  # a start that failed this way may pass if tried again
+    ran: bool = False  # only for a container that ran: it has an exit code, whichever
 
     def holds(self, exit_code: object, stop_code: str, error_code: str) -> bool:
         """Each code this signature asks for (where it asks for any) is the one seen."""
         pairs = ((self.exit_codes, exit_code), (self.stop_codes, stop_code), (self.error_codes, error_code))
-        return all(seen in wanted for wanted, seen in pairs if wanted)
+        return all(seen in wanted for wanted, seen in pairs if wanted) and not (self.ran and exit_code is None)
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,10 @@ UNKNOWN_STOP = StopMeaning(
     "Read the stopped reason and the other containers' exits once the task has stopped: a StopTask, a deployment or a process in the container sent the signal.",
 )
 _STOPS = tuple(STOPPED_BY)
+# Stops asked for from outside the task: neither a container's own exit nor a start that failed. A deciding
+# container that exits after one never counts as success (`outcome.judge_task`), whatever its exit code.
+OUTSIDE_STOPS = ("UserInitiated", "ServiceSchedulerInitiated", "SpotInterruption", "TerminationNotice")
+NOT_OUTSIDE = ("EssentialContainerExited", "TaskFailedToStart")
 
 # shared pieces of the patterns
 _PULL = r"CannotPullContainer|can.t pull|cannot pull"  # newer agents: "The task can't pull the image" (a curly ')
@@ -218,6 +223,11 @@ CATALOGUE: tuple[Signature, ...] = (
         "{then}",
         "Task stopped by user",
         exit_codes=(143,)),
+    Signature("stopped-from-outside", (TASK,),
+        "ECS was asked to stop the task while the container ran, because {stopped_by}, and the container then exited, so its work may be half done (a migration half applied).",
+        "{then}",
+        "Your Spot Task was interrupted.",
+        stop_codes=OUTSIDE_STOPS, ran=True),
     Signature("command-not-executable", (TASK,),
         "A shell in the container found the command but could not run it (exit 126): the file is not executable, is a directory, or its `#!` interpreter is missing.",
         "Make the program the `command` input runs executable in the image (`chmod +x` in the Dockerfile), and check that its `#!` line names an interpreter the image has.",

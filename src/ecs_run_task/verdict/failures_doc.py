@@ -44,6 +44,7 @@ def _recognised_by(sig: Signature) -> str:
         codes = tuple(c for c in sig.exit_codes if c is not None)
         parts += ["the container never ran"] if never_ran else []
         parts += [f"exit code {_or(codes)}"] if codes else []
+    parts += ["the container ran (any exit code)"] if sig.ran else []
     parts += [f"stop code {_or(sig.stop_codes)}"] if sig.stop_codes else []
     parts += [f"AWS error code {_or(sig.error_codes)}"] if sig.error_codes else []
     parts += [f"text matching `{sig.text}`"] if sig.text else []

@@ -2,24 +2,29 @@
 
 The contract's rule: the deciding container of a task is `container` when given; otherwise every essential
 container must exit 0 and the first non-zero (in task definition order) decides. A deciding container with
-no exit code never ran: the task failed to start. With several tasks, the first failing task decides.
+no exit code never ran: the task failed to start. A deciding container that ran in a task stopped from outside
+(a person's StopTask, Spot, the service scheduler: not its own exit, not a StopTask of ours) is `interrupted`,
+never a success. With several tasks, the first failing task decides.
+
+Our own StopTask calls reach the verdict as data: `ours`, each task ARN we asked ECS to stop -> the reason sent.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ecs_run_task import arns
 from ecs_run_task.errors import Hint
-from ecs_run_task.exit_codes import CANNOT_RUN, SUCCESS, TIMED_OUT, signal_exit
+from ecs_run_task.exit_codes import CANNOT_RUN, STOPPED_FROM_OUTSIDE, SUCCESS, TIMED_OUT, signal_exit
 from ecs_run_task.status import Status
 from ecs_run_task.verdict import failures
 
 SUCCEEDED, FAILED, FAILED_TO_START = Status.SUCCEEDED, Status.FAILED, Status.FAILED_TO_START
 TIMED_OUT_STATUS, CANCELLED, STARTED = Status.TIMED_OUT, Status.CANCELLED, Status.STARTED
-UNKNOWN = Status.UNKNOWN
+UNKNOWN, INTERRUPTED = Status.UNKNOWN, Status.INTERRUPTED
 STOPPED = "STOPPED"  # ECS's lastStatus and desiredStatus, of tasks and of containers
 
 
@@ -100,16 +105,65 @@ def _why(task: dict[str, Any], container: dict[str, Any]) -> str:
     return ", ".join(p for p in parts if p)
 
 
-def _hint(task: dict[str, Any], container: dict[str, Any], code: int | None) -> Hint | None:
+def _hint(task: dict[str, Any], container: dict[str, Any], code: int | None, *, ours: bool = False) -> Hint | None:
     stop_code = str(task.get("stopCode", ""))
     if stop_code == "EssentialContainerExited" and len(task.get("containers", [])) == 1:
         stop_code = ""  # the only container exited by itself: no other one made ECS stop it
+    if ours:
+        stop_code = ""  # our own StopTask: not a stop from outside, whose hints would blame someone else
     return failures.for_task(exit_code=code, stop_code=stop_code, stopped_reason=str(task.get("stoppedReason", "")),
                              container_reason=str(container.get("reason", "")))  # fmt: skip
 
 
-def judge_task(task: dict[str, Any], deciders: Sequence[str]) -> Outcome:
+def stopped_by_us(task: dict[str, Any], ours: Mapping[str, str]) -> bool:
+    """ECS stopped the task because we asked it to: a StopTask of ours, which ECS records as UserInitiated with
+    the reason we gave. (A stop asked for before ours keeps its own code and reason, as ECS does.)"""
+    reason = ours.get(str(task.get("taskArn", "")))
+    return (reason is not None and task.get("stopCode") == "UserInitiated"
+            and task.get("stoppedReason") in (None, "", reason))  # fmt: skip
+
+
+_STOP_CODE = re.compile(r"[A-Z][A-Za-z]{2,63}")  # ECS's stop codes, those it may add too: UserInitiated, ...
+
+
+def stopped_from_outside(task: dict[str, Any], ours: Mapping[str, str] | None = None) -> str:
+    """The stop code of a stop asked for from outside the task (not its containers' own exit, not a failed start,
+    not our StopTask), or ""."""
+    stop_code = str(task.get("stopCode") or "")
+    if not _STOP_CODE.fullmatch(stop_code) or stop_code in failures.NOT_OUTSIDE or stopped_by_us(task, ours or {}):
+        return ""  # a code that is none of ECS's (a mangled answer) says nothing either way
+    return stop_code
+
+
+def _interrupted(task: dict[str, Any], deciders: Sequence[str], stop_code: str) -> Outcome | None:
+    """The outcome of a task stopped from outside while a deciding container ran: its own code when non-zero
+    (the first, in order), else 143; never a success. None when no deciding container ran."""
+    ran = [(n, _container(task, n)) for n in deciders if _container(task, n).get("exitCode") is not None]
+    if not ran:
+        return None  # it never ran: a failure to start, said as such
+    name, container = next(((n, c) for n, c in ran if c["exitCode"] != 0), ran[0])
+    code = container["exitCode"]
+    why = f"stopCode={stop_code}" + (f", stoppedReason={task['stoppedReason']!r}" if task.get("stoppedReason") else "")
+    message = (f"task {arns.task_id(task.get('taskArn', '?'))}: interrupted: ECS was asked from outside to stop the "
+               f"task ({why}) while container {name} ran; it exited with code {code}")  # fmt: skip
+    if code == 0:
+        status = STOPPED_FROM_OUTSIDE
+        message += f"; an exit after a stop from outside never counts as success, so we exit {status}"
+    elif 0 < code <= 255:
+        status = code
+    else:
+        status, message = 1, message + "; it does not fit an exit status, so we exit 1"
+    return Outcome(INTERRUPTED, status, code, task, name, message, _hint(task, container, code))
+
+
+def judge_task(task: dict[str, Any], deciders: Sequence[str], ours: Mapping[str, str] | None = None) -> Outcome:
+    """The outcome of one decided task; `ours`: the tasks we asked ECS to stop, and the reason we gave."""
     where = f"task {arns.task_id(task.get('taskArn', '?'))}"
+    outside = stopped_from_outside(task, ours)
+    stopped = _interrupted(task, deciders, outside) if outside else None
+    if stopped is not None:
+        return stopped
+    mine = stopped_by_us(task, ours or {})
     for name in deciders:
         container = _container(task, name)
         code = container.get("exitCode")
@@ -117,7 +171,8 @@ def judge_task(task: dict[str, Any], deciders: Sequence[str]) -> Outcome:
             why = _why(task, container) or "no reason given"
             return Outcome(
                 FAILED_TO_START, CANNOT_RUN, None, task, name,
-                f"{where}: container {name} never ran or has no exit code ({why})", _hint(task, container, None),
+                f"{where}: container {name} never ran or has no exit code ({why})",
+                _hint(task, container, None, ours=mine),
             )  # fmt: skip
         if code != 0:
             why = _why(task, container)
@@ -126,15 +181,15 @@ def judge_task(task: dict[str, Any], deciders: Sequence[str]) -> Outcome:
             return Outcome(
                 FAILED, status, code, task, name,
                 f"{where}: container {name} exited with code {code}" + (f" ({why})" if why else "") + fits,
-                _hint(task, container, code),
+                _hint(task, container, code, ours=mine),
             )  # fmt: skip
     last = deciders[-1] if deciders else None
     return Outcome(SUCCEEDED, SUCCESS, 0 if last else None, task, last, f"{where}: exited with code 0")
 
 
-def judge(tasks: Sequence[dict[str, Any]], deciders: Sequence[str]) -> Outcome:
-    """The outcome of stopped tasks, in the order they were started."""
-    verdicts = [judge_task(t, deciders) for t in tasks]
+def judge(tasks: Sequence[dict[str, Any]], deciders: Sequence[str], ours: Mapping[str, str] | None = None) -> Outcome:
+    """The outcome of decided tasks, in the order they were started; `ours` as for `judge_task`."""
+    verdicts = [judge_task(t, deciders, ours) for t in tasks]
     failed = next((v for v in verdicts if v.status != SUCCEEDED), None)
     if failed:
         return failed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -40,11 +41,16 @@ def no_task(status: str) -> dict[str, str]:
 
 
 MASK = "***"
+ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=")  # `NAME=value`: no shell runs the command, so it is no variable
+# Where a request carries values that may be secrets: a list of `{"name"|"key": ..., "value": ...}` entries
+# (environment variables, tags), argv lists (a command or entry point: its arguments), and maps of values (labels).
+_ENTRIES, _ARGV, _VALUES = frozenset({"environment", "tags"}), frozenset({"command", "entryPoint"}), "dockerLabels"
 
 
 def masked(requests: dict[str, Any]) -> dict[str, Any]:
-    """A copy with every environment value and every command argument hidden: they may hold secrets (a
-    password on a command line), and printed text is kept. A command keeps its program, the first word."""
+    """A copy with every value that may be a secret hidden: environment and tag values, a command's or entry
+    point's arguments (a password on a command line), a `NAME=value` first word's value, Docker label values.
+    Names, keys and a command's program (its first word) are kept: they say what was sent."""
 
     def hide(entry: Any) -> Any:  # a well-formed entry keeps its name; anything else is hidden whole
         if isinstance(entry, dict):
@@ -53,13 +59,19 @@ def masked(requests: dict[str, Any]) -> dict[str, Any]:
 
     def command(argv: Any) -> Any:
         if isinstance(argv, list) and argv and isinstance(argv[0], str):
-            return [argv[0]] + [MASK] * (len(argv) - 1)
+            assignment = ASSIGNMENT.match(argv[0])
+            program = f"{assignment.group(1)}={MASK}" if assignment else argv[0]
+            return [program] + [MASK] * (len(argv) - 1)
         return MASK
+
+    def labels(value: Any) -> Any:
+        return dict.fromkeys(value, MASK) if isinstance(value, dict) else MASK
 
     def walk(value: Any) -> Any:
         if isinstance(value, dict):
-            return {k: (list(map(hide, v)) if isinstance(v, list) else MASK) if k == "environment"
-                    else command(v) if k == "command" else walk(v) for k, v in value.items()}  # fmt: skip
+            return {k: (list(map(hide, v)) if isinstance(v, list) else MASK) if k in _ENTRIES
+                    else command(v) if k in _ARGV else labels(v) if k == _VALUES else walk(v)
+                    for k, v in value.items()}  # fmt: skip
         if isinstance(value, list):
             return [walk(v) for v in value]
         return value
