@@ -35,7 +35,7 @@ TASK_DEFINITION: dict[str, Any] = {
     "family": "app",
     "taskDefinitionArn": TD_ARN,
     "containerDefinitions": [{"name": "web", "logConfiguration": {"logDriver": "awslogs", "options": {
-        "awslogs-group": "/ecs/app", "awslogs-stream-prefix": "app", "awslogs-region": REGION}}}],
+        "awslogs-group": "/ecs/app", "awslogs-stream-prefix": "app", "awslogs-region": REGION, "mode": "blocking"}}}],
 }  # fmt: skip
 
 
