@@ -32,7 +32,7 @@ RUN /opt/venv/bin/pip install --no-deps . \
 # call, without their documentation strings, and only their entries in endpoints.json (less JSON to parse
 # at start-up). Then drop pip/setuptools and type stubs, and precompile everything with hashes that are
 # never re-checked (the image is immutable), so start-up reads .pyc files instead of compiling.
-ARG KEEP_SERVICES="ecs logs ec2 sts"
+ARG KEEP_SERVICES="ecs logs ec2 sts ecr iam"
 COPY .ci/trim-botocore.py /tmp/trim-botocore.py
 RUN set -eu; \
     site=$(/opt/venv/bin/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))'); \

@@ -24,6 +24,7 @@ from ecs_run_task.engine.session import Result, Run, Session
 from ecs_run_task.errors import RunError
 from ecs_run_task.exit_codes import CANNOT_RUN, SUCCESS, signal_exit
 from ecs_run_task.inputs import parse
+from ecs_run_task.plan import preflight
 from ecs_run_task.plan.resolve import Resolved, checked_request, resolve
 from ecs_run_task.status import Status
 from ecs_run_task.tracebacks import print_traceback
@@ -46,8 +47,6 @@ class Runner:
     def run(self) -> Result:
         s = self.session
         self.renderer.begin("Starting task", live=True)  # open: it holds the task's ID and log link
-        timeout = s.spec.timeout
-        self.renderer.info(f"timeout: {parse.shown(timeout)}, then the task is stopped" if timeout else "timeout: none")
         if s.spec.attach:
             return self.attach(s.spec.attach)
         with s.cancel.interruptible():  # nothing started yet: a signal may cut this short
@@ -56,8 +55,12 @@ class Runner:
         if resolved.register is not None:
             s.ecs.validate("RegisterTaskDefinition", resolved.register)
         s.ecs.validate("RunTask", request)
+        with s.cancel.interruptible():  # read-only: what the run needs, as far as AWS lets us read it (plan/preflight)
+            checks = preflight.check(resolved, request, s.clients, thorough=resolved.spec.dry_run)
         if resolved.spec.dry_run:
-            return self.dry_run(resolved, request)
+            return self.dry_run(resolved, request, checks)
+        checks.raise_failed()
+        self.say_timeout()
         if resolved.spec.if_running != "start":
             running = self.one_at_a_time(resolved)
             if running is not None:
@@ -65,10 +68,19 @@ class Runner:
         run = self.register(resolved, request)
         return self.finish(run, self.guarded(run, lambda: self.start(run) or self.follower.follow(run)))
 
-    def dry_run(self, resolved: Resolved, request: dict[str, Any]) -> Result:
+    def say_timeout(self) -> None:
+        """Once a task is about to start (or be followed): when it will be stopped."""
+        timeout = self.session.spec.timeout
+        self.renderer.info(f"timeout: {parse.shown(timeout)}, then the task is stopped" if timeout else "timeout: none")
+
+    def dry_run(self, resolved: Resolved, request: dict[str, Any], checks: preflight.Report) -> Result:
         requests = {"RegisterTaskDefinition": resolved.register} if resolved.register else {}
         self.renderer.begin("Dry run: the requests a real run sends", live=True)
         self.renderer.dry_run(masked({**requests, "RunTask": request}))
+        self.renderer.begin("Dry run: what the run needs, checked read-only", live=True)
+        for line in checks.lines():
+            self.renderer.info(line)
+        checks.raise_failed()
         result = Outcome.without_task(Status.DRY_RUN, SUCCESS, "dry run: nothing was registered or started")
         values = outputs.build(result, [], resolved.task_definition_arn)
         self.renderer.end()
@@ -192,6 +204,7 @@ class Runner:
                            "about an hour after it stopped)")  # fmt: skip
         task = found[0]
         run = s.new_run(s.spec, s.ecs.describe_task_definition(str(task["taskDefinitionArn"])))
+        self.say_timeout()
         return self.finish(run, self.guarded(run, lambda: self.follower.follow_existing(run, task)))
 
     def finish(self, run: Run, result: Outcome) -> Result:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 from ecs_run_task.errors import InputError
@@ -156,6 +157,23 @@ def volumes(spec: Spec, task_definition: dict[str, Any]) -> list[dict[str, Any]]
     return [copy.deepcopy(dict(v)) for v in spec.volume_configurations]
 
 
+OVERRIDES_LIMIT = 8192  # RunTask's `overrides`, as JSON
+
+
+def overrides_size(request: dict[str, Any]) -> int:
+    """The size of the request's `overrides` as compact JSON, in bytes (what RunTask's limit counts)."""
+    overrides = request.get("overrides")
+    return len(json.dumps(overrides, separators=(",", ":"), ensure_ascii=False).encode()) if overrides else 0
+
+
+def _within_limit(request: dict[str, Any]) -> None:
+    size = overrides_size(request)
+    if size > OVERRIDES_LIMIT:
+        raise InputError([f"overrides: RunTask takes at most {OVERRIDES_LIMIT} bytes of overrides (as JSON), and these "
+                          f"are {size} (command, environment, the overrides input); move long values into the task "
+                          "definition (or a file or secret the container reads)"])  # fmt: skip
+
+
 def run_task_request(
     spec: Spec, task_definition: dict[str, Any], *, started_by: str, client_token: str
 ) -> dict[str, Any]:
@@ -193,4 +211,5 @@ def run_task_request(
     request |= placement(spec, task_definition)
     if spec.volume_configurations:
         request["volumeConfigurations"] = volumes(spec, task_definition)
+    _within_limit(request)
     return request
