@@ -6,8 +6,16 @@
 # No ENTRYPOINT on purpose: GitLab runs its job script through a shell in the job image, and action.yml
 # names /app/entrypoint.py itself. No non-root user: GitHub mounts the workspace root-owned.
 
+# ---- base: python:3.12-slim, pinned by digest (its multi-arch index), so a release is built on exactly this
+# base; Dependabot (.github/dependabot.yml) proposes the new digest when the tag moves, and reads only a literal
+# FROM line, hence no ARG here. Where no registry is reachable, a build starts from a local image instead, by
+# naming it in this one line (tests/helpers.py's local_dockerfile does so for the tests, act and bench/):
+#   sed -E 's/^(FROM )python:3.12-slim@sha256:[0-9a-f]+( AS base)$/\1python:3.12-slim\2/' Dockerfile \
+#     | docker build --network host -t ecs-run-task -f - .
+FROM python:3.12-slim@sha256:78387bc3881b8273120a12ebe6c1ab22b018ccc2c9adf565ae1ac9b536e184ea AS base
+
 # ---- builder: a venv with the locked runtime dependencies and our package, then trimmed ----
-FROM python:3.12-slim AS builder
+FROM base AS builder
 
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1 \
@@ -48,7 +56,7 @@ COPY entrypoint.py /app/entrypoint.py
 RUN chmod 0755 /app/entrypoint.py
 
 # ---- final: the base plus /opt/venv and /app ----
-FROM python:3.12-slim
+FROM base
 
 COPY --from=builder /opt/venv /opt/venv
 COPY --from=builder /app /app

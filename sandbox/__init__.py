@@ -1,7 +1,7 @@
 """A local "AWS" for ecs-run-task's tests, benchmarks and demo: moto over HTTP plus a task driver (README.md beside
 this file says what it plays and which moto internals it depends on).
 
-    from sandbox import Sandbox, Container, Scripted, Step, ContainerScript, RunLocally, HOLD, NEVER, Teardown
+    from sandbox import Sandbox, Container, Scripted, Step, ContainerScript, RunLocally, HOLD, NEVER, Teardown, OutsideStop
 
     with Sandbox() as sb:                       # server + driver; moto reset on start and exit
         sb.endpoint, sb.env                     # "http://127.0.0.1:PORT"; env for a subprocess
@@ -32,6 +32,22 @@ this file says what it plays and which moto internals it depends on).
         sb.wait_for_call("RunTask")             # once it has arrived (still in flight: status 0)
         sb.missing_after_run(2); sb.fail_run_task("RESOURCE:MEMORY"); sb.set_stop_delay(0.3)
 
+        # AWS's eventual consistency (consistency.py): every knob off (0) by default, read when it applies.
+        sb.consistency.list_lag = 2.0           # ListTasks leaves out tasks created less than 2 s ago (any filter)
+        sb.consistency.missing_describes = 2    # tasks started from now on: MISSING for their first 2 describes
+        sb.consistency.missing_for = 2.5        # DescribeTasks: MISSING for a task created less than 2.5 s ago
+        sb.missing(arn, 2)                      # this task (one just listed): MISSING for its next 2 describes
+        sb.consistency.revision_lag = 2.0       # RegisterTaskDefinition's revision: "Unable to describe task
+                                                #   definition." (DescribeTaskDefinition, RunTask) for 2 s
+        sb.consistency.log_lag = 3.0            # lines visible 3 s after written: own timestamp, later ingestionTime
+        sb.log_lines(arn, "web", written=True)  # with the lines written and not visible yet
+
+        # Stopped from outside (ECS's stop sequence, no StopTask call): at a moment of the run, or now.
+        Scripted(steps=..., outside_stop=OutsideStop(after=1.0, stop_code="SpotInterruption"))  # 1 s into RUNNING
+        sb.stop_from_outside(arn, "ServiceSchedulerInitiated")    # stoppedReason: OUTSIDE_REASONS[code] or reason=
+        sb.stops()                              # [StopRequest(by="StopTask"|"outside", stop_code, reason, at, applied)]
+        sum(t.ran for t in sb.tasks())          # how many tasks reached RUNNING
+
         # ECS's stop sequence: the essential `app` exits 3 by itself; `envoy` ignores SIGTERM (SIGKILL, 137, at
         # stop_timeout); `logger` exits 0 0.1 s after SIGTERM; then DEACTIVATING/STOPPING/DEPROVISIONING, STOPPED.
         sb.behave("app", Scripted(
@@ -46,6 +62,15 @@ this file says what it plays and which moto internals it depends on).
         sb.wait_for_container_status(arn, "app", "STOPPED")   # desiredStatus STOPPED, lastStatus still RUNNING
         view = sb.wait_for_task(arn, lambda t: t.execution_stopped_at is not None)
         view.stop_decided_at, view.entered["STOPPING"], view.container("envoy").stopped_at  # time.monotonic()
+
+        # Service deployments (moto has none): a PAUSE hook reached after 1 s, answered by ContinueServiceDeployment
+        # or expiring after 30 s with its timeoutAction (README.md, "Service deployments").
+        dep = sb.deploy("web", td, cluster="Sample", pause_at="POST_SCALE_UP", reach_after=1.0, expires_after=30.0,
+                        timeout_action="ROLLBACK", network=(subnets, sgs))  # creates or updates the service
+        hook = sb.wait_for_hook(dep)            # HookView: hook_id, stage, status AWAITING_ACTION, expires_at
+        sb.wait_for_deployment(dep, lambda d: d.status == "SUCCESSFUL").actions  # Action(hook_id, action, by, error)
+        sb.reach(dep)                           # with reach_after=HOLD: reach the next pause now
+        sb.deployments("web"), sb.deployment(dep), sb.pace_deployments(reach_after=0.05, minute=5.0)
 
 Behaviours are chosen by task definition family (`register(..., behaviour=)` or `sb.behave(family, b)`);
 families without one play `Scripted()`: a short life that ends with every container exiting 0.
@@ -68,38 +93,49 @@ container's, and the task then plays the same stop sequence.
 `SANDBOX_ENDPOINT=http://...`; it creates cluster `default`, and with --demo the family `demo`.
 """
 
+from .consistency import Consistency
+from .deployments import Action, DeploymentView, HookView
 from .recorder import Call
 from .sandbox import Sandbox
 from .spec import (
     FARGATE_TEARDOWN,
     HOLD,
     NEVER,
+    OUTSIDE_REASONS,
     TEST_TEARDOWN,
     Behaviour,
     Container,
     ContainerScript,
+    OutsideStop,
     RunLocally,
     Scripted,
     Step,
     Teardown,
     default_steps,
 )
-from .state import ContainerState, TaskView
+from .state import ContainerState, StopRequest, TaskView
 
 __all__ = [
     "FARGATE_TEARDOWN",
     "HOLD",
     "NEVER",
+    "OUTSIDE_REASONS",
     "TEST_TEARDOWN",
+    "Action",
     "Behaviour",
     "Call",
+    "Consistency",
     "Container",
     "ContainerScript",
     "ContainerState",
+    "DeploymentView",
+    "HookView",
+    "OutsideStop",
     "RunLocally",
     "Sandbox",
     "Scripted",
     "Step",
+    "StopRequest",
     "TaskView",
     "Teardown",
     "default_steps",

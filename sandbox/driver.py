@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .consistency import Consistency
 from .cwlogs import LogWriter
 from .local import DefinitionLookup, LocalPlay
 from .play import Play, ScriptedPlay
@@ -15,16 +16,18 @@ DEFAULT_BEHAVIOUR = Scripted()
 
 
 class Driver:
-    def __init__(self, sched: Scheduler, logs: LogWriter, definitions: DefinitionLookup) -> None:
+    def __init__(
+        self, sched: Scheduler, logs: LogWriter, definitions: DefinitionLookup, consistency: Consistency | None = None
+    ) -> None:
         self.sched = sched
         self.logs = logs
         self._definitions = definitions
+        self.consistency = consistency or Consistency()
         # per family: one behaviour for every task, or one per task in start order (the last repeats)
         self.behaviours: dict[str, Behaviour | list[Behaviour]] = {}
         self.tasks: dict[str, TaskState] = {}  # insertion order = start order
         self.service_strategies: dict[str, list[dict[str, Any]]] = {}  # service ARN -> capacity provider strategy
         self.stop_delay: float | None = None  # see Sandbox.set_stop_delay
-        self.missing_describes = 0
         self.missing_served = 0  # MISSING answers given for tasks that exist
         self.tokens: dict[str, list[TaskState]] = {}  # RunTask clientToken -> the tasks it started
         self._plays: dict[str, Play] = {}  # task ARN -> its life
@@ -66,7 +69,7 @@ class Driver:
             cluster_arn=moto_task["clusterArn"],
             containers=containers,
             request=request,
-            missing_left=self.missing_describes,
+            missing_left=self.consistency.missing_describes,
         )
         chosen = self.behaviours.get(family, DEFAULT_BEHAVIOUR)
         with self.sched.cond:
@@ -107,6 +110,15 @@ class Driver:
             self._plays[task.arn].stop(reason, teardown)
             self.sched.cond.notify_all()
         return task
+
+    def stop_from_outside(self, ref: str, stop_code: str, reason: str) -> None:
+        """ECS stops the task for someone else (no StopTask call of the code under test): a person, Spot, ..."""
+        task = self.find(ref)
+        with self.sched.cond:
+            if task is None:
+                raise ValueError(f"{ref} is not a task of this sandbox")
+            self._plays[task.arn].stop(reason, None, stop_code, "outside")
+            self.sched.cond.notify_all()
 
     def shutdown(self) -> None:
         with self.sched.cond:

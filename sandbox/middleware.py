@@ -54,7 +54,7 @@ class Middleware:
         if early is not None:
             status, answer = early
         else:
-            asked, placed = _limit_placement(op, parsed, environ, self.faults) if service == "ecs" else (0, None)
+            asked, placed = _to_moto(op, parsed, environ, self.faults, self.driver) if service == "ecs" else (0, None)
             status, headers, raw = self._call_moto(environ)
             if service != "ecs" or op not in overlay.ECS_OPS:
                 mangler = self.faults.take_mangle(op) if status == 200 and is_json else None
@@ -164,14 +164,19 @@ def _json(start_response: Callable[..., Any], status: int, answer: dict[str, Any
     return [data]
 
 
-def _limit_placement(
-    op: str, parsed: dict[str, Any], environ: dict[str, Any], faults: Faults
+def _to_moto(
+    op: str, parsed: dict[str, Any], environ: dict[str, Any], faults: Faults, driver: Driver
 ) -> tuple[int, int | None]:
-    """A RunTask asking for more tasks than the placement limit allows: moto is asked for fewer."""
+    """The request as moto is to answer it (overlay.for_moto); a RunTask asking for more tasks than the placement
+    limit allows: moto is asked for fewer. (tasks asked, tasks placed or None)"""
+    body = overlay.for_moto(op, parsed, driver)
     asked = int(parsed.get("count") or 1)
     limit = faults.take_placement_limit() if op == "RunTask" else None
-    if limit is None or limit >= asked:
-        return asked, None
-    body = json.dumps({**parsed, "count": limit}).encode()
-    environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))
+    if limit is not None and limit < asked:
+        body = {**body, "count": limit}
+    else:
+        limit = None
+    if body is not parsed:
+        raw = json.dumps(body).encode()
+        environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(raw), str(len(raw))
     return asked, limit

@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from .consistency import UNDESCRIBABLE
 from .driver import Driver
 from .faults import Faults
 
-ECS_OPS = {"RunTask", "DescribeTasks", "StopTask", "CreateService", "DescribeServices", "ListTasks"}
+ECS_OPS = {"RunTask", "DescribeTasks", "StopTask", "CreateService", "DescribeServices", "ListTasks",
+           "RegisterTaskDefinition"}  # fmt: skip
 
 Answer = tuple[int, dict[str, Any]]
 
@@ -21,13 +23,9 @@ def before(op: str, body: dict[str, Any], faults: Faults, account: str, driver: 
     """An answer that replaces moto's entirely, or None to let moto answer."""
     if op == "ListTasks" and driver is not None:
         return 200, _list(body, driver)
-    if op != "RunTask":
-        return None
-    token = str(body.get("clientToken") or "")
-    if driver is not None and token in driver.tokens:
-        # ECS's idempotency: a RunTask repeated with the same clientToken answers the tasks it started
-        with driver.sched.cond:
-            return 200, {"tasks": [t.to_json() for t in driver.tokens[token]], "failures": []}
+    known = _known(op, body, driver) if driver is not None else None
+    if known is not None or op != "RunTask":
+        return known
     failure = faults.take_run_task_failure()
     if failure is None:
         return None
@@ -38,8 +36,36 @@ def before(op: str, body: dict[str, Any], faults: Faults, account: str, driver: 
     return 200, {"tasks": [], "failures": [{"arn": arn, "reason": reason}]}
 
 
+def _known(op: str, body: dict[str, Any], driver: Driver) -> Answer | None:
+    """RunTask's answer when its clientToken was seen; RunTask's and DescribeTaskDefinition's refusal when the
+    revision named is not describable yet."""
+    token = str(body.get("clientToken") or "")
+    if op == "RunTask" and token in driver.tokens:
+        # ECS's idempotency: a RunTask repeated with the same clientToken answers the tasks it started
+        with driver.sched.cond:
+            return 200, {"tasks": [t.to_json() for t in driver.tokens[token]], "failures": []}
+    if (
+        op in ("RunTask", "DescribeTaskDefinition")
+        and driver.consistency.visible(str(body.get("taskDefinition"))) is None
+    ):
+        return 400, dict(UNDESCRIBABLE)  # a revision just registered: ECS cannot describe it yet
+    return None
+
+
+def for_moto(op: str, body: dict[str, Any], driver: Driver) -> dict[str, Any]:
+    """The request moto is to answer: a bare family means its latest revision ECS can describe yet (`body` itself
+    when nothing changes)."""
+    if op not in ("RunTask", "DescribeTaskDefinition") or not body.get("taskDefinition"):
+        return body
+    ref = str(body["taskDefinition"])
+    seen = driver.consistency.visible(ref)
+    return body if seen in (None, ref) else {**body, "taskDefinition": seen}
+
+
 def after(op: str, body: dict[str, Any], status: int, answer: dict[str, Any], driver: Driver) -> Answer:
-    if op == "RunTask" and status == 200:
+    if op == "RegisterTaskDefinition" and status == 200:
+        driver.consistency.registered(str(answer.get("taskDefinition", {}).get("taskDefinitionArn", "")))
+    elif op == "RunTask" and status == 200:
         tasks = []
         for moto_task in answer.get("tasks", []):
             started = driver.start(moto_task, body)
@@ -69,12 +95,14 @@ def after(op: str, body: dict[str, Any], status: int, answer: dict[str, Any], dr
 
 def _list(body: dict[str, Any], driver: Driver) -> dict[str, Any]:
     """ListTasks from the driver's tasks (moto knows nothing of their status): by cluster, family, startedBy and
-    desiredStatus (RUNNING by default, as ECS), 100 a page with a nextToken as ECS pages."""
+    desiredStatus (RUNNING by default, as ECS), 100 a page with a nextToken as ECS pages; a task created less than
+    `consistency.list_lag` seconds ago is not listed yet."""
     cluster = str(body.get("cluster") or "default").rsplit("/", 1)[-1]
     desired = str(body.get("desiredStatus") or "RUNNING")
+    listed = driver.consistency.listed
     with driver.sched.cond:
         arns = [t.arn for t in driver.tasks.values()
-                if t.cluster_arn.rsplit("/", 1)[-1] == cluster and t.desired_status == desired
+                if t.cluster_arn.rsplit("/", 1)[-1] == cluster and t.desired_status == desired and listed(t)
                 and body.get("family") in (None, t.family) and body.get("startedBy") in (None, t.request.get("startedBy"))]  # fmt: skip
     start = int(body.get("nextToken") or 0)
     page = arns[start : start + 100]
@@ -95,9 +123,8 @@ def _describe(body: dict[str, Any], answer: dict[str, Any], driver: Driver) -> d
                 else:
                     failures.append({"arn": ref, "reason": "MISSING"})
                 continue
-            if task.missing_left > 0:
+            if driver.consistency.missing(task):
                 # ECS is eventually consistent: a task just started may not be describable yet.
-                task.missing_left -= 1
                 driver.missing_served += 1
                 failures.append({"arn": task.arn, "reason": "MISSING"})
                 continue

@@ -12,8 +12,8 @@ from functools import partial
 
 from .cwlogs import LogWriter
 from .scheduler import Scheduler
-from .spec import NEVER, TEARDOWN_STATES, ContainerScript, Scripted, Step
-from .state import ContainerState, TaskState
+from .spec import NEVER, OUTSIDE_REASONS, TEARDOWN_STATES, ContainerScript, Scripted, Step
+from .state import ContainerState, StopRequest, TaskState
 
 SIGKILLED = 137  # 128 + SIGKILL, as the container runtime reports it
 DEFAULT_SCRIPT = ContainerScript()
@@ -178,12 +178,23 @@ class Play:
             self.sched.after(seconds, fn)
 
     # -- the stop sequence ---------------------------------------------------------------
-    def stop(self, reason: str | None, teardown: list[Step] | None = None) -> None:
-        """StopTask. A task already stopping keeps its stopCode, as in ECS."""
-        if self.task.desired_status == "STOPPED":
+    def stop(
+        self,
+        reason: str | None,
+        teardown: list[Step] | None = None,
+        stop_code: str = "UserInitiated",
+        by: str = "StopTask",
+    ) -> None:
+        """StopTask (`by` "StopTask"), or a stop from outside (`by` "outside": Spot, the service scheduler, a person).
+        A task already stopping keeps its stopCode, as in ECS; the request is recorded either way."""
+        task = self.task
+        reason = reason or OUTSIDE_REASONS["UserInitiated"]
+        applied = task.desired_status != "STOPPED"
+        task.stop_requests.append(StopRequest(by, stop_code, reason, time.monotonic(), applied))
+        if not applied:
             return
-        self.task.feed_generation += 1
-        self.decide("UserInitiated", reason or "Task stopped by user", teardown)
+        task.feed_generation += 1
+        self.decide(stop_code, reason, teardown)
 
     def decide(self, stop_code: str, reason: str, teardown: list[Step] | None = None) -> None:
         """ECS decides the task stops: desiredStatus and stopCode at once, SIGTERM to every running container."""
@@ -244,6 +255,14 @@ class ScriptedPlay(Play):
             self.container_running(c, s.lines, s.stream_delay)
             if s.exits_after is not None and s.exits_after < NEVER:
                 self.sched.after(s.exits_after, partial(self.exit, [(c, s.exit_code)]))
+        if self.b.outside_stop is not None:
+            self.sched.after(self.b.outside_stop.after, self._stopped_from_outside)
+
+    def _stopped_from_outside(self) -> None:
+        """`outside_stop`'s moment: someone else stops the task, unless it is stopping already."""
+        outside = self.b.outside_stop
+        if outside is not None and self.task.desired_status != "STOPPED":
+            self.stop(outside.stopped_reason(), None, outside.stop_code, "outside")
 
     def _life_ended(self) -> None:
         """The last step before the teardown is over: containers without a time of their own exit, all at once."""

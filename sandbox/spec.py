@@ -65,6 +65,28 @@ FARGATE_TEARDOWN = Teardown(deactivating=0.5, stopping=1.0, deprovisioning=20.0)
 
 ECS_STOP_TIMEOUT = 30.0  # seconds from SIGTERM to SIGKILL when the task definition sets no stopTimeout
 
+# The stoppedReason ECS gives when someone or something else stops a running task, by stopCode.
+OUTSIDE_REASONS = {
+    "UserInitiated": "Task stopped by user",
+    "SpotInterruption": "Your Spot Task was interrupted.",
+    "ServiceSchedulerInitiated": "Scaling activity initiated by (deployment ecs-svc/1234567890123456789)",
+    "TerminationNotice": "ECS is performing maintenance on the underlying infrastructure hosting the task",
+}
+
+
+@dataclass(frozen=True)
+class OutsideStop:
+    """The task is stopped from outside (not by the code under test, not by its own exit) `after` seconds after it
+    reached RUNNING, when its containers started: ECS's stop sequence with `stop_code` and `reason` (default: what
+    ECS says for that stop code, OUTSIDE_REASONS). Nothing happens if the task is stopping already by then."""
+
+    after: float
+    stop_code: str = "UserInitiated"
+    reason: str | None = None
+
+    def stopped_reason(self) -> str:
+        return self.reason or OUTSIDE_REASONS.get(self.stop_code, "Task stopped")
+
 
 @dataclass(frozen=True)
 class ContainerScript:
@@ -111,7 +133,8 @@ class Scripted:
     (or the task never reached RUNNING), the stop sequence begins with `stop_code`/`stopped_reason`.
     Otherwise the task runs on until an essential container exits by itself or StopTask, which overrides
     them with UserInitiated and the request's reason. Containers not named in `containers` play
-    `ContainerScript()`: exit 0 without output at the end of the life.
+    `ContainerScript()`: exit 0 without output at the end of the life. `outside_stop`: someone else stops the task
+    at a chosen moment of its run (a person, Spot, the service scheduler).
     """
 
     steps: list[Step] | None = None  # None: default_steps()
@@ -120,6 +143,7 @@ class Scripted:
     stopped_reason: str = "Essential container in task exited"
     teardown: Teardown | None = None
     stop_timeout: float = ECS_STOP_TIMEOUT
+    outside_stop: OutsideStop | None = None
 
     def __post_init__(self) -> None:
         if self.teardown is not None and self.steps is not None and self._split() < len(self._steps()):

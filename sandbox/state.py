@@ -48,6 +48,19 @@ class ContainerState:
         return out
 
 
+@dataclass(frozen=True)
+class StopRequest:
+    """Someone asked ECS to stop the task: a StopTask call (`by` "StopTask") or a stop from outside played by the
+    sandbox (`by` "outside": a person, Spot, the service scheduler, a host retired). `applied` is False when the task
+    was stopping already (ECS keeps the first stopCode and reason)."""
+
+    by: str
+    stop_code: str
+    reason: str
+    at: float  # time.monotonic()
+    applied: bool
+
+
 @dataclass
 class TaskState:
     arn: str
@@ -65,6 +78,7 @@ class TaskState:
     stopped_monotonic: float | None = None
     stopped_wall: float | None = None
     missing_left: int = 0  # DescribeTasks answers MISSING this many more times
+    created: float = field(default_factory=time.monotonic)  # time.monotonic() when RunTask created it
     generation: int = 0  # bumped when the task's walk through states is replaced: old steps no longer apply
     feed_generation: int = 0  # bumped by StopTask: scripted log lines not yet written are dropped
     history: list[str] = field(default_factory=list)  # every lastStatus it has had, in order
@@ -72,6 +86,7 @@ class TaskState:
     stop_decided_at: float | None = None  # time.monotonic() when desiredStatus became STOPPED
     execution_stopped_at: float | None = None  # time.monotonic() when its last container stopped
     ran: bool = False  # reached RUNNING: its containers started
+    stop_requests: list[StopRequest] = field(default_factory=list)  # StopTask calls and stops from outside, in order
 
     @property
     def task_id(self) -> str:
@@ -137,6 +152,8 @@ class TaskView:
     stop_decided_at: float | None = None
     execution_stopped_at: float | None = None
     timestamps: dict[str, float] = field(default_factory=dict)
+    ran: bool = False  # it reached RUNNING: its containers started
+    stop_requests: tuple[StopRequest, ...] = ()
 
     @classmethod
     def of(cls, t: TaskState) -> TaskView:
@@ -154,6 +171,8 @@ class TaskView:
             stop_decided_at=t.stop_decided_at,
             execution_stopped_at=t.execution_stopped_at,
             timestamps=dict(t.timestamps),
+            ran=t.ran,
+            stop_requests=tuple(t.stop_requests),
         )
 
     def container(self, name: str) -> ContainerState:

@@ -17,7 +17,7 @@ from ecs_run_task import cli
 from ecs_run_task.aws import answers
 from ecs_run_task.aws import clients as aws
 from sandbox import Sandbox
-from tests.helpers import Ran, Run, Said, docker_build, missing
+from tests.helpers import Ran, Run, Said, build_image, missing
 
 IMAGE = "ecs-run-task:test"
 _CI_VARIABLES = ("GITHUB_ACTIONS", "GITLAB_CI", "GITHUB_OUTPUT", "GITHUB_STATE", "GITHUB_STEP_SUMMARY", "GITHUB_RUN_ID",
@@ -88,5 +88,5 @@ def docker() -> None:
 @pytest.fixture(scope="session")
 def image(docker: None) -> str:
     """Our image, built from the work tree once per session (never a stale tag from an earlier build)."""
-    docker_build(IMAGE, ".")
+    build_image(IMAGE)
     return IMAGE

