@@ -157,7 +157,7 @@ def _main(closing: contextlib.ExitStack, argv: Sequence[str] | None, env: Mappin
             f"ecs-run-task failed unexpectedly: {type(e).__name__}: {e} (the traceback is above); no task was started"
         )
         outcome = Outcome.without_task(Status.FAILED_TO_START, CANNOT_RUN, message)
-    values = outputs.no_task(outcome.status)
+    values = outputs.no_task(outcome.status, outcome)
     try:
         renderer.result(outcome, values)
     except Exception:  # the renderer's own files may be what failed

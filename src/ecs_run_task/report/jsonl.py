@@ -61,8 +61,10 @@ class JsonLines:
         self.emit("dry-run", requests=requests)
 
     def result(self, outcome: Outcome, outputs: Mapping[str, str], context: Context | None = None) -> None:
+        # `hint` as its parts here (the output joins them in one line); `details`: the whole message under the headline
         hint = {"key": outcome.hint.key, "cause": outcome.hint.cause, "fix": outcome.hint.fix} if outcome.hint else None
-        values: dict[str, Any] = dict(outputs)
+        values: dict[str, Any] = {k: v for k, v in outputs.items() if k not in ("message", "hint")}
         if "task-arns" in values:
             values["task-arns"] = json.loads(outputs["task-arns"] or "[]")  # a real array here, not a string
-        self.emit("outputs", message=outcome.message, hint=hint, warnings=list(outcome.warnings), **values)
+        self.emit("outputs", message=outcome.headline, details=outcome.message, hint=hint,
+                  warnings=list(outcome.warnings), **values)  # fmt: skip
