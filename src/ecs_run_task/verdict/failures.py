@@ -126,7 +126,7 @@ CATALOGUE: tuple[Signature, ...] = (
                "Raise the task's memory: the `memory` input (now {task_memory} MiB), or `memory` in the task definition.")),
     # ECS may say so when it pulls the image (so before the pull signatures), or the kernel when it starts it
     Signature("wrong-architecture", (TASK,),
-        "{who}: image built for another CPU architecture",
+        "{who} could not run: its image is built for another CPU architecture",
         "The image was not built for the CPU architecture the task runs on (an arm64 image on X86_64, or the reverse).",
         "Build the image for the task's architecture (or for both, with `docker buildx build --platform linux/amd64,linux/arm64`), or set `runtimePlatform.cpuArchitecture` in the task definition to the image's.",
         "CannotPullContainerError: image Manifest does not contain descriptor matching platform 'linux/amd64'",

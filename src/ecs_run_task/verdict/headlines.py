@@ -23,7 +23,7 @@ def headline(outcome: Outcome) -> str:
     """The outcome in one line, naming its cause where it is known."""
     hint = outcome.hint.headline if outcome.hint else ""
     container = f"container {outcome.container}" if outcome.container else ""
-    if outcome.status == Status.FAILED and container:
+    if container and outcome.container_exit_code not in (None, 0):  # failed (or stopped from outside) with its code
         said = hint or f"{container} exited with code"
         return f"{said} (exit {outcome.container_exit_code})" if hint else f"{said} {outcome.container_exit_code}"
     if outcome.status == Status.FAILED_TO_START:
