@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from ecs_run_task import arns
 from ecs_run_task.aws.clients import Clients, Reads
+from ecs_run_task.diagnostics import log
 from ecs_run_task.errors import Denied, InputError, RunError
 from ecs_run_task.inputs.readers import FARGATE_PROVIDERS
 from ecs_run_task.plan.request import OVERRIDES_LIMIT, overrides_size
@@ -65,6 +66,9 @@ def check(resolved: Resolved, request: dict[str, Any], clients: Clients, *, thor
     found += launch_checks(request, resolved.task_definition, cluster, resolved.spec.service)
     if thorough:
         found += _thorough(resolved, request, reads, clients.region, cluster)
+    else:  # a real run says nothing of a check it could not make (`--debug` does)
+        for skipped in (c for c in found if c.verdict == "skipped"):
+            log.debug("check skipped", check=skipped.subject, why=skipped.text)
     return Report(tuple(found))
 
 
