@@ -50,7 +50,7 @@ RUN set -eu; \
     rm -f /opt/venv/bin/pip /opt/venv/bin/pip3* /opt/venv/bin/Activate.ps1 /opt/venv/bin/activate.csh /opt/venv/bin/activate.fish; \
     find /opt/venv -depth \( -name '__pycache__' -o -name 'tests' -o -name '*.pyi' -o -name 'py.typed' \) -exec rm -rf {} +; \
     /opt/venv/bin/python -m compileall -q -j 0 --invalidation-mode unchecked-hash /opt/venv/lib; \
-    /opt/venv/bin/python -c 'import botocore.session; s = botocore.session.get_session(); [s.create_client(n, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x") for n in "ecs logs".split()]'
+    /opt/venv/bin/python -c 'import botocore.session; s = botocore.session.get_session(); [s.create_client(n, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x") for n in "ecs logs ec2 ecr iam".split()]'
 
 COPY entrypoint.py /app/entrypoint.py
 RUN chmod 0755 /app/entrypoint.py
