@@ -437,7 +437,7 @@ def for_task(*, exit_code: int | None, stop_code: str = "", stopped_reason: str 
     `container_memory` and `task_memory` (MiB), `stopped_how` (who stopped the task, when a container of its own
     did: "because container envoy exited with code 1")."""
     stop = STOPPED_BY.get(stop_code, UNKNOWN_STOP)
-    known = {k: v for k, v in (facts or {}).items() if v}
+    known = {k: v.replace("`", "'") for k, v in (facts or {}).items() if v}  # data: it ends no code span of ours
     who = f"container {known['container']}" if known.get("container") else "the container"
     params = {"stopped_by": stop.stopped_by, "then": stop.then, "stopped_how": stop.how, "who": who,
               "Who": who[0].upper() + who[1:], **known}  # fmt: skip
