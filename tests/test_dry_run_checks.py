@@ -83,8 +83,9 @@ def test_a_cluster_that_does_not_exist_fails_the_dry_run(sandbox: Sandbox, run: 
     ran = run("--cluster", "prodution", "-t", "app", "--dry-run", "true", "--dotenv", str(tmp_path / "out.env"))
     assert ran.code == 125, ran.out
     assert outputs(tmp_path / "out.env")["STATUS"] == "invalid-input"
-    problem = ("cluster: 'prodution' was not found in us-east-1; check the cluster input and the region (the region "
-               "input or AWS_REGION)")  # fmt: skip
+    problem = (
+        "--cluster: 'prodution' was not found in us-east-1; check --cluster and the region (--region or AWS_REGION)"
+    )
     assert f"ecs-run-task: failed: {problem}" in ran.lines
     assert f"ecs-run-task:   - {problem}" in ran.lines  # the result lists it as the input error
     nothing_started(sandbox)
@@ -95,7 +96,7 @@ def test_a_real_run_checks_the_cluster_before_registering_anything(sandbox: Sand
     ran = run("--cluster", "prodution", "-t", "app", "--image", "acme/app:v2", "--dotenv", str(tmp_path / "out.env"))
     assert ran.code == 125, ran.out
     assert outputs(tmp_path / "out.env")["STATUS"] == "invalid-input"
-    assert "cluster: 'prodution' was not found in us-east-1" in ran.out
+    assert "--cluster: 'prodution' was not found in us-east-1" in ran.out
     nothing_started(sandbox)  # the new revision the image needs was not registered
     assert "timeout:" not in ran.out  # no task was about to start
 
@@ -106,7 +107,7 @@ def test_an_inactive_cluster_fails(sandbox: Sandbox, run: Run) -> None:
     sandbox.client("ecs").delete_cluster(cluster="Old")
     ran = run("--cluster", "Old", "-t", "app")
     assert ran.code == 125, ran.out
-    assert "cluster: 'Old' in us-east-1 is INACTIVE (deleted), not ACTIVE" in ran.out
+    assert "--cluster: 'Old' in us-east-1 is INACTIVE (deleted), not ACTIVE" in ran.out
     nothing_started(sandbox)
 
 
@@ -129,8 +130,8 @@ def test_fargate_for_a_bridge_task_definition_fails_before_anything_starts(sandb
     register(sandbox)  # network mode bridge
     code, checks, out = dry(run, "--launch-type", "FARGATE")
     assert code == 125, out
-    assert ("failed: launch-type: FARGATE; Fargate needs network mode awsvpc, and task definition app:1 uses bridge; "
-            "run it on EC2 (launch-type EC2), or register the task definition with networkMode awsvpc") in checks  # fmt: skip
+    assert ("failed: --launch-type FARGATE; Fargate needs network mode awsvpc, and task definition app:1 uses bridge; "
+            "run it on EC2 (--launch-type EC2), or register the task definition with networkMode awsvpc") in checks  # fmt: skip
     ran = run("--cluster", "Sample", "-t", "app", "--launch-type", "FARGATE")  # a real run: the same, before RunTask
     assert ran.code == 125
     assert "Fargate needs network mode awsvpc" in ran.out
@@ -145,8 +146,8 @@ def test_a_launch_type_the_task_definition_is_not_compatible_with_fails(sandbox:
     subnets, groups = sandbox.create_network()
     code, checks, out = dry(run, "--launch-type", "FARGATE", "--subnets", subnets[0], "--security-groups", groups[0])
     assert code == 125, out
-    assert ("failed: launch-type: FARGATE; task definition app:1 is not compatible with FARGATE (only with EC2); give "
-            "launch-type EC2, or register the task definition with requiresCompatibilities FARGATE") in checks  # fmt: skip
+    assert ("failed: --launch-type FARGATE; task definition app:1 is not compatible with FARGATE (only with EC2); give "
+            "--launch-type EC2, or register the task definition with requiresCompatibilities FARGATE") in checks  # fmt: skip
 
 
 def test_no_launch_type_in_a_cluster_without_instances_or_default_strategy_fails(sandbox: Sandbox, run: Run) -> None:
@@ -154,9 +155,9 @@ def test_no_launch_type_in_a_cluster_without_instances_or_default_strategy_fails
     sandbox.client("ecs").create_cluster(clusterName="Fargate-only")
     ran = run("--cluster", "Fargate-only", "-t", "app")
     assert ran.code == 125, ran.out
-    assert ("launch-type: not given, and cluster Fargate-only has no default capacity provider strategy, so the task "
-            "runs on EC2; cluster Fargate-only has no container instances to run it on; give launch-type FARGATE (or "
-            "a capacity-provider-strategy), or register container instances in the cluster") in ran.out  # fmt: skip
+    assert ("--launch-type: not given, and cluster Fargate-only has no default capacity provider strategy, so the task "
+            "runs on EC2; cluster Fargate-only has no container instances to run it on; give --launch-type FARGATE (or "
+            "--capacity-provider-strategy), or register container instances in the cluster") in ran.out  # fmt: skip
     nothing_started(sandbox)
 
 
@@ -171,7 +172,7 @@ def test_a_capacity_provider_the_cluster_does_not_have_fails(sandbox: Sandbox, r
     assert "ecs-run-task: passed: capacity providers: FARGATE_SPOT in cluster Spot" in ran.lines
     ran = run("--cluster", "Spot", "-t", "app", "--capacity-provider-strategy", "big-asg:1", *net)
     assert ran.code == 125, ran.out
-    assert ("capacity-provider-strategy: big-asg: big-asg is not a capacity provider of cluster Spot (its capacity "
+    assert ("--capacity-provider-strategy: big-asg is not a capacity provider of cluster Spot (its capacity "
             "providers: FARGATE, FARGATE_SPOT); give one of those") in ran.out  # fmt: skip
     nothing_started(sandbox)
 
@@ -190,14 +191,14 @@ def test_subnets_and_security_groups_are_checked_to_exist_in_one_vpc(sandbox: Sa
 
     code, checks, out = dry(run, *net, "--security-groups", f"{groups[0]},sg-0000dead")
     assert code == 125, out
-    assert "failed: security-groups: sg-0000dead does not exist in us-east-1; check the security-groups input" in out
+    assert "failed: --security-groups: sg-0000dead does not exist in us-east-1; check --security-groups" in out
 
     code, checks, out = dry(run, "--launch-type", "FARGATE", "--subnets", f"{subnets[0]},subnet-0000dead",
                             "--security-groups", others[0])  # fmt: skip
     assert code == 125, out
     [failed] = [c for c in checks if c.startswith("failed: ")]
-    assert "subnets: subnet-0000dead does not exist in us-east-1" in failed
-    assert "subnets, security-groups: they are in different VPCs" in failed
+    assert "--subnets: subnet-0000dead does not exist in us-east-1" in failed
+    assert "--subnets, --security-groups: they are in different VPCs" in failed
     nothing_started(sandbox)
 
 
@@ -224,7 +225,7 @@ def test_a_log_group_that_does_not_exist_fails_the_dry_run_only(sandbox: Sandbox
     sandbox.client("logs").delete_log_group(logGroupName="/ecs/app")
     code, checks, out = dry(run)
     assert code == 125, out
-    assert ("failed: task-definition: log group /ecs/app (awslogs-group of container web) does not exist in us-east-1, "
+    assert ("failed: --task-definition: log group /ecs/app (awslogs-group of container web) does not exist in us-east-1, "
             "so the container could not start; create it, or set awslogs-create-group: true in the container's "
             "logConfiguration options (the execution role then needs logs:CreateLogGroup)") in checks  # fmt: skip
     nothing_started(sandbox)
@@ -269,9 +270,8 @@ def test_an_ecr_image_is_checked_by_tag(sandbox: Sandbox, run: Run) -> None:
 
     code, checks, out = dry(run, "--image", ecr("app", "v2"))  # the image input: a tag not pushed
     assert code == 125, out
-    assert (f"failed: image: {ecr('app', 'v2')} (of container web): repository app has no image with tag v2, so the "
-            "task could not pull it; push the image first, or fix the image input (or the image in the task "
-            "definition)") in checks  # fmt: skip
+    assert (f"failed: --image: {ecr('app', 'v2')} (of container web): repository app has no image with tag v2, so the "
+            "task could not pull it; push the image first, or fix --image (or the image in the task definition)") in checks  # fmt: skip
 
     code, checks, out = dry(run, "--image", ecr("nope", "v1"))
     assert code == 125, out
@@ -304,13 +304,13 @@ def test_the_task_and_execution_roles_are_checked(sandbox: Sandbox, run: Run) ->
     missing = f"arn:aws:iam::{ACCOUNT}:role/app-gone"
     code, checks, out = dry(run, "--task-role-arn", missing)
     assert code == 125, out
-    assert (f"failed: task-role-arn: the task role {missing} does not exist, so ECS could not start the task with it; "
-            "check the task-role-arn input, or taskRoleArn in the task definition") in checks  # fmt: skip
+    assert (f"failed: --task-role-arn: the task role {missing} does not exist, so ECS could not start the task with it; "
+            "check --task-role-arn, or taskRoleArn in the task definition") in checks  # fmt: skip
 
     ec2_only = role(sandbox, "app-ec2", TRUST_EC2)
     code, checks, out = dry(run, "--execution-role-arn", ec2_only)
     assert code == 125, out
-    assert (f"failed: execution-role-arn: the execution role {ec2_only} does not trust ecs-tasks.amazonaws.com, so ECS "
+    assert (f"failed: --execution-role-arn: the execution role {ec2_only} does not trust ecs-tasks.amazonaws.com, so ECS "
             "could not assume it") in out  # fmt: skip
 
     other = "arn:aws:iam::210987654321:role/theirs"
@@ -337,6 +337,22 @@ def test_overrides_over_8192_bytes_are_an_input_error(sandbox: Sandbox, run: Run
     register(sandbox)
     ran = run("--cluster", "Sample", "-t", "app", "-e", f"BIG={'x' * 8200}", "--dry-run", dry_run)
     assert ran.code == 125, ran.out[-2000:]
-    assert "overrides: RunTask takes at most 8192 bytes of overrides (as JSON), and these are 8" in ran.out
+    assert "--overrides: RunTask takes at most 8192 bytes of overrides (as JSON), and these are 8" in ran.out
     assert "x" * 100 not in ran.out  # the value is never printed
+    nothing_started(sandbox)
+
+
+def test_the_action_says_its_problems_in_the_actions_words(
+    sandbox: Sandbox, run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    register(sandbox)
+    output = tmp_path / "github_output"
+    output.touch()
+    monkeypatch.setenv("GITHUB_OUTPUT", str(output))  # actions-toolkit reads it from the process environment
+    ran = run(env={"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": str(output), "INPUT_CLUSTER": "prodution",
+                   "INPUT_TASK-DEFINITION": "app", "INPUT_DRY-RUN": "true", "INPUT_LAUNCH-TYPE": "FARGATE"})  # fmt: skip
+    assert ran.code == 125, ran.out
+    assert ("ecs-run-task: failed: cluster: 'prodution' was not found in us-east-1; check the cluster input and the "
+            "region (the region input or AWS_REGION)") in ran.lines  # fmt: skip
+    assert "ecs-run-task: failed: launch-type: FARGATE; Fargate needs network mode awsvpc" in ran.out
     nothing_started(sandbox)

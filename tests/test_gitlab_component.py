@@ -28,7 +28,7 @@ SHELLS = [shell for shell in ("sh", "bash") if shutil.which(shell)]  # a job ima
 SWITCHES = ("true", "false")
 # For each input with a default that is not a switch, a value other than that default, as a job would set it
 OTHER_VALUES = {"cluster": "from-variable", "count": "3", "timeout": "90s", "poll-interval": "5s",
-                "log-drain": "3s", "start-retries": "5", "if-running": "wait"}  # fmt: skip
+                "log-drain": "3s", "start-retries": "5", "if-running": "wait", "json-logs": "raw"}  # fmt: skip
 INTERPOLATION = re.compile(r"\$\[\[\s*inputs\.([\w-]+)\s*\]\]")
 
 

@@ -50,8 +50,8 @@ CASES = {
         "container web ran out of memory (exit 137)", 137,
         {"web": ContainerScript(exit_code=137, reason="OutOfMemoryError: Container killed due to memory usage")},
         hint="Container web used more than its own memory limit (128 MiB) and was killed (OutOfMemoryError). Fix: "
-             "Raise `memory` in the definition of container web (now 128 MiB): that is the limit it hit, and the "
-             "`memory` input, which sizes the whole task, will not raise it.",
+             "Raise `memory` in the definition of container web (now 128 MiB): that is the limit it hit, and "
+             "`--memory`, which sizes the whole task, will not raise it.",  # the command line's words
         said_once="OutOfMemoryError: Container killed due to memory usage",
     ),
     "image pull": Case(

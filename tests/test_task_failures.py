@@ -46,7 +46,7 @@ CASES = {
         [Container("web")], {"web": ContainerScript(exit_code=None, reason=PULL)},
         "TaskFailedToStart", "CannotPullContainerError: Error response from daemon", 125, "failed-to-start", "",
         ["container web never ran", "TaskFailedToStart", PULL],
-        "Check image `acme/app:latest` of container web (the task definition, or the `image` input)", NEVER_STARTED,
+        "Check image `acme/app:latest` of container web (the task definition, or `--image`)", NEVER_STARTED,
         headline="container web could not start: image not found",
     ),
     "secrets not readable": Failure(
@@ -73,7 +73,7 @@ CASES = {
         [Container("web")], {"web": ContainerScript(exit_code=143)},
         "SpotInterruption", "Your Spot Task was interrupted.", 143, "failed", "143",
         ["exited with code 143", "SpotInterruption: Your Spot Task was interrupted.", "Your Spot Task was interrupted."],
-        "Run it again, or run it on on-demand capacity: `launch-type: FARGATE`",
+        "Run it again, or run it on on-demand capacity: `--launch-type FARGATE`",
         headline="container web was stopped by a Spot interruption (exit 143)",
     ),
     "stopped by someone else": Failure(
@@ -108,7 +108,7 @@ CASES = {
         [Container("web")], {"web": ContainerScript(exit_code=None, reason=NOT_IN_IMAGE)},
         "TaskFailedToStart", "Task failed to start", 125, "failed-to-start", "",
         ["container web never ran", "executable file not found in $PATH"],
-        "Check the `command` input (or the task definition's `command` and `entryPoint`)", NEVER_STARTED,
+        "Check `--command` (or the task definition's `command` and `entryPoint`)", NEVER_STARTED,
         headline="container web could not start: its command is not in the image",
     ),
     "segmentation fault": Failure(

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, Literal
 
-from ecs_run_task import arns
+from ecs_run_task import arns, words
 from ecs_run_task.aws.clients import Clients, Reads
 from ecs_run_task.diagnostics import log
 from ecs_run_task.errors import Denied, InputError, RunError
@@ -127,12 +127,13 @@ def _ask(subject: str, call: Callable[[], Any]) -> tuple[Any, Check | None]:
 def cluster_check(name: str, region: str, cluster: dict[str, Any] | None) -> Check:
     shown = arns.cluster_name(name)
     if cluster is None:
-        return Check("cluster", "failed", f"cluster: {shown!r} was not found in {region}; check the cluster input "
-                                          "and the region (the region input or AWS_REGION)")  # fmt: skip
+        return Check("cluster", "failed", f"{words.flag('cluster')}: {shown!r} was not found in {region}; check "
+                                          f"{words.the('cluster')} and the region ({words.the('region')} or "
+                                          "AWS_REGION)")  # fmt: skip
     status = str(cluster.get("status", "?"))
     if status != "ACTIVE":
         why = " (deleted)" if status == "INACTIVE" else ""
-        return Check("cluster", "failed", f"cluster: {shown!r} in {region} is {status}{why}, not ACTIVE: ECS starts "
+        return Check("cluster", "failed", f"{words.flag('cluster')}: {shown!r} in {region} is {status}{why}, not ACTIVE: ECS starts "
                                           "no task in it; give an ACTIVE cluster")  # fmt: skip
     return Check("cluster", "passed", f"{shown} is ACTIVE in {region}")
 
@@ -140,7 +141,7 @@ def cluster_check(name: str, region: str, cluster: dict[str, Any] | None) -> Che
 @dataclass(frozen=True)
 class Placement:
     """How the task will be placed: a launch type, or capacity providers; `said`: how the inputs chose it, as the
-    start of a problem ("launch-type: FARGATE")."""
+    start of a problem (`--launch-type FARGATE`, or `launch-type: FARGATE` in the Action)."""
 
     launch_type: str | None  # FARGATE, EC2, ...; None: capacity providers
     providers: tuple[str, ...]
@@ -162,18 +163,20 @@ def placement(request: dict[str, Any], cluster: dict[str, Any] | None, service: 
     name = arns.cluster_name(str(request["cluster"]))
     source = f" (given, or service {service}'s)" if service else ""
     if request.get("launchType"):
-        return Placement(str(request["launchType"]), (), f"launch-type: {request['launchType']}{source}")
+        return Placement(
+            str(request["launchType"]), (), f"{words.setting('launch-type', request['launchType'])}{source}"
+        )
     if request.get("capacityProviderStrategy"):
         names = tuple(str(p.get("capacityProvider")) for p in request["capacityProviderStrategy"])
-        return Placement(None, names, f"capacity-provider-strategy: {', '.join(names)}{source}")
+        return Placement(None, names, f"{words.setting('capacity-provider-strategy', ', '.join(names))}{source}")
     if cluster is None:
         return None
     default = tuple(str(p.get("capacityProvider")) for p in cluster.get("defaultCapacityProviderStrategy") or [])
     if default:
-        return Placement(None, default, f"launch-type: not given, so the default capacity provider strategy of "
+        return Placement(None, default, f"{words.flag('launch-type')}: not given, so the default capacity provider strategy of "
                                         f"cluster {name} applies ({', '.join(default)})")  # fmt: skip
     # no launch type, no strategy and none by default: ECS runs the task with the EC2 launch type
-    return Placement("EC2", (), f"launch-type: not given, and cluster {name} has no default capacity provider "
+    return Placement("EC2", (), f"{words.flag('launch-type')}: not given, and cluster {name} has no default capacity provider "
                                 "strategy, so the task runs on EC2")  # fmt: skip
 
 
@@ -192,7 +195,8 @@ def launch_checks(request: dict[str, Any], definition: dict[str, Any], cluster: 
         if missing:
             theirs = ", ".join(map(str, associated)) or "none"
             found.append(Check("capacity providers", "failed",
-                               f"{where.said}: {', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not a "
+                               f"{words.flag('capacity-provider-strategy')}: {', '.join(missing)} "
+                               f"{'is' if len(missing) == 1 else 'are'} not a "
                                f"capacity provider of cluster {name} (its capacity providers: {theirs}); give one of "
                                "those, or associate it with the cluster (PutClusterCapacityProviders)"))  # fmt: skip
         else:
@@ -203,14 +207,17 @@ def launch_checks(request: dict[str, Any], definition: dict[str, Any], cluster: 
     problem = ""
     if kind == "FARGATE" and mode != "awsvpc":
         problem = (f"Fargate needs network mode awsvpc, and task definition {revision} uses {mode}; run it on EC2 "
-                   "(launch-type EC2), or register the task definition with networkMode awsvpc")  # fmt: skip
+                   f"({words.setting('launch-type', 'EC2')}), or register the task definition with networkMode "
+                   "awsvpc")  # fmt: skip
     elif kind in ("FARGATE", "EC2") and compatible and kind not in compatible:
         problem = (f"task definition {revision} is not compatible with {kind} (only with {', '.join(compatible)}); "
-                   f"give launch-type {compatible[0]}, or register the task definition with requiresCompatibilities "
+                   f"give {words.setting('launch-type', compatible[0])}, or register the task definition with "
+                   "requiresCompatibilities "
                    f"{kind}")  # fmt: skip
     elif kind == "EC2" and cluster is not None and cluster.get("registeredContainerInstancesCount") == 0:
-        problem = (f"cluster {name} has no container instances to run it on; give launch-type FARGATE (or a "
-                   "capacity-provider-strategy), or register container instances in the cluster")  # fmt: skip
+        problem = (f"cluster {name} has no container instances to run it on; give "
+                   f"{words.setting('launch-type', 'FARGATE')} (or {words.the('capacity-provider-strategy')}), or "
+                   "register container instances in the cluster")  # fmt: skip
     if problem:
         found.append(Check("launch type", "failed", f"{where.said}; {problem}"))
     elif kind:
@@ -234,17 +241,19 @@ def network_check(subnets: Sequence[str], groups: Sequence[str], found_subnets: 
     known = {str(s.get("SubnetId")): str(s.get("VpcId")) for s in found_subnets}
     missing = [s for s in subnets if s not in known]
     if missing:
-        problems.append(f"subnets: {', '.join(missing)} {'does' if len(missing) == 1 else 'do'} not exist in {region}; "
-                        "check the subnets input (or the service it comes from) and the region")  # fmt: skip
+        problems.append(f"{words.flag('subnets')}: {', '.join(missing)} {'does' if len(missing) == 1 else 'do'} not "
+                        f"exist in {region}; check {words.the('subnets')} (or the service it comes from) and the "
+                        "region")  # fmt: skip
     known_groups = {str(g.get("GroupId")): str(g.get("VpcId")) for g in found_groups}
     missing = [g for g in groups if g not in known_groups]
     if missing:
-        problems.append(f"security-groups: {', '.join(missing)} {'does' if len(missing) == 1 else 'do'} not exist in "
-                        f"{region}; check the security-groups input (or the service it comes from) and the region")  # fmt: skip
+        problems.append(f"{words.flag('security-groups')}: {', '.join(missing)} "
+                        f"{'does' if len(missing) == 1 else 'do'} not exist in {region}; check "
+                        f"{words.the('security-groups')} (or the service it comes from) and the region")  # fmt: skip
     vpcs = {**known, **known_groups}
     if len(set(vpcs.values())) > 1:
         each = ", ".join(f"{k} in {v}" for k, v in vpcs.items())
-        problems.append(f"subnets, security-groups: they are in different VPCs ({each}); ECS needs the subnets and "
+        problems.append(f"{words.flag('subnets')}, {words.flag('security-groups')}: they are in different VPCs ({each}); ECS needs the subnets and "
                         "security groups of a task in one VPC")  # fmt: skip
     if problems:
         return Check("network", "failed", "; ".join(problems))
@@ -280,7 +289,7 @@ def log_group_check(group: str, region: str, containers: list[str], exists: bool
     if exists:
         return Check(subject, "passed", f"exists in {region}")
     return Check(subject, "failed",
-                 f"task-definition: log group {group} (awslogs-group of container {', '.join(containers)}) does not "
+                 f"{words.flag('task-definition')}: log group {group} (awslogs-group of container {', '.join(containers)}) does not "
                  f"exist in {region}, so the container could not start; create it, or set awslogs-create-group: true "
                  "in the container's logConfiguration options (the execution role then needs logs:CreateLogGroup)")  # fmt: skip
 
@@ -336,8 +345,9 @@ def image_check(image: str, ref: EcrImage, containers: list[str], answer: str) -
     else:
         wanted = f"digest {ref.digest}" if ref.digest else f"tag {ref.tag or 'latest'}"
         why = f"repository {ref.repository} has no image with {wanted}"
-    return Check(subject, "failed", f"image: {image} ({which}): {why}, so the task could not pull it; push the image "
-                                    "first, or fix the image input (or the image in the task definition)")  # fmt: skip
+    return Check(subject, "failed", f"{words.flag('image')}: {image} ({which}): {why}, so the task could not pull it; "
+                                    f"push the image first, or fix {words.the('image')} (or the image in the task "
+                                    "definition)")  # fmt: skip
 
 
 # -- roles ------------------------------------------------------------------------------------------------------------
@@ -381,17 +391,17 @@ def _account(cluster: dict[str, Any] | None, task_definition_arn: str) -> str | 
 def role_check(kind: str, role: str, found: dict[str, Any] | None) -> Check:
     subject = f"{kind} {role}"
     which = "task-role-arn" if kind == "task role" else "execution-role-arn"
-    where = f"check the {which} input, or {'taskRoleArn' if kind == 'task role' else 'executionRoleArn'} in the task definition"
+    where = f"check {words.the(which)}, or {'taskRoleArn' if kind == 'task role' else 'executionRoleArn'} in the task definition"
     if found is None:
-        return Check(subject, "failed", f"{which}: the {kind} {role} does not exist, so ECS could not start the task "
+        return Check(subject, "failed", f"{words.flag(which)}: the {kind} {role} does not exist, so ECS could not start the task "
                                         f"with it; {where}")  # fmt: skip
     arn = str(found.get("Arn", ""))
     if role.startswith("arn:") and arn and arn != role:
-        return Check(subject, "failed", f"{which}: the {kind} {role} does not exist (a role of that name does: {arn}); "
+        return Check(subject, "failed", f"{words.flag(which)}: the {kind} {role} does not exist (a role of that name does: {arn}); "
                                         f"{where}")  # fmt: skip
     trust = json.dumps(found.get("AssumeRolePolicyDocument") or "")
     if "ecs-tasks.amazonaws.com" not in trust and '"*"' not in trust:
-        return Check(subject, "failed", f"{which}: the {kind} {role} does not trust ecs-tasks.amazonaws.com, so ECS "
+        return Check(subject, "failed", f"{words.flag(which)}: the {kind} {role} does not trust ecs-tasks.amazonaws.com, so ECS "
                                         "could not assume it; add that service principal to the role's trust policy "
                                         "(sts:AssumeRole)")  # fmt: skip
     return Check(subject, "passed", "exists, and ECS tasks may assume it")

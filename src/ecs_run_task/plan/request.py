@@ -6,6 +6,7 @@ import copy
 import json
 from typing import Any
 
+from ecs_run_task import words
 from ecs_run_task.errors import InputError
 from ecs_run_task.inputs.readers import MAX_CONSTRAINTS, on_fargate
 from ecs_run_task.inputs.spec import Spec
@@ -22,7 +23,7 @@ def target_container(spec: Spec, task_definition: dict[str, Any]) -> str | None:
         if spec.container not in names:
             raise InputError(
                 [
-                    f"container: {spec.container!r} is not in task definition {_revision(task_definition)}; "
+                    f"{words.flag('container')}: {spec.container!r} is not in task definition {_revision(task_definition)}; "
                     f"its containers are {', '.join(names)}"
                 ]
             )
@@ -35,7 +36,8 @@ def target_container(spec: Spec, task_definition: dict[str, Any]) -> str | None:
     if spec.command is not None or spec.environment:
         raise InputError(
             [
-                f"container: required with command or environment, because task definition "
+                f"{words.flag('container')}: required with {words.flag('command')} or {words.flag('environment')}, "
+                f"because task definition "
                 f"{_revision(task_definition)} has several containers ({', '.join(names)})"
             ]
         )
@@ -169,9 +171,9 @@ def overrides_size(request: dict[str, Any]) -> int:
 def _within_limit(request: dict[str, Any]) -> None:
     size = overrides_size(request)
     if size > OVERRIDES_LIMIT:
-        raise InputError([f"overrides: RunTask takes at most {OVERRIDES_LIMIT} bytes of overrides (as JSON), and these "
-                          f"are {size} (command, environment, the overrides input); move long values into the task "
-                          "definition (or a file or secret the container reads)"])  # fmt: skip
+        raise InputError([f"{words.flag('overrides')}: RunTask takes at most {OVERRIDES_LIMIT} bytes of overrides (as "
+                          f"JSON), and these are {size} (the command, the environment, {words.the('overrides')}); move "
+                          "long values into the task definition (or a file or secret the container reads)"])  # fmt: skip
 
 
 def run_task_request(

@@ -66,7 +66,7 @@ _NAMED = re.compile(r"^([a-z][a-z-]*(?:, [a-z][a-z-]*)*):")
 
 def _invalid(outcome: Outcome) -> str:
     """One problem: itself; several: how many, and the inputs they name."""
-    problems = [line.strip().removeprefix("- ") for line in outcome.message.splitlines()[1:] if line.strip()]
+    problems = [line.strip().removeprefix("- ") for line in outcome.message.split("\n")[1:] if line.strip()]
     if len(problems) == 1:  # what is wrong; the fix, after a `;`, is in the details
         return f"invalid input: {_cut(problems[0].split('; ', 1)[0])}"
     if problems:
@@ -78,7 +78,7 @@ def _invalid(outcome: Outcome) -> str:
 def details(outcome: Outcome) -> list[str]:
     """What the result says under the headline: the rest of the message (the task, what ECS said, every problem of
     the input), without what the headline says already."""
-    lines = [line.rstrip() for line in outcome.message.splitlines() if line.strip()]
+    lines = [line.rstrip() for line in outcome.message.split("\n") if line.strip()]  # a CR in AWS's text is no break
     said = outcome.headline
     if outcome.status == Status.INVALID_INPUT and lines and "nothing was started" in lines[0]:
         return ["nothing was started:", *lines[1:]]  # every problem, with its fix
