@@ -41,7 +41,7 @@ RUN /opt/venv/bin/pip install --no-deps . \
 # call, without their documentation strings, and only their entries in endpoints.json (less JSON to parse
 # at start-up). Then drop pip/setuptools and type stubs, and precompile everything with hashes that are
 # never re-checked (the image is immutable), so start-up reads .pyc files instead of compiling.
-ARG KEEP_SERVICES="ecs logs ec2 sts"
+ARG KEEP_SERVICES="ecs logs ec2 sts ecr iam"
 COPY .ci/trim-botocore.py /tmp/trim-botocore.py
 RUN set -eu; \
     site=$(/opt/venv/bin/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))'); \
@@ -51,7 +51,7 @@ RUN set -eu; \
     rm -f /opt/venv/bin/pip /opt/venv/bin/pip3* /opt/venv/bin/Activate.ps1 /opt/venv/bin/activate.csh /opt/venv/bin/activate.fish; \
     find /opt/venv -depth \( -name '__pycache__' -o -name 'tests' -o -name '*.pyi' -o -name 'py.typed' \) -exec rm -rf {} +; \
     /opt/venv/bin/python -m compileall -q -j 0 --invalidation-mode unchecked-hash /opt/venv/lib; \
-    /opt/venv/bin/python -c 'import botocore.session; s = botocore.session.get_session(); [s.create_client(n, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x") for n in "ecs logs".split()]'
+    /opt/venv/bin/python -c 'import botocore.session; s = botocore.session.get_session(); [s.create_client(n, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x") for n in "ecs logs ec2 ecr iam".split()]'
 
 COPY entrypoint.py /app/entrypoint.py
 RUN chmod 0755 /app/entrypoint.py

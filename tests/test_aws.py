@@ -16,7 +16,7 @@ from botocore.validate import ParamValidator
 
 from ecs_run_task.aws import clients as aws
 from ecs_run_task.engine.cancel import Cancelled
-from ecs_run_task.errors import AccessError, InputError, RunError, Throttled, Transient, UnreadableAnswer
+from ecs_run_task.errors import AccessError, Denied, InputError, RunError, Throttled, Transient, UnreadableAnswer
 from ecs_run_task.exit_codes import CANNOT_RUN
 from ecs_run_task.status import Status
 from ecs_run_task.verdict import failures
@@ -54,7 +54,8 @@ def explained(error: BaseException, service: str = "ecs", operation: str = "RunT
 )
 def test_access_denied_is_an_access_error_that_names_the_action(code: str, message: str, hint: str) -> None:
     error = explained(client_error(code, message))
-    assert type(error) is AccessError
+    assert type(error) is Denied  # an AccessError that names the action, so that a check can say what to grant
+    assert error.action == "ecs:RunTask"
     assert error.message == f"AWS denied ecs:RunTask: {message}"
     assert error.hint is not None
     assert error.hint.key == hint
@@ -66,7 +67,7 @@ def test_a_denied_pass_role_names_the_role_to_grant_it_on() -> None:
     message = NOT_AUTHORIZED.replace("ecs:RunTask on resource: arn:aws:ecs:us-east-1:123456789012:task-definition/app:1",
                                      "iam:PassRole on resource: arn:aws:iam::123456789012:role/task")  # fmt: skip
     error = explained(client_error("AccessDeniedException", message))
-    assert type(error) is AccessError
+    assert isinstance(error, AccessError)
     assert error.hint is not None
     assert error.hint.key == "pass-role-denied"
     assert "`iam:PassRole` on `arn:aws:iam::123456789012:role/task`" in error.hint.fix

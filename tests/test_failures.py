@@ -61,6 +61,8 @@ PULL_DENIED = ("CannotPullContainerError: Error response from daemon: pull acces
                "does not exist or may require 'docker login': denied: User: " + ROLE + " is not authorized to perform: "
                "ecr:BatchGetImage on resource: arn:aws:ecr:us-east-1:123456789012:repository/app because no "
                "identity-based policy allows the ecr:BatchGetImage action")  # fmt: skip
+PULL_NOT_FOUND = ("CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref "
+                  "REGISTRY/app:v9: not found")  # fmt: skip
 PULL_NO_ROUTE = ('CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref '
                  'REGISTRY/backend:2.110.5: failed to do request: Head "https://REGISTRY/v2/backend/manifests/2.110.5": '
                  "dial tcp 34.205.13.154:443: i/o timeout")  # fmt: skip
@@ -206,7 +208,40 @@ def test_out_of_memory_says_which_memory_to_raise() -> None:
         "out-of-memory",
         "The container used more memory than its limit and was killed (OutOfMemoryError).",
         "Raise the memory: the `memory` input for the task, or `memory` in the container definition when the container has its own limit.",
+        headline="the container ran out of memory",
     )
+
+
+def test_out_of_memory_quotes_the_limit_that_was_hit() -> None:
+    """The container's own limit is what it hit, and the task-level `memory` input does not raise it: said so."""
+    own = given(for_task(exit_code=137, container_reason=OOM,
+                         facts={"container": "migrate", "container_memory": "128", "task_memory": "512"}))  # fmt: skip
+    assert own.headline == "container migrate ran out of memory"
+    assert (
+        own.cause
+        == "Container migrate used more than its own memory limit (128 MiB) and was killed (OutOfMemoryError)."
+    )
+    assert own.fix == ("Raise `memory` in the definition of container migrate (now 128 MiB): that is the limit it hit, "
+                       "and the `memory` input, which sizes the whole task, will not raise it.")  # fmt: skip
+    shared = given(for_task(exit_code=137, container_reason=OOM, facts={"container": "migrate", "task_memory": "512"}))
+    assert (
+        shared.fix == "Raise the task's memory: the `memory` input (now 512 MiB), or `memory` in the task definition."
+    )
+
+
+def test_a_pull_failure_names_the_image_and_a_refused_pull_the_role() -> None:
+    pull = given(
+        for_task(exit_code=None, container_reason=PULL_NOT_FOUND, facts={"container": "web", "image": "acme/app:v9"})
+    )
+    assert pull.headline == "container web could not start: image not found"
+    assert pull.fix.startswith("Check image `acme/app:v9` of container web (the task definition, or the `image` input)")
+    denied = given(
+        for_task(exit_code=None, container_reason=PULL_DENIED, facts={"container": "web", "image": "acme/app:v9"})
+    )
+    assert denied.fix.startswith("Grant role `ecsTaskExecutionRole` (the execution role) `ecr:GetAuthorizationToken`")
+    assert "on `acme/app:v9`" in denied.fix
+    sly = given(for_aws_error(code="AccessDenied", action="ecs:RunTask", message=RUN_DENIED.replace("app:12", "a`b")))
+    assert "on `arn:aws:ecs:us-east-1:123456789012:task-definition/a'b`" in sly.fix  # AWS's text ends no code span
 
 
 def test_a_pull_without_a_route_names_the_network_fix_and_may_pass_on_a_retry() -> None:
@@ -217,6 +252,7 @@ def test_a_pull_without_a_route_names_the_network_fix_and_may_pass_on_a_retry() 
         "Give the task a way out: a private subnet needs a NAT gateway or VPC endpoints for ECR (api and dkr) and S3, "
         "a public subnet needs `assign-public-ip: true`.",
         transient_start=True,
+        headline="the container could not start: the image registry could not be reached",
     )
 
 
@@ -227,6 +263,7 @@ def test_sigterm_says_who_stopped_the_task_from_its_stop_code() -> None:
         "The container exited on SIGTERM (exit 143) because Fargate Spot (or an EC2 Spot instance) reclaimed its capacity.",
         "Run it again, or run it on on-demand capacity: `launch-type: FARGATE`, or a `capacity-provider-strategy` "
         "without FARGATE_SPOT.",
+        headline="the container was stopped by a Spot interruption",
     )
     user = given(for_task(exit_code=143, stop_code="UserInitiated", stopped_reason="Task stopped by user"))
     assert "called StopTask (the stopped reason says who)" in user.cause
@@ -259,7 +296,8 @@ def test_access_denied_names_the_action_and_resource_from_the_message_before_the
     )
     bare = for_aws_error(code="AccessDeniedException", message="User is not authorized", action="ecs:DescribeTasks")
     assert bare == Hint("access-denied", "AWS refused `ecs:DescribeTasks` to the role this job runs as.",
-                        "Grant `ecs:DescribeTasks` to the role this job runs as.")  # fmt: skip
+                        "Grant `ecs:DescribeTasks` to the role this job runs as.",
+                        headline="AWS denied ecs:DescribeTasks")  # fmt: skip
 
 
 def test_a_role_that_cannot_be_passed_is_named() -> None:
@@ -342,9 +380,27 @@ def test_keys_are_unique_and_every_signature_asks_for_something() -> None:
 
 
 def test_every_cause_and_fix_is_one_sentence() -> None:
-    texts = [t for s in CATALOGUE for t in (s.cause, s.fix) if t != "{then}"] + [m.then for m in STOPPED_BY.values()]
-    for text in texts:
-        assert (text[0].isupper(), text[-1], ". " in text) == (True, ".", False), text
+    texts = [t for s in CATALOGUE for t in (s.cause, s.fix, *s.causes, *s.fixes) if t != "{then}"]
+    for text in texts + [m.then for m in STOPPED_BY.values()]:
+        assert (text[0].isupper() or text.startswith("{Who}"), text[-1], ". " in text) == (True, ".", False), text
+
+
+def test_every_signature_has_a_headline_that_names_the_container_of_a_stopped_task() -> None:
+    """A stopped task's headline starts with `{who}` (`container migrate ...`), others stand alone; all are short,
+    lower case (they follow `error: ` and `could not start the task: `) and end without a full stop."""
+    for sig in CATALOGUE:
+        assert sig.headline.startswith("{who}") == (sig.seen_in == (TASK,)), sig.key
+        assert len(sig.headline) <= 80, sig.key
+        assert sig.headline[0].islower() or sig.headline[0] in "{AEF", sig.key  # AWS, ECS, Fargate
+        assert not sig.headline.endswith("."), sig.key
+        assert failures.fields(sig.headline) <= {"who", "stopped_how", "action", "resource", "role"}, sig.key
+
+
+def test_the_specific_texts_use_only_the_facts_a_stopped_task_gives() -> None:
+    facts = {"who", "Who", "image", "container_memory", "task_memory", "role_name", "stopped_by", "then"}
+    for sig in CATALOGUE:
+        for text in (*sig.causes, *sig.fixes):
+            assert failures.fields(text) <= facts, (sig.key, text)
 
 
 def test_the_module_is_pure_stdlib_but_for_the_hint_type() -> None:

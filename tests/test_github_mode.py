@@ -36,8 +36,7 @@ def test_a_failing_task_fails_the_step_with_an_annotation_and_outputs(sandbox: S
     [task] = sandbox.tasks()
     assert commands(ran.out)[0] == Command("group", {}, "Starting task")
     assert [c for c in commands(ran.out) if c.name == "error"] == [Command(
-        "error", {"title": "Container web exited with code 3"},
-        f"task {task.arn.rsplit('/', 1)[-1]}: container web exited with code 3\n"
+        "error", {"title": "Container web exited with code 3"},  # the title says it all: not said again below
         "The last lines of container web:\nmigrating\nit broke",  # they usually say why
     )]  # fmt: skip
     outputs = file_command(Path(github["GITHUB_OUTPUT"]).read_text())
@@ -45,6 +44,7 @@ def test_a_failing_task_fails_the_step_with_an_annotation_and_outputs(sandbox: S
     assert outputs["status"] == "failed"
     assert outputs["task-arn"] == task.arn
     assert outputs["log-url"].startswith("https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#")
+    assert (outputs["message"], outputs["hint"]) == ("container web exited with code 3", "")  # its own answer
     state = file_command(Path(github["GITHUB_STATE"]).read_text())  # the last value of each name, as the runner keeps
     assert state == {"task-arns": "[]", "cluster": "Sample", "region": "us-east-1"}  # stopped: nothing to do
     assert f'\n["{task.arn}"]\n' in Path(github["GITHUB_STATE"]).read_text()  # saved while the task ran
@@ -59,17 +59,21 @@ def test_bad_inputs_fail_the_step_before_anything_starts(sandbox: Sandbox, run: 
     ran = run(env=github | {"INPUT_TASK-DEFINITION": "app", "INPUT_COUNT": "11", "INPUT_WAIT": "yes"})
     assert ran.code == 125
     [error] = [c for c in commands(ran.out) if c.name == "error"]
-    assert error.message.startswith("2 inputs are not valid; nothing was started:\n")
+    assert error.properties == {"title": "2 inputs are not valid (count, wait)"}
+    assert error.message.startswith("nothing was started:\n")
     assert "count: got '11'; expected a whole number from 1 to 10" in error.message
     outputs = file_command(Path(github["GITHUB_OUTPUT"]).read_text())
     assert (outputs["status"], outputs["exit-code"], outputs["task-arns"]) == ("invalid-input", "", "[]")
+    assert outputs["message"] == "2 inputs are not valid (count, wait)"
     assert sandbox.calls() == []
 
 
 def test_required_is_enforced_by_us_not_the_runner(sandbox: Sandbox, run: Run, github: dict[str, str]) -> None:
     ran = run(env=github)
     assert ran.code == 125
-    assert "task-definition: is required" in ran.out
+    [error] = [c for c in commands(ran.out) if c.name == "error"]
+    assert error.properties["title"].startswith("Invalid input: task-definition: is required")  # the problem, as title
+    assert error.message.startswith("nothing was started:\n  - task-definition: is required unless service")
 
 
 def test_action_yml_declares_every_input_and_its_defaults_mean_not_given() -> None:
@@ -78,13 +82,13 @@ def test_action_yml_declares_every_input_and_its_defaults_mean_not_given() -> No
 
     from ecs_run_task.inputs import spec
     from ecs_run_task.inputs import table as inputs
+    from ecs_run_task.verdict import outputs
 
     action = yaml.safe_load((ROOT / "action.yml").read_text())
     assert set(action["inputs"]) == set(inputs.NAMES)
     defaults = {name: str(declared.get("default", "")) for name, declared in action["inputs"].items()}
     assert spec.build({**defaults, "task-definition": "app"}) == spec.build({"task-definition": "app"})
-    assert set(action["outputs"]) == {"task-arn", "task-arns", "task-id", "task-definition-arn", "status",
-                                      "exit-code", "stop-code", "stopped-reason", "log-url"}  # fmt: skip
+    assert list(action["outputs"]) == list(outputs.NAMES)  # the contract's order
 
 
 def test_an_unexpected_error_stops_the_task_and_exits_125_not_a_containers_1(

@@ -55,7 +55,8 @@ def test_if_running_wait_waits_for_the_running_task_then_starts(sandbox: Sandbox
 
 
 def test_if_running_attach_follows_the_oldest_instead_of_starting(sandbox: Sandbox, run: Run, tmp_path: Path) -> None:
-    family(sandbox, Scripted(steps=[Step("PROVISIONING", 0.05), Step("RUNNING", 1.0)],
+    # theirs runs 3 s: long enough for ours to look (describe, check the cluster, list) on a loaded machine
+    family(sandbox, Scripted(steps=[Step("PROVISIONING", 0.05), Step("RUNNING", 3.0)],
                              containers={"web": ContainerScript(exit_code=7, lines=[(0.0, "theirs")])}))  # fmt: skip
     other = someone_else_runs(sandbox, group="migrations")
     ran = go(run, "--if-running", "attach", "--group", "migrations", "--dotenv", str(tmp_path / "out.env"))

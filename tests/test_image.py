@@ -18,7 +18,7 @@ from tests.helpers import Run
 
 pytestmark = pytest.mark.docker
 
-KEPT_SERVICES = ["ec2", "ecs", "logs", "sts"]
+KEPT_SERVICES = ["ec2", "ecr", "ecs", "iam", "logs", "sts"]
 
 
 def docker(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:

@@ -129,7 +129,8 @@ def test_a_run_that_started_no_task_is_one_test_case_saying_so(tmp_path: Path) -
     assert (case.attrib["classname"], case.attrib["name"]) == ("default", "task")
     failure = case.find("failure")
     assert failure is not None
-    assert failure.attrib == {"type": "failed-to-start", "message": "AWS denied ecs:RunTask: not authorized"}
+    assert failure.attrib == {"type": "failed-to-start",
+                              "message": "could not start the task: AWS denied ecs:RunTask: not authorized"}  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -150,7 +151,8 @@ def test_hostile_output_is_made_xml_text(tmp_path: Path, written: str, shown: st
     assert case.findtext("system-out") == shown + "\n"
     failure = case.find("failure")
     assert failure is not None
-    assert failure.attrib["message"] == f"container web said {shown}"
+    assert failure.attrib["message"] == "container web exited with code 3"  # the headline
+    assert failure.text == f"container web exited with code 3\ncontainer web said {shown}"  # then what was said
 
 
 def test_a_report_that_cannot_be_written_is_said_once_and_raises_nothing(tmp_path: Path) -> None:
@@ -191,8 +193,8 @@ def test_a_failure_with_a_hint_carries_the_headline_and_the_fix(sandbox: Sandbox
     failure = case.find("failure")
     assert failure is not None
     assert failure.attrib["type"] == "failed"
-    assert "137" in failure.attrib["message"]
-    assert "\nLikely cause: The container used more memory than its limit" in (failure.text or "")
+    assert failure.attrib["message"] == "container web ran out of memory (exit 137)"
+    assert "\nLikely cause: Container web used more than its own memory limit (128 MiB)" in (failure.text or "")
     assert "\nFix: " in (failure.text or "")
     assert "\nLog: https://" in (failure.text or "")
     assert case.findtext("system-out") == "loading 2 GB\n"

@@ -31,7 +31,7 @@ def test_the_containers_own_code_is_passed_through_even_255() -> None:
     got = outcome.judge([task(ran("web", 255), stopCode="EssentialContainerExited")], ["web"])
     assert (got.status, got.exit_code, got.container_exit_code, got.stop_code) == (
         "failed", 255, 255, "EssentialContainerExited")  # fmt: skip
-    assert got.message == "task 0a1b2c3d0: container web exited with code 255 (stopCode=EssentialContainerExited)"
+    assert got.message == "task 0a1b2c3d0: container web exited with code 255 (EssentialContainerExited)"
 
 
 @pytest.mark.parametrize("code", [256, 3221225477, -1])
@@ -45,10 +45,20 @@ def test_a_missing_exit_code_is_a_failure_to_start_never_success() -> None:
     never_ran = {"name": "web", "lastStatus": "STOPPED", "reason": "CannotPullContainerError: pull access denied"}
     got = outcome.judge([task(never_ran, stopCode="TaskFailedToStart", stoppedReason="Task failed to start")], ["web"])
     assert (got.status, got.exit_code, got.container_exit_code) == ("failed-to-start", 125, None)
-    assert got.message == (
-        "task 0a1b2c3d0: container web never ran or has no exit code (stopCode=TaskFailedToStart, "
-        "stoppedReason='Task failed to start', container reason='CannotPullContainerError: pull access denied')"
+    assert got.message == (  # what ECS said, in its words: no Python quoting
+        "task 0a1b2c3d0: container web never ran or has no exit code (TaskFailedToStart: Task failed to start; "
+        "CannotPullContainerError: pull access denied)"
     )
+    assert got.headline == "container web could not start: the image could not be pulled"
+
+
+def test_a_reason_ecs_gives_twice_is_said_once() -> None:
+    reason = "CannotPullContainerError: pull image manifest has been retried 5 time(s): not found"
+    never_ran = {"name": "web", "lastStatus": "STOPPED", "reason": reason}
+    same = outcome.judge([task(never_ran, stopCode="TaskFailedToStart", stoppedReason=reason)], ["web"])
+    assert same.message.count("retried 5 time(s)") == 1
+    cut = outcome.judge([task(never_ran, stopCode="TaskFailedToStart", stoppedReason=reason[:40])], ["web"])
+    assert cut.message.endswith(f"(TaskFailedToStart: {reason})")  # the whole one, once
 
 
 def test_a_non_essential_sidecar_never_decides() -> None:
@@ -106,6 +116,8 @@ def test_outputs_name_the_first_task_and_the_deciding_tasks_exit() -> None:
         "stop-code": "EssentialContainerExited",
         "stopped-reason": "",
         "log-url": "",
+        "message": "container web exited with code 3",
+        "hint": "",
     }
 
 
@@ -214,7 +226,7 @@ def test_a_container_that_never_ran_is_explained_by_ecs_words_even_for_an_ordina
     got = outcome.judge_task(described, ["web"])
     assert got.message == (
         "task 0a1b2c3d0: container web never ran or has no exit code "
-        "(stopCode=EssentialContainerExited, stoppedReason='Essential container in task exited')"
+        "(EssentialContainerExited: Essential container in task exited)"
     )
 
 
@@ -280,7 +292,7 @@ def test_without_deciding_containers_a_stopped_task_succeeds_naming_no_container
 def test_success_names_the_last_deciding_container_and_the_task() -> None:
     described = task(ran("app", 0), ran("worker", 0))
     assert outcome.judge([described], ["app", "worker"]) == outcome.Outcome(
-        outcome.SUCCEEDED, 0, 0, described, "worker", "task 0a1b2c3d0: exited with code 0")  # fmt: skip
+        outcome.SUCCEEDED, 0, 0, described, "worker", "task 0a1b2c3d0: container worker exited with code 0")  # fmt: skip
 
 
 def test_several_tasks_that_succeeded_are_counted_and_the_first_is_named() -> None:

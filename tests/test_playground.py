@@ -99,8 +99,10 @@ def test_each_scenario_ends_as_it_says_when_the_printed_command_is_pasted(
 
 # What a few scenarios are there to show, in the run's output
 SHOWS = {
-    "oom": ["ecs-run-task: likely cause: The container used more memory than its limit",
-            "ecs-run-task: fix: Raise the memory: `--memory` for the task"],  # the command line's words
+    "oom": ["ecs-run-task: error: container app ran out of memory (exit 137)",
+            "ecs-run-task: likely cause: Container app used more than its own memory limit (128 MiB)",
+            "ecs-run-task: fix: Raise `memory` in the definition of container app (now 128 MiB): that is the limit it "
+            "hit, and `--memory`, which sizes the whole task, will not raise it."],  # the command line's words
     "pull-error": ["ecs-run-task: likely cause: The image or its tag does not exist"],
     "late-lines": ["\nerror: migration 3 failed: deadlock detected\n"],  # printed as the task wrote it
     "sidecar": ["[proxy] proxy: listening on :15000", "[migrate] done", "container migrate exited"],

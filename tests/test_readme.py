@@ -295,9 +295,9 @@ def test_the_iam_policy_holds_every_action_the_readme_names_and_every_call_we_ma
     statements = iam_policy()["Statement"]
     granted = {a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
     condition_keys = {key for s in statements for test in (s.get("Condition") or {}).values() for key in test}
-    named = set(re.findall(r"\b(?:ecs|logs|iam):[A-Z][A-Za-z]+", README)) - condition_keys
+    named = set(re.findall(r"\b(?:ecs|logs|iam|ec2|ecr):[A-Z][A-Za-z]+", README)) - condition_keys
     assert named - granted == set(), f"the README names {sorted(named - granted)} but the IAM policy lacks them"
-    called = {f"{s}:{op}" for s, op in re.findall(r'explained\("(ecs|logs)", "([A-Z]\w+)"',
+    called = {f"{s}:{op}" for s, op in re.findall(r'explained\("(ecs|logs|ec2|ecr|iam)", "([A-Z]\w+)"',
                                                    (ROOT / "src/ecs_run_task/aws/clients.py").read_text())}  # fmt: skip
     assert called, "no AWS call found in src/ecs_run_task/aws/clients.py"
     assert called - granted == set(), f"ecs-run-task calls {sorted(called - granted)}: add them to the IAM policy"

@@ -10,6 +10,7 @@ import pytest
 
 from ecs_run_task.engine.events import Progress
 from ecs_run_task.engine.logs import LogLine, LogSource
+from ecs_run_task.errors import Hint
 from ecs_run_task.printable import inert
 from ecs_run_task.report import pick
 from ecs_run_task.report.github import GitHub
@@ -20,7 +21,7 @@ from ecs_run_task.verdict.outcome import Outcome
 ARN = "arn:aws:ecs:us-east-1:123456789012:task/Sample/abc123"
 OUTPUTS = {"status": "failed", "exit-code": "3", "task-arn": ARN}
 FAILED = Outcome(Status.FAILED, 3, 3, {"taskArn": ARN, "stopCode": "EssentialContainerExited"}, "web",
-                 "task abc123: container web exited with code 3 (stopCode=EssentialContainerExited)")  # fmt: skip
+                 "task abc123: container web exited with code 3 (EssentialContainerExited)")  # fmt: skip
 
 
 def test_plain_prints_progress_as_the_original_tool_did() -> None:
@@ -31,7 +32,8 @@ def test_plain_prints_progress_as_the_original_tool_did() -> None:
     plain.result(FAILED, OUTPUTS)
     assert out.getvalue() == (
         "ecs-run-task: lastStatus=PENDING elapsed=5.0s\n"
-        "ecs-run-task: error: task abc123: container web exited with code 3 (stopCode=EssentialContainerExited)\n"
+        "ecs-run-task: error: container web exited with code 3\n"  # the headline, then what ECS said
+        "ecs-run-task: task abc123: container web exited with code 3 (EssentialContainerExited)\n"
         "ecs-run-task: status=failed exit-code=3\n"
     )
 
@@ -44,7 +46,8 @@ def test_plain_writes_the_failure_to_its_error_stream_with_the_containers_last_l
     plain.result(FAILED, OUTPUTS)
     assert out.getvalue().splitlines()[-1] == "ecs-run-task: status=failed exit-code=3"
     assert err.getvalue().splitlines() == [
-        "ecs-run-task: error: task abc123: container web exited with code 3 (stopCode=EssentialContainerExited)",
+        "ecs-run-task: error: container web exited with code 3",
+        "ecs-run-task: task abc123: container web exited with code 3 (EssentialContainerExited)",
         "ecs-run-task: the last lines of container web:",
         "  step 4", "  step 5", "  step 6", "  step 7",
         "  \u2060::error::boom",  # inert there too
@@ -79,7 +82,7 @@ def test_github_groups_phases_and_annotates_the_failure(tmp_path: Path, monkeypa
         "::endgroup::\n"
         "::group::Result\n"
         "::error title=Container web exited with code 3::task abc123: container web exited with code 3 "
-        "(stopCode=EssentialContainerExited)\n"
+        "(EssentialContainerExited)\n"
         "ecs-run-task: status=failed exit-code=3\n"
         "::endgroup::\n"
     )
@@ -97,23 +100,39 @@ def test_github_escapes_annotation_data_and_neutralises_legacy_commands() -> Non
     )
 
 
+NEVER_RAN = {"taskArn": ARN, "stoppedReason": "Task failed to start",
+             "containers": [{"name": "web", "lastStatus": "STOPPED", "reason": "CannotStartContainerError: boom"}]}  # fmt: skip
+EXPIRED = Hint(
+    "expired-credentials", "The session expired.", "Ask for a longer one.", headline="the AWS session expired"
+)
+
+
 @pytest.mark.parametrize(
     ("outcome", "title"),
     [
-        (Outcome(Status.INVALID_INPUT, 125, None, None, None, "1 input is not valid"), "Invalid input (nothing was started)"),
-        (Outcome(Status.FAILED_TO_START, 125, None, None, None, "AWS denied ecs:RunTask"), "ECS task not started"),
-        (Outcome(Status.FAILED_TO_START, 125, None, None, None, "ecs-run-task failed unexpectedly: KeyError", bug=True),
-         "ecs-run-task failed (nothing was started)"),
-        (Outcome(Status.FAILED_TO_START, 125, None, {"taskArn": ARN}, "web", "never ran"), "ECS task failed to start"),
+        (Outcome(Status.INVALID_INPUT, 125, None, None, None, "1 input is not valid; nothing was started:\n  - cluster: 'x' was not found"),
+         "Invalid input: cluster: 'x' was not found"),
+        (Outcome(Status.INVALID_INPUT, 125, None, None, None, "2 inputs are not valid; nothing was started:\n  - count: too many\n  - subnets, security-groups: apart"),
+         "2 inputs are not valid (count, subnets, security-groups)"),
+        (Outcome(Status.FAILED_TO_START, 125, None, None, None, "AWS denied ecs:RunTask: no"),
+         "Could not start the task: AWS denied ecs:RunTask: no"),
+        (Outcome(Status.FAILED_TO_START, 125, None, None, None, "ecs-run-task failed unexpectedly: KeyError"),
+         "ecs-run-task failed unexpectedly: KeyError"),
+        (Outcome(Status.FAILED_TO_START, 125, None, NEVER_RAN, "web", "never ran"),
+         "Container web could not start: CannotStartContainerError: boom"),
+        (Outcome(Status.FAILED_TO_START, 125, None, {"taskArn": ARN}, "web", "never ran"), "Container web never ran (no reason given)"),
         (Outcome(Status.FAILED, 3, 3, {"taskArn": ARN}, "web", "exited with code 3"), "Container web exited with code 3"),
-        (Outcome(Status.TIMED_OUT, 124, None, {"taskArn": ARN}, None, "timed out"), "ECS task timed out"),
-        (Outcome(Status.UNKNOWN, 125, None, {"taskArn": ARN}, None, "lost"), "ECS task lost (outcome unknown)"),
+        (Outcome(Status.TIMED_OUT, 124, None, {"taskArn": ARN}, None, "timed out after 90s; the task was stopped"),
+         "Timed out after 90s; the task was stopped"),
+        (Outcome(Status.UNKNOWN, 125, None, {"taskArn": ARN}, None, "AWS rejected the credentials; the task was stopped", EXPIRED),
+         "Lost the task: the AWS session expired; the task was stopped"),
     ],
 )  # fmt: skip
 def test_the_failure_annotations_title_says_what_failed(outcome: Outcome, title: str) -> None:
     out = io.StringIO()
     GitHub(out, {}).failure(outcome)
-    assert out.getvalue().startswith(f"::error title={title}::")
+    escaped = title.replace("%", "%25").replace(":", "%3A").replace(",", "%2C")  # as annotation properties are
+    assert out.getvalue().startswith(f"::error title={escaped}::")
 
 
 def test_json_output_has_task_arns_as_an_array() -> None:
@@ -156,4 +175,5 @@ def test_json_prints_one_object_per_event_and_outputs_last() -> None:
         == f'{{"event": "status", "task-arn": "{ARN}", "last-status": "PENDING", "elapsed": 1.235, "changed": true}}'
     )
     assert lines[-1].startswith(f'{{"event": "outputs", "status": "failed", "exit-code": 3, "task-arn": "{ARN}", ')
-    assert '"message": "task abc123: container web exited with code 3' in lines[-1]
+    assert ('"message": "container web exited with code 3", '
+            '"details": "task abc123: container web exited with code 3 (EssentialContainerExited)"') in lines[-1]  # fmt: skip

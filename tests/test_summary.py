@@ -33,14 +33,12 @@ def test_a_failed_run_shows_the_task_table_the_link_and_the_last_lines() -> None
     text = markdown(FAILED, OUTPUTS, Context("prod", "eu-west-1", [TASK]), ["migrating", "boom | with a pipe"])
     assert text == "\n".join([
         "### ❌ Container web exited with code 3",
-        "",
-        "task 0a1b2c3d: container web exited with code 3",
-        "",
-        "| task | revision | launch type | status | exit codes | stop code | reason | provisioning | pulling | running |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "",  # the message says no more than the heading: not said again
+        "| task | revision | launch type | status | exit codes | stop code | provisioning | pulling | running |",
+        "|---|---|---|---|---|---|---|---|---|",
         "| [0a1b2c3d](https://eu-west-1.console.aws.amazon.com/ecs/v2/clusters/prod/tasks/0a1b2c3d/configuration"
         "?region=eu-west-1) | app:7 | FARGATE | STOPPED | web 3, log-router — | EssentialContainerExited "
-        "| Essential container in task exited | 4.2s | 5.8s | 2m05s |",
+        "| 4.2s | 5.8s | 2m05s |",
         "",
         "Logs: [CloudWatch](https://logs.example/stream)",
         "",
@@ -57,9 +55,9 @@ def test_a_failed_run_shows_the_task_table_the_link_and_the_last_lines() -> None
 
 
 def test_a_success_shows_no_log_tail() -> None:
-    ok = Outcome(Status.SUCCEEDED, 0, 0, TASK, "web", "task 0a1b2c3d: exited with code 0")
+    ok = Outcome(Status.SUCCEEDED, 0, 0, TASK, "web", "task 0a1b2c3d: container web exited with code 0")
     text = markdown(ok, {"exit-code": "0"}, Context("prod", "eu-west-1", [TASK]), ["line"])
-    assert text.startswith("### ✅ ECS task succeeded (exit code 0)\n")
+    assert text.startswith("### ✅ Container web exited with code 0\n\n| task |")
     assert "Last" not in text
 
 

@@ -35,9 +35,10 @@ class Failure:
     code: int  # the process's exit status
     status: str
     exit_code: str  # the `exit-code` output
-    says: list[str]  # what the message must hold for the user to act on it
+    says: list[str]  # what the result must hold for the user to act on it
     fix: str | None  # the start of the catalogue's fix, shown as `fix: ...`; None: no hint (the container's own answer)
     life: list[Step] = field(default_factory=lambda: [Step("PROVISIONING", 0.05), Step("RUNNING", 0.2)])
+    headline: str = ""  # the `error:` line and the `message` output
 
 
 CASES = {
@@ -45,24 +46,28 @@ CASES = {
         [Container("web")], {"web": ContainerScript(exit_code=None, reason=PULL)},
         "TaskFailedToStart", "CannotPullContainerError: Error response from daemon", 125, "failed-to-start", "",
         ["container web never ran", "TaskFailedToStart", PULL],
-        "Check the image and tag in the task definition (or `--image`)", NEVER_STARTED,
+        "Check image `acme/app:latest` of container web (the task definition, or `--image`)", NEVER_STARTED,
+        headline="container web could not start: image not found",
     ),
     "secrets not readable": Failure(
         [Container("web")], {"web": ContainerScript(exit_code=None)},
         "TaskFailedToStart", SECRETS, 125, "failed-to-start", "",
         ["container web never ran", "TaskFailedToStart", "unable to pull secrets"],
         "Grant the execution role `secretsmanager:GetSecretValue`", NEVER_STARTED,
+        headline="container web could not start: its secrets could not be read (access denied)",
     ),
     "no IP for the ENI": Failure(
         [Container("web")], {"web": ContainerScript(exit_code=None)},
         "TaskFailedToStart", ENI, 125, "failed-to-start", "",
         ["TaskFailedToStart", "no available IP addresses in subnet subnet-0a1b2c3d"],
         "Give `subnets` with free addresses", NEVER_STARTED,
+        headline="container web could not start: no free IP address in the subnet",
     ),
     "OOM kill": Failure(
         [Container("web")], {"web": ContainerScript(exit_code=137, reason=OOM)},
         "EssentialContainerExited", "Essential container in task exited", 137, "failed", "137",
-        ["container web exited with code 137", OOM], "Raise the memory: `--memory` for the task",
+        ["container web exited with code 137", OOM], "Raise `memory` in the definition of container web (now 128 MiB): that is the limit it hit",
+        headline="container web ran out of memory (exit 137)",
     ),
     "Spot interruption": Failure(
         [Container("web")], {"web": ContainerScript(exit_code=143)},
@@ -70,6 +75,7 @@ CASES = {
         ["interrupted: ECS was asked from outside to stop the task", "exited with code 143",
          "stopCode=SpotInterruption", "Your Spot Task was interrupted."],
         "Run it again, or run it on on-demand capacity: `--launch-type FARGATE`",
+        headline="container web was stopped by a Spot interruption (exit 143)",
     ),
     "stopped by someone else": Failure(
         [Container("web")], {"web": ContainerScript(exit_code=143)},
@@ -77,35 +83,41 @@ CASES = {
         ["interrupted: ECS was asked from outside to stop the task", "exited with code 143",
          "stopCode=UserInitiated", "Task stopped by user"],
         "Find out from the stopped reason who stopped the task",
+        headline="container web was stopped by a StopTask from outside (exit 143)",
     ),
     "essential sidecar failing, main container fine": Failure(
         [Container("web"), Container("envoy")],
         {"web": ContainerScript(exit_code=0), "envoy": ContainerScript(exit_code=1, reason="Essential container exited")},
         "EssentialContainerExited", "Essential container in task exited", 1, "failed", "1",
         ["container envoy exited with code 1"], None,
+        headline="container envoy exited with code 1",
     ),
     "essential sidecar never started, main container fine": Failure(
         [Container("web"), Container("envoy")],
         {"web": ContainerScript(exit_code=0), "envoy": ContainerScript(exit_code=None, reason=PULL)},
         "EssentialContainerExited", "Essential container in task exited", 125, "failed-to-start", "",
-        ["container envoy never ran", PULL], "Check the image and tag in the task definition",
+        ["container envoy never ran", PULL], "Check image `acme/app:latest` of container envoy",
+        headline="container envoy could not start: image not found",
     ),
     "image pull with no route to the registry": Failure(
         [Container("web")], {"web": ContainerScript(exit_code=None, reason=NO_ROUTE)},
         "TaskFailedToStart", "Task failed to start", 125, "failed-to-start", "",
         ["container web never ran", "i/o timeout"],
         "Give the task a way out: a private subnet needs a NAT gateway or VPC endpoints for ECR", NEVER_STARTED,
+        headline="container web could not start: the image registry could not be reached",
     ),
     "command not in the image": Failure(
         [Container("web")], {"web": ContainerScript(exit_code=None, reason=NOT_IN_IMAGE)},
         "TaskFailedToStart", "Task failed to start", 125, "failed-to-start", "",
         ["container web never ran", "executable file not found in $PATH"],
         "Check `--command` (or the task definition's `command` and `entryPoint`)", NEVER_STARTED,
+        headline="container web could not start: its command is not in the image",
     ),
     "segmentation fault": Failure(
         [Container("web")], {"web": ContainerScript(exit_code=139)},
         "EssentialContainerExited", "Essential container in task exited", 139, "failed", "139",
         ["container web exited with code 139"], "Find the crashing program in the container's last log lines",
+        headline="container web crashed (segmentation fault) (exit 139)",
     ),
 }  # fmt: skip
 
@@ -125,9 +137,13 @@ def test_a_task_failure_is_reported_right(
     assert (out["STATUS"], out["EXIT_CODE"], out["STOP_CODE"]) == (f.status, f.exit_code, f.stop_code)
     assert out["STOPPED_REASON"] == f.stopped_reason
     assert out["TASK_ARN"] == task.arn  # the user can find the task
-    [error] = [line for line in ran.lines if line.startswith("ecs-run-task: error: ")]
+    [error] = [i for i, line in enumerate(ran.lines) if line.startswith("ecs-run-task: error: ")]
+    assert ran.lines[error] == f"ecs-run-task: error: {f.headline}"
+    assert out["MESSAGE"] == f.headline
+    result = "\n".join(ran.lines[error:])  # the headline, then what ECS said, the likely cause and fix
     for words in f.says:
-        assert words in error, (words, error)
+        assert words in result, (words, result)
+    assert (f.fix is None) == (out["HINT"] == "")
     fixes = [line for line in ran.lines if line.startswith("ecs-run-task: fix: ")]
     assert fixes == [] if f.fix is None else fixes[0].startswith(f"ecs-run-task: fix: {f.fix}"), ran.out
     assert sandbox.calls("StopTask") == []  # it stopped on its own: nothing for us to stop
@@ -143,13 +159,15 @@ def test_the_failure_is_an_annotation_on_github_with_its_likely_cause_and_fix(
     ran = go(run, "--format", "github", env={"GITHUB_STEP_SUMMARY": str(summary)})
     assert ran.code == 137
     [annotation] = [line for line in ran.lines if line.startswith("::error")]
+    assert annotation.startswith("::error title=Container web ran out of memory (exit 137)::")
     assert "container web exited with code 137" in annotation
     assert OOM in annotation
-    assert (
-        "%0ALikely cause: The container used more memory than its limit and was killed (OutOfMemoryError)."
-        "%0AFix: Raise the memory: `--memory` for the task"
-    ) in annotation  # fmt: skip (the CLI's words)
-    assert "**Likely cause:** The container used more memory than its limit" in summary.read_text()
+    assert ("%0ALikely cause: Container web used more than its own memory limit (128 MiB) and was killed "
+            "(OutOfMemoryError).%0AFix: Raise `memory` in the definition of container web (now 128 MiB)") in annotation  # fmt: skip
+    written = summary.read_text()
+    assert written.startswith("### ❌ Container web ran out of memory (exit 137)\n")
+    assert ("**Likely cause:** Container web used more than its own memory limit (128 MiB) and was killed "
+            "(OutOfMemoryError). **Fix:** Raise `memory` in the definition") in written  # our code spans render  # fmt: skip
 
 
 def test_the_json_result_carries_the_hint(sandbox: Sandbox, run: Run, record_property: Record) -> None:

@@ -245,7 +245,7 @@ def _main(closing: contextlib.ExitStack, argv: Sequence[str] | None, env: Mappin
         said = f"task(s) {', '.join(started)} had been started: see above" if started else "no task was started"
         status = Status.UNKNOWN if started else Status.FAILED_TO_START
         outcome = replace(Outcome.without_task(status, CANNOT_RUN, f"{unexpected(e)}; {said}"), bug=True)
-    values = outputs.no_task(outcome.status)
+    values = outputs.no_task(outcome.status, outcome)
     try:
         renderer.result(outcome, values)
     except Exception:  # the renderer's own files may be what failed

@@ -26,6 +26,11 @@ class Hint:
     cause: str
     fix: str
     transient_start: bool = False
+    headline: str = ""  # what happened, in a few words ("ran out of memory"): see `verdict/headlines.py`
+
+    def one_line(self) -> str:
+        """Cause and fix in one line: the `hint` output."""
+        return f"{self.cause} Fix: {self.fix}"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "cause", words.catalogue(self.cause))
@@ -47,6 +52,15 @@ class RunError(Exception):
 
 class AccessError(RunError):
     """AWS refused the credentials or the permission: retrying the same call will not help."""
+
+
+class Denied(AccessError):
+    """AWS refused the permission for `action` (an IAM action, `ecs:DescribeClusters`): an optional check that
+    meets it is skipped, never failed."""
+
+    def __init__(self, message: str, *, action: str, hint: Hint | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.action = action
 
 
 class Transient(RunError):

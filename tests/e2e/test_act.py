@@ -79,6 +79,7 @@ def test_exit_3_fails_the_step_and_the_outputs_are_still_set(sandbox: Sandbox, a
     assert acted.outputs["exit-code"] == "3"
     assert acted.outputs["status"] == "failed"
     assert acted.outputs["task-arn"] == sandbox.tasks()[0].arn
+    assert (acted.outputs["message"], acted.outputs["hint"]) == ("container web exited with code 3", "")
 
 
 HOSTILE = [

@@ -91,6 +91,8 @@ def test_exit_3_fails_the_job_with_3_and_the_dotenv_report_carries_the_outputs(
     assert outputs["EXIT_CODE"] == "3"
     assert outputs["STATUS"] == "failed"
     assert outputs["TASK_ARN"] == task_arn
+    assert (outputs["MESSAGE"], outputs["HINT"]) == ("container web exited with code 3", "")
+    assert "ecs-run-task: error: container web exited with code 3" in ran.out + ran.err  # on stderr
     # a later job gets the report as variables
     assert f"report  > E2E exit-code=<3> status=<failed> task-arn=<{task_arn}>" in ran.out
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -28,7 +28,7 @@ from botocore.validate import ParamValidator
 
 from ecs_run_task import __version__, signal_budget, words
 from ecs_run_task.aws import answers
-from ecs_run_task.errors import AccessError, InputError, RunError, Throttled, Transient, UnreadableAnswer
+from ecs_run_task.errors import AccessError, Denied, InputError, RunError, Throttled, Transient, UnreadableAnswer
 from ecs_run_task.verdict import failures
 
 if TYPE_CHECKING:
@@ -104,7 +104,7 @@ def _refused(e: ClientError, action: str, cluster: tuple[str, str] | None) -> Ru
     hint = failures.for_aws_error(code=code, message=message, action=action)
     status = e.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
     if code in _DENIED:
-        return AccessError(f"AWS denied {action}: {message}", hint=hint)
+        return Denied(f"AWS denied {action}: {message}", action=action, hint=hint)
     if code in _BAD_CREDENTIALS:
         return AccessError(f"AWS rejected the credentials for {action} ({code}: {message})", hint=hint)
     # EC2's throttling reaches us through ECS as an InvalidParameterException ("... Rate exceeded")
@@ -146,6 +146,7 @@ def _from_input(operation: str, problem: str) -> str:
 class Clients:
     ecs: ECSClient
     region: str
+    _readers: dict[tuple[str, str], Any] = field(default_factory=dict, compare=False, repr=False)
 
     @cached_property
     def stopper(self) -> ECSClient:
@@ -163,6 +164,16 @@ class Clients:
         the wait loop rides it out itself (with a line when contact is lost and one when it is back)."""
         config = _config(10, attempts=3, mode="standard")
         return cast("ECSClient", _session().create_client("ecs", region_name=self.region, config=config))
+
+    def reader(self, service: str, region: str | None = None) -> Any:
+        """A client for the read-only checks before a run (`plan/preflight.py`): few attempts, short timeouts (a
+        check AWS cannot answer is skipped, not waited for). Typed loosely: ECR and IAM have no stubs here."""
+        key = (service, region or self.region)
+        made = self._readers.get(key)
+        if made is None:
+            config = _config(10, attempts=3, mode="standard")
+            made = self._readers[key] = _session().create_client(service, region_name=key[1], config=config)
+        return made
 
     def logs(self, region: str | None = None) -> CloudWatchLogsClient:
         # few attempts, no client-side rate limiting (adaptive mode can block a call for seconds): a failed read
@@ -321,3 +332,67 @@ class Logs:
                     return None
                 raise
         return answers.events(answer), str(answer.get("nextForwardToken", token or ""))
+
+
+class Reads:
+    """The read-only calls that check, before a run, what it will need (`plan/preflight.py` decides on the answers).
+    Each raises `Denied` (naming the IAM action) when the permission is missing, another `RunError` when AWS could
+    not answer; what was not found is an answer, not an error."""
+
+    def __init__(self, clients: Clients) -> None:
+        self.clients = clients
+
+    def cluster(self, name: str) -> dict[str, Any] | None:
+        """The cluster as DescribeClusters describes it; None when ECS does not know it (MISSING)."""
+        with explained("ecs", "DescribeClusters", (name, self.clients.region)):
+            answer = self.clients.follower.describe_clusters(clusters=[name])
+        found = [dict(c) for c in answer.get("clusters") or [] if isinstance(c, dict)]
+        return found[0] if found else None
+
+    def subnets(self, ids: Sequence[str]) -> list[dict[str, Any]]:
+        """The subnets of `ids` that exist (a filter, so that one unknown ID does not hide the others)."""
+        with explained("ec2", "DescribeSubnets"):
+            answer = self.clients.reader("ec2").describe_subnets(Filters=[{"Name": "subnet-id", "Values": list(ids)}])
+        return [dict(s) for s in answer.get("Subnets") or [] if isinstance(s, dict)]
+
+    def security_groups(self, ids: Sequence[str]) -> list[dict[str, Any]]:
+        """The security groups of `ids` that exist."""
+        with explained("ec2", "DescribeSecurityGroups"):
+            answer = self.clients.reader("ec2").describe_security_groups(
+                Filters=[{"Name": "group-id", "Values": list(ids)}]
+            )
+        return [dict(g) for g in answer.get("SecurityGroups") or [] if isinstance(g, dict)]
+
+    def log_group_exists(self, group: str, region: str | None) -> bool:
+        """Whether the log group exists: the first group of its own prefix, in name order, is the group itself."""
+        with explained("logs", "DescribeLogGroups"):
+            answer = self.clients.reader("logs", region).describe_log_groups(logGroupNamePrefix=group, limit=1)
+        return any(isinstance(g, dict) and g.get("logGroupName") == group for g in answer.get("logGroups") or [])
+
+    def image(self, registry: str, region: str, repository: str, image_id: dict[str, str]) -> str:
+        """`found`, or which is missing: `repository` or `image`."""
+        with explained("ecr", "DescribeImages"):
+            try:
+                self.clients.reader("ecr", region).describe_images(
+                    registryId=registry, repositoryName=repository, imageIds=[image_id]
+                )
+            except ClientError as e:
+                code = e.response.get("Error", {}).get("Code")
+                if code == "RepositoryNotFoundException":
+                    return "repository"
+                if code == "ImageNotFoundException":
+                    return "image"
+                raise
+        return "found"
+
+    def role(self, name: str) -> dict[str, Any] | None:
+        """The role as GetRole describes it (its ARN and trust policy); None when there is no such role."""
+        with explained("iam", "GetRole"):
+            try:
+                answer = self.clients.reader("iam").get_role(RoleName=name)
+            except ClientError as e:
+                if e.response.get("Error", {}).get("Code") == "NoSuchEntity":
+                    return None
+                raise
+        role = answer.get("Role")
+        return dict(role) if isinstance(role, dict) else {}

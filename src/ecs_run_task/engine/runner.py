@@ -28,6 +28,7 @@ from ecs_run_task.errors import RunError
 from ecs_run_task.exit_codes import SUCCESS, signal_exit
 from ecs_run_task.inputs import parse, taskdef
 from ecs_run_task.inputs.spec import Spec
+from ecs_run_task.plan import preflight
 from ecs_run_task.plan.request import target_container
 from ecs_run_task.plan.resolve import Resolved, checked_request, resolve
 from ecs_run_task.printable import encodable, inert
@@ -52,13 +53,15 @@ class Runner:
     def run(self) -> Result:
         s = self.session
         self.renderer.begin("Starting task", live=True)  # open: it holds the task's ID and log link
-        timeout = s.spec.timeout
-        self.renderer.info(f"timeout: {parse.shown(timeout)}, then the task is stopped" if timeout else "timeout: none")
         if s.spec.attach:
             return self.attach(s.spec.attach)
         resolved, request = self.plan()
+        with s.cancel.interruptible():  # read-only: what the run needs, as far as AWS lets us read it (plan/preflight)
+            checks = preflight.check(resolved, request, s.clients, thorough=resolved.spec.dry_run)
         if resolved.spec.dry_run:
-            return self.dry_run(resolved, request)
+            return self.dry_run(resolved, request, checks)
+        checks.raise_failed()
+        self.say_timeout()
         lock = self.lock(resolved)
         if lock is not None:
             other = lock.before_start()
@@ -87,10 +90,19 @@ class Runner:
         for caution in taskdef.cautions(task_definition, deciders, logs=spec.logs):
             self.renderer.warning(caution)
 
-    def dry_run(self, resolved: Resolved, request: dict[str, Any]) -> Result:
+    def say_timeout(self) -> None:
+        """Once a task is about to start (or be followed): when it will be stopped."""
+        timeout = self.session.spec.timeout
+        self.renderer.info(f"timeout: {parse.shown(timeout)}, then the task is stopped" if timeout else "timeout: none")
+
+    def dry_run(self, resolved: Resolved, request: dict[str, Any], checks: preflight.Report) -> Result:
         requests = {"RegisterTaskDefinition": resolved.register} if resolved.register else {}
         self.renderer.begin("Dry run: the requests a real run sends", live=True)
         self.renderer.dry_run(masked({**requests, "RunTask": request}))
+        self.renderer.begin("Dry run: what the run needs, checked read-only", live=True)
+        for line in checks.lines():
+            self.renderer.info(line)
+        checks.raise_failed()
         result = Outcome.without_task(Status.DRY_RUN, SUCCESS, "dry run: nothing was registered or started")
         values = outputs.build(result, [], resolved.task_definition_arn)
         self.renderer.end()
@@ -149,6 +161,7 @@ class Runner:
                            f"({s.region}); check {words.flag('attach')}, {words.flag('cluster')} and "
                            f"{words.flag('region')} (ECS forgets a stopped task "
                            "about an hour after it stopped)")  # fmt: skip
+        self.say_timeout()
         return self.follow_other(s.spec, found[0])
 
     def follow_other(self, spec: Spec, task: dict[str, Any]) -> Result:

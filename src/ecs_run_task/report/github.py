@@ -27,8 +27,8 @@ from ecs_run_task.printable import annotation_text, encodable, unmarked
 from ecs_run_task.report import summary
 from ecs_run_task.report.plain import Plain
 from ecs_run_task.report.structured import Structured, parse
-from ecs_run_task.report.summary import headline
 from ecs_run_task.report.writes import Told
+from ecs_run_task.verdict import headlines
 from ecs_run_task.verdict.outcome import Outcome
 
 # The runner keeps 10 annotations per type per step: log lines get 8, leaving room for our own warnings and
@@ -105,10 +105,12 @@ class GitHub(Plain):
             self.info(f"{kind}: {text}")
 
     def failure(self, outcome: Outcome) -> None:
-        hint = f"\nLikely cause: {outcome.hint.cause}\nFix: {outcome.hint.fix}" if outcome.hint else ""
+        """One annotation: the headline as its title; what ECS said, the likely cause and fix, the last lines."""
+        parts = headlines.details(outcome)
+        parts += [f"Likely cause: {outcome.hint.cause}", f"Fix: {outcome.hint.fix}"] if outcome.hint else []
         last = self.last_lines(outcome)
-        said = f"\nThe last lines of container {outcome.container}:\n" + "\n".join(last) if last else ""
-        self.command("error", outcome.message + hint + said, title=headline(outcome))
+        parts += [f"The last lines of container {outcome.container}:", *last] if last else []
+        self.command("error", "\n".join(parts) or outcome.headline, title=summary.title(outcome))
 
     def log_lines(self, lines: Sequence[LogLine]) -> None:
         parsed = [(line, parse(line.message)) for line in lines]

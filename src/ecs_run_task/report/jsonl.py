@@ -65,9 +65,11 @@ class JsonLines:
         self.emit("dry-run", requests=requests)
 
     def result(self, outcome: Outcome, outputs: Mapping[str, str], context: Context | None = None) -> None:
-        """Every output by its name, typed; then the headline, the hint as an object, and the warnings."""
+        """Every output by its name, typed; then the headline (the `message` output), the whole message under it
+        (`details`), the hint as an object (`key`, `cause`, `fix`: the `hint` output joins them in one line), and
+        the warnings."""
         hint = {"key": outcome.hint.key, "cause": outcome.hint.cause, "fix": outcome.hint.fix} if outcome.hint else None
-        self.emit("outputs", **{**typed(outputs), "message": outcome.message, "hint": hint,
+        self.emit("outputs", **{**typed(outputs), "message": outcome.headline, "details": outcome.message, "hint": hint,
                                 "warnings": list(outcome.warnings)})  # fmt: skip
 
 

@@ -31,6 +31,7 @@ from ecs_run_task import arns
 from ecs_run_task.printable import neutral
 from ecs_run_task.status import Status
 from ecs_run_task.tracebacks import print_traceback
+from ecs_run_task.verdict import headlines
 from ecs_run_task.verdict.outcome import Outcome, decided, judge_task
 
 if TYPE_CHECKING:
@@ -98,7 +99,9 @@ def _case(suite: ET.Element, case: Case) -> None:
     if outcome.status == Status.STARTED:
         ET.SubElement(element, "skipped", {"message": xml_text(outcome.message)})
     elif _failed(outcome):
-        failure = ET.SubElement(element, "failure", {"type": str(outcome.status), "message": xml_text(outcome.message)})
+        failure = ET.SubElement(
+            element, "failure", {"type": str(outcome.status), "message": xml_text(outcome.headline)}
+        )
         failure.text = xml_text(_failure_text(case))
     if case.lines:
         ET.SubElement(element, "system-out").text = xml_text("\n".join(case.lines)) + "\n"
@@ -106,7 +109,7 @@ def _case(suite: ET.Element, case: Case) -> None:
 
 def _failure_text(case: Case) -> str:
     outcome = case.outcome
-    said = [outcome.message]
+    said = [outcome.headline, *headlines.details(outcome)]  # the headline, then what ECS or AWS said
     if outcome.hint:
         said += [f"Likely cause: {outcome.hint.cause}", f"Fix: {outcome.hint.fix}"]
     said += list(outcome.warnings)

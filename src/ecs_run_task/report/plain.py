@@ -21,6 +21,7 @@ from ecs_run_task.engine.renderer import Context
 from ecs_run_task.inputs.spec import Spec
 from ecs_run_task.printable import inert, lines, safe_lines
 from ecs_run_task.report.structured import Structured, parse
+from ecs_run_task.verdict import headlines
 from ecs_run_task.verdict.outcome import Outcome
 
 TAG = "ecs-run-task: "  # before each of our own lines
@@ -118,7 +119,9 @@ class Plain:
             self.end()
 
     def failure(self, outcome: Outcome) -> None:
-        self.info(f"error: {outcome.message}", to=self.err)
+        self.info(f"error: {outcome.headline}", to=self.err)
+        for line in headlines.details(outcome):
+            self.info(line, to=self.err)
         if outcome.hint:
             self.info(f"likely cause: {outcome.hint.cause}", to=self.err)
             self.info(f"fix: {outcome.hint.fix}", to=self.err)

@@ -15,7 +15,7 @@ from ecs_run_task.arns import task_id
 from ecs_run_task.aws import console
 from ecs_run_task.engine.renderer import Context
 from ecs_run_task.printable import WORD_JOINER, encodable
-from ecs_run_task.status import Status
+from ecs_run_task.verdict import headlines
 from ecs_run_task.verdict.outcome import Outcome
 
 TAIL = 30  # log lines shown on failure
@@ -57,7 +57,7 @@ def _seconds(task: dict[str, Any], start: str, end: str) -> str:
     return f"{seconds:.1f}s" if seconds < 60 else f"{int(seconds // 60)}m{int(seconds % 60):02d}s"
 
 
-def _row(task: dict[str, Any], context: Context) -> str:
+def _row(task: dict[str, Any], context: Context, *, reason: bool = True) -> str:
     arn = str(task.get("taskArn", ""))
     codes = ", ".join(f"{c.get('name')} {c['exitCode'] if c.get('exitCode') is not None else '—'}"
                       for c in task.get("containers", []))  # fmt: skip
@@ -69,7 +69,7 @@ def _row(task: dict[str, Any], context: Context) -> str:
         _cell(task.get("lastStatus", "")),
         _cell(codes),
         _cell(task.get("stopCode", "")),
-        _cell(task.get("stoppedReason", "")),
+        *([_cell(task.get("stoppedReason", ""))] if reason else []),
         _seconds(task, "createdAt", "pullStartedAt"),
         _seconds(task, "pullStartedAt", "pullStoppedAt"),
         _seconds(task, "startedAt", "executionStoppedAt"),
@@ -83,38 +83,42 @@ def _fence(lines: Sequence[str]) -> str:
     return "`" * max(3, longest + 1)
 
 
-def headline(outcome: Outcome) -> str:
-    """What happened, told apart at a glance: the failure annotation's title and the summary's heading."""
-    if outcome.status == Status.FAILED and outcome.container:
-        return f"Container {outcome.container} exited with code {outcome.container_exit_code}"
-    if outcome.status == Status.FAILED_TO_START and not outcome.task:
-        return "ecs-run-task failed (nothing was started)" if outcome.bug else "ECS task not started"
-    return {
-        Status.FAILED_TO_START: "ECS task failed to start",
-        Status.INVALID_INPUT: "Invalid input (nothing was started)",
-        Status.TIMED_OUT: "ECS task timed out",
-        Status.CANCELLED: "ECS task cancelled",
-        Status.INTERRUPTED: "ECS task stopped from outside (interrupted)",
-        Status.UNKNOWN: "ECS task lost (outcome unknown)",
-        Status.DRY_RUN: "Dry run (nothing was started)",
-    }.get(outcome.status, f"ECS task {outcome.status}")
+def title(outcome: Outcome) -> str:
+    """The headline as a title: the failure annotation's and the summary's heading."""
+    said = outcome.headline
+    return said if said.startswith("ecs-run-task") else said[:1].upper() + said[1:]
+
+
+def _ours(text: str) -> str:
+    """Our own text (a likely cause, a fix) as Markdown: its `code` spans render as code, the rest is escaped as
+    plain text. Names in it that AWS gave have no backtick (see `failures._first`), so the spans are ours."""
+    parts = text.split("`")
+    if len(parts) % 2 == 0:  # an odd number of backticks: no span is certain, all is text
+        return _text(text)
+
+    def plain(part: str) -> str:  # the spaces around it kept: they part it from the spans
+        return (" " if part[:1].isspace() else "") + _text(part) + (" " if part[-1:].isspace() and part.strip() else "")
+
+    return "".join(f"`{part}`" if i % 2 else plain(part) for i, part in enumerate(parts))
 
 
 def markdown(outcome: Outcome, outputs: dict[str, str], context: Context | None, tail: Sequence[str]) -> str:
-    heading = f"### {'✅' if outcome.ok else '❌'} {headline(outcome)}"
-    if outputs.get("exit-code") and "exited with code" not in heading:
+    heading = f"### {'✅' if outcome.ok else '❌'} {_text(title(outcome))}"
+    if outputs.get("exit-code") and "exit" not in heading:
         heading += f" (exit code {outputs['exit-code']})"
-    first, *rest = outcome.message.splitlines() or [""]
-    parts = [heading, "", _cell(first), ""]
+    parts = [heading, ""]
+    first, *rest = headlines.details(outcome) or [""]
+    parts += [_text(first), ""] if first else []
     if rest:  # a list of problems (bad input) stays a list
         parts += [f"- {_text(line.strip().removeprefix('- '))}" for line in rest if line.strip()] + [""]
     if outcome.hint:
-        parts += [f"**Likely cause:** {_text(outcome.hint.cause)} **Fix:** {_text(outcome.hint.fix)}", ""]
+        parts += [f"**Likely cause:** {_ours(outcome.hint.cause)} **Fix:** {_ours(outcome.hint.fix)}", ""]
     parts += [f"**Warning:** {_text(warning)}" for warning in outcome.warnings] + ([""] if outcome.warnings else [])
     if context and context.tasks:
-        parts += ["| task | revision | launch type | status | exit codes | stop code | reason "
-                  "| provisioning | pulling | running |", "|" + "---|" * 10]  # fmt: skip
-        parts += [_row(task, context) for task in context.tasks if task.get("taskArn")]
+        several = len(context.tasks) > 1  # one task: its stopped reason is said above, with the outcome
+        parts += ["| task | revision | launch type | status | exit codes | stop code |" + (" reason |" if several else "")
+                  + " provisioning | pulling | running |", "|" + "---|" * (10 if several else 9)]  # fmt: skip
+        parts += [_row(task, context, reason=several) for task in context.tasks if task.get("taskArn")]
         parts.append("")
     if context and context.attempts:
         parts += [

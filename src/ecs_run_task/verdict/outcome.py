@@ -20,7 +20,7 @@ from ecs_run_task import arns
 from ecs_run_task.errors import Hint
 from ecs_run_task.exit_codes import CANNOT_RUN, STOPPED_FROM_OUTSIDE, SUCCESS, TIMED_OUT, signal_exit
 from ecs_run_task.status import Status
-from ecs_run_task.verdict import failures
+from ecs_run_task.verdict import failures, headlines
 
 SUCCEEDED, FAILED, FAILED_TO_START = Status.SUCCEEDED, Status.FAILED, Status.FAILED_TO_START
 TIMED_OUT_STATUS, CANCELLED, STARTED = Status.TIMED_OUT, Status.CANCELLED, Status.STARTED
@@ -39,6 +39,16 @@ class Outcome:
     hint: Hint | None = None  # the likely cause and fix, where the failure's signature is known
     warnings: tuple[str, ...] = ()  # what the result must also say (log lines that could not be read)
     bug: bool = False  # an unexpected error of ours ended the run (its traceback is on stderr)
+
+    @property
+    def headline(self) -> str:
+        """What happened, in one line: the `message` output, the failure's title (see `headlines.py`)."""
+        return headlines.headline(self)
+
+    @property
+    def container_ran(self) -> bool:
+        """Whether the deciding container (none named: the task) ran, so that a log stream may exist to link."""
+        return self.task is not None and ran(self.task, [self.container] if self.container else [])
 
     @classmethod
     def without_task(cls, status: Status, exit_code: int, message: str, hint: Hint | None = None) -> Outcome:
@@ -97,12 +107,40 @@ ORDINARY_STOP = ("EssentialContainerExited", "Essential container in task exited
 
 
 def _why(task: dict[str, Any], container: dict[str, Any]) -> str:
-    """What ECS said, less what every ordinary exit says (the container's code says it all then)."""
+    """What ECS said: its stop code, then the task's stopped reason and the container's reason, each said once (ECS
+    often gives the same text twice); less what every ordinary exit says (the container's code says it all then)."""
     ordinary = (task.get("stopCode"), task.get("stoppedReason")) == ORDINARY_STOP and container.get("exitCode")
-    parts = [f"stopCode={task['stopCode']}" if task.get("stopCode") and not ordinary else ""]
-    parts.append(f"stoppedReason={task['stoppedReason']!r}" if task.get("stoppedReason") and not ordinary else "")
-    parts.append(f"container reason={container['reason']!r}" if container.get("reason") else "")
-    return ", ".join(p for p in parts if p)
+    reasons: list[str] = []
+    for reason in (None if ordinary else task.get("stoppedReason"), container.get("reason")):
+        text = " ".join(str(reason or "").split())
+        if text and not any(text in said for said in reasons):
+            reasons = [said for said in reasons if said not in text] + [text]
+    code = "" if ordinary else str(task.get("stopCode") or "")
+    return ": ".join(p for p in (code, "; ".join(reasons)) if p)
+
+
+def _memory(value: object) -> str:
+    """A memory figure ECS gave (MiB, as text), or "" when it is not one."""
+    text = str(value or "").strip()
+    return text if text.isascii() and text.isdigit() and text != "0" else ""
+
+
+def _culprit(task: dict[str, Any], name: str) -> str:
+    """Who stopped the task, when ECS says an essential container exited and one other container evidently did so by
+    itself (it never ran, exited other than by the stop's SIGTERM or SIGKILL, or ECS gives a reason): "because
+    container envoy exited with code 1". "" when that is not clear."""
+    if task.get("stopCode") != "EssentialContainerExited":
+        return ""
+    found = []
+    for other in task.get("containers", []):
+        code = other.get("exitCode")
+        if other.get("name") == name or other.get("lastStatus") != STOPPED:
+            continue
+        if code is None:
+            found.append(f"because container {other.get('name')} never ran")
+        elif code not in (137, 143) or other.get("reason"):
+            found.append(f"because container {other.get('name')} exited with code {code}")
+    return found[0] if len(found) == 1 else ""
 
 
 def _hint(task: dict[str, Any], container: dict[str, Any], code: int | None, *, ours: bool = False) -> Hint | None:
@@ -111,8 +149,11 @@ def _hint(task: dict[str, Any], container: dict[str, Any], code: int | None, *, 
         stop_code = ""  # the only container exited by itself: no other one made ECS stop it
     if ours:
         stop_code = ""  # our own StopTask: not a stop from outside, whose hints would blame someone else
+    facts = {"container": str(container.get("name") or ""), "image": str(container.get("image") or ""),
+             "container_memory": _memory(container.get("memory")), "task_memory": _memory(task.get("memory")),
+             "stopped_how": _culprit(task, str(container.get("name") or ""))}  # fmt: skip
     return failures.for_task(exit_code=code, stop_code=stop_code, stopped_reason=str(task.get("stoppedReason", "")),
-                             container_reason=str(container.get("reason", "")))  # fmt: skip
+                             container_reason=str(container.get("reason", "")), facts=facts)  # fmt: skip
 
 
 def stopped_by_us(task: dict[str, Any], ours: Mapping[str, str]) -> bool:
@@ -184,7 +225,8 @@ def judge_task(task: dict[str, Any], deciders: Sequence[str], ours: Mapping[str,
                 _hint(task, container, code, ours=mine),
             )  # fmt: skip
     last = deciders[-1] if deciders else None
-    return Outcome(SUCCEEDED, SUCCESS, 0 if last else None, task, last, f"{where}: exited with code 0")
+    said = f"container {last} exited with code 0" if last else "exited with code 0"
+    return Outcome(SUCCEEDED, SUCCESS, 0 if last else None, task, last, f"{where}: {said}")
 
 
 def judge(tasks: Sequence[dict[str, Any]], deciders: Sequence[str], ours: Mapping[str, str] | None = None) -> Outcome:

@@ -14,7 +14,7 @@ from ecs_run_task.verdict.outcome import Outcome
 DOTENV_LIMIT = 5 * 1024  # GitLab refuses larger dotenv reports
 # The contract's outputs, in the order of its table: every path that ends a run writes each of them.
 NAMES = ("task-arn", "task-arns", "task-id", "task-definition-arn", "status", "exit-code", "stop-code",
-         "stopped-reason", "log-url")  # fmt: skip
+         "stopped-reason", "log-url", "message", "hint")  # fmt: skip
 
 
 def build(
@@ -31,13 +31,20 @@ def build(
         "exit-code": "" if outcome.container_exit_code is None else str(outcome.container_exit_code),
         "stop-code": outcome.stop_code,
         "stopped-reason": outcome.stopped_reason,
-        "log-url": log_url,
+        # no stream to link for a container that never ran
+        "log-url": log_url if outcome.container_ran else "",
+        **said(outcome),
     }
 
 
-def no_task(status: str) -> dict[str, str]:
+def said(outcome: Outcome) -> dict[str, str]:
+    """The `message` and `hint` outputs: the headline, the likely cause and fix (empty when not known)."""
+    return {"message": outcome.headline, "hint": outcome.hint.one_line() if outcome.hint else ""}
+
+
+def no_task(status: str, outcome: Outcome | None = None) -> dict[str, str]:
     """The outputs of a run that ended before any task existed."""
-    return {**dict.fromkeys(NAMES, ""), "task-arns": "[]", "status": str(status)}
+    return {**dict.fromkeys(NAMES, ""), "task-arns": "[]", "status": str(status), **(said(outcome) if outcome else {})}
 
 
 MASK = "***"
