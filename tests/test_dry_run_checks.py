@@ -73,7 +73,7 @@ def test_a_dry_run_of_a_good_task_passes_every_check_it_can_make(sandbox: Sandbo
         "passed: launch type: EC2 fits task definition app:1 (network mode bridge)",
         "passed: log group /ecs/app: exists in us-east-1",
         "skipped: image acme/app:latest: not in a private ECR registry: not checked",
-        "passed: overrides: 0 of 8192 bytes",
+        "passed: overrides: 0 of 8,192 characters",
     ]
     nothing_started(sandbox)
 
@@ -333,11 +333,12 @@ def test_without_permission_for_iam_the_role_check_is_skipped(sandbox: Sandbox, 
 
 
 @pytest.mark.parametrize("dry_run", ["true", "false"])
-def test_overrides_over_8192_bytes_are_an_input_error(sandbox: Sandbox, run: Run, dry_run: str) -> None:
+def test_overrides_over_8192_characters_are_an_input_error(sandbox: Sandbox, run: Run, dry_run: str) -> None:
     register(sandbox)
     ran = run("--cluster", "Sample", "-t", "app", "-e", f"BIG={'x' * 8200}", "--dry-run", dry_run)
     assert ran.code == 125, ran.out[-2000:]
-    assert "--overrides: RunTask takes at most 8192 bytes of overrides (as JSON), and these are 8" in ran.out
+    assert "--environment: RunTask's overrides come to 8,2" in ran.out
+    assert "characters of JSON, and ECS takes at most 8,192" in ran.out
     assert "x" * 100 not in ran.out  # the value is never printed
     nothing_started(sandbox)
 

@@ -102,7 +102,7 @@ def test_a_task_that_never_ran_for_a_cause_that_may_pass_is_started_again() -> N
     assert (result.status, result.task and result.task["taskArn"]) == (Status.SUCCEEDED, second)
     assert e.shown.lines("warning: ") == [
         f"task {short(first)} never ran or has no exit code"[: len("task ") + 32] + " never ran (container web never "
-        f"ran or has no exit code (stopCode=TaskFailedToStart, stoppedReason='{ENI}')); retrying in 3s, attempt 2 of 3"
+        f"ran or has no exit code (TaskFailedToStart: {ENI})); retrying in 3s, attempt 2 of 3"
     ]
     assert json.loads(e.shown.state["task-arns"]) == []
 

@@ -226,6 +226,7 @@ def test_a_restart_policy_and_non_blocking_logs_are_cautioned_once_before_the_st
            "restartPolicy": {"enabled": True, "ignoredExitCodes": [0], "restartAttemptPeriod": 60}}  # fmt: skip
     path = tmp_path / "taskdef.json"
     path.write_text(json.dumps({"family": "filed", "containerDefinitions": [web]}))
+    sandbox.client("logs").create_log_group(logGroupName="/ecs/filed")  # the dry run checks that it exists
     ran = run("--cluster", "Sample", "-t", str(path), "--poll-interval", "100ms", *(["--dry-run"] if dry_run else []))
     assert ran.code == 0, ran.out
     said = [x for x in ran.lines if x.startswith("ecs-run-task:") and ("restartPolicy" in x or "awslogs mode" in x)]

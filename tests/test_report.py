@@ -116,7 +116,7 @@ EXPIRED = Hint(
          "2 inputs are not valid (count, subnets, security-groups)"),
         (Outcome(Status.FAILED_TO_START, 125, None, None, None, "AWS denied ecs:RunTask: no"),
          "Could not start the task: AWS denied ecs:RunTask: no"),
-        (Outcome(Status.FAILED_TO_START, 125, None, None, None, "ecs-run-task failed unexpectedly: KeyError"),
+        (Outcome(Status.FAILED_TO_START, 125, None, None, None, "ecs-run-task failed unexpectedly: KeyError", bug=True),
          "ecs-run-task failed unexpectedly: KeyError"),
         (Outcome(Status.FAILED_TO_START, 125, None, NEVER_RAN, "web", "never ran"),
          "Container web could not start: CannotStartContainerError: boom"),

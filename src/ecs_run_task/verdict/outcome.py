@@ -184,7 +184,7 @@ def _interrupted(task: dict[str, Any], deciders: Sequence[str], stop_code: str) 
         return None  # it never ran: a failure to start, said as such
     name, container = next(((n, c) for n, c in ran if c["exitCode"] != 0), ran[0])
     code = container["exitCode"]
-    why = f"stopCode={stop_code}" + (f", stoppedReason={task['stoppedReason']!r}" if task.get("stoppedReason") else "")
+    why = stop_code + (f": {task['stoppedReason']}" if task.get("stoppedReason") else "")
     message = (f"task {arns.task_id(task.get('taskArn', '?'))}: interrupted: ECS was asked from outside to stop the "
                f"task ({why}) while container {name} ran; it exited with code {code}")  # fmt: skip
     if code == 0:
