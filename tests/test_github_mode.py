@@ -83,7 +83,8 @@ def test_action_yml_declares_every_input_and_its_defaults_mean_not_given() -> No
     defaults = {name: str(declared.get("default", "")) for name, declared in action["inputs"].items()}
     assert spec.build({**defaults, "task-definition": "app"}) == spec.build({"task-definition": "app"})
     assert set(action["outputs"]) == {"task-arn", "task-arns", "task-id", "task-definition-arn", "status",
-                                      "exit-code", "stop-code", "stopped-reason", "log-url"}  # fmt: skip
+                                      "exit-code", "stop-code", "stopped-reason", "log-url",
+                                      "deployment-action"}  # fmt: skip
 
 
 def test_an_unexpected_error_stops_the_task_and_exits_125_not_a_containers_1(

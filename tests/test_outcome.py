@@ -106,6 +106,7 @@ def test_outputs_name_the_first_task_and_the_deciding_tasks_exit() -> None:
         "stop-code": "EssentialContainerExited",
         "stopped-reason": "",
         "log-url": "",
+        "deployment-action": "",
     }
 
 

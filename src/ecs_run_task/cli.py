@@ -183,6 +183,10 @@ def _run(run_spec: spec.Spec, renderer: Renderer, env: Mapping[str, str], cancel
 
     clients = aws.connect(region(run_spec, env))
     shown = LogFile(renderer, log_file) if log_file else renderer
+    if run_spec.gate_deployment:  # the same run, at a service deployment's PAUSE hook, which it then answers
+        from ecs_run_task.engine.gate import Gate  # noqa: PLC0415
+
+        return Gate(run_spec, clients, shown, cancel, default_started_by(env)).run()
     return Runner(Session(run_spec, clients, shown, cancel), default_started_by(env)).run()
 
 

@@ -66,6 +66,10 @@ class Spec:
     placement_strategy: tuple[Placement, ...] = ()
     enable_ecs_managed_tags: bool = False
     log_file: str | None = None
+    gate_deployment: bool = False  # run at the service deployment's PAUSE hook, then continue or roll it back
+    # not an input: the service revision whose settings are the defaults in place of the service's (with
+    # gate-deployment, the deployment's target revision, as DescribeServiceRevisions answers it)
+    revision: Mapping[str, Any] | None = None
 
 
 T = TypeVar("T")
@@ -161,7 +165,10 @@ def build(raw: Mapping[str, str], env_pairs: Sequence[str] = (), origins: Mappin
         placement_strategy=strategies,
         enable_ecs_managed_tags=r.get("enable-ecs-managed-tags", parse.boolean, False),
         log_file=log_file,
+        gate_deployment=r.get("gate-deployment", parse.boolean, False),
     )
+    if spec.gate_deployment:
+        _gate_alone(r, spec)
     if spec.attach:
         _attach_alone(r, spec)
         spec = dataclasses.replace(spec, cluster=_attach_cluster(r, spec.attach, spec.cluster))
@@ -236,7 +243,7 @@ _START_INPUTS = {
     "group": "group", "enable-execute-command": "enable_execute_command", "start-retries": "start_retries",
     "if-running": "if_running", "dry-run": "dry_run", "volume-configurations": "volume_configurations",
     "placement-constraints": "placement_constraints", "placement-strategy": "placement_strategy",
-    "enable-ecs-managed-tags": "enable_ecs_managed_tags",
+    "enable-ecs-managed-tags": "enable_ecs_managed_tags", "gate-deployment": "gate_deployment",
 }  # fmt: skip
 
 
@@ -269,3 +276,16 @@ def _attach_alone(r: _Reader, spec: Spec) -> None:
     if not spec.wait:
         r.fail("attach", None, "cannot be combined with wait: false: attach follows a task to its answer; leave "
                "wait out")  # fmt: skip
+
+
+def _gate_alone(r: _Reader, spec: Spec) -> None:
+    """gate-deployment answers a service deployment's PAUSE hook with one task's answer: it needs the service,
+    the answer (wait), and one task to take it from. With attach, attach's own check says what is wrong."""
+    if not spec.service and not spec.attach:
+        r.fail("gate-deployment", None, "needs service: the service whose deployment in progress is to be gated")
+    if not spec.wait:
+        r.fail("gate-deployment", None, "cannot be combined with wait: false: the deployment is continued or "
+               "rolled back on the task's answer; leave wait out")  # fmt: skip
+    if spec.count > 1:
+        r.fail("gate-deployment", None, f"runs one task, and count is {spec.count}: one answer continues or rolls "
+               "back the deployment; leave count out")  # fmt: skip

@@ -68,6 +68,7 @@ INPUTS: tuple[Input, ...] = (
     Input("placement-strategy", "Placement strategy as JSON, or spread:FIELD, binpack:cpu, binpack:memory and random items, comma or newline separated. Not for Fargate."),
     Input("enable-ecs-managed-tags", "Have ECS tag the tasks with the cluster and service names: true or false.", "false", switch=True),
     Input("log-file", "Also write every log line of every container to this file (plain text, no CI markup) as it arrives; relative to the working directory (the workspace in the action)."),
+    Input("gate-deployment", "With service: wait until the service's deployment in progress pauses at a PAUSE lifecycle hook, run the task with the deployment's new revision, then continue the deployment if the task succeeded, else roll it back: true or false.", "false", switch=True),
 )  # fmt: skip
 NAMES = tuple(i.name for i in INPUTS)
 _BY_NAME = {i.name: i for i in INPUTS}

@@ -13,7 +13,8 @@ from ecs_run_task.verdict.outcome import Outcome
 DOTENV_LIMIT = 5 * 1024  # GitLab refuses larger dotenv reports
 # The contract's outputs, in the order of its table: every path that ends a run writes each of them.
 NAMES = ("task-arn", "task-arns", "task-id", "task-definition-arn", "status", "exit-code", "stop-code",
-         "stopped-reason", "log-url")  # fmt: skip
+         "stopped-reason", "log-url", "deployment-action")  # fmt: skip
+DEPLOYMENT_ACTION = "deployment-action"  # gate-deployment's answer to the PAUSE hook; set by engine/gate.py
 
 
 def build(
@@ -31,6 +32,7 @@ def build(
         "stop-code": outcome.stop_code,
         "stopped-reason": outcome.stopped_reason,
         "log-url": log_url,
+        DEPLOYMENT_ACTION: "",  # CONTINUE or ROLLBACK once sent (gate-deployment)
     }
 
 
