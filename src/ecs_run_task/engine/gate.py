@@ -125,7 +125,8 @@ class Gate:
             arn = self.find()
             paused, described = self.wait_for_hook(arn)
         except (Cancelled, RunError):
-            self.shown.warning(gate.left_unanswered(arn, self.service))
+            if arn is not None:
+                self.shown.warning(gate.left_unanswered(arn, self.service))
             raise
         return self.gated(paused, described)
 
@@ -288,10 +289,11 @@ class Gate:
         paused: gate.Paused | None = None
         if deployment is not None and arn is not None:
             hooks = gate.hooks_awaiting(deployment)
-            self.shown.info(gate.dry_run_hook(hooks))
             if hooks:
                 paused = gate.Paused(self.service, arn, hooks[0], gate.stage_of(deployment))
                 self.shown.info(gate.paused_line(paused, self.now()))
+            else:
+                self.shown.info(gate.NO_HOOK_YET)
             self.session.spec = replace(self.spec, revision=self.revision(deployment))
 
         def settle(result: Outcome, values: dict[str, str]) -> tuple[Outcome, dict[str, str]]:

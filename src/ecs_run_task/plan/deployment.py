@@ -37,6 +37,13 @@ def when(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+def within(seconds: float) -> str:
+    """How soon: `in 29m58s`, `in under a second`, `now` once passed."""
+    if seconds <= 0:
+        return "now"
+    return "in under a second" if seconds < 1 else f"in {shown(seconds)}"
+
+
 @dataclass(frozen=True)
 class Hook:
     """A PAUSE hook reached by the deployment (a `lifecycleHookDetails` entry)."""
@@ -174,10 +181,8 @@ def no_pause(deployment_arn: str, service: str, timeout: float, stage: str | Non
                     exit_code=TIMED_OUT, status=Status.TIMED_OUT)  # fmt: skip
 
 
-def left_unanswered(deployment_arn: str | None, service: str) -> str:
-    """Said when the run ends before it found a hook to answer (a cancel, an error)."""
-    if deployment_arn is None:
-        return f"no deployment of service {service} was answered"
+def left_unanswered(deployment_arn: str, service: str) -> str:
+    """Said when the run ends after it found the deployment, before its hook (a cancel, an error)."""
     return (f"deployment {short(deployment_arn)} of service {service} was not answered: if it pauses at a PAUSE "
             "hook, it waits there until the hook expires, and ECS then takes the hook's timeoutAction")  # fmt: skip
 
@@ -185,8 +190,8 @@ def left_unanswered(deployment_arn: str | None, service: str) -> str:
 def paused_line(paused: Paused, now: datetime) -> str:
     at = f" at {paused.stage}" if paused.stage else ""
     left = paused.hook.left(now)
-    within = f" (in {shown(max(left, 0))})" if left is not None else ""
-    return (f"paused{at}: PAUSE hook {paused.hook.hook_id} awaits action; it expires {paused.hook.expiry()}{within}, "
+    soon = f" ({within(left)})" if left is not None else ""
+    return (f"paused{at}: PAUSE hook {paused.hook.hook_id} awaits action; it expires {paused.hook.expiry()}{soon}, "
             f"and ECS then takes its timeoutAction, {paused.hook.timeout_action}")  # fmt: skip
 
 
@@ -199,7 +204,7 @@ def expiry_warning(paused: Paused, now: datetime, run_left: float | None) -> str
         then = "CONTINUE: the deployment then goes on whatever the task's answer"
     else:
         then = f"{paused.hook.timeout_action}"
-    return (f"the PAUSE hook expires in {shown(max(left, 0))}, before this run's timeout: a task whose answer comes "
+    return (f"the PAUSE hook expires {within(left)}, before this run's timeout: a task whose answer comes "
             f"later can no longer gate the deployment, and ECS takes its timeoutAction, {then}; raise the hook's "
             "timeoutInMinutes in the service's deploymentConfiguration, or lower timeout")  # fmt: skip
 
@@ -331,7 +336,7 @@ def _expired(result: Outcome, paused: Paused, action: str, where: str) -> Settle
 def _refused(result: Outcome, paused: Paused, answered: Answered, where: str, reason: str) -> Settled:
     """ContinueServiceDeployment failed (denied, or refused): an error that names the IAM action and the hook."""
     hook, action = paused.hook, answered.action
-    line = f"{action} could not be sent for {where} ({reason}): {answered.error}"
+    line = f"{where}: {action} could not be sent ({IAM_ACTION} failed, see below); {reason}"
     status = (
         f" (the hook is {answered.hook_status})" if answered.hook_status and answered.hook_status != AWAITING else ""
     )
@@ -364,10 +369,13 @@ def dry_run(result: Outcome, paused: Paused | None, now: datetime) -> Outcome:
     if paused is None:
         return told
     left = paused.hook.left(now)
-    within = f" (in {shown(max(left, 0))})" if left is not None else ""
+    soon = f" ({within(left)})" if left is not None else ""
     warning = (f"PAUSE hook {paused.hook.hook_id} still awaits action: unless something answers it, it expires "
-               f"{paused.hook.expiry()}{within}, and ECS then takes its timeoutAction, {paused.hook.timeout_action}")  # fmt: skip
+               f"{paused.hook.expiry()}{soon}, and ECS then takes its timeoutAction, {paused.hook.timeout_action}")  # fmt: skip
     return replace(told, warnings=(*told.warnings, warning))
+
+
+NO_HOOK_YET = "dry run: no PAUSE hook awaits action yet; a real run waits for one, polling at poll-interval"
 
 
 def dry_run_found(deployment: Mapping[str, Any] | None, service: str, timeout: float | None) -> str:
@@ -380,9 +388,3 @@ def dry_run_found(deployment: Mapping[str, Any] | None, service: str, timeout: f
     stage = stage_of(deployment)
     return (f"dry run: deployment {short(str(deployment.get('serviceDeploymentArn', '?')))} of service {service} is "
             f"in progress; stage: {stage or 'not reported (a rolling deployment reports none)'}")  # fmt: skip
-
-
-def dry_run_hook(hooks: Sequence[Hook]) -> str:
-    if not hooks:
-        return "dry run: no PAUSE hook awaits action yet; a real run waits for one, polling at poll-interval"
-    return f"dry run: PAUSE hook {hooks[0].hook_id} awaits action; a dry run does not answer it"
