@@ -285,3 +285,24 @@ def test_a_dry_run_sends_nothing_and_says_what_an_unanswered_hook_leads_to() -> 
     assert gate.dry_run_found(deployment(), "web", None).endswith(
         "stage: not reported (a rolling deployment reports none)"
     )
+
+
+def test_an_answer_is_known_taken_from_the_hooks_status_never_from_its_expiry() -> None:
+    assert gate.taken(deployment(detail("SUCCEEDED")), HOOK_ID, "CONTINUE")
+    assert not gate.taken(deployment(detail("SUCCEEDED")), HOOK_ID, "ROLLBACK")
+    assert gate.taken(deployment(detail("FAILED")), HOOK_ID, "ROLLBACK")
+    assert gate.taken(deployment(detail("IN_PROGRESS"), status="ROLLBACK_IN_PROGRESS"), HOOK_ID, "ROLLBACK")
+    assert not gate.taken(deployment(detail("TIMED_OUT"), status="ROLLBACK_IN_PROGRESS"), HOOK_ID, "ROLLBACK")
+    assert not gate.taken(deployment(detail()), HOOK_ID, "CONTINUE")  # still awaiting
+    assert not gate.taken({}, HOOK_ID, "CONTINUE")  # not described
+
+
+def test_a_failed_call_that_left_the_hook_awaiting_says_the_answer_was_not_taken() -> None:
+    answered = gate.Answered("CONTINUE", sent=False, error="ecs:ContinueServiceDeployment failed: 503",
+                             hook_status="AWAITING_ACTION")  # fmt: skip
+    settled = gate.settle(SUCCEEDED, paused(), answered, NOW)
+    assert settled.outcome.exit_code == 125
+    assert settled.outcome.hint is not None
+    assert settled.outcome.hint.cause == ("AWS did not take the answer (ecs:ContinueServiceDeployment failed), and the "
+                                          "hook still awaits action.")  # fmt: skip
+    assert "(the hook is" not in settled.outcome.message

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from ecs_run_task.cli import post_main
 from sandbox import HOLD, Container, ContainerScript, DeploymentView, Sandbox, Scripted, Step
 from tests.helpers import Ran, Run, outputs, register, spawn, steps
 from tests.workflow_commands import file_command
@@ -410,3 +411,60 @@ def test_the_action_writes_the_deployment_action_as_a_step_output(
     written = file_command(output.read_text())
     assert (written["status"], written["deployment-action"]) == ("succeeded", "CONTINUE")
     assert ended(sandbox, arn).status == "SUCCESSFUL"
+
+
+def test_a_continue_whose_answer_was_lost_is_known_taken_from_the_deployment(
+    sandbox: Sandbox, run: Run, tmp_path: Path
+) -> None:
+    """The connection closes after ECS took CONTINUE: botocore asks again, ECS refuses (the hook is answered), and the
+    deployment shows the answer taken."""
+    arn, _, _ = deploying(sandbox)
+    sandbox.faults.lose_answer("ContinueServiceDeployment")
+    ran, out = gate(run, tmp_path)
+    assert ran.code == 0, ran.out
+    assert out["DEPLOYMENT_ACTION"] == "CONTINUE"
+    hook = sandbox.deployment(arn).hook()
+    assert answers(sandbox, arn) == [
+        (hook.hook_id, "CONTINUE", "ContinueServiceDeployment", None),
+        (hook.hook_id, "CONTINUE", "ContinueServiceDeployment", "InvalidParameterException"),  # botocore's retry
+    ]
+    assert ended(sandbox, arn).status == "SUCCESSFUL"
+
+
+def test_the_post_step_rolls_back_a_deployment_the_killed_main_step_left_paused(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    arn, _, _ = deploying(sandbox, behaviour={"life": [Step("PROVISIONING", 0.05), Step("RUNNING", HOLD)]})
+    state = tmp_path / "github_state"
+    state.touch()
+    inputs = {"CLUSTER": "Sample", "SERVICE": SERVICE, "GATE-DEPLOYMENT": "true", "POLL-INTERVAL": "100ms"}
+    env = {"GITHUB_ACTIONS": "true", "GITHUB_STATE": str(state)} | {f"INPUT_{k}": v for k, v in inputs.items()}
+    proc = spawn(sandbox, env=env)
+    task = sandbox.wait_for_any_task(timeout=30)
+    sandbox.wait_for_status(task, "RUNNING")
+    proc.kill()  # as the runner does when the step outlives its budget: no handler runs
+    proc.communicate(timeout=30)
+    saved = file_command(state.read_text())
+    hook = sandbox.deployment(arn).hook()
+    assert (saved["deployment-arn"], saved["hook-id"]) == (arn, hook.hook_id)
+    assert post_main({f"STATE_{name}": value for name, value in saved.items()}) == 0
+    assert [s["task"] for s in sandbox.calls("StopTask")] == [task]
+    assert answers(sandbox, arn) == [(hook.hook_id, "ROLLBACK", "ContinueServiceDeployment", None)]
+    assert ended(sandbox, arn).status == "ROLLBACK_SUCCESSFUL"
+
+
+def test_the_post_step_leaves_an_answered_deployment_alone(
+    sandbox: Sandbox, run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state = tmp_path / "github_state"
+    state.touch()
+    monkeypatch.setenv("GITHUB_STATE", str(state))  # actions-toolkit reads it from the process environment
+    arn, _, _ = deploying(sandbox)
+    inputs = {"CLUSTER": "Sample", "SERVICE": SERVICE, "GATE-DEPLOYMENT": "true", "POLL-INTERVAL": "100ms",
+              "LOG-DRAIN": "500ms"}  # fmt: skip
+    ran = run(env={"GITHUB_ACTIONS": "true", "GITHUB_STATE": str(state)} | {f"INPUT_{k}": v for k, v in inputs.items()})
+    assert ran.code == 0, ran.out
+    saved = file_command(state.read_text())
+    assert saved["hook-id"] == ""
+    assert post_main({f"STATE_{name}": value for name, value in saved.items()}) == 0
+    assert [a[1] for a in answers(sandbox, arn)] == ["CONTINUE"]

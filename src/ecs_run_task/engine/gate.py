@@ -10,6 +10,7 @@ whole run: the wait for the deployment, its hook, and the task."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -203,6 +204,9 @@ class Gate:
         if warning:
             self.shown.warning(warning)
         self.shown.settle = lambda result, values: self.answer(paused, result, values)
+        # for the action's post step, should this step be killed before it answers: it rolls the deployment back
+        self.shown.save_state({"deployment-arn": paused.deployment_arn, "hook-id": paused.hook.hook_id,
+                               "region": self.clients.region})  # fmt: skip
         try:
             revision = self.revision(deployment)
             self.session.spec = replace(self.spec, revision=revision)
@@ -252,8 +256,9 @@ class Gate:
         if action is None:  # a dry run's result: the dry run settles it
             return result, values
         try:
-            settled = gate.settle(result, paused, self.send(paused, action, quick=signum is not None), self.now(),
-                                  signum)  # fmt: skip
+            sent = self.send(paused, action, quick=signum is not None)
+            self.shown.save_state({"hook-id": ""})  # answered, or refused: nothing for the post step to do
+            settled = gate.settle(result, paused, sent, self.now(), signum)
         except Exception as e:  # a bug of ours must not hide the task's result
             print_traceback()
             return replace(result, warnings=(*result.warnings, f"the deployment's answer could not be made out: "
@@ -264,20 +269,19 @@ class Gate:
         return settled.outcome, {**values, outputs.DEPLOYMENT_ACTION: settled.action}
 
     def send(self, paused: gate.Paused, action: str, *, quick: bool) -> gate.Answered:
-        """ContinueServiceDeployment; when refused, the hook's status as ECS now describes it (skipped on a
-        cancel: the signal's budget is for the answer)."""
+        """ContinueServiceDeployment; when it fails, the deployment as ECS now describes it says whether the answer
+        was taken all the same (lost on its way back) or, if not, the hook's status."""
         try:
             self.ecs.continue_service_deployment(paused.deployment_arn, paused.hook.hook_id, action, quick=quick)
         except RunError as e:
-            status = None
-            if not quick:
-                try:
-                    described = self.ecs.describe_service_deployment(paused.deployment_arn)
-                    status = gate.hook_status(described or {}, paused.hook.hook_id)
-                except RunError:
-                    pass
+            described: dict[str, Any] = {}
+            if not quick:  # a cancel's budget is for the answer
+                with contextlib.suppress(RunError):
+                    described = self.ecs.describe_service_deployment(paused.deployment_arn) or {}
+            if gate.taken(described, paused.hook.hook_id, action):  # taken, its answer lost on the way back
+                return gate.Answered(action, sent=True)
             return gate.Answered(action, sent=False, error=e.message, denied=isinstance(e, AccessError),
-                                 hook_status=status)  # fmt: skip
+                                 hook_status=gate.hook_status(described, paused.hook.hook_id))  # fmt: skip
         return gate.Answered(action, sent=True)
 
     # -- a dry run: one look, no wait, no answer ----------------------------------------------------

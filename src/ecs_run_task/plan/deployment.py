@@ -123,6 +123,18 @@ def hook_status(deployment: Mapping[str, Any], hook_id: str) -> str | None:
     return None
 
 
+def taken(deployment: Mapping[str, Any], hook_id: str, action: str) -> bool:
+    """Whether the deployment shows `action` taken for the hook, though the call that sent it failed (its answer
+    lost, and botocore's retry refused since the hook was answered): CONTINUE leaves the hook SUCCEEDED; ROLLBACK
+    leaves it FAILED and the deployment rolling back. An expired hook's timeout action is not ours."""
+    status = hook_status(deployment, hook_id)
+    if status in (None, AWAITING, EXPIRED):
+        return False
+    if action == CONTINUE:
+        return status == "SUCCEEDED"
+    return status == "FAILED" or str(deployment.get("status", "")).startswith("ROLLBACK_")
+
+
 def pause_stages(deployment: Mapping[str, Any]) -> list[str] | None:
     """The stages its PAUSE hooks stop at, from its deploymentConfiguration; None when ECS did not say."""
     config = deployment.get("deploymentConfiguration")
@@ -345,6 +357,9 @@ def _refused(result: Outcome, paused: Paused, answered: Answered, where: str, re
     if answered.denied:
         cause = f"The role this job runs as may not call {IAM_ACTION}."
         fix = f"Grant {IAM_ACTION} to the role this job runs as (README, IAM policy); {then}."
+    elif answered.hook_status == AWAITING:
+        cause = f"AWS did not take the answer ({IAM_ACTION} failed), and the hook still awaits action."
+        fix = f"Run again, or answer the hook: {then}."
     else:
         cause = f"ECS refused {IAM_ACTION} for the hook{status}: it may have expired or been answered already."
         fix = f"Check the deployment in the ECS console; {then}."
