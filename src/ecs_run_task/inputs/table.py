@@ -86,7 +86,8 @@ Exit status:
   1-255    the deciding container's own exit code (status: failed)
   124      --timeout passed; the tasks were stopped (status: timed-out)
   125      bad input (invalid-input), AWS refused or the task never ran (failed-to-start), or the task could
-           no longer be followed (unknown)
+           no longer be followed (unknown); with --gate-deployment, also a task that succeeded whose deployment
+           did not go on (succeeded: the PAUSE hook expired, or ContinueServiceDeployment failed)
   130/143  cancelled by SIGINT/SIGTERM; the tasks were stopped first (cancelled)
 
 Credentials and region come from the standard AWS chain (AWS_PROFILE, AWS_ACCESS_KEY_ID, AWS_REGION, ...)."""
