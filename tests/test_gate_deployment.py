@@ -468,3 +468,16 @@ def test_the_post_step_leaves_an_answered_deployment_alone(
     assert saved["hook-id"] == ""
     assert post_main({f"STATE_{name}": value for name, value in saved.items()}) == 0
     assert [a[1] for a in answers(sandbox, arn)] == ["CONTINUE"]
+
+
+def test_aws_failing_while_the_run_waits_for_the_pause_is_ridden_out(
+    sandbox: Sandbox, run: Run, tmp_path: Path
+) -> None:
+    arn, _, _ = deploying(sandbox, reach_after=1.0)
+    sandbox.faults.error_burst("DescribeServiceDeployments", 4)  # past the polls' own retries
+    ran, out = gate(run, tmp_path)
+    assert ran.code == 0, ran.out
+    assert out["DEPLOYMENT_ACTION"] == "CONTINUE"
+    assert "warning: ecs:DescribeServiceDeployments failed: ServerException" in ran.out
+    assert "in contact with AWS again" in ran.out
+    assert ended(sandbox, arn).status == "SUCCESSFUL"

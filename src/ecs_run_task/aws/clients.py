@@ -279,13 +279,14 @@ class Ecs:
 
     # -- service deployments (gate-deployment) ---------------------------------------------
     def list_service_deployments(self, cluster: str, service: str, statuses: Sequence[str]) -> list[dict[str, Any]]:
-        """The service's deployments in one of `statuses`, newest first (ServiceDeploymentBriefs, 100 a page)."""
+        """The service's deployments in one of `statuses`, newest first (ServiceDeploymentBriefs, 100 a page). A
+        poll: the follower's few attempts, and the wait rides out what fails."""
         briefs: list[dict[str, Any]] = []
         more: dict[str, Any] = {}  # the first page has no token
         with explained("ecs", "ListServiceDeployments", (cluster, self.client.meta.region_name)):
             while True:
                 try:
-                    page = self.client.list_service_deployments(
+                    page = self.clients.follower.list_service_deployments(
                         cluster=cluster,
                         service=service,
                         status=[cast("ServiceDeploymentStatusType", s) for s in statuses],
@@ -306,9 +307,9 @@ class Ecs:
                 more = {"nextToken": str(page["nextToken"])}
 
     def describe_service_deployment(self, arn: str) -> dict[str, Any] | None:
-        """The deployment (ServiceDeployment), None when ECS does not know it (MISSING)."""
+        """The deployment (ServiceDeployment), None when ECS does not know it (MISSING). A poll, as above."""
         with explained("ecs", "DescribeServiceDeployments"):
-            answer = self.client.describe_service_deployments(serviceDeploymentArns=[arn])
+            answer = self.clients.follower.describe_service_deployments(serviceDeploymentArns=[arn])
         found = [dict(d) for d in answer.get("serviceDeployments") or [] if isinstance(d, dict)]
         return next((d for d in found if d.get("serviceDeploymentArn") == arn), found[0] if found else None)
 

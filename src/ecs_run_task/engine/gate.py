@@ -142,7 +142,7 @@ class Gate:
             arn = gate.the_one(briefs or [], self.service, self.spec.cluster)
             if arn is not None:
                 return arn
-            if not said:
+            if not said and briefs is not None:  # None: a read that failed, said already
                 said = True
                 self.shown.info(f"no deployment of service {self.service} is in progress yet: waiting for one, "
                                 f"every {parse.shown(self.spec.poll_interval)}")  # fmt: skip
