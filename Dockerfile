@@ -29,9 +29,10 @@ RUN python3 -m venv /opt/venv
 COPY requirements.lock /tmp/requirements.lock
 RUN /opt/venv/bin/pip install --require-hashes --no-deps -r /tmp/requirements.lock
 
-# Our package, without dependencies (all of them are in the lock). README.md is the package's readme.
+# Our package, without dependencies (all of them are in the lock). README.md is the package's readme; setup.py finds
+# no sandbox/ here, so the image holds ecs_run_task alone (the playground is for people's machines).
 WORKDIR /build
-COPY pyproject.toml README.md ./
+COPY pyproject.toml setup.py README.md ./
 COPY src ./src
 RUN /opt/venv/bin/pip install --no-deps . \
     && rm -rf /build/build /build/src/*.egg-info

@@ -90,7 +90,8 @@ RunTask honours `clientToken` as ECS does: the same token answers the tasks it a
 container's, and the task then plays the same stop sequence.
 
 `python -m sandbox serve [--host H] [--port N] [--demo]` serves in the foreground and prints
-`SANDBOX_ENDPOINT=http://...`; it creates cluster `default`, and with --demo the family `demo`.
+`SANDBOX_ENDPOINT=http://...`; it creates cluster `default`, and with --demo the family `demo`. `python -m sandbox
+play [SCENARIO]` is the playground (playground.py; installed from the wheel, `ecs-run-task-playground`).
 """
 
 from .consistency import Consistency

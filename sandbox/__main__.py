@@ -1,4 +1,5 @@
-"""`python -m sandbox serve [--host H] [--port N] [--demo]`: the sandbox in the foreground."""
+"""`python -m sandbox serve [--host H] [--port N] [--demo]`: the sandbox in the foreground.
+`python -m sandbox play [SCENARIO] [--run] [--list]`: the playground (`playground.py`), as `ecs-run-task-playground`."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import sys
 import threading
 from types import FrameType
 
+from . import playground
 from .sandbox import Sandbox
 from .spec import Container, RunLocally, Teardown
 
@@ -53,8 +55,12 @@ def serve(host: str, port: int, demo: bool) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["play"]:  # its own parser: the installed ecs-run-task-playground is the same command
+        return playground.main(argv[1:], prog="python -m sandbox play")
     parser = argparse.ArgumentParser(prog="python -m sandbox")
     sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("play", help="the playground: a scenario and the command to run against it (see play --help)")
     p = sub.add_parser("serve", help="run the sandbox in the foreground")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=0, help="0 = any free port")

@@ -54,8 +54,8 @@ ROWS: dict[str, Bad] = {
     "command: unterminated quote": Bad([*T, "--command", "echo 'hi"], "command:"),
     "command: both --command and --": Bad([*T, "--command", "true", "--", "false"], "command:", parsed=False),
     # environment
-    "environment: KEY without =": Bad([*T, "-e", "NOVALUE"], "environment:"),
-    "environment: =VALUE without KEY": Bad([*T, "-e", "=value"], "environment:"),
+    "environment: KEY without =": Bad([*T, "-e", "NOVALUE"], "-e #1:"),
+    "environment: =VALUE without KEY": Bad([*T, "-e", "=value"], "-e #1:"),
     "environment: a bad line among good ones": Bad([*T, "--environment", "A=1\nB\nC=3"], "environment: line 2"),
     # starting: retries, one at a time, attach
     "start-retries: 11": Bad(
@@ -67,13 +67,13 @@ ROWS: dict[str, Bad] = {
     ),
     "attach: not a task": Bad(["--attach", "my task"], "attach: got 'my task'"),
     "attach with a task definition": Bad(
-        [*T, "--attach", "0123456789abcdef0123456789abcdef"], "attach: cannot be combined with task-definition"
+        [*T, "--attach", "0123456789abcdef0123456789abcdef"], "--attach: cannot be combined with --task-definition"
     ),
     "attach with a command": Bad(
-        ["--attach", "0123456789abcdef0123456789abcdef", "-c", "true"], "attach: cannot be combined with command"
+        ["--attach", "0123456789abcdef0123456789abcdef", "-c", "true"], "--attach: cannot be combined with --command"
     ),
     "attach with count": Bad(
-        ["--attach", "0123456789abcdef0123456789abcdef", "--count", "2"], "attach: cannot be combined with count"
+        ["--attach", "0123456789abcdef0123456789abcdef", "--count", "2"], "--attach: cannot be combined with --count"
     ),
     # sizes and roles
     "cpu: words": Bad([*T, "--cpu", "lots"], "cpu:"),
@@ -91,7 +91,7 @@ ROWS: dict[str, Bad] = {
     "launch-type: lower case": Bad([*T, "--launch-type", "fargate"], "launch-type:"),
     "launch-type with capacity-provider-strategy": Bad(
         [*T, "--launch-type", "FARGATE", "--capacity-provider-strategy", "FARGATE_SPOT:1"],
-        "cannot be combined with capacity-provider-strategy",
+        "--launch-type: got 'FARGATE'; cannot be combined with --capacity-provider-strategy",
     ),
     "capacity-provider-strategy: weight not a number": Bad(
         [*T, "--capacity-provider-strategy", "FARGATE:x"], "capacity-provider-strategy:"
@@ -142,7 +142,7 @@ ROWS: dict[str, Bad] = {
     "cluster: a name ECS refuses": Bad([*T, "--cluster", "my cluster!"], "cluster:"),
     "unknown flag": Bad([*T, "--no-such-flag", "x"], "--no-such-flag", parsed=False),
     "format: unknown": Bad([*T, "--format", "xml"], "--format", parsed=False),
-    "an abbreviated flag": Bad([*T, "--time", "5m"], "unrecognized arguments: --time", parsed=False),
+    "an abbreviated flag": Bad([*T, "--time", "5m"], "--time: no such flag; did you mean --timeout?", parsed=False),
     "overrides: a field of the wrong type": Bad(
         [*T, "--overrides", '{"cpu": 512}'], "Invalid type for parameter overrides.cpu"
     ),
@@ -177,7 +177,7 @@ ROWS: dict[str, Bad] = {
     ),
     "placement-constraints with launch-type FARGATE": Bad(
         ["-t", "vpc", "--launch-type", "FARGATE", "--placement-constraints", "distinctInstance"],
-        "placement-constraints: ECS takes none for tasks on Fargate (launch-type FARGATE)",
+        "--placement-constraints: ECS takes none for tasks on Fargate (--launch-type FARGATE)",
     ),
     "placement-strategy with a FARGATE_SPOT capacity provider": Bad(
         ["-t", "vpc", "--capacity-provider-strategy", "FARGATE_SPOT", "--placement-strategy", "random"],

@@ -99,10 +99,12 @@ def test_a_deployment_that_ended_or_has_no_pause_hook_is_not_waited_for() -> Non
 def test_waiting_past_the_timeout_is_a_timeout_that_ran_nothing() -> None:
     none = gate.no_deployment("web", "Sample", 600)
     assert (none.exit_code, none.status) == (124, Status.TIMED_OUT)
-    assert "no deployment of service 'web' in cluster 'Sample' was in progress within the timeout (10m)" in none.message
+    assert "no deployment of service 'web' in cluster 'Sample' was in progress within the timeout input (10m)" in (
+        none.message
+    )
     no_pause = gate.no_pause(ARN, "web", 90, "SCALE_UP")
     assert (no_pause.exit_code, no_pause.status) == (124, Status.TIMED_OUT)
-    assert "did not pause at a PAUSE hook within the timeout (1m30s) (the last stage ECS reported: SCALE_UP)" in (
+    assert "did not pause at a PAUSE hook within the timeout input (1m30s) (the last stage ECS reported: SCALE_UP)" in (
         no_pause.message
     )
     assert "nothing was sent to it" in no_pause.message

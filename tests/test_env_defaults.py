@@ -67,7 +67,7 @@ def test_an_empty_variable_is_not_given(sandbox: Sandbox, run: Run) -> None:
         ({"ECS_RUN_TASK_TAGS": "team"}, ["--tags", "why=x"],
          "tags (from ECS_RUN_TASK_TAGS, then --tags): line 1 has no '='"),
         ({"ECS_RUN_TASK_FORMAT": "xml"}, [], "format (from ECS_RUN_TASK_FORMAT): got 'xml'; expected one of auto,"),
-        ({"ECS_RUN_TASK_COUNT": "1"}, ["--count", "0"], "  - count: got '0'"),  # a flag's value is the flag's
+        ({"ECS_RUN_TASK_COUNT": "1"}, ["--count", "0"], "  - --count: got '0'"),  # a flag's value is the flag's
     ],
 )  # fmt: skip
 def test_a_bad_value_from_a_variable_is_named_as_such_and_nothing_starts(

@@ -285,7 +285,10 @@ def test_no_deployment_in_progress_within_the_timeout_runs_nothing(sandbox: Sand
     assert sandbox.calls("RunTask") == []
     assert sandbox.calls("ContinueServiceDeployment") == []
     assert len(sandbox.calls("ListServiceDeployments")) >= 3  # it waited, polling
-    assert "no deployment of service 'web' in cluster 'Sample' was in progress within the timeout (1s)" in ran.out
+    assert (
+        "--gate-deployment: no deployment of service 'web' in cluster 'Sample' was in progress within --timeout (1s)"
+        in (ran.out)
+    )
 
 
 def test_two_deployments_in_progress_are_named_and_nothing_runs(sandbox: Sandbox, run: Run, tmp_path: Path) -> None:

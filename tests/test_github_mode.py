@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ecs_run_task.cli import post_main
+from ecs_run_task.cli import post_cli, post_main
 from sandbox import HOLD, ContainerScript, Sandbox, Step
 from tests.helpers import ROOT, Run, register
 from tests.workflow_commands import Command, commands, file_command
@@ -111,3 +111,17 @@ def test_wait_false_leaves_the_task_running_past_the_post_step(sandbox: Sandbox,
     assert post_main({f"STATE_{name}": value for name, value in state.items()}) == 0
     assert sandbox.calls("StopTask") == []
     assert len(sandbox.running_tasks()) == 1
+
+
+def test_the_post_step_command_says_what_it_does_with_help(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        post_cli(["--help"])
+    assert done.value.code == 0
+    shown = " ".join(capsys.readouterr().out.split())
+    assert shown.startswith("usage: ecs-run-task-post [-h] [--version] The GitHub Action's post step")
+    assert "stops each of those tasks that still runs" in shown
+
+
+def test_the_post_step_command_without_arguments_is_the_post_step(sandbox: Sandbox) -> None:
+    assert post_cli([]) == 0  # nothing saved: nothing to do
+    assert sandbox.calls("DescribeTasks") == []

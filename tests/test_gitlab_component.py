@@ -28,7 +28,7 @@ SHELLS = [shell for shell in ("sh", "bash") if shutil.which(shell)]  # a job ima
 SWITCHES = ("true", "false")
 # For each input with a default that is not a switch, a value other than that default, as a job would set it
 OTHER_VALUES = {"cluster": "from-variable", "count": "3", "timeout": "90s", "poll-interval": "5s",
-                "log-drain": "3s", "start-retries": "5", "if-running": "wait"}  # fmt: skip
+                "log-drain": "3s", "start-retries": "5", "if-running": "wait", "json-logs": "raw"}  # fmt: skip
 # Inputs whose other-than-default value has rules of its own (gate-deployment needs service, wait and one task), so
 # it cannot be set together with every other one: checked on its own
 ALONE = {"gate-deployment": {"service": "web"}}

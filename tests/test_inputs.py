@@ -41,9 +41,38 @@ def test_a_switch_alone_means_true_and_still_takes_a_value(switch: str) -> None:
     assert inputs.from_argv([f"--{switch}", "-t", "app"]).raw == {switch: "true", "task-definition": "app"}
 
 
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [("--timout", "--timeout"), ("--regin", "--region"), ("--enviroment", "--environment"), ("--dryrun", "--dry-run"),
+     ("--task-defintion", "--task-definition"), ("--tag", "--tags"), ("--junit", "--junit-file"),
+     ("--json", "--json-logs")],
+)  # fmt: skip
+def test_a_mistyped_flag_gets_the_flag_it_is_closest_to(typed: str, meant: str) -> None:
+    with pytest.raises(InputError) as caught:
+        inputs.from_argv([f"{typed}=secret-value", "-t", "app"])
+    assert caught.value.problems == [f"{typed}: no such flag; did you mean {meant}? (see ecs-run-task --help)"]
+
+
+def test_each_unknown_flag_is_a_problem_of_its_own() -> None:
+    with pytest.raises(InputError) as caught:
+        inputs.from_argv(["--timout", "5m", "--passwrd", "hunter2"])
+    assert caught.value.problems == [
+        "--timout: no such flag; did you mean --timeout? (see ecs-run-task --help)",
+        "unrecognized arguments: --passwrd; a command as an exact argv goes after -- (see ecs-run-task --help)",
+    ]
+    assert "hunter2" not in str(caught.value.problems)
+
+
 def test_an_unknown_flag_is_bad_input_naming_the_flag_not_its_value() -> None:
     with pytest.raises(InputError) as caught:
         inputs.from_argv(["--passwrd=hunter2"])
     assert caught.value.problems == [
         "unrecognized arguments: --passwrd; a command as an exact argv goes after -- (see ecs-run-task --help)"
     ]
+
+
+def test_env_is_explained_beside_environment_in_help() -> None:
+    shown = inputs.parser().format_help()
+    flat = " ".join(shown.split())
+    assert shown.index("--environment VALUE") < shown.index("-e KEY=VALUE, --env KEY=VALUE") < shown.index("--cpu")
+    assert "new lines included (a PEM key), where --environment splits its text into KEY=VALUE lines" in flat

@@ -67,6 +67,16 @@ def test_moto_is_pinned_to_one_version() -> None:
     assert re.fullmatch(r"\d+\.\d+\.\d+", moto.version), moto
 
 
+def test_the_playground_extra_pins_the_moto_the_tests_ran_with() -> None:
+    """`pipx install 'ecs-run-task[playground]'` serves the sandbox, which stands on moto's internals."""
+    [moto] = pins("requirements-dev.lock")["moto"]
+    [wanted] = [Requirement(r) for r in PROJECT["optional-dependencies"]["playground"]]
+    assert wanted.name == "moto"
+    assert str(wanted.specifier) == f"=={moto.version}", "the playground extra pins another moto than the dev lock"
+    dev_moto = next(Requirement(r) for r in PROJECT["optional-dependencies"]["dev"] if r.startswith("moto"))
+    assert wanted.extras == dev_moto.extras
+
+
 def test_each_lock_says_it_was_made_by_the_command_the_readme_gives() -> None:
     for lock in ("requirements.lock", "requirements-dev.lock"):
         header = (ROOT / lock).read_text().splitlines()[1].removeprefix("#").strip()

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from ecs_run_task.engine import logs
+from ecs_run_task.inputs import spec
 from ecs_run_task.printable import unmarked
 from ecs_run_task.report import pick
 from ecs_run_task.report.github import GitHub
@@ -259,6 +260,28 @@ def test_annotate_false_turns_annotations_off() -> None:
     GitHub(out, {}, annotate=False).log_lines(lines('{"level":"error","message":"boom"}'))
     assert commands(out.getvalue()) == []
     assert "ERROR boom" in out.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["plain", "gitlab", "github"])
+def test_json_logs_pretty_shows_a_json_line_readably_and_raw_as_written(fmt: str) -> None:
+    line = '{"level":"error","message":"boom","request_id":"abc"}'
+    shown = {}
+    for how in ("pretty", "raw"):
+        out = io.StringIO()
+        renderer = pick(fmt, {}, out)
+        renderer.configure(spec.build({"task-definition": "app", "json-logs": how}))
+        renderer.log_lines(lines(line, "plain text"))
+        shown[how] = [text for text in out.getvalue().splitlines() if not text.startswith(("::", "\x1b"))]
+    assert shown["pretty"] == ["ERROR boom request_id=abc", "plain text"]
+    assert shown["raw"] == [line, "plain text"]
+
+
+def test_json_logs_raw_still_annotates_error_lines() -> None:
+    out = io.StringIO()
+    renderer = GitHub(out, {})
+    renderer.configure(spec.build({"task-definition": "app", "json-logs": "raw"}))
+    renderer.log_lines(lines('{"level":"error","message":"boom"}'))
+    assert [c for c in commands(out.getvalue()) if c.name == "error"] == [Command("error", {"title": "web"}, "boom")]
 
 
 def test_annotation_text_is_escaped_and_legacy_commands_neutralised() -> None:

@@ -80,7 +80,7 @@ def test_a_command_is_a_json_array_of_strings_or_split_as_a_posix_shell_would() 
     ("text", "why"),
     [('["bin/rails", 3]', 'expected a JSON array of strings, e.g. ["bin/rails", "db:migrate"]'),
      ("[" + "1" * 5000 + "]", "is not a JSON array we can read: a number is too long or it nests too deep"),
-     ("[]", "expected a command; leave the input out to keep the task definition's"),
+     ("[]", "expected a command; leave it out to keep the task definition's"),
      ("echo 'open", "cannot be split as a shell would: No closing quotation (quote it, or give a JSON array)")],
 )  # fmt: skip
 def test_a_command_that_does_not_parse_says_what_would(text: str, why: str) -> None:

@@ -153,7 +153,7 @@ def test_json_prints_one_object_per_event_and_outputs_last() -> None:
     lines = out.getvalue().splitlines()
     assert (
         lines[0]
-        == f'{{"event": "status", "task_arn": "{ARN}", "last_status": "PENDING", "elapsed": 1.235, "changed": true}}'
+        == f'{{"event": "status", "task-arn": "{ARN}", "last-status": "PENDING", "elapsed": 1.235, "changed": true}}'
     )
-    assert lines[-1].startswith('{"event": "outputs", "message": "task abc123: container web exited with code 3')
-    assert lines[-1].endswith(f'"status": "failed", "exit-code": "3", "task-arn": "{ARN}"}}')
+    assert lines[-1].startswith(f'{{"event": "outputs", "status": "failed", "exit-code": 3, "task-arn": "{ARN}", ')
+    assert '"message": "task abc123: container web exited with code 3' in lines[-1]

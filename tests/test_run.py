@@ -165,8 +165,11 @@ def test_json_format_ends_with_the_outputs(sandbox: Sandbox, run: Run) -> None:
     ran = go(run, "--format", "json")
     events = [json.loads(line) for line in ran.lines]
     assert events[-1]["event"] == "outputs"
-    assert (events[-1]["status"], events[-1]["exit-code"]) == ("failed", "3")
+    assert (events[-1]["status"], events[-1]["exit-code"]) == ("failed", 3)  # a number
     assert {"started", "status", "outputs"} <= {e["event"] for e in events}
+    # one naming style, the outputs' own, in every event
+    keys = {key for e in events for key in e}
+    assert not [key for key in keys if "_" in key], keys
 
 
 def test_the_command_after_double_dash_is_sent_as_an_exact_argv(sandbox: Sandbox, run: Run) -> None:
@@ -214,8 +217,8 @@ def test_a_trap_is_said_before_the_run_and_the_run_goes_on(sandbox: Sandbox, run
     ran = go(run, "--timeout", "30", "--command", "bin/rails db:migrate && bin/rails db:seed")
     assert ran.code == 0, ran.out
     assert ran.lines[:3] == [
-        "ecs-run-task: warning: timeout: 30 means 30 seconds; write 30m for minutes",
-        "ecs-run-task: warning: command: no shell runs it, so `&&` reach the program as plain arguments; for a "
+        "ecs-run-task: warning: --timeout: 30 means 30 seconds; write 30m for minutes",
+        "ecs-run-task: warning: --command: no shell runs it, so `&&` reach the program as plain arguments; for a "
         'shell, give ["sh", "-c", "..."]',
         "ecs-run-task: timeout: 30s, then the task is stopped",
     ]

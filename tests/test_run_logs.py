@@ -28,7 +28,7 @@ def test_json_format_gives_one_object_per_line_with_container_task_and_time(sand
     register(sandbox, running=0.3, web=ContainerScript(exit_code=0, lines=[(0.0, "hello")]))
     events = [json.loads(line) for line in go(run, "--format", "json").lines]
     [log] = [e for e in events if e["event"] == "log"]
-    assert (log["container"], log["message"], log["task_arn"]) == ("web", "hello", sandbox.tasks()[0].arn)
+    assert (log["container"], log["message"], log["task-arn"]) == ("web", "hello", sandbox.tasks()[0].arn)
     assert isinstance(log["timestamp"], int)
 
 
@@ -190,6 +190,13 @@ def test_annotate_false_keeps_the_lines_but_annotates_only_the_failure(sandbox: 
         "Container web exited with code 1"
     ]
     assert "ERROR boom" in ran.lines
+
+
+def test_json_logs_raw_prints_json_lines_as_the_task_wrote_them(sandbox: Sandbox, run: Run) -> None:
+    written = '{"level": "error", "message": "boom", "request_id": "abc"}'
+    register(sandbox, running=0.3, web=ContainerScript(exit_code=0, lines=[(0.0, written)]))
+    assert written in go(run, "--json-logs", "raw").lines
+    assert "ERROR boom request_id=abc" in go(run).lines  # pretty, the default
 
 
 def test_an_ec2_task_without_a_stream_prefix_streams_its_lines_from_the_stream_named_by_its_container_id(

@@ -124,8 +124,11 @@ def test_malformed_overrides_are_refused_before_anything_without_echoing_them(
 @pytest.mark.parametrize(
     ("args", "named"),
     [
-        (["--enviroment", f"DB_PASSWORD={ENV_VALUE}"], "unrecognized arguments: --enviroment;"),  # a typo
-        ([f"--enviroment=DB_PASSWORD={ENV_VALUE}"], "unrecognized arguments: --enviroment;"),
+        (
+            ["--enviroment", f"DB_PASSWORD={ENV_VALUE}"],
+            "--enviroment: no such flag; did you mean --environment?",
+        ),  # a typo
+        ([f"--enviroment=DB_PASSWORD={ENV_VALUE}"], "--enviroment: no such flag; did you mean --environment?"),
         (["--command", f"psql 'postgres://app:{ENV_VALUE}@db/app"], "command: cannot be split as a shell would"),
     ],
 )

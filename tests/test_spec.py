@@ -224,7 +224,7 @@ def test_placement_strategy_is_short_forms_comma_or_newline_separated_or_json(
 
 @pytest.mark.parametrize(
     ("given", "why"),
-    [({"launch-type": "FARGATE"}, "launch-type FARGATE"),
+    [({"launch-type": "FARGATE"}, "launch-type: FARGATE"),
      ({"capacity-provider-strategy": "FARGATE_SPOT:1,FARGATE:1"}, "capacity provider FARGATE_SPOT")],
 )  # fmt: skip
 def test_placement_on_fargate_is_refused_naming_each_placement_input(given: dict[str, str], why: str) -> None:
@@ -535,7 +535,7 @@ def test_each_e_flag_is_one_variable_and_a_bad_one_is_named_by_its_place() -> No
     assert given.environment == (("A", "1"), ("B", "x=y"), ("C", "line\nnext"))
     with pytest.raises(InputError) as caught:
         spec.build(BASE, env_pairs=["A=1", "SECRET"])
-    assert caught.value.problems == ["environment: -e #2: expected a variable as KEY=VALUE"]
+    assert caught.value.problems == ["-e #2: expected a variable as KEY=VALUE"]
 
 
 @pytest.mark.parametrize(
@@ -568,7 +568,7 @@ def test_gate_deployment_with_a_service_is_parsed() -> None:
     ("given", "said"),
     [
         ({"task-definition": "app"}, "gate-deployment: needs service: the service whose deployment in progress is to be gated"),
-        ({"service": "web", "wait": "false"}, "gate-deployment: cannot be combined with wait: false: the deployment is continued or rolled back on the task's answer; leave wait out"),
+        ({"service": "web", "wait": "false"}, "gate-deployment: cannot be combined with wait: false: gate-deployment continues or rolls back the deployment on the task's answer; leave wait out"),
         ({"service": "web", "count": "2"}, "gate-deployment: runs one task, and count is 2: one answer continues or rolls back the deployment; leave count out"),
         ({"attach": TASK_ID}, "attach: cannot be combined with gate-deployment: attach follows a task that runs already, so nothing is started; give gate-deployment or attach, not both"),
     ],

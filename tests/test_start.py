@@ -184,7 +184,7 @@ def test_two_runs_racing_with_if_running_fail_start_exactly_one_command(
     assert [t.arn for t in ran_command] == [running]
     codes = sorted(p.returncode for p in procs)
     assert codes == [0, 125], outs
-    assert any("started first (if-running: fail); ours was stopped before its containers started" in o for o in outs)
+    assert any("started first (--if-running fail); ours was stopped before its containers started" in o for o in outs)
 
 
 def _first_running(sb: Sandbox) -> str:
@@ -313,7 +313,7 @@ def test_a_start_again_after_a_failed_start_never_runs_two_of_the_group(
     assert [t.arn for t in sandbox.tasks() if "RUNNING" in t.history] == others
     assert len(sandbox.calls("RunTask")) == 3  # ours, the other's, ours again (stopped before it ran)
     assert f"started again, but task {others[0].rsplit('/', 1)[-1]} (app:1), started by deploy-bot" in ran.out
-    assert "ours was stopped, and the failed start stands (if-running: fail)" in ran.out
+    assert "ours was stopped, and the failed start stands (--if-running fail)" in ran.out
 
 
 def test_a_signal_in_the_pause_before_starting_again_cancels(sandbox: Sandbox, tmp_path: Path) -> None:

@@ -45,7 +45,7 @@ CASES = {
         [Container("web")], {"web": ContainerScript(exit_code=None, reason=PULL)},
         "TaskFailedToStart", "CannotPullContainerError: Error response from daemon", 125, "failed-to-start", "",
         ["container web never ran", "TaskFailedToStart", PULL],
-        "Check the image and tag in the task definition (or the `image` input)", NEVER_STARTED,
+        "Check the image and tag in the task definition (or `--image`)", NEVER_STARTED,
     ),
     "secrets not readable": Failure(
         [Container("web")], {"web": ContainerScript(exit_code=None)},
@@ -62,13 +62,13 @@ CASES = {
     "OOM kill": Failure(
         [Container("web")], {"web": ContainerScript(exit_code=137, reason=OOM)},
         "EssentialContainerExited", "Essential container in task exited", 137, "failed", "137",
-        ["container web exited with code 137", OOM], "Raise the memory: the `memory` input for the task",
+        ["container web exited with code 137", OOM], "Raise the memory: `--memory` for the task",
     ),
     "Spot interruption": Failure(
         [Container("web")], {"web": ContainerScript(exit_code=143)},
         "SpotInterruption", "Your Spot Task was interrupted.", 143, "failed", "143",
         ["exited with code 143", "stopCode=SpotInterruption", "Your Spot Task was interrupted."],
-        "Run it again, or run it on on-demand capacity: `launch-type: FARGATE`",
+        "Run it again, or run it on on-demand capacity: `--launch-type FARGATE`",
     ),
     "stopped by someone else": Failure(
         [Container("web")], {"web": ContainerScript(exit_code=143)},
@@ -98,7 +98,7 @@ CASES = {
         [Container("web")], {"web": ContainerScript(exit_code=None, reason=NOT_IN_IMAGE)},
         "TaskFailedToStart", "Task failed to start", 125, "failed-to-start", "",
         ["container web never ran", "executable file not found in $PATH"],
-        "Check the `command` input (or the task definition's `command` and `entryPoint`)", NEVER_STARTED,
+        "Check `--command` (or the task definition's `command` and `entryPoint`)", NEVER_STARTED,
     ),
     "segmentation fault": Failure(
         [Container("web")], {"web": ContainerScript(exit_code=139)},
@@ -143,8 +143,10 @@ def test_the_failure_is_an_annotation_on_github_with_its_likely_cause_and_fix(
     [annotation] = [line for line in ran.lines if line.startswith("::error")]
     assert "container web exited with code 137" in annotation
     assert OOM in annotation
-    assert ("%0ALikely cause: The container used more memory than its limit and was killed (OutOfMemoryError)."
-            "%0AFix: Raise the memory: the `memory` input for the task") in annotation  # fmt: skip
+    assert (
+        "%0ALikely cause: The container used more memory than its limit and was killed (OutOfMemoryError)."
+        "%0AFix: Raise the memory: `--memory` for the task"
+    ) in annotation  # fmt: skip (the CLI's words)
     assert "**Likely cause:** The container used more memory than its limit" in summary.read_text()
 
 

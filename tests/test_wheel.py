@@ -68,15 +68,17 @@ def installed(dist: Dist, tmp_path_factory: pytest.TempPathFactory) -> Installed
     return Installed(venv / "bin", tmp_path_factory.mktemp("home"))
 
 
-def test_the_wheel_holds_the_package_and_its_metadata_only(dist: Dist) -> None:
+def test_the_wheel_holds_the_package_the_playgrounds_sandbox_and_its_metadata_only(dist: Dist) -> None:
     info = f"ecs_run_task-{__version__}.dist-info"
     assert dist.wheel.name == f"ecs_run_task-{__version__}-py3-none-any.whl"
     with zipfile.ZipFile(dist.wheel) as wheel:
         names = wheel.namelist()
         metadata = email.parser.Parser().parsestr(wheel.read(f"{info}/METADATA").decode())
         entry_points = wheel.read(f"{info}/entry_points.txt").decode()
-    assert {name.split("/")[0] for name in names} == {"ecs_run_task", info}
+    assert {name.split("/")[0] for name in names} == {"ecs_run_task", "ecs_run_task_sandbox", info}
     assert "ecs_run_task/cli.py" in names
+    sandbox = {name.removeprefix("ecs_run_task_sandbox/") for name in names if name.startswith("ecs_run_task_sandbox/")}
+    assert sandbox == {p.name for p in (ROOT / "sandbox").glob("*.py")} | {"README.md"}  # sandbox/, as it is
     assert (metadata["Name"], metadata["Version"]) == ("ecs-run-task", __version__)
     assert metadata["License-Expression"] == PROJECT["license"]
     assert metadata["Requires-Python"] == PROJECT["requires-python"]
@@ -86,20 +88,39 @@ def test_the_wheel_holds_the_package_and_its_metadata_only(dist: Dist) -> None:
     runtime = [r for r in metadata.get_all("Requires-Dist") or [] if "extra ==" not in r]
     assert runtime == PROJECT["dependencies"]
     assert "ecs-run-task = ecs_run_task.cli:main" in entry_points
-    assert "ecs-run-task-post = ecs_run_task.cli:post_main" in entry_points
+    assert "ecs-run-task-post = ecs_run_task.cli:post_cli" in entry_points
+    assert "ecs-run-task-playground = ecs_run_task.playground:main" in entry_points
+    [moto] = [r for r in metadata.get_all("Requires-Dist") or [] if "extra ==" in r and "playground" in r]
+    assert moto.startswith("moto["), moto
+    assert "==" in moto, moto
 
 
-def test_the_sdist_holds_what_builds_the_wheel_and_no_tests_sandbox_or_benchmarks(dist: Dist) -> None:
+def test_the_sdist_holds_what_builds_the_wheel_and_no_tests_or_benchmarks(dist: Dist) -> None:
     with tarfile.open(dist.sdist) as sdist:
         names = {name.split("/", 1)[1] for name in sdist.getnames() if "/" in name}
-    assert {"pyproject.toml", "README.md", "src/ecs_run_task/cli.py"} <= names
-    assert not [name for name in names if name.startswith(("tests", "sandbox", "bench"))]
+    assert {"pyproject.toml", "setup.py", "README.md", "src/ecs_run_task/cli.py", "sandbox/playground.py"} <= names
+    assert not [name for name in names if name.startswith(("tests", "bench")) or "__pycache__" in name]
 
 
 def test_the_installed_command_shows_its_version(installed: Installed) -> None:
     ran = installed.run("ecs-run-task", "--version")
     assert ran.returncode == 0, ran.stderr
     assert ran.stdout.strip() == f"ecs-run-task {__version__}"
+
+
+def test_the_installed_post_step_command_shows_its_help(installed: Installed) -> None:
+    ran = installed.run("ecs-run-task-post", "--help")
+    assert ran.returncode == 0, ran.stderr
+    assert "The GitHub Action's post step" in ran.stdout
+
+
+def test_the_installed_playground_without_its_extra_says_how_to_get_it(installed: Installed) -> None:
+    ran = installed.run("ecs-run-task-playground", "oom")
+    assert ran.returncode == 1
+    assert ran.stderr == (
+        "ecs-run-task-playground: the playground needs moto, which comes with the extra `playground`: "
+        "pipx install 'ecs-run-task[playground]' (in a venv: pip install 'ecs-run-task[playground]')\n"
+    )
 
 
 def test_the_locked_dependencies_are_all_it_needs(installed: Installed) -> None:

@@ -14,13 +14,15 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import IO, TYPE_CHECKING
 
-from ecs_run_task import diagnostics
+from ecs_run_task import __version__, diagnostics, words
 from ecs_run_task.engine.cancel import Cancellation, Cancelled
 from ecs_run_task.engine.renderer import Renderer
 from ecs_run_task.errors import InputError, RunError
 from ecs_run_task.exit_codes import CANNOT_RUN, signal_exit
-from ecs_run_task.inputs import spec
+from ecs_run_task.inputs import parse, spec
+from ecs_run_task.inputs import readers as read
 from ecs_run_task.inputs import table as inputs
+from ecs_run_task.inputs.parse import BadValue
 from ecs_run_task.printable import encodable, inert
 from ecs_run_task.report import pick
 from ecs_run_task.report.github import GitHub
@@ -68,7 +70,7 @@ def _check_dotenv(path: str | None) -> None:
         try:
             open(path, "a").close()  # only a check: never emptied here
         except OSError as e:
-            raise InputError([f"dotenv: {path} cannot be written ({e.strerror})"]) from None
+            raise InputError([f"--dotenv: {path} cannot be written ({e.strerror})"]) from None
 
 
 def _safe_streams(out: IO[str]) -> None:
@@ -105,7 +107,7 @@ def _open_log_file(path: str | None, *, dry_run: bool) -> IO[str] | None:
         os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
         return open(path, "w", encoding="utf-8", errors="backslashreplace")
     except OSError as e:
-        raise InputError([f"log-file: {path} cannot be written ({e.strerror}); a relative path is relative to "
+        raise InputError([f"{words.flag('log-file')}: {path} cannot be written ({e.strerror}); a relative path is relative to "
                           "the working directory (the workspace in the action)"]) from None  # fmt: skip
 
 
@@ -127,10 +129,13 @@ def _main(closing: contextlib.ExitStack, argv: Sequence[str] | None, env: Mappin
     cancel = Cancellation()
     cancel.install()
     action = not argv and any(k.startswith("INPUT_") for k in env)
+    closing.enter_context(words.speaking(cli=not action, inputs=inputs.NAMES))  # inputs named as this face does
     dotenv_path, debug = None, env.get("RUNNER_DEBUG") == "1"
     env_pairs: list[str] = []
     origins: dict[str, str] = {}
+    raw: Mapping[str, str] = {}
     renderer: Renderer = pick("auto", env, out, err)  # until the flags are read, for a bad flag's error
+    reporting = False  # the renderer writes the junit-file report
     try:
         if action:
             raw = inputs.from_action(env)
@@ -142,6 +147,7 @@ def _main(closing: contextlib.ExitStack, argv: Sequence[str] | None, env: Mappin
             _check_dotenv(given.dotenv)
             dotenv_path = given.dotenv  # once it is known to be writable: else its error would come twice
         run_spec = spec.build(raw, env_pairs, origins)
+        renderer, reporting = _with_junit(renderer, run_spec.junit_file, dry_run=run_spec.dry_run, err=err)
         result = _run(run_spec, renderer, env, cancel, closing, debug=debug)
         _write_dotenv(dotenv_path, result.outputs, err)
         return result.outcome.exit_code
@@ -150,6 +156,8 @@ def _main(closing: contextlib.ExitStack, argv: Sequence[str] | None, env: Mappin
         said = f"while RunTask's answer never came, so {c.unseen}" if c.unseen else "before a task was started"
         outcome = Outcome.without_task(Status.CANCELLED, code, f"cancelled by {name} {said}")
     except RunError as e:
+        if isinstance(e, InputError) and not reporting:  # the report says so, if its own input is good
+            renderer, reporting = _junit_for_bad_input(renderer, raw, err)
         outcome = Outcome.without_task(e.status, e.exit_code, e.message, e.hint)
     except Exception as e:  # a bug before any task existed (after RunTask, the runner handles it)
         print_traceback()
@@ -165,6 +173,34 @@ def _main(closing: contextlib.ExitStack, argv: Sequence[str] | None, env: Mappin
         print(inert(encodable(outcome.message)), file=sys.stderr)
     _write_dotenv(dotenv_path, values, err)
     return outcome.exit_code
+
+
+def _with_junit(renderer: Renderer, path: str | None, *, dry_run: bool, err: IO[str]) -> tuple[Renderer, bool]:
+    """The renderer, wrapped to write the `junit-file` report at the end: a path that cannot be written is bad input,
+    found before the run; a dry run checks it and writes nothing."""
+    if not path:
+        return renderer, False
+    try:
+        _writable(path)
+    except OSError as e:
+        raise InputError([f"{words.flag('junit-file')}: {path} cannot be written ({e.strerror}); a relative path is relative to "
+                          "the working directory (the workspace in the action)"]) from None  # fmt: skip
+    if dry_run:
+        return renderer, False
+    from ecs_run_task.report.junit import JUnit  # noqa: PLC0415 - xml.etree: only for a run that writes a report
+
+    return JUnit(renderer, path, err), True
+
+
+def _junit_for_bad_input(renderer: Renderer, raw: Mapping[str, str], err: IO[str]) -> tuple[Renderer, bool]:
+    """Bad input ends the run before the report's input was read: the report is written all the same, saying why,
+    when `junit-file` itself is good (and this is no dry run)."""
+    try:
+        path = read.path(raw.get("junit-file", "")) if raw.get("junit-file", "").strip() else None
+        dry_run = parse.boolean(raw["dry-run"]) if raw.get("dry-run", "").strip() else False
+        return _with_junit(renderer, path, dry_run=dry_run, err=err)
+    except (BadValue, InputError):
+        return renderer, False
 
 
 def _run(run_spec: spec.Spec, renderer: Renderer, env: Mapping[str, str], cancel: Cancellation,
@@ -188,6 +224,28 @@ def _run(run_spec: spec.Spec, renderer: Renderer, env: Mapping[str, str], cancel
 
         return Gate(run_spec, clients, shown, cancel, default_started_by(env)).run()
     return Runner(Session(run_spec, clients, shown, cancel), default_started_by(env)).run()
+
+
+_POST_HELP = """\
+The GitHub Action's post step (action.yml's post-entrypoint), run by the runner after the job's steps, whatever
+happened to them. It reads the task ARNs, cluster and region the main step saved (the runner passes them as
+STATE_task-arns, STATE_cluster and STATE_region) and stops each of those tasks that still runs: the main step may
+have been killed (a cancelled workflow, a step timeout) before it could stop them itself. A task the main step
+followed with attach is never saved, so never stopped. With nothing saved it does nothing.
+
+Exit status: 0 (nothing to do, or every task left running was stopped), 1 (a task could not be checked or
+stopped: a warning annotation says which and why). Not meant to be run by hand; ecs-run-task --help is the tool."""
+
+
+def post_cli(argv: Sequence[str] | None = None) -> int:
+    """`ecs-run-task-post`: `--help` and `--version` say what it is; otherwise the post step."""
+    import argparse  # noqa: PLC0415 - the post step itself takes no arguments
+
+    parser = argparse.ArgumentParser(prog="ecs-run-task-post", description=_POST_HELP,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    parser.add_argument("--version", action="version", version=f"ecs-run-task-post {__version__}")
+    parser.parse_args(sys.argv[1:] if argv is None else argv)
+    return post_main()
 
 
 def post_main(env: Mapping[str, str] | None = None) -> int:

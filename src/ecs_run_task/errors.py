@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ecs_run_task import words
 from ecs_run_task.exit_codes import CANNOT_RUN
 from ecs_run_task.status import Status
 
@@ -18,12 +19,17 @@ from ecs_run_task.status import Status
 @dataclass(frozen=True)
 class Hint:
     """A failure's likely cause and its fix, from the catalogue (`verdict/failures.py`); `transient_start`: a
-    start that failed this way may succeed if tried again."""
+    start that failed this way may succeed if tried again. The catalogue speaks the Action's words ("the `memory`
+    input"): a hint made on the command line says them as flags (`words.catalogue`)."""
 
     key: str
     cause: str
     fix: str
     transient_start: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "cause", words.catalogue(self.cause))
+        object.__setattr__(self, "fix", words.catalogue(self.fix))
 
 
 class RunError(Exception):

@@ -26,7 +26,7 @@ from botocore.exceptions import (
 )
 from botocore.validate import ParamValidator
 
-from ecs_run_task import __version__
+from ecs_run_task import __version__, words
 from ecs_run_task.aws import answers
 from ecs_run_task.errors import AccessError, InputError, RunError, Throttled, Transient, UnreadableAnswer
 from ecs_run_task.verdict import failures
@@ -80,7 +80,9 @@ def explained(service: str, operation: str, cluster: tuple[str, str] | None = No
     except NoCredentialsError as e:
         raise AccessError(f"no AWS credentials found; {_CREDENTIALS}") from e
     except NoRegionError as e:
-        raise InputError(["region: no AWS region is set; give the region input or set AWS_REGION"]) from e
+        raise InputError(
+            [f"{words.flag('region')}: no AWS region is set; give {words.the('region')} or set AWS_REGION"]
+        ) from e
     except ParamValidationError as e:  # botocore quotes the bad values, which may be environment secrets
         if "WebIdentityToken" in str(e):  # an empty token file: GitLab's id_tokens missing from the job
             raise AccessError(f"the web identity token in AWS_WEB_IDENTITY_TOKEN_FILE is empty; {_OIDC}") from e
@@ -115,8 +117,8 @@ def _refused(e: ClientError, action: str, cluster: tuple[str, str] | None) -> Ru
         return Transient(f"{action} failed: {said}", hint=hint)
     if code == "ClusterNotFoundException":
         name, region = cluster or ("?", "?")
-        return RunError(f"cluster: {name!r} was not found in {region} ({action}: {message}); check the cluster "
-                        "input and the region", hint=hint)  # fmt: skip
+        return RunError(f"{words.flag('cluster')}: {name!r} was not found in {region} ({action}: {message}); check "
+                        f"{words.the('cluster')} and the region", hint=hint)  # fmt: skip
     return RunError(f"{action} failed: {code}: {message}", hint=hint)
 
 
@@ -137,7 +139,9 @@ _PARAMETER = re.compile(r"(?:parameter(?: in)?|structure) ([A-Za-z]+)")
 def _from_input(operation: str, problem: str) -> str:
     where = _PARAMETER.search(problem)
     name = _INPUT_OF.get(where.group(1)) if where and operation == "RunTask" else None
-    return f"{name}: {problem}" if name else f"{operation} request, from overrides or the task definition: {problem}"
+    if name:
+        return f"{words.flag(name)}: {problem}"
+    return f"{operation} request, from {words.flag('overrides')} or the task definition: {problem}"
 
 
 @dataclass(frozen=True)
@@ -213,7 +217,7 @@ class Ecs:
             except ClientError as e:
                 if e.response.get("Error", {}).get("Code") in {"ClientException", "InvalidParameterException"}:
                     raise RunError(
-                        f"task-definition: {task_definition!r} was not found in {self.client.meta.region_name} "
+                        f"{words.flag('task-definition')}: {task_definition!r} was not found in {self.client.meta.region_name} "
                         f"({e.response['Error'].get('Message', '')}); check the family, revision and region"
                     ) from e
                 raise
@@ -224,9 +228,12 @@ class Ecs:
             answer = self.client.describe_services(cluster=cluster, services=[service])
         found = [dict(s) for s in answer.get("services", [])]
         if not found:
-            raise RunError(f"service: {service!r} was not found in cluster {cluster!r}; check the name and cluster")
+            raise RunError(f"{words.flag('service')}: {service!r} was not found in cluster {cluster!r}; check the name "
+                           f"and {words.flag('cluster')}")  # fmt: skip
         if found[0].get("status") != "ACTIVE":
-            raise RunError(f"service: {service!r} in cluster {cluster!r} is {found[0].get('status')}, not ACTIVE")
+            raise RunError(
+                f"{words.flag('service')}: {service!r} in cluster {cluster!r} is {found[0].get('status')}, not ACTIVE"
+            )
         return found[0]
 
     def registration_fields(self) -> frozenset[str]:

@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from ecs_run_task import words
 from ecs_run_task.arns import task_id
 from ecs_run_task.diagnostics import log
 from ecs_run_task.engine import logs, starts
@@ -117,7 +118,7 @@ class Follower:
             why = (f"its last {cursor.failing} reads failed ({cursor.last_error})" if cursor.failing
                    else "it was still being read")  # fmt: skip
             gaps.append(f"container {source.label or source.container}: the log shown may be incomplete: {why} when "
-                        f"log-drain ({run.spec.log_drain:g}s) ran out; the full log: {link}")  # fmt: skip
+                        f"{words.flag('log-drain')} ({run.spec.log_drain:g}s) ran out; the full log: {link}")  # fmt: skip
         return replace(result, warnings=(*result.warnings, *gaps)) if gaps else result
 
     def play(self, events: Iterator[Event], run: Run | None = None) -> Event | None:
@@ -171,7 +172,7 @@ class Follower:
         first = self.first_of_group(run, started) if started and run.spec.if_running != "start" else None
         if first is not None:  # another run started one meanwhile: never two at once, whatever the mode
             s.renderer.warning(f"started again, but {starts.described(first)} of group {run.group} started first: "
-                               f"ours was stopped, and the failed start stands (if-running: {run.spec.if_running})")  # fmt: skip
+                               f"ours was stopped, and the failed start stands ({words.setting('if-running', run.spec.if_running)})")  # fmt: skip
         elif started:  # the new start is followed instead of the failed one
             watch.forget([arn])
             s.follow_logs(run)

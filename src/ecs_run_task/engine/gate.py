@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from ecs_run_task import words
 from ecs_run_task.aws.clients import Clients
 from ecs_run_task.diagnostics import Sink
 from ecs_run_task.engine.cancel import Cancellation, Cancelled
@@ -169,7 +170,7 @@ class Gate:
                     return gate.Paused(self.service, arn, hooks[0], stage), deployment
                 problem = gate.not_pausing(deployment, self.service)
                 if problem:
-                    raise RunError(f"gate-deployment: {problem}")
+                    raise RunError(f"{words.flag('gate-deployment')}: {problem}")
             self.pause(gate.no_pause(arn, self.service, self.spec.timeout or 0, stage))
 
     def read(self, call: Callable[[], T]) -> T | None:
@@ -223,7 +224,7 @@ class Gate:
         with self.cancel.interruptible():
             revision = self.ecs.describe_service_revision(target) if target else None
         if revision is None:
-            raise RunError(f"gate-deployment: the new revision of deployment {gate.short(paused_arn(deployment))} "
+            raise RunError(f"{words.flag('gate-deployment')}: the new revision of deployment {gate.short(paused_arn(deployment))} "
                            f"({target or 'not named'}) could not be described; nothing was run")  # fmt: skip
         self.shown.info(gate.revision_line(revision))
         return revision

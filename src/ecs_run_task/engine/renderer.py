@@ -22,6 +22,7 @@ class Context:
     region: str
     tasks: Sequence[dict[str, Any]]
     attempts: Sequence[str] = ()  # start attempts that failed, each with what ECS said and the retry
+    deciders: Sequence[str] = ()  # the containers whose exits decide (`outcome.deciding_containers`)
 
 
 class Renderer(Protocol):

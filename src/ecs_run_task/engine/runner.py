@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ecs_run_task import arns
+from ecs_run_task import arns, words
 from ecs_run_task.diagnostics import log
 from ecs_run_task.engine import starts
 from ecs_run_task.engine.cancel import Cancelled
@@ -154,7 +154,8 @@ class Runner:
         who = f"{starts.described(first)} of group {run.group} started first"
         if run.spec.if_running == "fail":
             return Outcome.without_task(Status.FAILED_TO_START, CANNOT_RUN,
-                                        f"{who} (if-running: fail); ours was stopped before its containers started")  # fmt: skip
+                                        f"{who} ({words.setting('if-running', 'fail')}); ours was stopped before its "
+                                        "containers started")  # fmt: skip
         if run.spec.if_running == "attach":
             return self.follower.follow_existing(run, first)
         s.starter.wait_for([first], cluster=run.spec.cluster, group=run.group, poll=run.spec.poll_interval,
@@ -170,7 +171,7 @@ class Runner:
             return None
         named = "; ".join(starts.described(t) for t in others)
         if spec.if_running == "fail":
-            raise RunError(f"if-running: fail: group {group} has a task running in cluster {spec.cluster}: {named}; "
+            raise RunError(f"{words.setting('if-running', 'fail')}: group {group} has a task running in cluster {spec.cluster}: {named}; "
                            "nothing was started")  # fmt: skip
         if spec.if_running == "wait":
             s.starter.wait_for(others, cluster=spec.cluster, group=group, poll=spec.poll_interval,
@@ -187,8 +188,9 @@ class Runner:
         with s.cancel.interruptible():
             found, _missing = s.ecs.describe_tasks(s.spec.cluster, [ref])
         if not found:
-            raise RunError(f"attach: task {ref!r} was not found in cluster {s.spec.cluster!r} "
-                           f"({s.clients.region}); check attach, cluster and region (ECS forgets a stopped task "
+            raise RunError(f"{words.flag('attach')}: task {ref!r} was not found in cluster {s.spec.cluster!r} "
+                           f"({s.clients.region}); check {words.flag('attach')}, {words.flag('cluster')} and "
+                           f"{words.flag('region')} (ECS forgets a stopped task "
                            "about an hour after it stopped)")  # fmt: skip
         task = found[0]
         run = s.new_run(s.spec, s.ecs.describe_task_definition(str(task["taskDefinitionArn"])))
@@ -203,5 +205,5 @@ class Runner:
             self.renderer.save_state({"task-arns": "[]"})  # nothing left for the post step to stop
         self.renderer.end()
         self.renderer.result(result, values, Context(run.spec.cluster, self.session.clients.region, tasks,
-                                                     run.attempts.said))  # fmt: skip
+                                                     run.attempts.said, run.deciders))  # fmt: skip
         return Result(result, values)

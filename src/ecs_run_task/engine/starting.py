@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from ecs_run_task import words
 from ecs_run_task.aws import console
 from ecs_run_task.aws.clients import Ecs
 from ecs_run_task.engine import starts
@@ -156,7 +157,7 @@ class Starter:
                 return
             if deadline is not None and self.clock() + poll >= deadline:
                 raise RunError(f"timed out after {timeout:g}s waiting for {starts.described(tasks[0])} of group "
-                               f"{group} to stop (if-running: wait); nothing was started",
+                               f"{group} to stop ({words.setting('if-running', 'wait')}); nothing was started",
                                exit_code=TIMED_OUT, status=Status.TIMED_OUT)  # fmt: skip
             self.cancel.sleep(poll)
 

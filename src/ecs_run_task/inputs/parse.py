@@ -77,7 +77,7 @@ def command(text: str) -> tuple[str, ...]:
         except ValueError as e:
             raise BadValue(f"cannot be split as a shell would: {e} (quote it, or give a JSON array)") from None
     if not argv:
-        raise BadValue("expected a command; leave the input out to keep the task definition's")
+        raise BadValue("expected a command; leave it out to keep the task definition's")
     return argv
 
 

@@ -11,11 +11,13 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from ecs_run_task import words
 from ecs_run_task.inputs import parse
 from ecs_run_task.inputs.parse import BadValue
 
 LAUNCH_TYPES = ("FARGATE", "EC2", "EXTERNAL", "MANAGED_INSTANCES")
 IF_RUNNING = ("start", "wait", "fail", "attach")
+JSON_LOGS = ("pretty", "raw")
 MAX_START_RETRIES = 10
 PROPAGATE_TAGS = ("TASK_DEFINITION", "NONE")
 TASK_OVERRIDE_KEYS = frozenset(
@@ -228,7 +230,7 @@ def strategies(text: str) -> tuple[Placement, ...]:
 def on_fargate(launch_type: str | None, strategy: Sequence[CapacityProvider]) -> str | None:
     """Why these inputs run the task on Fargate, where ECS takes no placement constraints or strategy."""
     if launch_type == "FARGATE":
-        return "launch-type FARGATE"
+        return words.setting("launch-type", "FARGATE")
     fargate = [p.name for p in strategy if p.name in FARGATE_PROVIDERS]
     return f"capacity provider {fargate[0]}" if fargate else None
 
@@ -269,6 +271,7 @@ started_by = partial(matching, STARTED_BY, "up to 128 letters, digits, -, _ and 
 group = partial(matching, re.compile(r".{1,255}"), "one line of at most 255 characters")
 region = partial(matching, REGION, "a region name such as eu-west-1")
 if_running = partial(one_of, IF_RUNNING)
+json_logs = partial(one_of, JSON_LOGS)
 task = partial(matching, TASK, "a task ARN (arn:aws:ecs:...:task/CLUSTER/ID) or a task ID")
 
 

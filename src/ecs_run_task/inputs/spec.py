@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from ecs_run_task import arns
+from ecs_run_task import arns, words
 from ecs_run_task.errors import InputError
 from ecs_run_task.inputs import parse
 from ecs_run_task.inputs import readers as read
@@ -66,6 +66,8 @@ class Spec:
     placement_strategy: tuple[Placement, ...] = ()
     enable_ecs_managed_tags: bool = False
     log_file: str | None = None
+    json_logs: str = "pretty"  # how JSON log lines are printed: pretty or raw
+    junit_file: str | None = None
     gate_deployment: bool = False  # run at the service deployment's PAUSE hook, then continue or roll it back
     # not an input: the service revision whose settings are the defaults in place of the service's (with
     # gate-deployment, the deployment's target revision, as DescribeServiceRevisions answers it)
@@ -98,7 +100,7 @@ class _Reader:
         # values of these may be secrets: name the input and the problem, never echo the text
         shown = "" if text is None or name in _SECRET_INPUTS else f" got {read.clip(text)!r};"
         origin = f" (from {self.origins[name]})" if name in self.origins else ""
-        self.problems.append(f"{name}{origin}:{shown} {why}")
+        self.problems.append(f"{words.flag(name)}{origin}:{shown} {why}")
 
 
 def _pairs(r: _Reader, given: Sequence[str]) -> tuple[tuple[str, str], ...]:
@@ -108,7 +110,7 @@ def _pairs(r: _Reader, given: Sequence[str]) -> tuple[tuple[str, str], ...]:
         try:
             pairs.append(parse.pair(text, what="a variable"))
         except BadValue as e:
-            r.problems.append(f"environment: -e #{number}: {e}")
+            r.problems.append(f"-e #{number}: {e}")  # the command line's own flag
     return tuple(pairs)
 
 
@@ -121,7 +123,8 @@ def build(raw: Mapping[str, str], env_pairs: Sequence[str] = (), origins: Mappin
     logs = r.get("logs", parse.boolean, True)
     log_file = r.get("log-file", read.path, None)
     if log_file and not logs:
-        r.fail("log-file", None, "holds the lines that logs streams, and logs is false: give one of them")
+        r.fail("log-file", None, f"holds the lines that {words.flag('logs')} streams, and {words.flag('logs')} is "
+               "false: give one of them")  # fmt: skip
     no_pairs: tuple[tuple[str, str], ...] = ()
     spec = Spec(
         task_definition=task_definition,
@@ -165,6 +168,8 @@ def build(raw: Mapping[str, str], env_pairs: Sequence[str] = (), origins: Mappin
         placement_strategy=strategies,
         enable_ecs_managed_tags=r.get("enable-ecs-managed-tags", parse.boolean, False),
         log_file=log_file,
+        json_logs=r.get("json-logs", read.json_logs, "pretty"),
+        junit_file=r.get("junit-file", read.path, None),
         gate_deployment=r.get("gate-deployment", parse.boolean, False),
     )
     if spec.gate_deployment:
@@ -181,7 +186,8 @@ def _task_definition(r: _Reader, raw: Mapping[str, str]) -> tuple[str | None, st
     """(family, revision or ARN; a file to register): one of them, unless `service` or `attach` names it."""
     reference = raw.get("task-definition", "").strip()
     if not reference and not raw.get("service", "").strip() and not raw.get("attach", "").strip():
-        r.fail("task-definition", None, f"is required unless service or attach is given: {read.TASK_DEF_ACCEPTED}")
+        r.fail("task-definition", None, f"is required unless {words.flag('service')} or {words.flag('attach')} is "
+               f"given: {read.TASK_DEF_ACCEPTED}")  # fmt: skip
     if read.looks_like_file(reference):
         return None, reference
     return (r.get("task-definition", read.task_definition, None) if reference else None), None
@@ -197,7 +203,8 @@ def _placement(r: _Reader) -> Where:
     no_strategy: tuple[CapacityProvider, ...] = ()
     strategy = r.get("capacity-provider-strategy", read.capacity_providers, no_strategy)
     if launch_type and strategy:
-        r.fail("launch-type", launch_type, "cannot be combined with capacity-provider-strategy: give one of them")
+        r.fail("launch-type", launch_type,
+               f"cannot be combined with {words.flag('capacity-provider-strategy')}: give one of them")  # fmt: skip
     no_placement: tuple[Placement, ...] = ()
     constraints = r.get("placement-constraints", read.constraints, no_placement)
     strategies = r.get("placement-strategy", read.strategies, no_placement)
@@ -218,16 +225,16 @@ def _traps(raw: Mapping[str, str], spec: Spec) -> tuple[str, ...]:
     said = []
     timeout = raw.get("timeout", "").strip()
     if re.fullmatch(r"\d+(\.\d+)?", timeout) and 0 < float(timeout) < 60:
-        said.append(f"timeout: {timeout} means {timeout} seconds; write {timeout}m for minutes")
-    words = spec.command or ()
-    if len(words) > 1 and words[0].rsplit("/", 1)[-1] in _SHELLS and words[1] == "-c":
-        words = ()  # a shell runs it: its syntax is meant
-    found = [w for w in _SHELL_WORDS if w in words or (w == ";" and any(a.endswith(";") for a in words))]
-    found += [c for c in ("$", "`") if any(c in a for a in words)]
+        said.append(f"{words.flag('timeout')}: {timeout} means {timeout} seconds; write {timeout}m for minutes")
+    argv = spec.command or ()
+    if len(argv) > 1 and argv[0].rsplit("/", 1)[-1] in _SHELLS and argv[1] == "-c":
+        argv = ()  # a shell runs it: its syntax is meant
+    found = [w for w in _SHELL_WORDS if w in argv or (w == ";" and any(a.endswith(";") for a in argv))]
+    found += [c for c in ("$", "`") if any(c in a for a in argv)]
     if found:
         shown = ", ".join("backticks" if f == "`" else f"`{f}`" for f in found)
-        said.append(f"command: no shell runs it, so {shown} reach the program as plain arguments; for a shell, "
-                    'give ["sh", "-c", "..."]')  # fmt: skip
+        said.append(f"{words.flag('command')}: no shell runs it, so {shown} reach the program as plain arguments; "
+                    'for a shell, give ["sh", "-c", "..."]')  # fmt: skip
     return tuple(said)
 
 
@@ -259,8 +266,8 @@ def _attach_cluster(r: _Reader, attach: str, cluster: str) -> str:
     if cluster == Spec().cluster:  # not given
         return named
     if arns.cluster_name(cluster) != named:
-        r.fail("attach", None, f"the task's ARN names cluster {named!r}, but cluster is {cluster!r}; give the "
-               "cluster the task runs in, or leave cluster out")  # fmt: skip
+        r.fail("attach", None, f"the task's ARN names cluster {named!r}, but {words.flag('cluster')} is {cluster!r}; "
+               f"give the cluster the task runs in, or leave {words.flag('cluster')} out")  # fmt: skip
     return cluster
 
 
@@ -271,21 +278,23 @@ def _attach_alone(r: _Reader, spec: Spec) -> None:
             name == "task-definition" and spec.task_definition_file
         )
         if given:
-            r.fail("attach", None, f"cannot be combined with {name}: attach follows a task that runs already, so "
-                   f"nothing is started; give {name} or attach, not both")  # fmt: skip
+            r.fail("attach", None, f"cannot be combined with {words.flag(name)}: {words.flag('attach')} follows a task that runs "
+                   f"already, so nothing is started; give {words.flag(name)} or {words.flag('attach')}, not both")  # fmt: skip
     if not spec.wait:
-        r.fail("attach", None, "cannot be combined with wait: false: attach follows a task to its answer; leave "
-               "wait out")  # fmt: skip
+        r.fail("attach", None, f"cannot be combined with {words.setting('wait', 'false')}: {words.flag('attach')} follows "
+               f"a task to its answer; leave {words.flag('wait')} out")  # fmt: skip
 
 
 def _gate_alone(r: _Reader, spec: Spec) -> None:
     """gate-deployment answers a service deployment's PAUSE hook with one task's answer: it needs the service,
     the answer (wait), and one task to take it from. With attach, attach's own check says what is wrong."""
+    gate = words.flag("gate-deployment")
     if not spec.service and not spec.attach:
-        r.fail("gate-deployment", None, "needs service: the service whose deployment in progress is to be gated")
+        r.fail("gate-deployment", None, f"needs {words.flag('service')}: the service whose deployment in progress "
+               "is to be gated")  # fmt: skip
     if not spec.wait:
-        r.fail("gate-deployment", None, "cannot be combined with wait: false: the deployment is continued or "
-               "rolled back on the task's answer; leave wait out")  # fmt: skip
+        r.fail("gate-deployment", None, f"cannot be combined with {words.setting('wait', 'false')}: {gate} continues "
+               f"or rolls back the deployment on the task's answer; leave {words.flag('wait')} out")  # fmt: skip
     if spec.count > 1:
-        r.fail("gate-deployment", None, f"runs one task, and count is {spec.count}: one answer continues or rolls "
-               "back the deployment; leave count out")  # fmt: skip
+        r.fail("gate-deployment", None, f"runs one task, and {words.flag('count')} is {spec.count}: one answer "
+               f"continues or rolls back the deployment; leave {words.flag('count')} out")  # fmt: skip

@@ -5,6 +5,7 @@ value is parsed and checked in `spec.py`."""
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -68,6 +69,8 @@ INPUTS: tuple[Input, ...] = (
     Input("placement-strategy", "Placement strategy as JSON, or spread:FIELD, binpack:cpu, binpack:memory and random items, comma or newline separated. Not for Fargate."),
     Input("enable-ecs-managed-tags", "Have ECS tag the tasks with the cluster and service names: true or false.", "false", switch=True),
     Input("log-file", "Also write every log line of every container to this file (plain text, no CI markup) as it arrives; relative to the working directory (the workspace in the action)."),
+    Input("json-logs", "How JSON log lines are printed: pretty (a line with a level and a message as LEVEL message key=value ...) or raw (as written).", "pretty"),
+    Input("junit-file", "Also write a JUnit XML report to this file at the end of the run: one test case per task, with a failure (the headline and the hint) when it failed; relative to the working directory (the workspace in the action)."),
     Input("gate-deployment", "With service: wait until the service's deployment in progress pauses at a PAUSE lifecycle hook, run the task with the deployment's new revision, then continue the deployment if the task succeeded, else roll it back: true or false.", "false", switch=True),
 )  # fmt: skip
 NAMES = tuple(i.name for i in INPUTS)
@@ -100,11 +103,35 @@ def variable(name: str) -> str:
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:  # bad flags are bad input: exit 125, not argparse's 2
-        if message.startswith("unrecognized arguments: "):  # name the flags only: a value may be a secret
-            flags = [a.split("=", 1)[0] for a in message.split(": ", 1)[1].split() if a.startswith("-")]
-            message = f"unrecognized arguments: {' '.join(flags)}" if flags else "unexpected arguments"
-            message += "; a command as an exact argv goes after --"
-        raise InputError([f"{message} (see ecs-run-task --help)"])
+        if not message.startswith("unrecognized arguments: "):
+            raise InputError([f"{message} (see ecs-run-task --help)"])
+        # one problem for each unknown flag, named without its value (a value may be a secret)
+        flags = [a.split("=", 1)[0] for a in message.split(": ", 1)[1].split() if a.startswith("-")]
+        close = {f: self.closest(f) for f in flags}
+        problems = [f"{f}: no such flag; did you mean {close[f]}?" for f in flags if close[f]]
+        unknown = [f for f in flags if not close[f]]
+        if unknown or not flags:  # no near miss: perhaps a command was meant
+            named = f"unrecognized arguments: {' '.join(unknown)}" if unknown else "unexpected arguments"
+            problems.append(f"{named}; a command as an exact argv goes after --")
+        raise InputError([f"{p} (see ecs-run-task --help)" for p in problems])
+
+    def closest(self, flag: str) -> str | None:
+        """The known long flag `flag` is a near miss of (`--timout`: `--timeout`), or the one flag it begins (`--junit`:
+        `--junit-file`; abbreviations are refused, not guessed), if any."""
+        if not flag.startswith("--"):
+            return None
+        known = [s for action in self._actions for s in action.option_strings if s.startswith("--")]
+        begun = [k for k in known if k.startswith(flag)]
+        close = begun if len(begun) == 1 else difflib.get_close_matches(flag, known, n=1, cutoff=0.8)
+        return close[0] if close else None
+
+
+# -e/--env is the original ecs_task_executor's flag, kept beside --environment: the same variables, parsed apart
+_ENV_HELP = (
+    "One variable added to the container's environment, exactly as given: the whole text after the first = is its "
+    "value, new lines included (a PEM key), where --environment splits its text into KEY=VALUE lines. Repeatable; "
+    "added after --environment's variables."
+)
 
 
 def _help(i: Input) -> str:
@@ -126,8 +153,8 @@ def parser() -> argparse.ArgumentParser:
             p.add_argument(*flags, dest=i.name, metavar="true|false", nargs="?", const="true", help=_help(i))
         else:
             p.add_argument(*flags, dest=i.name, metavar="VALUE", action="append" if i.lines else "store", help=_help(i))
-    p.add_argument("-e", "--env", action="append", default=[], metavar="KEY=VALUE",
-                   help="One variable added to the container's environment, exactly as given (repeatable).")  # fmt: skip
+        if i.name == "environment":  # its sibling, shown beside it
+            p.add_argument("-e", "--env", action="append", default=[], metavar="KEY=VALUE", help=_ENV_HELP)
     p.add_argument(
         "--format", choices=FORMATS, help="Output style [default: auto, from the CI: github, gitlab or plain]."
     )
@@ -170,7 +197,7 @@ def from_argv(argv: Sequence[str], env: Mapping[str, str] | None = None) -> Argv
             origins[i.name] = variable(i.name)
     fmt = args.format or env.get(variable("format"), "").strip() or "auto"
     if fmt not in FORMATS:
-        raise InputError([f"format (from {variable('format')}): got {fmt!r}; expected one of {', '.join(FORMATS)}"])
+        raise InputError([f"--format (from {variable('format')}): got {fmt!r}; expected one of {', '.join(FORMATS)}"])
     dotenv = args.dotenv or env.get(variable("dotenv"), "").strip() or None
     return Argv(raw, origins, list(args.env), fmt, dotenv, bool(args.debug))
 

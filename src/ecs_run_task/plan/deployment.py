@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from ecs_run_task import arns
+from ecs_run_task import arns, words
 from ecs_run_task.errors import Hint, RunError
 from ecs_run_task.exit_codes import CANNOT_RUN, SUCCESS, TIMED_OUT, signal_exit
 from ecs_run_task.inputs.parse import shown
@@ -99,7 +99,7 @@ def the_one(briefs: Sequence[Mapping[str, Any]], service: str, cluster: str) -> 
     named = ", ".join(f"{short(str(b['serviceDeploymentArn']))} (to revision {short(str(b.get('targetServiceRevisionArn', '?')))}"
                       + (f", created {when(b['createdAt'])}" if isinstance(b.get("createdAt"), datetime) else "") + ")"
                       for b in going)  # fmt: skip
-    raise RunError(f"gate-deployment: service {service!r} in cluster {cluster!r} has {len(going)} deployments in "
+    raise RunError(f"{words.flag('gate-deployment')}: service {service!r} in cluster {cluster!r} has {len(going)} deployments in "
                    f"progress: {named}; which one this run should gate is not clear, so nothing was run and none "
                    "was answered. Let one of them end (or stop it), then run again")  # fmt: skip
 
@@ -178,16 +178,18 @@ def not_pausing(deployment: Mapping[str, Any], service: str) -> str | None:
 
 
 def no_deployment(service: str, cluster: str, timeout: float) -> RunError:
-    return RunError(f"gate-deployment: no deployment of service {service!r} in cluster {cluster!r} was in progress "
-                    f"within the timeout ({shown(timeout)}); nothing was run. Does the deploy update this service "
-                    "(a new task definition starts a deployment), in this cluster and region, within the timeout?",
+    return RunError(f"{words.flag('gate-deployment')}: no deployment of service {service!r} in cluster {cluster!r} "
+                    f"was in progress within {words.the('timeout')} ({shown(timeout)}); nothing was run. Does the "
+                    "deploy update this service (a new task definition starts a deployment), in this cluster and "
+                    "region, in that time?",
                     exit_code=TIMED_OUT, status=Status.TIMED_OUT)  # fmt: skip
 
 
 def no_pause(deployment_arn: str, service: str, timeout: float, stage: str | None) -> RunError:
     seen = f" (the last stage ECS reported: {stage})" if stage else ""
-    return RunError(f"gate-deployment: deployment {short(deployment_arn)} of service {service!r} did not pause at a "
-                    f"PAUSE hook within the timeout ({shown(timeout)}){seen}; nothing was run and nothing was sent "
+    return RunError(f"{words.flag('gate-deployment')}: deployment {short(deployment_arn)} of service {service!r} did "
+                    f"not pause at a PAUSE hook within {words.the('timeout')} ({shown(timeout)}){seen}; nothing was "
+                    "run and nothing was sent "
                     "to it. If it pauses later, it waits there until the hook expires, and ECS then takes the hook's "
                     "timeoutAction (ROLLBACK unless configured otherwise)",
                     exit_code=TIMED_OUT, status=Status.TIMED_OUT)  # fmt: skip
@@ -218,7 +220,7 @@ def expiry_warning(paused: Paused, now: datetime, run_left: float | None) -> str
         then = f"{paused.hook.timeout_action}"
     return (f"the PAUSE hook expires {within(left)}, before this run's timeout: a task whose answer comes "
             f"later can no longer gate the deployment, and ECS takes its timeoutAction, {then}; raise the hook's "
-            "timeoutInMinutes in the service's deploymentConfiguration, or lower timeout")  # fmt: skip
+            f"timeoutInMinutes in the service's deploymentConfiguration, or lower {words.the('timeout')}")  # fmt: skip
 
 
 def several_awaiting(hooks: Sequence[Hook]) -> str:
@@ -390,13 +392,13 @@ def dry_run(result: Outcome, paused: Paused | None, now: datetime) -> Outcome:
     return replace(told, warnings=(*told.warnings, warning))
 
 
-NO_HOOK_YET = "dry run: no PAUSE hook awaits action yet; a real run waits for one, polling at poll-interval"
+NO_HOOK_YET = "dry run: no PAUSE hook awaits action yet; a real run waits for one"
 
 
 def dry_run_found(deployment: Mapping[str, Any] | None, service: str, timeout: float | None) -> str:
     """A dry run looks once and never waits: what it found."""
     if deployment is None:
-        limit = f"up to the timeout ({shown(timeout)})" if timeout else "with no limit"
+        limit = f"up to {words.the('timeout')} ({shown(timeout)})" if timeout else "with no limit"
         return (f"dry run: no deployment of service {service} is in progress now; a real run waits for one {limit}, "
                 "then for its PAUSE hook; the request below uses the service's current settings, a real run the "
                 "deployment's new revision")  # fmt: skip

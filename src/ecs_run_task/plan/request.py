@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from ecs_run_task import words
 from ecs_run_task.errors import InputError
 from ecs_run_task.inputs.readers import MAX_CONSTRAINTS, on_fargate
 from ecs_run_task.inputs.spec import Spec
@@ -21,7 +22,7 @@ def target_container(spec: Spec, task_definition: dict[str, Any]) -> str | None:
         if spec.container not in names:
             raise InputError(
                 [
-                    f"container: {spec.container!r} is not in task definition {_revision(task_definition)}; "
+                    f"{words.flag('container')}: {spec.container!r} is not in task definition {_revision(task_definition)}; "
                     f"its containers are {', '.join(names)}"
                 ]
             )
@@ -34,7 +35,8 @@ def target_container(spec: Spec, task_definition: dict[str, Any]) -> str | None:
     if spec.command is not None or spec.environment:
         raise InputError(
             [
-                f"container: required with command or environment, because task definition "
+                f"{words.flag('container')}: required with {words.flag('command')} or {words.flag('environment')}, "
+                f"because task definition "
                 f"{_revision(task_definition)} has several containers ({', '.join(names)})"
             ]
         )

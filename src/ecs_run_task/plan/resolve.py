@@ -10,6 +10,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+from ecs_run_task import words
 from ecs_run_task.aws.clients import Ecs
 from ecs_run_task.errors import InputError, RunError
 from ecs_run_task.inputs import taskdef
@@ -33,15 +34,19 @@ def _read(path: str) -> str:
             data = f.read(taskdef.MAX_FILE_BYTES + 1)
     except OSError as e:
         raise InputError(
-            [f"task-definition: {path} cannot be read ({e.strerror}); paths are relative to the workspace"]
+            [
+                f"{words.flag('task-definition')}: {path} cannot be read ({e.strerror}); paths are relative to the workspace"
+            ]
         ) from None
     if len(data) > taskdef.MAX_FILE_BYTES:
-        raise InputError([f"task-definition: {path} is larger than {taskdef.MAX_FILE_BYTES // 1024} KiB; "
+        raise InputError([f"{words.flag('task-definition')}: {path} is larger than {taskdef.MAX_FILE_BYTES // 1024} KiB; "
                           "is it a task definition? (ECS takes at most 64 KiB)"])  # fmt: skip
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        raise InputError([f"task-definition: {path} is not UTF-8 text; is it a task definition?"]) from None
+        raise InputError(
+            [f"{words.flag('task-definition')}: {path} is not UTF-8 text; is it a task definition?"]
+        ) from None
 
 
 def _next_arn(ecs: Ecs, family: str, latest: dict[str, Any] | None) -> str:
@@ -76,7 +81,11 @@ def resolve(spec: Spec, ecs: Ecs) -> Resolved:
         container = plan.target_container(spec, definition)
         if container is None:
             names = ", ".join(plan.container_names(definition))
-            raise InputError([f"container: required with image, because the task definition has several ({names})"])
+            raise InputError(
+                [
+                    f"{words.flag('container')}: required with {words.flag('image')}, because the task definition has several ({names})"
+                ]
+            )
         if taskdef.image_of(definition, container) != spec.image:  # same image: reuse the revision
             register = taskdef.with_image(register or taskdef.registration(definition, ecs.registration_fields()),
                                           container, spec.image)  # fmt: skip

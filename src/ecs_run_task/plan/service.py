@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from ecs_run_task import words
 from ecs_run_task.errors import InputError
 from ecs_run_task.inputs.spec import CapacityProvider, Spec
 
@@ -23,7 +24,7 @@ def apply(spec: Spec, service: dict[str, Any]) -> Spec:
     changes: dict[str, Any] = {}
     if spec.task_definition is None and spec.task_definition_file is None:
         if not service.get("taskDefinition"):
-            raise InputError([f"task-definition: required, because service {service.get('serviceName')!r} names "
+            raise InputError([f"{words.flag('task-definition')}: required, because service {service.get('serviceName')!r} names "
                               "none (no primary task set); give the task definition to run"])  # fmt: skip
         changes["task_definition"] = service["taskDefinition"]
     vpc = (service.get("networkConfiguration") or {}).get("awsvpcConfiguration") or {}

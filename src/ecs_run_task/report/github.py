@@ -77,6 +77,7 @@ class GitHub(Plain):
         self.tool_annotation("warning", text)
 
     def configure(self, spec: Spec) -> None:
+        super().configure(spec)
         self.annotate = spec.annotate
 
     def diagnostic_sink(self) -> Sink | None:
@@ -108,7 +109,7 @@ class GitHub(Plain):
         parsed = [(line, parse(line.message)) for line in lines]
         texts = []
         for line, structured in parsed:
-            mine = self.texts(line, structured)
+            mine = self.texts(line, structured if self.pretty else None)  # annotated all the same
             self.keep(line, mine)
             texts += mine
         self.tail.extend(texts[-summary.TAIL :])

@@ -1,4 +1,8 @@
-"""One JSON object per event, for machines. The last object carries the outputs."""
+"""One JSON object per event, for machines. The last object carries the outputs.
+
+One naming style, the outputs' own (kebab-case, as the contract names them: `task-arn`, `exit-code`), for every key of
+every event; numbers are JSON numbers and lists JSON arrays. The README calls this shape stable: a key may be added,
+none renamed, retyped or removed."""
 
 from __future__ import annotations
 
@@ -45,24 +49,34 @@ class JsonLines:
         self.emit("warning", message=text)
 
     def started(self, tasks: list[dict[str, Any]], task_definition_arn: str, *, ours: bool = True) -> None:
-        self.emit("started" if ours else "following", task_arns=[t["taskArn"] for t in tasks],
-                  task_definition_arn=task_definition_arn)  # fmt: skip
+        self.emit("started" if ours else "following", **{"task-arns": [t["taskArn"] for t in tasks],
+                                                         "task-definition-arn": task_definition_arn})  # fmt: skip
 
     def progress(self, event: Progress) -> None:
-        self.emit("status", task_arn=event.task_arn, last_status=event.last_status, elapsed=round(event.elapsed, 3),
-                  changed=event.changed)  # fmt: skip
+        self.emit("status", **{"task-arn": event.task_arn, "last-status": event.last_status,
+                               "elapsed": round(event.elapsed, 3), "changed": event.changed})  # fmt: skip
 
     def log_lines(self, lines: Sequence[LogLine]) -> None:
         for line in lines:
-            self.emit("log", container=line.source.container, task_arn=line.source.task_arn,
-                      timestamp=line.timestamp, message=line.message.rstrip("\n"))  # fmt: skip
+            self.emit("log", **{"container": line.source.container, "task-arn": line.source.task_arn,
+                                "timestamp": line.timestamp, "message": line.message.rstrip("\n")})  # fmt: skip
 
     def dry_run(self, requests: Mapping[str, Any]) -> None:
         self.emit("dry-run", requests=requests)
 
     def result(self, outcome: Outcome, outputs: Mapping[str, str], context: Context | None = None) -> None:
+        """Every output by its name, typed; then the headline, the hint as an object, and the warnings."""
         hint = {"key": outcome.hint.key, "cause": outcome.hint.cause, "fix": outcome.hint.fix} if outcome.hint else None
-        values: dict[str, Any] = dict(outputs)
-        if "task-arns" in values:
-            values["task-arns"] = json.loads(outputs["task-arns"] or "[]")  # a real array here, not a string
-        self.emit("outputs", message=outcome.message, hint=hint, warnings=list(outcome.warnings), **values)
+        self.emit("outputs", **{**typed(outputs), "message": outcome.message, "hint": hint,
+                                "warnings": list(outcome.warnings)})  # fmt: skip
+
+
+def typed(outputs: Mapping[str, str]) -> dict[str, Any]:
+    """The outputs as JSON values: `exit-code` a number (null when there is none), `task-arns` an array; every other
+    output the text the step output holds."""
+    values: dict[str, Any] = dict(outputs)
+    if "task-arns" in values:
+        values["task-arns"] = json.loads(outputs["task-arns"] or "[]")
+    if "exit-code" in values:
+        values["exit-code"] = int(outputs["exit-code"]) if outputs["exit-code"] else None
+    return values

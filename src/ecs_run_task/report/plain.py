@@ -33,6 +33,7 @@ class Plain:
         self.err = err or out  # a failure's lines (errors go to stderr from the CLI)
         self.many = False  # several tasks: name the task on each progress line
         self.last: dict[tuple[str, str], deque[str]] = {}  # (task ARN, container) -> its last lines
+        self.pretty = True  # `json-logs: pretty`: JSON lines with a level and a message shown readably
 
     def line(self, text: str) -> None:
         """One line as is: the caller made it safe (or it is our own markup)."""
@@ -40,7 +41,7 @@ class Plain:
         self.out.flush()
 
     def configure(self, spec: Spec) -> None:
-        pass
+        self.pretty = spec.json_logs == "pretty"
 
     def diagnostic_sink(self) -> Sink | None:
         return None  # readable lines on stderr
@@ -74,7 +75,7 @@ class Plain:
 
     def log_lines(self, lines: Sequence[LogLine]) -> None:
         for line in lines:
-            texts = self.texts(line, parse(line.message))
+            texts = self.texts(line, parse(line.message) if self.pretty else None)
             self.keep(line, texts)
             for text in texts:
                 self.line(inert(text))  # GitHub may read this output, e.g. `docker run` in a `run:` step
@@ -89,8 +90,9 @@ class Plain:
 
     @staticmethod
     def texts(line: LogLine, structured: Structured | None) -> list[str]:
-        """The printed form of a log line: readable if structured, prefixed when several streams show, split
-        and neutral (see `printable.lines`); not yet inert, which the GitHub renderer's block makes needless."""
+        """The printed form of a log line: readable if structured (None with `json-logs: raw`), prefixed when several
+        streams show, split and neutral (see `printable.lines`); not yet inert, which the GitHub renderer's block makes
+        needless."""
         body = structured.readable() if structured else line.message
         prefix = f"[{line.source.label}] " if line.source.label else ""
         return [prefix + part for part in lines(body)]
