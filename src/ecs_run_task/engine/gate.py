@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from ecs_run_task import words
-from ecs_run_task.aws.clients import Clients
+from ecs_run_task.aws.clients import Clients, Ecs
 from ecs_run_task.diagnostics import Sink
 from ecs_run_task.engine.cancel import Cancellation, Cancelled
 from ecs_run_task.engine.events import Progress
@@ -111,7 +111,7 @@ class Gate:
     def __post_init__(self) -> None:
         self.shown = Answering(self.renderer)
         self.session = Session(self.spec, self.clients, self.shown, self.cancel, self.clock)  # the deadline: now
-        self.ecs = self.session.ecs
+        self.ecs = Ecs(self.clients)  # the deployment calls: the gate's own, beside the run's
         self.service = self.spec.service or ""
 
     def run(self) -> Result:
