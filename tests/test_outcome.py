@@ -118,6 +118,7 @@ def test_outputs_name_the_first_task_and_the_deciding_tasks_exit() -> None:
         "log-url": "",
         "message": "container web exited with code 3",
         "hint": "",
+        "deployment-action": "",
     }
 
 

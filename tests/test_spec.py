@@ -592,3 +592,23 @@ def test_numbers_are_ascii_digits_only(name: str, value: str) -> None:
         spec.build({"task-definition": "app", name: value})
     [problem] = caught.value.problems
     assert problem.startswith(f"{name}: got "), problem
+
+
+def test_gate_deployment_with_a_service_is_parsed() -> None:
+    assert spec.build({"service": "web", "gate-deployment": "true"}) == spec.Spec(service="web", gate_deployment=True)
+    assert spec.build({"service": "web", "gate-deployment": "false"}) == spec.Spec(service="web")
+
+
+@pytest.mark.parametrize(
+    ("given", "said"),
+    [
+        ({"task-definition": "app"}, "gate-deployment: needs service: the service whose deployment in progress is to be gated"),
+        ({"service": "web", "wait": "false"}, "gate-deployment: cannot be combined with wait: false: gate-deployment continues or rolls back the deployment on the task's answer; leave wait out"),
+        ({"service": "web", "count": "2"}, "gate-deployment: runs one task, and count is 2: one answer continues or rolls back the deployment; leave count out"),
+        ({"attach": TASK_ID}, "attach: cannot be combined with gate-deployment: attach follows a task that runs already, so nothing is started; give gate-deployment or attach, not both"),
+    ],
+)  # fmt: skip
+def test_gate_deployment_needs_a_service_one_task_and_its_answer(given: dict[str, str], said: str) -> None:
+    with pytest.raises(InputError) as caught:
+        spec.build({"gate-deployment": "true", **given})
+    assert caught.value.problems == [said]

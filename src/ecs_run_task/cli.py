@@ -302,6 +302,12 @@ def _run(run_spec: spec.Spec, renderer: Renderer, env: Mapping[str, str], cancel
 
     clients = aws.connect(region(run_spec, env))
     shown = LogFile(renderer, log_file) if log_file else renderer
+    if run_spec.gate_deployment:  # the same run, at a service deployment's PAUSE hook, which it then answers
+        from ecs_run_task.engine.gate import Gate  # noqa: PLC0415
+
+        gate = Gate(run_spec, clients, shown, cancel, default_started_by(env))
+        sessions.append(gate.session)
+        return gate.run()
     sessions.append(Session(run_spec, clients, shown, cancel))
     return Runner(sessions[0], default_started_by(env)).run()
 
@@ -329,23 +335,40 @@ def post_cli(argv: Sequence[str] | None = None) -> int:
 
 
 def post_main(env: Mapping[str, str] | None = None) -> int:
-    """The action's post step: stop any task the main step left running (it may have been killed)."""
+    """The action's post step: stop any task the main step left running (it may have been killed), and roll back
+    a service deployment whose PAUSE hook it left unanswered (gate-deployment)."""
     env = os.environ if env is None else env
     arns = json.loads(env.get("STATE_task-arns") or "[]")
-    if not arns:
+    hook, deployment = env.get("STATE_hook-id") or "", env.get("STATE_deployment-arn") or ""
+    if not arns and not (hook and deployment):
         return 0
     diagnostics.configure(env.get("RUNNER_DEBUG") == "1")  # the post step: plain lines on stderr
     cluster = env.get("STATE_cluster") or "default"
     from ecs_run_task.aws import clients as aws  # noqa: PLC0415 - see main()
 
+    failed = 0
     try:
         ecs = aws.Ecs(aws.connect(env.get("STATE_region") or env.get("AWS_REGION") or None))
-        tasks, _ = ecs.describe_tasks(cluster, arns)
+    except RunError as e:
+        GitHub(sys.stdout, env).tool_annotation("warning", f"post step: could not connect to AWS: {e.message}")
+        return 1
+    try:
+        tasks, _ = ecs.describe_tasks(cluster, arns) if arns else ([], [])
         for task in tasks:
             if not stopping(task):  # one ECS is stopping already needs nothing from us
                 ecs.stop_task(cluster, task["taskArn"], "Stopped by ecs-run-task: the CI step ended while it ran")
                 print(f"ecs-run-task: stopped task {task['taskArn']} left running by the main step", flush=True)
     except RunError as e:
         GitHub(sys.stdout, env).tool_annotation("warning", f"post step: could not check or stop {arns}: {e.message}")
-        return 1
-    return 0
+        failed = 1
+    if hook and deployment:  # the main step ended before it answered the hook: never a CONTINUE
+        try:
+            ecs.continue_service_deployment(deployment, hook, "ROLLBACK", quick=True)
+            print(f"ecs-run-task: rolled back deployment {deployment} (PAUSE hook {hook}), which the main step left "
+                  "unanswered", flush=True)  # fmt: skip
+        except RunError as e:
+            GitHub(sys.stdout, env).tool_annotation(
+                "warning", f"post step: could not roll back deployment {deployment} (PAUSE hook {hook}): {e.message}; "
+                "unless it was answered already, ECS takes the hook's timeout action when it expires")  # fmt: skip
+            failed = 1
+    return failed

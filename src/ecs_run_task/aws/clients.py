@@ -33,6 +33,7 @@ from ecs_run_task.verdict import failures
 
 if TYPE_CHECKING:
     from mypy_boto3_ecs import ECSClient
+    from mypy_boto3_ecs.literals import DeploymentLifecycleHookActionType, ServiceDeploymentStatusType
     from mypy_boto3_logs import CloudWatchLogsClient
 
 DESCRIBE_BATCH = 100  # DescribeTasks takes at most 100 tasks a call
@@ -309,6 +310,59 @@ class Ecs:
     def stop_task(self, cluster: str, arn: str, reason: str) -> None:
         with explained("ecs", "StopTask"):
             self.clients.stopper.stop_task(cluster=cluster, task=arn, reason=reason[:255])
+
+    # -- service deployments (gate-deployment) ---------------------------------------------
+    def list_service_deployments(self, cluster: str, service: str, statuses: Sequence[str]) -> list[dict[str, Any]]:
+        """The service's deployments in one of `statuses`, newest first (ServiceDeploymentBriefs, 100 a page). A
+        poll: the follower's few attempts, and the wait rides out what fails."""
+        briefs: list[dict[str, Any]] = []
+        more: dict[str, Any] = {}  # the first page has no token
+        with explained("ecs", "ListServiceDeployments", (cluster, self.client.meta.region_name)):
+            while True:
+                try:
+                    page = self.clients.follower.list_service_deployments(
+                        cluster=cluster,
+                        service=service,
+                        status=[cast("ServiceDeploymentStatusType", s) for s in statuses],
+                        maxResults=100,
+                        **more,
+                    )
+                except ClientError as e:
+                    if e.response.get("Error", {}).get("Code") in {"ServiceNotFoundException",
+                                                                   "ServiceNotActiveException"}:  # fmt: skip
+                        raise RunError(
+                            f"service: {service!r} was not found in cluster {cluster!r} "
+                            f"({e.response['Error'].get('Message', '')}); check the name and cluster"
+                        ) from e
+                    raise
+                briefs += [dict(b) for b in page.get("serviceDeployments") or [] if isinstance(b, dict)]
+                if not page.get("nextToken"):
+                    return briefs
+                more = {"nextToken": str(page["nextToken"])}
+
+    def describe_service_deployment(self, arn: str) -> dict[str, Any] | None:
+        """The deployment (ServiceDeployment), None when ECS does not know it (MISSING). A poll, as above."""
+        with explained("ecs", "DescribeServiceDeployments"):
+            answer = self.clients.follower.describe_service_deployments(serviceDeploymentArns=[arn])
+        found = [dict(d) for d in answer.get("serviceDeployments") or [] if isinstance(d, dict)]
+        return next((d for d in found if d.get("serviceDeploymentArn") == arn), found[0] if found else None)
+
+    def describe_service_revision(self, arn: str) -> dict[str, Any] | None:
+        """The service revision (ServiceRevision: task definition, network, launch type or capacity provider
+        strategy, platform version), None when ECS does not know it (MISSING)."""
+        with explained("ecs", "DescribeServiceRevisions"):
+            answer = self.client.describe_service_revisions(serviceRevisionArns=[arn])
+        found = [dict(r) for r in answer.get("serviceRevisions") or [] if isinstance(r, dict)]
+        return found[0] if found else None
+
+    def continue_service_deployment(self, arn: str, hook_id: str, action: str, *, quick: bool = False) -> None:
+        """Answer a PAUSE hook: CONTINUE or ROLLBACK. `quick`: within a signal's budget (the stopper's short
+        timeouts), as on cancel."""
+        client = self.clients.stopper if quick else self.client
+        with explained("ecs", "ContinueServiceDeployment"):
+            client.continue_service_deployment(
+                serviceDeploymentArn=arn, hookId=hook_id, action=cast("DeploymentLifecycleHookActionType", action)
+            )
 
 
 class Logs:

@@ -68,6 +68,10 @@ class Spec:
     log_file: str | None = None
     json_logs: str = "pretty"  # how JSON log lines are printed: pretty or raw
     junit_file: str | None = None
+    gate_deployment: bool = False  # run at the service deployment's PAUSE hook, then continue or roll it back
+    # not an input: the service revision whose settings are the defaults in place of the service's (with
+    # gate-deployment, the deployment's target revision, as DescribeServiceRevisions answers it)
+    revision: Mapping[str, Any] | None = None
 
 
 T = TypeVar("T")
@@ -166,7 +170,10 @@ def build(raw: Mapping[str, str], env_pairs: Sequence[str] = (), origins: Mappin
         log_file=log_file,
         json_logs=r.get("json-logs", read.json_logs, "pretty"),
         junit_file=r.get("junit-file", read.path, None),
+        gate_deployment=r.get("gate-deployment", parse.boolean, False),
     )
+    if spec.gate_deployment:
+        _gate_alone(r, spec)
     if spec.attach:
         _attach_alone(r, spec)
         spec = dataclasses.replace(spec, cluster=_attach_cluster(r, spec.attach, spec.cluster))
@@ -249,7 +256,7 @@ _START_INPUTS = {
     "group": "group", "enable-execute-command": "enable_execute_command", "start-retries": "start_retries",
     "if-running": "if_running", "dry-run": "dry_run", "volume-configurations": "volume_configurations",
     "placement-constraints": "placement_constraints", "placement-strategy": "placement_strategy",
-    "enable-ecs-managed-tags": "enable_ecs_managed_tags",
+    "enable-ecs-managed-tags": "enable_ecs_managed_tags", "gate-deployment": "gate_deployment",
 }  # fmt: skip
 
 
@@ -282,3 +289,18 @@ def _attach_alone(r: _Reader, spec: Spec) -> None:
     if not spec.wait:
         r.fail("attach", None, f"cannot be combined with {words.setting('wait', 'false')}: {words.flag('attach')} follows "
                f"a task to its answer; leave {words.flag('wait')} out")  # fmt: skip
+
+
+def _gate_alone(r: _Reader, spec: Spec) -> None:
+    """gate-deployment answers a service deployment's PAUSE hook with one task's answer: it needs the service,
+    the answer (wait), and one task to take it from. With attach, attach's own check says what is wrong."""
+    gate = words.flag("gate-deployment")
+    if not spec.service and not spec.attach:
+        r.fail("gate-deployment", None, f"needs {words.flag('service')}: the service whose deployment in progress "
+               "is to be gated")  # fmt: skip
+    if not spec.wait:
+        r.fail("gate-deployment", None, f"cannot be combined with {words.setting('wait', 'false')}: {gate} continues "
+               f"or rolls back the deployment on the task's answer; leave {words.flag('wait')} out")  # fmt: skip
+    if spec.count > 1:
+        r.fail("gate-deployment", None, f"runs one task, and {words.flag('count')} is {spec.count}: one answer "
+               f"continues or rolls back the deployment; leave {words.flag('count')} out")  # fmt: skip

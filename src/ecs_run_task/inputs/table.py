@@ -71,6 +71,7 @@ INPUTS: tuple[Input, ...] = (
     Input("log-file", "Also write every log line of every container to this file (plain text, no CI markup) as it arrives; relative to the working directory (the workspace in the action). A regular file only (a FIFO, a device such as /dev/stdout, a directory or a symbolic link is refused)."),
     Input("json-logs", "How JSON log lines are printed: pretty (a line with a level and a message as LEVEL message key=value ...) or raw (as written).", "pretty"),
     Input("junit-file", "Also write a JUnit XML report to this file at the end of the run: one test case per task, with a failure (the headline and the hint) when it failed; relative to the working directory (the workspace in the action)."),
+    Input("gate-deployment", "With service: wait until the service's deployment in progress pauses at a PAUSE lifecycle hook, run the task with the deployment's new revision, then continue the deployment if the task succeeded, else roll it back: true or false.", "false", switch=True),
 )  # fmt: skip
 NAMES = tuple(i.name for i in INPUTS)
 
@@ -87,7 +88,8 @@ Exit status:
   1-255    the deciding container's own exit code (status: failed)
   124      --timeout passed; the tasks were stopped (status: timed-out)
   125      bad input (invalid-input), AWS refused or the task never ran (failed-to-start), or the task could
-           no longer be followed (unknown)
+           no longer be followed (unknown); with --gate-deployment, also a task that succeeded whose deployment
+           did not go on (succeeded: the PAUSE hook expired, or ContinueServiceDeployment failed)
   130/143  cancelled by SIGINT/SIGTERM; the tasks were stopped first (cancelled)
   1-255    also when the task was stopped from outside while the deciding container ran (interrupted,
            never a success): its own code, 143 when it exited 0

@@ -1,7 +1,8 @@
 """Before anything starts: find what will run, with read-only calls only.
 
-The service's settings fill in what the inputs left out; a task definition file or an `image` means a new
-revision to register (after validation, so bad input creates nothing); `dry-run` stops here."""
+The service's settings (with gate-deployment, those of its deployment's target revision) fill in what the inputs
+left out; a task definition file or an `image` means a new revision to register (after validation, so bad input
+creates nothing); `dry-run` stops here."""
 
 from __future__ import annotations
 
@@ -61,8 +62,11 @@ def _next_arn(ecs: Ecs, family: str, latest: dict[str, Any] | None) -> str:
 
 def resolve(spec: Spec, ecs: Ecs) -> Resolved:
     given = spec
-    if spec.service:
-        spec = service.apply(spec, ecs.describe_service(spec.cluster, spec.service))
+    if spec.service:  # a deployment's target revision (gate-deployment) in place of what the service runs now
+        settings = (
+            dict(spec.revision) if spec.revision is not None else ecs.describe_service(spec.cluster, spec.service)
+        )
+        spec = service.apply(spec, settings)
     described: dict[str, Any] | None = None
     register: dict[str, Any] | None = None
     if spec.task_definition_file:

@@ -14,7 +14,8 @@ from ecs_run_task.verdict.outcome import Outcome
 DOTENV_LIMIT = 5 * 1024  # GitLab refuses larger dotenv reports
 # The contract's outputs, in the order of its table: every path that ends a run writes each of them.
 NAMES = ("task-arn", "task-arns", "task-id", "task-definition-arn", "status", "exit-code", "stop-code",
-         "stopped-reason", "log-url", "message", "hint")  # fmt: skip
+         "stopped-reason", "log-url", "message", "hint", "deployment-action")  # fmt: skip
+DEPLOYMENT_ACTION = "deployment-action"  # gate-deployment's answer to the PAUSE hook; set by engine/gate.py
 
 
 def build(
@@ -34,6 +35,7 @@ def build(
         # no stream to link for a container that never ran
         "log-url": log_url if outcome.container_ran else "",
         **said(outcome),
+        DEPLOYMENT_ACTION: "",  # CONTINUE or ROLLBACK once sent (gate-deployment)
     }
 
 
