@@ -394,8 +394,8 @@ def test_an_exit_0_after_a_stop_from_outside_is_interrupted_and_exits_143(stop_c
     got = outcome.judge([task(ran("migrate", 0), stopCode=stop_code, stoppedReason=reason)], ["migrate"])
     assert (got.status, got.exit_code, got.container_exit_code, got.container) == ("interrupted", 143, 0, "migrate")
     assert got.message == (
-        f"task 0a1b2c3d0: interrupted: ECS was asked from outside to stop the task (stopCode={stop_code}, "
-        f"stoppedReason={reason!r}) while container migrate ran; it exited with code 0; an exit after a stop from "
+        f"task 0a1b2c3d0: interrupted: ECS was asked from outside to stop the task (stopCode={stop_code}: "
+        f"{reason}) while container migrate ran; it exited with code 0; an exit after a stop from "
         "outside never counts as success, so we exit 143"
     )
     assert hint_key(got) == "stopped-from-outside"

@@ -199,5 +199,5 @@ def test_a_task_stopped_by_someone_else_while_we_wait(
     assert proc.returncode == 143, out
     env = outputs(tmp_path / "out.env")
     assert (env["STATUS"], env["EXIT_CODE"], env["STOP_CODE"]) == ("interrupted", "143", "UserInitiated")
-    assert "stoppedReason='Task stopped by user'" in out
+    assert "(stopCode=UserInitiated: Task stopped by user)" in out
     assert len(sandbox.calls("StopTask")) == 1  # only the other person's

@@ -307,8 +307,10 @@ def settle(result: Outcome, paused: Paused, answered: Answered, now: datetime, s
         rolled = _told(result, "the deployment is rolled back (ROLLBACK sent)")
         if result.ok and signum is not None:  # the task succeeded, but the job was cancelled
             code, name = signal_exit(signum)
-            rolled = replace(rolled, exit_code=code, message=f"{result.message}; the job was cancelled ({name}), so "
-                             "the deployment is rolled back (ROLLBACK sent)")  # fmt: skip
+            rolled = _told(
+                replace(result, exit_code=code),
+                f"the job was cancelled ({name}), so the deployment is rolled back (ROLLBACK sent)",
+            )
         return Settled(rolled, ROLLBACK, f"ROLLBACK sent for {where}: {reason}; ECS rolls the service back to its "
                        "previous revision", warning=False)  # fmt: skip
     left = hook.left(now)
@@ -318,8 +320,9 @@ def settle(result: Outcome, paused: Paused, answered: Answered, now: datetime, s
     return _refused(result, paused, answered, where, reason)
 
 
-def _told(result: Outcome, what: str) -> Outcome:
-    return replace(result, message=f"{result.message}; {what}")
+def _told(result: Outcome, what: str, joint: str = "; ") -> Outcome:
+    """The outcome, saying (in its message and its headline) what became of the deployment."""
+    return replace(result, message=result.message + joint + what, consequence=joint + what)
 
 
 def _expired(result: Outcome, paused: Paused, action: str, where: str) -> Settled:
@@ -334,8 +337,9 @@ def _expired(result: Outcome, paused: Paused, action: str, where: str) -> Settle
         hint = Hint("gate-hook-expired", "The task took longer than the PAUSE hook waits (its timeoutInMinutes).",
                     "Raise the PAUSE hook's timeoutInMinutes in the service's deploymentConfiguration (up to 20160, "
                     "14 days) above the task's longest run, then deploy again.")  # fmt: skip
-        failed = replace(result, exit_code=CANNOT_RUN, hint=hint,
-                         message=f"{result.message}, but {said}: the deployment is rolled back")  # fmt: skip
+        failed = _told(
+            replace(result, exit_code=CANNOT_RUN, hint=hint), f"{said}: the deployment is rolled back", ", but "
+        )
         return Settled(failed, "", line, True)
     if taken == CONTINUE:
         warning = (f"deployment {paused.deployment} went on although the task did not succeed: check service "
@@ -367,8 +371,8 @@ def _refused(result: Outcome, paused: Paused, answered: Answered, where: str, re
         fix = f"Check the deployment in the ECS console; {then}."
     if result.ok:  # the deploy did not go on: a failure, whatever the task's answer
         hint = Hint("gate-continue-refused", cause, fix)
-        failed = replace(result, exit_code=CANNOT_RUN, hint=hint, message=f"{result.message}, but the deployment "
-                         f"could not be continued: {IAM_ACTION} failed for {where}{status}: {answered.error}")  # fmt: skip
+        failed = _told(replace(result, exit_code=CANNOT_RUN, hint=hint), f"the deployment could not be continued: "
+                       f"{IAM_ACTION} failed for {where}{status}: {answered.error}", ", but ")  # fmt: skip
         return Settled(failed, "", line, True)
     told = _told(result, f"the deployment could not be rolled back: {IAM_ACTION} failed for {where}{status}: "
                          f"{answered.error}")  # fmt: skip

@@ -39,11 +39,14 @@ class Outcome:
     hint: Hint | None = None  # the likely cause and fix, where the failure's signature is known
     warnings: tuple[str, ...] = ()  # what the result must also say (log lines that could not be read)
     bug: bool = False  # an unexpected error of ours ended the run (its traceback is on stderr)
+    consequence: str = (
+        ""  # what became of what the run gated (a deployment): "; ..." or ", but ...", after the headline
+    )
 
     @property
     def headline(self) -> str:
         """What happened, in one line: the `message` output, the failure's title (see `headlines.py`)."""
-        return headlines.headline(self)
+        return headlines.headline(self) + self.consequence
 
     @property
     def container_ran(self) -> bool:
@@ -184,7 +187,7 @@ def _interrupted(task: dict[str, Any], deciders: Sequence[str], stop_code: str) 
         return None  # it never ran: a failure to start, said as such
     name, container = next(((n, c) for n, c in ran if c["exitCode"] != 0), ran[0])
     code = container["exitCode"]
-    why = stop_code + (f": {task['stoppedReason']}" if task.get("stoppedReason") else "")
+    why = f"stopCode={stop_code}" + (f": {task['stoppedReason']}" if task.get("stoppedReason") else "")
     message = (f"task {arns.task_id(task.get('taskArn', '?'))}: interrupted: ECS was asked from outside to stop the "
                f"task ({why}) while container {name} ran; it exited with code {code}")  # fmt: skip
     if code == 0:
