@@ -16,7 +16,7 @@ from ecs_run_task import __version__
 from sandbox import Container, ContainerScript, Sandbox, Scripted, Step
 from tests.helpers import Run
 
-pytestmark = pytest.mark.docker
+pytestmark = [pytest.mark.docker, pytest.mark.xdist_group("docker")]  # one worker: one image build, one engine user
 
 KEPT_SERVICES = ["ec2", "ecr", "ecs", "iam", "logs", "sts"]
 

@@ -19,7 +19,7 @@ from ecs_run_task.printable import unmarked
 from sandbox import Sandbox
 from tests.helpers import ROOT, script
 
-pytestmark = pytest.mark.docker
+pytestmark = [pytest.mark.docker, pytest.mark.xdist_group("docker")]  # one worker: one image build, one engine user
 
 WORKFLOW = "tests/e2e/workflows/run-task.yml"
 

@@ -18,7 +18,7 @@ import pytest
 from sandbox import Sandbox
 from tests.helpers import ROOT, script
 
-pytestmark = pytest.mark.docker
+pytestmark = [pytest.mark.docker, pytest.mark.xdist_group("docker")]  # one worker: one image build, one engine user
 HERE = Path(__file__).resolve().parent
 
 
