@@ -53,18 +53,13 @@ MORE = {
     "overrides": "Container overrides are merged by name.",
     "launch-type": "Not with `capacity-provider-strategy`.",
     "wait": "`false` returns once ECS has accepted the tasks, and leaves them running (`status` `started`).",
-    "timeout": "A task the run follows but did not start (`attach`, `if-running: attach`) runs on: the run says so "
-    "and exits 124 all the same. With `gate-deployment`, it bounds the whole run: the wait for the deployment, for "
-    "its pause, and the task.",
-    "poll-interval": "Status is polled less often while log lines show the task is alive, and at once more often "
-    "when they stop.",
+    "timeout": "A task the run follows but did not start (`attach`, `if-running: attach`) runs on. With "
+    "`gate-deployment`, the whole run: [when it goes wrong](gate-deployment.md#when-it-goes-wrong).",
+    "poll-interval": "Longer while log lines show the task is alive: "
+    "[how it works](how-it-works.md#how-it-works-and-what-it-will-not-do).",
     "log-drain": "See [Every line, or a word](how-it-works.md#every-line-or-a-word).",
     "dry-run": "It also checks, read-only, what the run will need: [a dry run](how-it-works.md#a-dry-run).",
-    "start-retries": "Those causes: capacity (RunTask `failures` such as `RESOURCE:MEMORY`), a provisioning timeout, "
-    "Spot reclaiming the task first, a registry timeout or rate limit ([failures.md](failures.md) marks them "
-    '"Retried at start"), and `Unable to describe task definition` right after the revision was registered. Each '
-    "retry waits a growing pause, within `timeout`. One budget for the whole run: with `count` above 1 the tasks "
-    "share it.",
+    "start-retries": "Which causes, and when: [Start retries](how-it-works.md#start-retries).",
     "if-running": "The group is the `group` input, else `family:<family>`. `attach` follows the oldest if several "
     "run. What ECS allows, and the CI's own lock to add: [One at a time](how-it-works.md#one-at-a-time).",
     "attach": "Its logs are read from the beginning. No start input may be given with it.",
@@ -76,10 +71,9 @@ MORE = {
     "[us-east-1a, us-east-1b], distinctInstance` is two constraints.",
     "placement-strategy": "At most 5.",
     "log-file": "Needs `logs: true`. See [The log file](how-it-works.md#the-log-file).",
-    "json-logs": "See [What a run looks like](how-it-works.md#what-a-run-looks-like). Either way, error and warning "
-    "JSON lines become annotations (`annotate`) and `log-file` holds the lines as written.",
-    "junit-file": "See [JUnit reports](pipelines.md#junit-reports). A dry run writes none.",
-    "gate-deployment": "Not with `attach`, `wait: false` or `count` above 1: one task's answer decides. See "
+    "json-logs": "What pretty does, and what either way: [What a run looks like](how-it-works.md#what-a-run-looks-like).",
+    "junit-file": "See [JUnit reports](pipelines.md#junit-reports).",
+    "gate-deployment": "Not with `attach`, `wait: false` or `count` above 1. See "
     "[Gate a service deployment](gate-deployment.md).",
 }
 
@@ -92,8 +86,8 @@ MORE_OUTPUTS = {
     "once its containers had started. See [Exit status](#exit-status).",
     "message": "Others: `container web could not start: image not found`, `invalid input: cluster: ...`. For a "
     "notification step.",
-    "hint": "The known signatures: [failures.md](failures.md). `--format json` gives it as an object: `key`, "
-    "`cause`, `fix`.",
+    "hint": "Written as `<cause> Fix: <fix>`; the known signatures are in [failures.md](failures.md). `--format json` "
+    "gives it as an object: `key`, `cause`, `fix`.",
     "deployment-action": "Empty too when ECS refused it. See [When it goes wrong](gate-deployment.md#when-it-goes-wrong).",
 }
 
