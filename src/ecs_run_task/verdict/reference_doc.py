@@ -54,7 +54,8 @@ MORE = {
     "launch-type": "Not with `capacity-provider-strategy`.",
     "wait": "`false` returns once ECS has accepted the tasks, and leaves them running (`status` `started`).",
     "timeout": "A task the run follows but did not start (`attach`, `if-running: attach`) runs on. With "
-    "`gate-deployment`, the whole run: [when it goes wrong](gate-deployment.md#when-it-goes-wrong).",
+    "`gate-deployment`, it bounds the wait for the deployment's pause too "
+    "([when it goes wrong](gate-deployment.md#when-it-goes-wrong)).",
     "poll-interval": "Longer while log lines show the task is alive: "
     "[how it works](how-it-works.md#how-it-works-and-what-it-will-not-do).",
     "log-drain": "See [Every line, or a word](how-it-works.md#every-line-or-a-word).",
@@ -64,8 +65,8 @@ MORE = {
     "run. What ECS allows, and the CI's own lock to add: [One at a time](how-it-works.md#one-at-a-time).",
     "attach": "Its logs are read from the beginning. No start input may be given with it.",
     "volume-configurations": 'For example `[{"name": "data", "managedEBSVolume": {"roleArn": '
-    '"arn:aws:iam::123456789012:role/ecsInfrastructureRole", "sizeInGiB": 100}}]`. The role needs `iam:PassRole` '
-    "for that role ([IAM policy](iam.md)).",
+    '"arn:aws:iam::123456789012:role/ecsInfrastructureRole", "sizeInGiB": 100}}]`. The job\'s role needs '
+    "`iam:PassRole` for that role ([IAM policy](iam.md)).",
     "placement-constraints": "At most 10. A comma separates items on one line only where the next item starts with "
     "a known form, so a `memberOf` expression keeps its own commas: `memberOf:attribute:ecs.availability-zone in "
     "[us-east-1a, us-east-1b], distinctInstance` is two constraints.",
