@@ -13,7 +13,7 @@ from packaging.utils import canonicalize_name
 from tests.helpers import ROOT
 
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-README = (ROOT / "README.md").read_text()
+DEVELOPMENT = (ROOT / "docs" / "development.md").read_text()  # where the commands that make the locks are written
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,9 @@ def test_the_dev_lock_holds_every_package_of_the_dev_extra_within_its_range() ->
     for line in [*PROJECT["dependencies"], *PROJECT["optional-dependencies"]["dev"]]:
         wanted = Requirement(line)
         name = canonicalize_name(wanted.name)
-        assert name in dev, f"requirements-dev.lock does not pin {wanted.name}: generate it again (README, Development)"
+        assert name in dev, (
+            f"requirements-dev.lock does not pin {wanted.name}: generate it again (docs/development.md, Locks)"
+        )
         for pin in dev[name]:
             assert wanted.specifier.contains(pin.version, prereleases=True), f"{name}=={pin.version} is not {wanted}"
         if name == "boto3-stubs":  # its extras are packages of their own
@@ -77,12 +79,12 @@ def test_the_playground_extra_pins_the_moto_the_tests_ran_with() -> None:
     assert wanted.extras == dev_moto.extras
 
 
-def test_each_lock_says_it_was_made_by_the_command_the_readme_gives() -> None:
+def test_each_lock_says_it_was_made_by_the_command_the_development_doc_gives() -> None:
     for lock in ("requirements.lock", "requirements-dev.lock"):
         header = (ROOT / lock).read_text().splitlines()[1].removeprefix("#").strip()
         assert header.startswith("uv pip compile "), header
         assert header.endswith(f" -o {lock}"), header
-        assert header in README, f"{lock} was made by `{header}`, which the README's Development section does not give"
+        assert header in DEVELOPMENT, f"{lock} was made by `{header}`, which docs/development.md does not give"
 
 
 def test_ci_venv_installs_from_the_dev_lock_and_is_keyed_on_both_locks() -> None:

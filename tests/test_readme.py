@@ -1,6 +1,8 @@
-"""The README's examples are true to the code: its YAML parses, the action's inputs and outputs it uses exist
+"""The README and the docs are true to the code: their YAML parses, the action's inputs and outputs they use exist
 (action.yml), the CLI flags exist (`inputs.parser()`), the component's inputs exist (templates/run-task.yml), the
-tables list exactly action.yml's inputs and outputs, and the IAM policy holds every action the README names."""
+reference's tables list exactly action.yml's inputs and outputs, the IAM policy holds every action the docs name,
+every relative link finds its file and heading, and the README stays a page for a user's first minute: under 20 KB,
+each example under 10 lines, the Action step and the GitLab job first."""
 
 from __future__ import annotations
 
@@ -24,6 +26,18 @@ from ecs_run_task.status import Status
 from tests.helpers import ROOT, missing
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+# Every page of the docs, and the ones written by hand or from the tables (the pages checked against the code):
+# failures.md is the failure catalogue's (tests/test_failures.py), the others figures, each with its own command.
+ALL_PAGES = {
+    str(p.relative_to(ROOT)): p.read_text(encoding="utf-8")
+    for p in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+}
+OWN_TESTS = {"docs/failures.md", "docs/benchmarks.md", "docs/reliability.md", "docs/mutation.md"}
+PAGES = {name: text for name, text in ALL_PAGES.items() if name not in OWN_TESTS}
+REFERENCE = ALL_PAGES["docs/reference.md"]
+DEVELOPMENT = ALL_PAGES["docs/development.md"]
+README_LIMIT = 20 * 1024  # bytes: a page for a user's first minute
+SNIPPET_LINES = 10  # each README example stays under this many lines
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text())
 ACTION_INPUTS = list(ACTION["inputs"])
 ACTION_OUTPUTS = list(ACTION["outputs"])
@@ -37,30 +51,40 @@ SHELL_OPERATORS = {"|", "||", "&&", ";", "&", ">", ">>", "<"}
 class Block:
     lang: str
     text: str
-    line: int  # where it starts in README.md, for failure messages
+    page: str  # README.md or docs/<name>.md
+    line: int  # where it starts in its page, for failure messages
     section: str  # the `## ` heading it is under
 
     def __str__(self) -> str:
-        return f"the ```{self.lang} block at README.md line {self.line} ({self.section})"
+        return f"the ```{self.lang} block at {self.page} line {self.line} ({self.section})"
 
 
-def blocks() -> list[Block]:
+def page_blocks(page: str, text: str) -> list[Block]:
     found: list[Block] = []
     body: list[str] = []
     lang: str | None = None
     start, section = 0, ""
-    for number, line in enumerate(README.splitlines(), start=1):
+    for number, line in enumerate(text.splitlines(), start=1):
         if lang is None and line.startswith("## "):
             section = line[3:]
         if lang is None and line.startswith("```"):
             lang, start, body = line[3:].strip(), number, []
         elif lang is not None and line == "```":
-            found.append(Block(lang, "\n".join(body), start, section))
+            found.append(Block(lang, "\n".join(body), page, start, section))
             lang = None
         elif lang is not None:
             body.append(line)
-    assert lang is None, f"README.md: the ``` block opened at line {start} is never closed"
+    assert lang is None, f"{page}: the ``` block opened at line {start} is never closed"
     return found
+
+
+def blocks() -> list[Block]:
+    return [block for page, text in PAGES.items() for block in page_blocks(page, text)]
+
+
+def prose(text: str) -> str:
+    """A page without its fenced blocks: what is not an example."""
+    return re.sub(r"^```.*?^```$", "", text, flags=re.M | re.S)
 
 
 class GitLabLoader(yaml.SafeLoader):
@@ -110,9 +134,9 @@ def cli_flags(text: str) -> list[str]:
     return flags
 
 
-def table(first_header: str) -> list[list[str]]:
-    """The rows (cells, header first) of the README table whose first header cell is `first_header`."""
-    lines = README.splitlines()
+def table(first_header: str, text: str = REFERENCE, page: str = "docs/reference.md") -> list[list[str]]:
+    """The rows (cells, header first) of the table in `text` whose first header cell is `first_header`."""
+    lines = text.splitlines()
     for i, line in enumerate(lines):
         if line.startswith(f"| {first_header} |"):
             rows = []
@@ -121,7 +145,7 @@ def table(first_header: str) -> list[list[str]]:
                     break
                 rows.append([c.strip() for c in re.split(r"(?<!\\)\|", row.strip())[1:-1]])
             return [rows[0], *rows[2:]]
-    raise AssertionError(f"README.md has no table whose first column is {first_header!r}")
+    raise AssertionError(f"{page} has no table whose first column is {first_header!r}")
 
 
 def code_words(cell: str) -> list[str]:
@@ -149,16 +173,17 @@ def test_github_steps_give_only_inputs_of_action_yml() -> None:
 
 def test_step_outputs_referred_to_are_outputs_of_action_yml_and_steps_of_the_snippet() -> None:
     ours = {str(step["id"]) for _, doc in yaml_blocks() for step in our_steps(doc) if "id" in step}
-    assert ours, "no ecs-run-task step in the README has an id: later steps cannot read its outputs"
+    assert ours, "no ecs-run-task step in the docs has an id: later steps cannot read its outputs"
     for block, doc in yaml_blocks():
         ids = {str(v["id"]) for v in walk(doc) if isinstance(v, dict) and "id" in v and ("uses" in v or "run" in v)}
         for step_id, name in re.findall(r"steps\.([\w-]+)\.outputs\.([\w-]+)", block.text):
             assert step_id in ids, f"{block}: steps.{step_id} is not a step of this snippet"
             if step_id in ours:
                 assert name in ACTION_OUTPUTS, f"{block}: steps.{step_id}.outputs.{name} is not an output of action.yml"
-    for step_id, name in re.findall(r"steps\.([\w-]+)\.outputs\.([\w-]+)", README):
-        if step_id in ours:
-            assert name in ACTION_OUTPUTS, f"README.md: steps.{step_id}.outputs.{name} is not an output of action.yml"
+    for page, text in PAGES.items():
+        for step_id, name in re.findall(r"steps\.([\w-]+)\.outputs\.([\w-]+)", text):
+            if step_id in ours:
+                assert name in ACTION_OUTPUTS, f"{page}: steps.{step_id}.outputs.{name} is not an output of action.yml"
 
 
 def test_the_github_pipeline_deploys_the_revision_the_migration_ran() -> None:
@@ -187,8 +212,9 @@ def test_github_workflows_pass_actionlint(tmp_path: Path) -> None:
     assert workflows, "no ```yaml block is a whole workflow"
     (tmp_path / ".github" / "workflows").mkdir(parents=True)
     for block in workflows:
-        (tmp_path / ".github" / "workflows" / f"readme-{block.line}.yml").write_text(block.text + "\n")
-        linted = subprocess.run([str(actionlint), "-no-color", f".github/workflows/readme-{block.line}.yml"],
+        name = f"{Path(block.page).stem}-{block.line}.yml"
+        (tmp_path / ".github" / "workflows" / name).write_text(block.text + "\n")
+        linted = subprocess.run([str(actionlint), "-no-color", f".github/workflows/{name}"],
                                 cwd=tmp_path, env={**os.environ, "PATH": path}, capture_output=True, text=True,
                                 check=False, timeout=60)  # fmt: skip
         assert linted.returncode == 0, f"{block}: actionlint says\n{linted.stdout}{linted.stderr}"
@@ -211,13 +237,14 @@ def test_cli_flags_in_gitlab_jobs_and_shell_blocks_exist() -> None:
 
 
 def test_flags_and_commands_in_prose_exist() -> None:
-    for span in re.findall(r"`([^`\n]+)`", README):
-        if span.startswith("ecs-run-task "):
-            for flag in cli_flags(span):
-                assert flag in CLI_FLAGS, f"README.md: `{span}` gives {flag}, which is not a flag"
-        elif re.match(r"--[a-z][a-z-]*", span) and not span.startswith("-- "):
-            flag = re.match(r"--[a-z][a-z-]*", span)[0]  # type: ignore[index]
-            assert flag in CLI_FLAGS, f"README.md: `{span}` names {flag}, which is not a flag"
+    for page, text in PAGES.items():
+        for span in re.findall(r"`([^`\n]+)`", text):
+            if span.startswith("ecs-run-task "):
+                for flag in cli_flags(span):
+                    assert flag in CLI_FLAGS, f"{page}: `{span}` gives {flag}, which is not a flag"
+            elif re.match(r"--[a-z][a-z-]*", span) and not span.startswith("-- "):
+                flag = re.match(r"--[a-z][a-z-]*", span)[0]  # type: ignore[index]
+                assert flag in CLI_FLAGS, f"{page}: `{span}` names {flag}, which is not a flag"
 
 
 def test_component_includes_give_only_component_inputs() -> None:
@@ -233,8 +260,8 @@ def test_component_includes_give_only_component_inputs() -> None:
 
 def test_ecs_run_task_variables_are_flags_defaults() -> None:
     known = {inputs.variable(name) for name in (*inputs.NAMES, "format", "dotenv")}
-    named = set(re.findall(r"\bECS_RUN_TASK_[A-Z][A-Z_]*", README))
-    assert named, "the README names no ECS_RUN_TASK_* variable"
+    named = {v for text in PAGES.values() for v in re.findall(r"\bECS_RUN_TASK_[A-Z][A-Z_]*", text)}
+    assert named, "the docs name no ECS_RUN_TASK_* variable"
     assert named <= known, f"{sorted(named - known)} are read by no flag"
 
 
@@ -269,10 +296,12 @@ def test_the_inputs_table_lists_action_ymls_inputs_in_order_with_a_required_colu
 
 
 def test_the_outputs_table_lists_action_ymls_outputs_and_every_status() -> None:
-    _header, *rows = table("output")
+    header, *rows = table("output")
     assert [code_words(row[0])[0] for row in rows] == ACTION_OUTPUTS, "the outputs table must list action.yml's outputs"
     [status] = [row for row in rows if row[0] == "`status`"]
-    assert set(code_words(status[1])) >= {s.value for s in Status}, "the status output's row misses a status"
+    meaning = status[header.index("meaning")]
+    named = {s.value for s in Status if re.search(rf"(?<![\w-]){re.escape(s.value)}(?![\w-])", meaning)}
+    assert named == {s.value for s in Status}, f"the status output's row misses {sorted({*Status} - named)}"
 
 
 def test_the_exit_status_table_has_every_status_and_exit_code() -> None:
@@ -286,17 +315,36 @@ def test_the_exit_status_table_has_every_status_and_exit_code() -> None:
         assert str(code) in codes, f"exit {code} is not in the exit status table"
 
 
-def iam_policy() -> dict[str, Any]:
-    [policy] = [json.loads(b.text) for b in blocks() if b.lang == "json" and '"Statement"' in b.text]
-    return dict(policy)
+def test_the_readmes_short_exit_table_has_every_status_and_exit_code_and_links_the_whole_table() -> None:
+    header, *rows = table("exit", README, "README.md")
+    assert header == ["exit", "`status`", "when"], f"the README's exit status table's columns are {header}"
+    shown = {word for row in rows for word in code_words(row[1])}
+    assert shown == {s.value for s in Status}, f"statuses in the README's exit table: {sorted(shown)}"
+    codes = " ".join(row[0] for row in rows)
+    for code in (
+        exit_codes.SUCCESS,
+        exit_codes.TIMED_OUT,
+        exit_codes.CANNOT_RUN,
+        exit_codes.SIGINT,
+        exit_codes.SIGTERM,
+    ):
+        assert str(code) in codes, f"exit {code} is not in the README's exit status table"
+    exit_status = README.split("\n## Exit status\n", 1)[1].split("\n## ", 1)[0]
+    assert "(docs/reference.md" in exit_status, "the README's exit status does not link the whole table"
 
 
-def test_the_iam_policy_holds_every_action_the_readme_names_and_every_call_we_make() -> None:
-    statements = iam_policy()["Statement"]
+def iam_page() -> tuple[str, dict[str, Any]]:
+    [(page, policy)] = [(b.page, json.loads(b.text)) for b in blocks() if b.lang == "json" and '"Statement"' in b.text]
+    return page, dict(policy)
+
+
+def test_the_iam_policy_holds_every_action_the_docs_name_and_every_call_we_make() -> None:
+    statements = iam_page()[1]["Statement"]
     granted = {a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
     condition_keys = {key for s in statements for test in (s.get("Condition") or {}).values() for key in test}
-    named = set(re.findall(r"\b(?:ecs|logs|iam|ec2|ecr):[A-Z][A-Za-z]+", README)) - condition_keys
-    assert named - granted == set(), f"the README names {sorted(named - granted)} but the IAM policy lacks them"
+    for page, text in PAGES.items():
+        named = set(re.findall(r"\b(?:ecs|logs|iam|ec2|ecr):[A-Z][A-Za-z]+", text)) - condition_keys
+        assert named - granted == set(), f"{page} names {sorted(named - granted)} but the IAM policy lacks them"
     called = {f"{s}:{op}" for s, op in re.findall(r'explained\("(ecs|logs|ec2|ecr|iam)", "([A-Z]\w+)"',
                                                    (ROOT / "src/ecs_run_task/aws/clients.py").read_text())}  # fmt: skip
     assert called, "no AWS call found in src/ecs_run_task/aws/clients.py"
@@ -305,11 +353,12 @@ def test_the_iam_policy_holds_every_action_the_readme_names_and_every_call_we_ma
 
 
 def test_the_iam_policy_has_placeholders_not_an_account() -> None:
-    text = json.dumps(iam_policy())
+    page, policy = iam_page()
+    text = json.dumps(policy)
     assert not re.search(r"\b\d{12}\b", text), "the IAM policy holds a literal account ID: write <account-id>"
     for placeholder in ("<account-id>", "<region>", "<cluster>"):
         assert placeholder in text, f"the IAM policy has no {placeholder}"
-        assert f"`{placeholder}`" in README, f"the README does not say what {placeholder} stands for"
+        assert f"`{placeholder}`" in PAGES[page], f"{page} does not say what {placeholder} stands for"
 
 
 def slug(heading: str) -> str:
@@ -317,38 +366,107 @@ def slug(heading: str) -> str:
     return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
 
 
-def test_every_link_to_a_section_finds_its_heading() -> None:
-    anchors = {slug(h) for h in re.findall(r"^#{1,6} (.+)$", README, re.M)}
-    links = re.findall(r"\]\(#([^)]+)\)", README)
-    assert len(links) >= 10, "the table of contents is missing"
-    for link in links:
-        assert link in anchors, f"README.md links #{link}, which is no heading"
+def anchors(text: str) -> set[str]:
+    """The anchors GitHub gives a page's headings (not `#` lines of its examples): a repeated one gets -1, -2, ..."""
+    seen: dict[str, int] = {}
+    found = set()
+    for heading in re.findall(r"^#{1,6} (.+)$", prose(text), re.M):
+        base = slug(heading)
+        found.add(f"{base}-{seen[base]}" if base in seen else base)
+        seen[base] = seen.get(base, 0) + 1
+    return found
+
+
+def relative_links(text: str) -> list[str]:
+    """The targets of a page's Markdown links that are not web addresses, outside its examples."""
+    return [t for t in re.findall(r"\]\(([^)\s]+)\)", prose(text)) if not re.match(r"[a-z]+:", t)]
+
+
+def test_every_relative_link_finds_its_file_and_heading() -> None:
+    checked = 0
+    for page, text in ALL_PAGES.items():
+        here = (ROOT / page).parent
+        for link in relative_links(text):
+            path, _, anchor = link.partition("#")
+            target = (here / path).resolve() if path else ROOT / page
+            assert target.is_file(), f"{page} links {link}: there is no {target.relative_to(ROOT)}"
+            if anchor:
+                known = anchors(target.read_text(encoding="utf-8")) if target.suffix == ".md" else set()
+                assert anchor in known, f"{page} links {link}, which is no heading of {target.relative_to(ROOT)}"
+            checked += 1
+    assert checked >= 30, f"only {checked} relative links found: is the parsing broken?"
+
+
+def test_the_readme_maps_every_page_of_the_docs() -> None:
+    linked = {link.partition("#")[0] for link in relative_links(README)}
+    for page in ALL_PAGES:
+        if page != "README.md":
+            assert page in linked, f"the README's map of the docs does not link {page}"
+
+
+def test_the_readme_is_a_page_for_a_users_first_minute() -> None:
+    size = len(README.encode())
+    assert size < README_LIMIT, f"README.md is {size} bytes: move what a first minute does not need into docs/"
+    for block in page_blocks("README.md", README):
+        lines = len(block.text.splitlines())
+        assert lines < SNIPPET_LINES, f"{block} has {lines} lines: keep the README's examples under {SNIPPET_LINES}"
+
+
+def test_the_readme_opens_with_an_action_step_a_gitlab_job_and_the_playground() -> None:
+    first, second = page_blocks("README.md", README)[:2]
+    assert our_steps(parse(first)), f"{first}: the README's first example is not a step that uses the action"
+    jobs = [job for job in parse(second).values() if isinstance(job, dict) and "script" in job]
+    assert jobs, f"{second}: the README's second example is not a GitLab job"
+    assert any("ecs-run-task " in line for job in jobs for line in job["script"]), f"{second} runs no ecs-run-task"
+    sections = re.findall(r"^## (.+)$", prose(README), re.M)
+    assert [first.section, second.section] == sections[:2], "the README opens with the two examples"
+    assert sections[2] == "Try it without AWS", f"the third section is {sections[2]!r}, not the playground"
+    [playground] = [b for b in page_blocks("README.md", README) if b.section == "Try it without AWS"]
+    assert playground.text.splitlines()[:2] == [
+        "pipx install 'ecs-run-task[playground]'",
+        "ecs-run-task-playground oom",
+    ]
+
+
+def test_the_readme_says_what_ecs_guarantees_and_the_ci_lock_to_add() -> None:
+    guarantees = README.split("\n## What it guarantees, and what ECS does not\n", 1)[1].split("\n## ", 1)[0]
+    for promise in ("One migration at a time", "Every line, or a word", "A true verdict", "Read-only until it runs"):
+        assert f"**{promise}.**" in guarantees, f"the README's guarantees do not say {promise!r}"
+    for lock in ("`concurrency:`", "`resource_group:`", "`if-running: wait`"):
+        assert lock in guarantees, f"the README's guarantees do not name {lock}"
 
 
 def test_images_name_the_release_image_with_placeholders() -> None:
-    for image in re.findall(r"\S+/ecs-run-task:[\w.]+", README):
-        assert image.lstrip("`").removeprefix("oci://").startswith("<registry>/<owner>/ecs-run-task:"), (
-            f"README.md names the image {image}; write it as the release pushes it: <registry>/<owner>/ecs-run-task:v1"
-        )
+    for page, text in PAGES.items():
+        for image in re.findall(r"\S+/ecs-run-task:[\w.]+", text):
+            assert image.lstrip("`").removeprefix("oci://").startswith("<registry>/<owner>/ecs-run-task:"), (
+                f"{page} names the image {image}; write it as the release pushes it: <registry>/<owner>/ecs-run-task:v1"
+            )
 
 
-def test_the_development_map_names_every_module_and_the_two_quick_start_commands() -> None:
-    development = README.split("\n## Development\n", 1)[1]
-    file_map = next(b.text for b in blocks() if b.section == "Development" and "src/ecs_run_task/" in b.text)
+def test_the_development_map_names_every_module() -> None:
+    [file_map] = [b.text for b in page_blocks("docs/development.md", DEVELOPMENT) if "src/ecs_run_task/" in b.text]
     package = ROOT / "src" / "ecs_run_task"
     for module in sorted(package.glob("*.py")):
         if module.stem != "__init__":
-            assert module.name in file_map, f"the README's file map does not name src/ecs_run_task/{module.name}"
+            assert module.name in file_map, (
+                f"docs/development.md's file map does not name src/ecs_run_task/{module.name}"
+            )
     for layer in sorted(p for p in package.iterdir() if (p / "__init__.py").is_file()):
-        assert f"  {layer.name}/" in file_map, f"the README's file map does not name the layer {layer.name}/"
+        assert f"  {layer.name}/" in file_map, f"docs/development.md's file map does not name the layer {layer.name}/"
         for module in sorted(layer.glob("*.py")):
             if module.stem != "__init__":
                 assert re.search(rf"\b{module.stem}\b", file_map), (
                     f"the file map does not name {layer.name}/{module.name}"
                 )
-    [quick_start] = [b for b in blocks() if b.section == "Development" and b.lang == "sh"]
+
+
+def test_the_readmes_development_section_is_the_two_quick_start_commands_and_a_link() -> None:
+    development = README.split("\n## Development\n", 1)[1]
+    [quick_start] = [b for b in page_blocks("README.md", README) if b.section == "Development" and b.lang == "sh"]
     commands = [line.split("#", 1)[0].strip() for line in quick_start.text.splitlines() if line.strip()]
     assert commands == [".ci/demo", ".ci/test"], f"the quick start for contributors is two commands, not {commands}"
     for command in commands:
         assert (ROOT / command).is_file(), f"the quick start runs {command}, which is not in the repository"
     assert "`.ci/run`" in development, "the Development section does not say that .ci/run is what CI runs"
+    assert "(docs/development.md)" in development, "the Development section does not link docs/development.md"

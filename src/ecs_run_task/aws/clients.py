@@ -44,7 +44,7 @@ _BAD_CREDENTIALS = {"ExpiredToken", "ExpiredTokenException", "RequestExpired", "
 _CREDENTIALS = ("set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE; on GitHub, run "
                 "aws-actions/configure-aws-credentials before this step")  # fmt: skip
 _OIDC = ("on GitLab, give the job an `id_tokens:` token and write it to the file AWS_WEB_IDENTITY_TOKEN_FILE names, "
-         "with AWS_ROLE_ARN set (see the README's GitLab section)")  # fmt: skip
+         "with AWS_ROLE_ARN set (see docs/pipelines.md, GitLab CI)")  # fmt: skip
 
 
 def _config(read_timeout: float, attempts: int = 8, mode: Literal["standard", "adaptive"] = "adaptive",

@@ -45,7 +45,7 @@ RAN_AND_LOST = Hint(
     "Two runs of the group started at nearly the same moment, and ECS listed the other run's task only after ours had "
     "started its containers (ECS's lists are eventually consistent, so a look can miss a task created a moment ago).",
     "Check what the stopped task did before running it again, and let CI run one job of the group at a time as well: "
-    "GitHub's `concurrency:` or GitLab's `resource_group:` (see the README's One at a time).",
+    "GitHub's `concurrency:` or GitLab's `resource_group:` (see docs/how-it-works.md, One at a time).",
 )
 
 

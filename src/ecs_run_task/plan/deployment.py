@@ -362,7 +362,7 @@ def _refused(result: Outcome, paused: Paused, answered: Answered, where: str, re
             f"can be answered by hand: {paused.by_hand(action)}")  # fmt: skip
     if answered.denied:
         cause = f"The role this job runs as may not call {IAM_ACTION}."
-        fix = f"Grant {IAM_ACTION} to the role this job runs as (README, IAM policy); {then}."
+        fix = f"Grant {IAM_ACTION} to the role this job runs as (docs/iam.md); {then}."
     elif answered.hook_status == AWAITING:
         cause = f"AWS did not take the answer ({IAM_ACTION} failed), and the hook still awaits action."
         fix = f"Run again, or answer the hook: {then}."

@@ -1,7 +1,7 @@
 """One JSON object per event, for machines. The last object carries the outputs.
 
 One naming style, the outputs' own (kebab-case, as the contract names them: `task-arn`, `exit-code`), for every key of
-every event; numbers are JSON numbers and lists JSON arrays. The README calls this shape stable: a key may be added,
+every event; numbers are JSON numbers and lists JSON arrays. docs/reference.md calls this shape stable: a key may be added,
 none renamed, retyped or removed."""
 
 from __future__ import annotations
