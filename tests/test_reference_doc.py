@@ -3,6 +3,7 @@ words the generator adds name only real inputs, outputs and flags."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -72,3 +73,9 @@ def test_the_words_added_name_real_inputs_and_outputs() -> None:
 def test_every_status_has_its_exit_statuses() -> None:
     listed = {status for _, _, statuses in reference_doc.EXITS for status in statuses}
     assert listed == set(Status)
+
+
+def test_the_json_example_has_every_output_of_a_run() -> None:
+    [example] = [line for line in reference_doc.JSON_LINES.splitlines() if line.startswith('{"event": "outputs"')]
+    keys = list(json.loads(example))
+    assert keys == ["event", *outputs.NAMES, "details", "warnings"]  # the order `--format json` prints them in

@@ -203,7 +203,7 @@ input) and `warnings` (an array). Keys are the outputs' kebab-case throughout. T
 version may add keys and events, never rename, retype or remove one.
 
 ```text
-{"event": "outputs", "task-arn": "arn:aws:ecs:eu-west-1:123456789012:task/production/0a1b2c3d4e5f", "task-arns": ["arn:aws:ecs:eu-west-1:123456789012:task/production/0a1b2c3d4e5f"], "task-id": "0a1b2c3d4e5f", "task-definition-arn": "arn:aws:ecs:eu-west-1:123456789012:task-definition/app:12", "status": "failed", "exit-code": 3, "stop-code": "EssentialContainerExited", "stopped-reason": "Essential container in task exited", "log-url": "https://...", "message": "container web exited with code 3", "hint": null, "details": "task 0a1b2c3d4e5f: container web exited with code 3", "warnings": []}
+{"event": "outputs", "task-arn": "arn:aws:ecs:eu-west-1:123456789012:task/production/0a1b2c3d4e5f", "task-arns": ["arn:aws:ecs:eu-west-1:123456789012:task/production/0a1b2c3d4e5f"], "task-id": "0a1b2c3d4e5f", "task-definition-arn": "arn:aws:ecs:eu-west-1:123456789012:task-definition/app:12", "status": "failed", "exit-code": 3, "stop-code": "EssentialContainerExited", "stopped-reason": "Essential container in task exited", "log-url": "https://...", "message": "container web exited with code 3", "hint": null, "deployment-action": "", "details": "task 0a1b2c3d4e5f: container web exited with code 3", "warnings": []}
 ```
 """
 
