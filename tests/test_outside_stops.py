@@ -35,7 +35,7 @@ def test_a_stop_by_someone_else_while_the_migration_runs_is_interrupted_even_whe
     assert (got["STATUS"], got["EXIT_CODE"], got["STOP_CODE"]) == ("interrupted", "0", "UserInitiated")
     assert got["STOPPED_REASON"] == "Stopped by the release bot: rollback of 4f2a"
     assert ("ecs-run-task: error: task " + arn.rsplit("/", 1)[-1] + ": interrupted: ECS was asked from outside to "
-            "stop the task (UserInitiated: Stopped by the release bot: rollback of 4f2a) "
+            "stop the task (stopCode=UserInitiated: Stopped by the release bot: rollback of 4f2a) "
             "while container web ran; it exited with code 0; an exit after a stop from outside never counts as "
             "success, so we exit 143") in out  # fmt: skip
     assert "ecs-run-task: likely cause: ECS was asked to stop the task while the container ran, because someone" in out
@@ -98,7 +98,7 @@ def test_spot_the_scheduler_or_a_retired_host_stopping_the_migration_is_interrup
     reason = OUTSIDE_REASONS[stop_code]
     assert (got["STATUS"], got["EXIT_CODE"], got["STOP_CODE"], got["STOPPED_REASON"]) == (
         "interrupted", "0", stop_code, reason)  # fmt: skip
-    assert (f"interrupted: ECS was asked from outside to stop the task ({stop_code}: {reason}) while container web "
+    assert (f"interrupted: ECS was asked from outside to stop the task (stopCode={stop_code}: {reason}) while container web "
             "ran; it exited with code 0") in out  # fmt: skip
     assert "ecs-run-task: likely cause: ECS was asked to stop the task while the container ran, because" in out
     assert [(s.by, s.stop_code) for s in sandbox.stops(task.arn)] == [("outside", stop_code)]  # what the driver saw
