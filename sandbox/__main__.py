@@ -33,6 +33,7 @@ def register_demo(sb: Sandbox) -> str:
         behaviour=RunLocally(teardown=DEMO_TEARDOWN),
         log_group="/ecs/demo",
         stream_prefix="demo",
+        log_mode="blocking",  # as a migration's should be: the demo opens with its run, not a caution
     )
 
 

@@ -118,7 +118,9 @@ def register(sb: Sandbox) -> None:
     """Cluster `default` and every scenario's family."""
     sb.create_cluster(CLUSTER)
     for scenario in SCENARIOS:
-        sb.register(scenario.name, scenario.containers, scenario.behaviour, log_group=f"/ecs/{scenario.name}")
+        # awslogs mode blocking, as a migration's should be: no caution about lines lost
+        sb.register(scenario.name, scenario.containers, scenario.behaviour, log_group=f"/ecs/{scenario.name}",
+                    log_mode="blocking")  # fmt: skip
 
 
 def environment(endpoint: str) -> dict[str, str]:

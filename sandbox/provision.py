@@ -24,6 +24,7 @@ class Registration(TypedDict, total=False):
     log_group: str | None  # /ecs/<family>
     log_region: str | None  # the task definition's region
     stream_prefix: str | None  # the family; "": none, the stream is named by the container's ID (awslogs on EC2)
+    log_mode: str | None  # awslogs "mode": "blocking" or "non-blocking"; left out, ECS's default (non-blocking)
     task_role_arn: str | None
     execution_role_arn: str | None
     fargate: bool  # requiresCompatibilities FARGATE, with task-level cpu and memory
@@ -99,6 +100,8 @@ class Provisioner:
         awslogs = {"awslogs-group": group, "awslogs-region": group_region}
         if prefix != "":  # "": none, streams named by container ID
             awslogs["awslogs-stream-prefix"] = prefix or family
+        if options.get("log_mode"):
+            awslogs["mode"] = str(options.get("log_mode"))
         if any(c.logs for c in containers):
             self.logs.ensure_group(group_region, group)
         request: dict[str, Any] = {"family": family, "containerDefinitions": [_definition(c, awslogs) for c in containers],

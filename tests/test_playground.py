@@ -95,6 +95,7 @@ def test_each_scenario_ends_as_it_says_when_the_printed_command_is_pasted(
     assert f"ecs-run-task: status={scenario.status} exit-code={exit_code}" in out, out
     for shown in SHOWS.get(scenario.name, ()):
         assert shown in out, out
+    assert "awslogs mode" not in out  # its task definitions are set as a migration's should be
 
 
 # What a few scenarios are there to show, in the run's output
