@@ -145,6 +145,8 @@ def table(figures: Figures, took: float, status: int) -> str:
     lines += ["", "A run's answer is right when its test passed: exit code, `status`, message, outputs as the contract",
               "says. Runs of tests marked as known bugs (strict xfail) count as wrong answers. Lines lost: lines a",
               "task wrote that its run neither printed nor named as possibly missing (with the link to the full log).",
+              "Tasks orphaned: tasks not stopped when the test ended (a test that plays another pipeline stops that",
+              "pipeline's task itself).",
               ""]  # fmt: skip
     lines += ["## Known bugs (strict xfail)", "", *(f"- {b}" for b in figures.bugs or ["none"]), ""]
     if figures.failures:

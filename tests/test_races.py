@@ -100,6 +100,7 @@ def test_a_task_missing_for_its_first_describes_is_not_read_as_gone(sandbox: San
     assert "(MISSING: ECS may not know them yet); asking again in" in ran.out
     assert len(sandbox.calls("RunTask")) == 1  # only the other's: no second migration
     assert sum(t.ran for t in sandbox.tasks()) == 1
+    sandbox.client("ecs").stop_task(cluster="Sample", task=other)  # the other pipeline's end: no task left running
 
 
 def test_a_task_missing_past_every_try_fails_closed(sandbox: Sandbox, run: Run) -> None:
@@ -111,6 +112,7 @@ def test_a_task_missing_past_every_try_fails_closed(sandbox: Sandbox, run: Run) 
     assert ran.code == 125, ran.out
     assert "which tasks of group family:app run is not known, after 3 tries" in ran.out
     assert len(sandbox.calls("RunTask")) == 1
+    sandbox.client("ecs").stop_task(cluster="Sample", task=other)
 
 
 def test_a_blue_family_in_the_group_stops_a_green_one_from_starting(sandbox: Sandbox, run: Run) -> None:
@@ -127,6 +129,7 @@ def test_a_blue_family_in_the_group_stops_a_green_one_from_starting(sandbox: San
     assert [b["taskDefinition"] for b in sandbox.calls("RunTask")] == ["blue"]  # green never started
     assert [b["cluster"] for b in sandbox.calls("ListTasks")] == ["Sample"]
     assert all("family" not in b for b in sandbox.calls("ListTasks"))  # every family listed
+    sandbox.client("ecs").stop_task(cluster="Sample", task=blue)
 
 
 def test_a_loser_that_had_already_run_is_told_truthfully(sandbox: Sandbox, tmp_path: Path) -> None:
