@@ -155,6 +155,7 @@ def test_a_rollback_sent_keeps_the_tasks_failure_and_its_hint() -> None:
     assert settled.action == "ROLLBACK"
     assert (settled.outcome.status, settled.outcome.exit_code, settled.outcome.hint) == (Status.FAILED, 3, FAILED.hint)
     assert settled.outcome.message.endswith("exited with code 3; the deployment is rolled back (ROLLBACK sent)")
+    assert settled.outcome.headline == "container web exited with code 3; the deployment is rolled back (ROLLBACK sent)"
     assert "the task failed (exit 3); ECS rolls the service back to its previous revision" in settled.line
 
 
@@ -162,6 +163,10 @@ def test_a_job_cancelled_after_the_task_succeeded_rolls_back_and_exits_with_the_
     settled = gate.settle(SUCCEEDED, paused(), gate.Answered("ROLLBACK", sent=True), NOW, signal.SIGTERM)
     assert (settled.action, settled.outcome.exit_code, settled.outcome.status) == ("ROLLBACK", 143, Status.SUCCEEDED)
     assert "the job was cancelled (SIGTERM), so the deployment is rolled back" in settled.outcome.message
+    assert settled.outcome.headline == (
+        "container web exited with code 0; the job was cancelled (SIGTERM), so the "
+        "deployment is rolled back (ROLLBACK sent)"
+    )  # the `message` output
 
 
 def test_an_expired_hook_rolled_back_by_ecs_fails_a_run_whose_task_succeeded() -> None:
@@ -173,6 +178,7 @@ def test_an_expired_hook_rolled_back_by_ecs_fails_a_run_whose_task_succeeded() -
     assert settled.outcome.hint is not None
     assert settled.outcome.hint.key == "gate-hook-expired"
     assert "ECS took its timeoutAction, ROLLBACK: the deployment is rolled back" in settled.outcome.message
+    assert settled.outcome.headline.startswith("container web exited with code 0, but the PAUSE hook expired")
     assert settled.line == (f"PAUSE hook {HOOK_ID} of deployment dHzO-McHHHDFJ7RbvmNNq expired at 2026-05-04 11:59:55 "
                             "UTC, before the task's answer was known: ECS took its timeoutAction, ROLLBACK; no CONTINUE "
                             "was sent")  # fmt: skip
