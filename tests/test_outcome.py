@@ -448,3 +448,145 @@ def test_an_essential_containers_own_exit_and_a_failed_start_are_no_stop_from_ou
         assert outcome.stopped_from_outside(task(ran("migrate", 0), stopCode=stop_code)) == ""
     assert outcome.stopped_from_outside(task(ran("migrate", 0), stopCode="SomethingNew")) == "SomethingNew"
     assert outcome.stopped_from_outside(task(ran("migrate", 0), stopCode=7)) == ""  # a mangled answer: no stop code
+
+
+# Who stopped the task, when ECS says an essential container exited: the headline names the other container only
+# when exactly one evidently exited by itself (SIGTERM's 143 or SIGKILL's 137 without a reason is the stop's doing)
+ANOTHER = "because another essential container exited"
+CULPRITS = {
+    "one other exited 1": ([ran("envoy", 1)], "because container envoy exited with code 1"),
+    "one other never ran": ([stopped_without_code("envoy")], "because container envoy never ran"),
+    "one other killed, with a reason": ([{**ran("envoy", 137), "reason": "OutOfMemoryError"}],
+                                        "because container envoy exited with code 137"),
+    "one other on the stop's SIGTERM": ([ran("envoy", 143)], ANOTHER),
+    "one other on the stop's SIGKILL": ([ran("envoy", 137)], ANOTHER),
+    "two others exited by themselves": ([ran("envoy", 1), ran("proxy", 2)], ANOTHER),
+    "the other still running": ([{"name": "envoy", "exitCode": 1, "lastStatus": "RUNNING"}], ANOTHER),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", CULPRITS)
+def test_the_container_that_made_ecs_stop_the_task_is_named_when_it_is_clear(case: str) -> None:
+    others, said = CULPRITS[case]
+    described = task(ran("web", 137), *others, stopCode="EssentialContainerExited",
+                     stoppedReason="Essential container in task exited")  # fmt: skip
+    got = outcome.judge([described], ["web"])
+    assert (got.status, got.exit_code, hint_key(got)) == ("failed", 137, "killed-after-stop")
+    assert got.headline == f"container web was killed (SIGKILL) after the task was stopped {said} (exit 137)"
+
+
+def test_a_stop_other_than_a_containers_exit_names_no_container() -> None:
+    described = task(ran("web", 137), ran("envoy", 1), stopCode="UserInitiated", stoppedReason="Task stopped by user")
+    got = outcome.judge([described], ["web"])
+    assert (
+        got.headline
+        == "container web was killed (SIGKILL) after the task was stopped by a StopTask from outside (exit 137)"
+    )
+
+
+def test_a_container_on_sigterm_after_another_exited_names_it() -> None:
+    described = task(ran("web", 143), ran("envoy", 1), stopCode="EssentialContainerExited")
+    assert outcome.judge([described], ["web"]).headline == (
+        "container web was stopped because container envoy exited with code 1 (exit 143)"
+    )
+
+
+OOM = "OutOfMemoryError: Container killed due to memory usage"
+# (the container's memory, the task's) -> the likely cause, which names the limit that was hit when it is known
+MEMORY = {
+    "the container's own limit": ("128", "512", "Container web used more than its own memory limit (128 MiB) and was killed (OutOfMemoryError)."),
+    "only the task's": (None, "512", "The task's containers used more than the task's memory (512 MiB), and container web was killed (OutOfMemoryError)."),
+    "a zero and a word: neither": ("0", "x", "The container used more memory than its limit and was killed (OutOfMemoryError)."),
+    "digits of another script: neither": ("١٢٨", " ", "The container used more memory than its limit and was killed (OutOfMemoryError)."),
+    "a number as ECS sends it, with spaces": (" 256 ", None, "Container web used more than its own memory limit (256 MiB) and was killed (OutOfMemoryError)."),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", MEMORY)
+def test_an_out_of_memory_kill_names_the_limit_it_hit(case: str) -> None:
+    container_memory, task_memory, cause = MEMORY[case]
+    container = {**ran("web", 137), "reason": OOM, **({"memory": container_memory} if container_memory else {})}
+    got = outcome.judge([task(container, **({"memory": task_memory} if task_memory else {}))], ["web"])
+    assert (hint_key(got), got.headline) == ("out-of-memory", "container web ran out of memory (exit 137)")
+    assert got.hint is not None
+    assert got.hint.cause == cause
+
+
+OURS = "Stopped by ecs-run-task: timeout"
+# (stopCode, stoppedReason, whether the run recorded that reason for the task) -> status
+STOPS = {
+    "our StopTask, its reason": ("UserInitiated", OURS, True, "succeeded"),
+    "our StopTask, no reason recorded": ("UserInitiated", "", True, "succeeded"),
+    "someone's StopTask before ours": ("UserInitiated", "Stopped by the release bot", True, "interrupted"),
+    "a StopTask with our words, not ours": ("UserInitiated", OURS, False, "interrupted"),
+    "a Spot interruption, though we stopped it too": ("SpotInterruption", OURS, True, "interrupted"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", STOPS)
+def test_only_our_own_stop_is_not_a_stop_from_outside(case: str) -> None:
+    stop_code, reason, recorded, status = STOPS[case]
+    described = task(ran("web", 0), stopCode=stop_code, stoppedReason=reason)
+    got = outcome.judge([described], ["web"], {f"{ARN}0": OURS} if recorded else {})
+    assert got.status == status
+
+
+def test_an_interrupted_task_is_judged_by_its_first_failing_deciding_container_in_order() -> None:
+    described = task(ran("a", 0), ran("b", 3), ran("c", 4), stopCode="SpotInterruption")
+    got = outcome.judge([described], ["a", "b", "c"])
+    assert (got.status, got.exit_code, got.container) == ("interrupted", 3, "b")
+    assert got.message == ("task 0a1b2c3d0: interrupted: ECS was asked from outside to stop the task "
+                           "(stopCode=SpotInterruption) while container b ran; it exited with code 3")  # fmt: skip
+
+
+def test_an_interrupted_exit_code_beyond_255_exits_1() -> None:
+    got = outcome.judge([task(ran("a", 300), stopCode="SpotInterruption")], ["a"])
+    assert (got.status, got.exit_code, got.container_exit_code) == ("interrupted", 1, 300)
+    assert got.message.endswith("it exited with code 300; it does not fit an exit status, so we exit 1")
+
+
+def test_a_task_stopped_from_outside_before_its_container_ran_failed_to_start() -> None:
+    described = task(
+        stopped_without_code("a"), stopCode="SpotInterruption", stoppedReason="Your Spot Task was interrupted."
+    )
+    got = outcome.judge([described], ["a"])
+    assert (got.status, got.exit_code) == ("failed-to-start", 125)
+    assert got.message == ("task 0a1b2c3d0: container a never ran or has no exit code (SpotInterruption: Your Spot Task "
+                           "was interrupted.)")  # fmt: skip
+
+
+WHY = {
+    "an ordinary exit: its code says it all": ({}, "Essential container in task exited", "container web exited with code 3"),
+    "an ordinary exit, the container's reason": ({"reason": "Boom"}, "Essential container in task exited", "container web exited with code 3 (Boom)"),
+    "another reason of the task's": ({}, "Out of luck", "container web exited with code 3 (EssentialContainerExited: Out of luck)"),
+    "the same reason twice, said once": ({"reason": "Out  of luck"}, "Out of luck", "container web exited with code 3 (EssentialContainerExited: Out of luck)"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", WHY)
+def test_what_ecs_said_is_said_once_and_not_when_it_says_nothing_more(case: str) -> None:
+    extra, reason, said = WHY[case]
+    described = task({**ran("web", 3), **extra}, stopCode="EssentialContainerExited", stoppedReason=reason)
+    assert outcome.judge([described], ["web"]).message == f"task 0a1b2c3d0: {said}"
+
+
+def test_the_deciding_container_is_never_its_own_culprit_even_with_a_reason() -> None:
+    described = task({**ran("web", 143), "reason": "Stopped"}, ran("envoy", 1), stopCode="EssentialContainerExited")
+    assert outcome.judge([described], ["web"]).headline == (
+        "container web was stopped because container envoy exited with code 1 (exit 143)"
+    )
+
+
+@pytest.mark.parametrize("code", [1, 255])
+def test_an_interrupted_exit_code_within_an_exit_status_is_passed_through(code: int) -> None:
+    described = task(ran("a", code), stopCode="SpotInterruption")
+    got = outcome.judge([described], ["a"])
+    assert (got.status, got.exit_code, got.task) == ("interrupted", code, described)
+    assert got.message.endswith(f"while container a ran; it exited with code {code}")
+
+
+def test_a_pull_failure_names_the_image_to_check() -> None:
+    never_ran = {**stopped_without_code("web", "CannotPullContainerError: pull access denied"), "image": "acme/app:1"}
+    got = outcome.judge([task(never_ran, stopCode="TaskFailedToStart")], ["web"])
+    assert got.hint is not None
+    assert (got.hint.key, got.hint.fix.split(" (")[0]) == ("pull-failed", "Check image `acme/app:1` of container web")

@@ -46,7 +46,8 @@ def test_a_duration_is_seconds_or_units_spaces_allowed(text: str, seconds: float
      ("1h30", "expected a duration such as 90s, 30m, 2h, 1h30m or a number of seconds"),
      ("-1", "expected a duration of zero or more"),
      ("inf", "expected a duration of zero or more"),
-     ("nan", "expected a duration of zero or more")],
+     ("nan", "expected a duration of zero or more"),
+     ("\u0663\u0660s", "expected a duration such as 90s, 30m, 2h, 1h30m or a number of seconds, in ASCII digits")],
 )  # fmt: skip
 def test_a_duration_that_does_not_parse_says_what_would(text: str, why: str) -> None:
     assert refused(lambda: parse.duration(text)) == why

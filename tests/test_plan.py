@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -350,3 +351,27 @@ def test_the_override_size_is_counted_as_ecs_counts_it_json_without_spaces() -> 
         '{"containerOverrides":[{"name":"web","command":["a","b"]}]}'
     )
     assert plan.overrides_size({"cpu": "é"}) == len('{"cpu":"é"}')  # characters, not bytes nor \\u escapes
+
+
+def test_overrides_of_exactly_8192_characters_pass_and_one_more_is_refused() -> None:
+    td = task_definition(("web", True), network_mode="bridge")
+    empty = plan.overrides_size({"containerOverrides": [{"name": "web", "environment": [{"name": "A", "value": ""}]}]})
+    pad = plan.OVERRIDES_LIMIT - empty
+    fits = request({"task-definition": "app", "environment": "A=" + "x" * pad}, td)
+    assert plan.overrides_size(fits["overrides"]) == 8192
+    with pytest.raises(InputError) as caught:
+        request({"task-definition": "app", "environment": "A=" + "x" * (pad + 1)}, td)
+    assert caught.value.problems == [
+        "environment: RunTask's overrides come to 8,193 characters of JSON, and ECS takes at most 8,192 (it would refuse "
+        'the task: "overrides length must be at most 8192"); keep long values in the task definition (its environment, '
+        "secrets from Secrets Manager or Parameter Store, or environmentFiles in S3) instead"
+    ]
+
+
+def test_long_overrides_given_whole_are_named_as_the_overrides_input() -> None:
+    td = task_definition(("web", True), network_mode="bridge")
+    given = json.dumps({"containerOverrides": [{"name": "web", "environment": [{"name": "A", "value": "x" * 8200}]}]})
+    with pytest.raises(InputError) as caught:
+        request({"task-definition": "app", "overrides": given}, td)
+    [problem] = caught.value.problems
+    assert problem.startswith("overrides: RunTask's overrides come to ")

@@ -274,6 +274,9 @@ def test_a_log_file_without_logs_would_stay_empty_so_it_is_refused() -> None:
         ({"command": '["RAILS_ENV=production", "bin/rails"]'}, [
           "command: its first word is RAILS_ENV=..., but no shell runs the command, so that word would be the program "
           "ECS starts, and fail; give RAILS_ENV with the environment input instead"]),
+        ({"command": "db_pass=s3cret bin/rails db:migrate"},
+         ["command: its first word is db_pass=..., but no shell runs the command, so that word would be the program ECS "
+          "starts, and fail; give db_pass with the environment input instead"]),
         ({"command": "bin/rails db:migrate RAILS_ENV=production"}, []),  # an argument: the program reads it
         ({"command": "./=odd"}, []),
     ],
