@@ -506,7 +506,10 @@ MEMORY = {
 def test_an_out_of_memory_kill_names_the_limit_it_hit(case: str) -> None:
     container_memory, task_memory, cause = MEMORY[case]
     container = {**ran("web", 137), "reason": OOM, **({"memory": container_memory} if container_memory else {})}
-    got = outcome.judge([task(container, **({"memory": task_memory} if task_memory else {}))], ["web"])
+    described = task(container)
+    if task_memory:
+        described["memory"] = task_memory
+    got = outcome.judge([described], ["web"])
     assert (hint_key(got), got.headline) == ("out-of-memory", "container web ran out of memory (exit 137)")
     assert got.hint is not None
     assert got.hint.cause == cause
