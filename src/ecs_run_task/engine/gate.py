@@ -12,18 +12,15 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from ecs_run_task import words
 from ecs_run_task.aws.clients import Clients, Ecs
-from ecs_run_task.diagnostics import Sink
 from ecs_run_task.engine.cancel import Cancellation, Cancelled
-from ecs_run_task.engine.events import Progress
-from ecs_run_task.engine.logs import LogLine
-from ecs_run_task.engine.renderer import Context, Renderer
+from ecs_run_task.engine.renderer import Context, Renderer, Wrapping
 from ecs_run_task.engine.runner import Runner
 from ecs_run_task.engine.session import Result, Session
 from ecs_run_task.errors import AccessError, RunError, Transient
@@ -40,12 +37,12 @@ T = TypeVar("T")
 Settle = Callable[[Outcome, dict[str, str]], tuple[Outcome, dict[str, str]]]
 
 
-class Answering:
+class Answering(Wrapping):
     """The platform's renderer, but for the result: `settle` first answers the hook and tells the outcome and
     outputs what became of the deployment. Once only; what it settled is kept in `final`."""
 
     def __init__(self, inner: Renderer) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.settle: Settle | None = None
         self.final: Result | None = None
 
@@ -56,39 +53,6 @@ class Answering:
             outcome, values = settle(outcome, values)
         self.final = Result(outcome, values)
         self.inner.result(outcome, values, context)
-
-    def configure(self, spec: Spec) -> None:
-        self.inner.configure(spec)
-
-    def diagnostic_sink(self) -> Sink | None:
-        return self.inner.diagnostic_sink()
-
-    def begin(self, phase: str, *, live: bool = False) -> None:
-        self.inner.begin(phase, live=live)
-
-    def end(self) -> None:
-        self.inner.end()
-
-    def info(self, text: str) -> None:
-        self.inner.info(text)
-
-    def warning(self, text: str) -> None:
-        self.inner.warning(text)
-
-    def started(self, tasks: list[dict[str, Any]], task_definition_arn: str, *, ours: bool = True) -> None:
-        self.inner.started(tasks, task_definition_arn, ours=ours)
-
-    def progress(self, event: Progress) -> None:
-        self.inner.progress(event)
-
-    def log_lines(self, lines: Sequence[LogLine]) -> None:
-        self.inner.log_lines(lines)
-
-    def dry_run(self, requests: Mapping[str, Any]) -> None:
-        self.inner.dry_run(requests)
-
-    def save_state(self, state: Mapping[str, str]) -> None:
-        self.inner.save_state(state)
 
 
 def _utc_now() -> datetime:

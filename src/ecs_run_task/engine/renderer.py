@@ -45,3 +45,47 @@ class Renderer(Protocol):
     def dry_run(self, requests: Mapping[str, Any]) -> None: ...
     def result(self, outcome: Outcome, outputs: Mapping[str, str], context: Context | None = None) -> None: ...
     def save_state(self, state: Mapping[str, str]) -> None: ...
+
+
+class Wrapping:
+    """A renderer around another (`log-file`, `junit-file`, the gate's answer): every call goes on to `inner`, and
+    a subclass overrides only what it adds to."""
+
+    def __init__(self, inner: Renderer) -> None:
+        self.inner = inner
+
+    def configure(self, spec: Spec) -> None:
+        self.inner.configure(spec)
+
+    def diagnostic_sink(self) -> Sink | None:
+        return self.inner.diagnostic_sink()
+
+    def begin(self, phase: str, *, live: bool = False) -> None:
+        self.inner.begin(phase, live=live)
+
+    def end(self) -> None:
+        self.inner.end()
+
+    def info(self, text: str) -> None:
+        self.inner.info(text)
+
+    def warning(self, text: str) -> None:
+        self.inner.warning(text)
+
+    def started(self, tasks: list[dict[str, Any]], task_definition_arn: str, *, ours: bool = True) -> None:
+        self.inner.started(tasks, task_definition_arn, ours=ours)
+
+    def progress(self, event: Progress) -> None:
+        self.inner.progress(event)
+
+    def log_lines(self, lines: Sequence[LogLine]) -> None:
+        self.inner.log_lines(lines)
+
+    def dry_run(self, requests: Mapping[str, Any]) -> None:
+        self.inner.dry_run(requests)
+
+    def result(self, outcome: Outcome, outputs: Mapping[str, str], context: Context | None = None) -> None:
+        self.inner.result(outcome, outputs, context)
+
+    def save_state(self, state: Mapping[str, str]) -> None:
+        self.inner.save_state(state)

@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from typing import IO, TYPE_CHECKING, Any
 
 from ecs_run_task import arns
+from ecs_run_task.engine.renderer import Wrapping
 from ecs_run_task.printable import neutral
 from ecs_run_task.status import Status
 from ecs_run_task.tracebacks import print_traceback
@@ -35,8 +36,6 @@ from ecs_run_task.verdict import headlines
 from ecs_run_task.verdict.outcome import Outcome, decided, judge_task
 
 if TYPE_CHECKING:
-    from ecs_run_task.diagnostics import Sink
-    from ecs_run_task.engine.events import Progress
     from ecs_run_task.engine.logs import LogLine
     from ecs_run_task.engine.renderer import Context, Renderer
     from ecs_run_task.inputs.spec import Spec
@@ -162,12 +161,12 @@ def cases(outcome: Outcome, outputs: Mapping[str, str], context: Context | None,
     return found
 
 
-class JUnit:
+class JUnit(Wrapping):
     """A renderer that hands everything to `inner`, keeps what the report needs (the tasks started, the last lines
     of every container) and writes the report to `path` once the result is known."""
 
     def __init__(self, inner: Renderer, path: str, err: IO[str], clock: Any = time.time) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.path = path
         self.err = err
         self.clock = clock
@@ -219,27 +218,3 @@ class JUnit:
     def configure(self, spec: Spec) -> None:
         self.spec = spec
         self.inner.configure(spec)
-
-    def diagnostic_sink(self) -> Sink | None:
-        return self.inner.diagnostic_sink()
-
-    def begin(self, phase: str, *, live: bool = False) -> None:
-        self.inner.begin(phase, live=live)
-
-    def end(self) -> None:
-        self.inner.end()
-
-    def info(self, text: str) -> None:
-        self.inner.info(text)
-
-    def warning(self, text: str) -> None:
-        self.inner.warning(text)
-
-    def progress(self, event: Progress) -> None:
-        self.inner.progress(event)
-
-    def dry_run(self, requests: Mapping[str, Any]) -> None:
-        self.inner.dry_run(requests)
-
-    def save_state(self, state: Mapping[str, str]) -> None:
-        self.inner.save_state(state)
