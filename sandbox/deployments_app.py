@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import io
 import json
-import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from .deployments import Deployments, refusal
-from .middleware import SETUP_HEADER, WSGIApp
+from .middleware import SETUP_HEADER, WSGIApp, call_wsgi, json_answer
 from .recorder import operation
 
 OPS = frozenset({"ListServiceDeployments", "DescribeServiceDeployments", "DescribeServiceRevisions",
@@ -37,14 +36,14 @@ class DeploymentsApp:
         if service != "ecs":
             return self.app(environ, start_response)
         if op in OPS:
-            return _json(start_response, *self.deployments.answer(op, parsed, _region(environ)))
+            return json_answer(start_response, *self.deployments.answer(op, parsed, _region(environ)))
         if op in ("CreateService", "UpdateService"):
             refused = refusal(parsed)
             if refused is not None:
-                return _json(start_response, *refused)
+                return json_answer(start_response, *refused)
         if op not in ("CreateService", "UpdateService", "DescribeServices"):
             return self.app(environ, start_response)
-        status, headers, raw = _call(self.app, environ)
+        status, headers, raw = call_wsgi(self.app, environ)
         if not status.startswith("200"):
             start_response(status, headers)
             return [raw]
@@ -53,7 +52,7 @@ class DeploymentsApp:
             self._configurations(answer)
         else:
             answer = self.deployments.observe(op, parsed, answer, setup=bool(environ.get(_SETUP_ENVIRON)))
-        return _json(start_response, 200, answer)
+        return json_answer(start_response, 200, answer)
 
     def _configurations(self, answer: dict[str, Any]) -> None:
         with self.deployments.sched.cond:
@@ -70,31 +69,3 @@ def _region(environ: dict[str, Any]) -> str:
         return str(auth.split("Credential=", 1)[1].split(",", 1)[0].split("/")[2])
     except IndexError:
         return "us-east-1"
-
-
-def _call(app: WSGIApp, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:
-    """moto's status line, headers and body."""
-    captured: dict[str, Any] = {}
-
-    def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
-        captured["status"], captured["headers"] = status, headers
-        return lambda _data: None
-
-    chunks = app(environ, capture)
-    try:
-        raw = b"".join(chunks)
-    finally:
-        close = getattr(chunks, "close", None)
-        if close is not None:
-            close()
-    headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
-    headers.append(("Content-Length", str(len(raw))))
-    return str(captured["status"]), headers, raw
-
-
-def _json(start_response: Callable[..., Any], status: int, answer: dict[str, Any]) -> list[bytes]:
-    data = json.dumps(answer).encode()
-    reason = "OK" if status == 200 else "Bad Request"
-    start_response(f"{status} {reason}", [("Content-Type", "application/x-amz-json-1.1"),
-                                          ("Content-Length", str(len(data))), ("x-amzn-RequestId", str(uuid.uuid4()))])  # fmt: skip
-    return [data]

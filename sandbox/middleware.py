@@ -78,30 +78,16 @@ class Middleware:
         self.calls.finish(index, status, _kind(lose, mangler))
         if lose:
             return _hang_up(environ)
-        return _json(start_response, status, answer if mangler is None else mangler(answer))
+        return json_answer(start_response, status, answer if mangler is None else mangler(answer))
 
     def _call_moto(self, environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
-        captured: dict[str, Any] = {}
-
-        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
-            captured["status"], captured["headers"] = status, headers
-            return lambda _data: None
-
         try:
-            chunks = self.app(environ, capture)
+            status, headers, raw = call_wsgi(self.app, environ)
         except Exception as exc:  # moto raises bare Exceptions for some "not found" cases
             raw = json.dumps({"__type": "InternalFailure", "message": str(exc)}).encode()
             headers = [("Content-Type", "application/x-amz-json-1.1"), ("Content-Length", str(len(raw)))]
             return 500, headers, raw
-        try:
-            raw = b"".join(chunks)
-        finally:
-            close = getattr(chunks, "close", None)
-            if close is not None:
-                close()
-        headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
-        headers.append(("Content-Length", str(len(raw))))
-        return int(captured["status"].split()[0]), headers, raw
+        return int(status.split()[0]), headers, raw
 
     def _fault(
         self, fault: Fault, is_json: bool, environ: dict[str, Any], start_response: Callable[..., Any]
@@ -119,7 +105,7 @@ class Middleware:
         else:
             code, message = ("ServerException", "Service unavailable, try again")
         if is_json:
-            return _json(start_response, fault.status, {"__type": code, "message": message})
+            return json_answer(start_response, fault.status, {"__type": code, "message": message})
         xml = (
             f"<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error></Errors>"
             f"<RequestID>{uuid.uuid4()}</RequestID></Response>"
@@ -151,7 +137,7 @@ def _status_line(status: int) -> str:
     return f"{status} {reasons.get(status, 'Status')}"
 
 
-def _json(start_response: Callable[..., Any], status: int, answer: dict[str, Any] | str) -> list[bytes]:
+def json_answer(start_response: Callable[..., Any], status: int, answer: dict[str, Any] | str) -> list[bytes]:
     data = _body(answer)
     start_response(
         _status_line(status),
@@ -180,3 +166,23 @@ def _to_moto(
         raw = json.dumps(body).encode()
         environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(raw), str(len(raw))
     return asked, limit
+
+
+def call_wsgi(app: WSGIApp, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:
+    """Call a WSGI app in-process: its status line, headers (Content-Length recounted) and whole body."""
+    captured: dict[str, Any] = {}
+
+    def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
+        captured["status"], captured["headers"] = status, headers
+        return lambda _data: None
+
+    chunks = app(environ, capture)
+    try:
+        raw = b"".join(chunks)
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
+    headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
+    headers.append(("Content-Length", str(len(raw))))
+    return str(captured["status"]), headers, raw
