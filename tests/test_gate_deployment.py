@@ -398,18 +398,23 @@ def test_the_json_result_carries_the_deployment_action(sandbox: Sandbox, run: Ru
     assert result["message"].endswith("; the deployment is rolled back (ROLLBACK sent)")
 
 
+def as_the_action(file_command_variable: str, path: Path, more: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment the runner gives the gate's step: its inputs, and one file command made ready at path."""
+    path.touch()
+    inputs = {"CLUSTER": "Sample", "SERVICE": SERVICE, "GATE-DEPLOYMENT": "true", "POLL-INTERVAL": "100ms"} | (
+        more or {}
+    )
+    return {"GITHUB_ACTIONS": "true", file_command_variable: str(path)} | {f"INPUT_{k}": v for k, v in inputs.items()}
+
+
 def test_the_action_writes_the_deployment_action_as_a_step_output(
     sandbox: Sandbox, run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     output = tmp_path / "github_output"
-    output.touch()
+    env = as_the_action("GITHUB_OUTPUT", output, {"LOG-DRAIN": "500ms", "TASK-DEFINITION": ""})
     monkeypatch.setenv("GITHUB_OUTPUT", str(output))  # actions-toolkit reads it from the process environment
     arn, _, _ = deploying(sandbox)
-    inputs = {"CLUSTER": "Sample", "SERVICE": SERVICE, "GATE-DEPLOYMENT": "true", "POLL-INTERVAL": "100ms",
-              "LOG-DRAIN": "500ms", "TASK-DEFINITION": ""}  # fmt: skip
-    ran = run(
-        env={"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": str(output)} | {f"INPUT_{k}": v for k, v in inputs.items()}
-    )
+    ran = run(env=env)
     assert ran.code == 0, ran.out
     written = file_command(output.read_text())
     assert (written["status"], written["deployment-action"]) == ("succeeded", "CONTINUE")
@@ -439,10 +444,7 @@ def test_the_post_step_rolls_back_a_deployment_the_killed_main_step_left_paused(
 ) -> None:
     arn, _, _ = deploying(sandbox, behaviour={"life": [Step("PROVISIONING", 0.05), Step("RUNNING", HOLD)]})
     state = tmp_path / "github_state"
-    state.touch()
-    inputs = {"CLUSTER": "Sample", "SERVICE": SERVICE, "GATE-DEPLOYMENT": "true", "POLL-INTERVAL": "100ms"}
-    env = {"GITHUB_ACTIONS": "true", "GITHUB_STATE": str(state)} | {f"INPUT_{k}": v for k, v in inputs.items()}
-    proc = spawn(sandbox, env=env)
+    proc = spawn(sandbox, env=as_the_action("GITHUB_STATE", state))
     task = sandbox.wait_for_any_task(timeout=30)
     sandbox.wait_for_status(task, "RUNNING")
     proc.kill()  # as the runner does when the step outlives its budget: no handler runs
@@ -460,12 +462,10 @@ def test_the_post_step_leaves_an_answered_deployment_alone(
     sandbox: Sandbox, run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     state = tmp_path / "github_state"
-    state.touch()
+    env = as_the_action("GITHUB_STATE", state, {"LOG-DRAIN": "500ms"})
     monkeypatch.setenv("GITHUB_STATE", str(state))  # actions-toolkit reads it from the process environment
     arn, _, _ = deploying(sandbox)
-    inputs = {"CLUSTER": "Sample", "SERVICE": SERVICE, "GATE-DEPLOYMENT": "true", "POLL-INTERVAL": "100ms",
-              "LOG-DRAIN": "500ms"}  # fmt: skip
-    ran = run(env={"GITHUB_ACTIONS": "true", "GITHUB_STATE": str(state)} | {f"INPUT_{k}": v for k, v in inputs.items()})
+    ran = run(env=env)
     assert ran.code == 0, ran.out
     saved = file_command(state.read_text())
     assert saved["hook-id"] == ""
