@@ -14,14 +14,13 @@ import os
 import stat
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from typing import IO, TYPE_CHECKING
 
 from ecs_run_task import __version__, diagnostics, words
+from ecs_run_task.engine import before_task
 from ecs_run_task.engine.cancel import Cancellation, Cancelled
 from ecs_run_task.engine.renderer import Renderer
 from ecs_run_task.errors import InputError, RunError
-from ecs_run_task.exit_codes import CANNOT_RUN, signal_exit
 from ecs_run_task.inputs import parse, spec
 from ecs_run_task.inputs import readers as read
 from ecs_run_task.inputs import table as inputs
@@ -31,10 +30,9 @@ from ecs_run_task.report import pick
 from ecs_run_task.report.github import GitHub
 from ecs_run_task.report.log_file import LogFile
 from ecs_run_task.report.writes import Told, guarded
-from ecs_run_task.status import Status
-from ecs_run_task.tracebacks import print_traceback, unexpected
+from ecs_run_task.tracebacks import print_traceback
 from ecs_run_task.verdict import outputs
-from ecs_run_task.verdict.outcome import Outcome, stopping
+from ecs_run_task.verdict.outcome import stopping
 from ecs_run_task.verdict.outputs import dotenv
 
 if TYPE_CHECKING:
@@ -231,20 +229,10 @@ def _main(closing: contextlib.ExitStack, argv: Sequence[str] | None, env: Mappin
         result = _run(run_spec, renderer, env, cancel, closing, told=told, debug=debug, sessions=sessions)
         _write_dotenv(dotenv_path, result.outputs, err)
         return result.outcome.exit_code
-    except Cancelled as c:  # before any task was started: nothing to stop
-        code, name = signal_exit(c.signum)
-        said = f"while RunTask's answer never came, so {c.unseen}" if c.unseen else "before a task was started"
-        outcome = Outcome.without_task(Status.CANCELLED, code, f"cancelled by {name} {said}")
-    except RunError as e:
+    except (Cancelled, Exception) as e:  # before any task was started (nothing to stop), or a bug of ours
         if isinstance(e, InputError) and not reporting:  # the report says so, if its own input is good
             renderer, reporting = _junit_for_bad_input(renderer, raw, err)
-        outcome = Outcome.without_task(e.status, e.exit_code, e.message, e.hint)
-    except Exception as e:  # a bug before any task existed (after RunTask, the runner handles it)
-        print_traceback()
-        started = [a for s in sessions for a in s.started()]
-        said = f"task(s) {', '.join(started)} had been started: see above" if started else "no task was started"
-        status = Status.UNKNOWN if started else Status.FAILED_TO_START
-        outcome = replace(Outcome.without_task(status, CANNOT_RUN, f"{unexpected(e)}; {said}"), bug=True)
+        outcome = before_task.outcome(e, [a for s in sessions for a in s.started()])
     values = outputs.no_task(outcome.status, outcome)
     try:
         renderer.result(outcome, values)

@@ -19,12 +19,13 @@ from typing import Any, TypeVar
 
 from ecs_run_task import words
 from ecs_run_task.aws.clients import Clients, Ecs
+from ecs_run_task.engine import before_task
 from ecs_run_task.engine.cancel import Cancellation, Cancelled
 from ecs_run_task.engine.renderer import Context, Renderer, Wrapping
 from ecs_run_task.engine.runner import Runner
 from ecs_run_task.engine.session import Result, Session
 from ecs_run_task.errors import AccessError, RunError, Transient
-from ecs_run_task.exit_codes import CANNOT_RUN, signal_exit
+from ecs_run_task.exit_codes import CANNOT_RUN
 from ecs_run_task.inputs import parse
 from ecs_run_task.inputs.spec import Spec
 from ecs_run_task.plan import deployment as gate
@@ -196,20 +197,11 @@ class Gate:
     def before_task(self, e: BaseException) -> Result:
         """The run ended before any task of ours existed (nothing to stop): the hook is answered all the same,
         then the result is shown, as the CLI would show it."""
-        if isinstance(e, Cancelled):
-            code, name = signal_exit(e.signum)
-            said = f"while RunTask's answer never came, so {e.unseen}" if e.unseen else "before a task was started"
-            result = Outcome.without_task(Status.CANCELLED, code, f"cancelled by {name} {said}")
-        elif isinstance(e, RunError):
-            result = Outcome.without_task(e.status, e.exit_code, e.message, e.hint)
-        elif isinstance(e, Exception):
-            print_traceback()
-            result = Outcome.without_task(Status.FAILED_TO_START, CANNOT_RUN, f"ecs-run-task failed unexpectedly: "
-                                          f"{type(e).__name__}: {e} (the traceback is above); no task was started")  # fmt: skip
-        else:  # KeyboardInterrupt outside our handler, SystemExit: roll back, and let it go on
+        if not isinstance(e, (Cancelled, Exception)):  # KeyboardInterrupt outside our handler, SystemExit: roll back
             self.shown.result(Outcome.without_task(Status.UNKNOWN, CANNOT_RUN, f"ecs-run-task ended: {type(e).__name__}"),
                               outputs.no_task(Status.UNKNOWN))  # fmt: skip
             raise e
+        result = before_task.outcome(e)
         self.shown.result(result, outputs.no_task(result.status))
         assert self.shown.final is not None  # noqa: S101 - `Answering.result` sets it
         return self.shown.final
