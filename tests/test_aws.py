@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any, cast
 
 import botocore.session
@@ -431,3 +432,18 @@ def test_log_reads_denied_are_explained_as_a_logs_action(logs: tuple[aws.Logs, S
     assert raised.value.message == "AWS denied logs:GetLogEvents: not authorized"
     assert raised.value.hint is not None
     assert raised.value.hint.fix == "Grant `logs:GetLogEvents` to the role this job runs as."
+
+
+def test_an_older_botocore_without_the_deployment_operations_is_said_before_any_call() -> None:
+    """boto3 before 1.44 has no ContinueServiceDeployment: the gate says what to install, never asks until its
+    timeout for a method that does not exist."""
+    ecs = botocore.session.get_session().create_client("ecs", region_name="us-east-1")
+    known = [name for name in ecs.meta.service_model.operation_names if name != "ContinueServiceDeployment"]
+    older = SimpleNamespace(meta=SimpleNamespace(service_model=SimpleNamespace(operation_names=known)))
+    with pytest.raises(RunError) as caught:
+        aws.Ecs(cast(Any, SimpleNamespace(ecs=older))).require(["ListServiceDeployments", "ContinueServiceDeployment"],
+                                                               "gate-deployment")  # fmt: skip
+    said = caught.value.message
+    assert said.startswith("gate-deployment needs ECS operations this installation's botocore ("), said
+    assert "does not know (ContinueServiceDeployment): install boto3 1.44 or newer" in said
+    aws.Ecs(cast(Any, SimpleNamespace(ecs=ecs))).require(["ContinueServiceDeployment"], "gate-deployment")  # no error

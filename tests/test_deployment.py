@@ -4,6 +4,7 @@ which outcome, and what the run then says and exits with."""
 from __future__ import annotations
 
 import signal
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -234,17 +235,50 @@ def test_a_denial_is_said_as_such_even_past_the_expiry() -> None:
 
 
 def test_a_refused_rollback_keeps_the_tasks_failure_and_says_how_to_roll_back_by_hand() -> None:
-    answered = gate.Answered("ROLLBACK", sent=False, error="ecs:ContinueServiceDeployment failed: InvalidParameterException: "
-                             "hook is SUCCEEDED", hook_status="SUCCEEDED")  # fmt: skip
+    answered = gate.Answered("ROLLBACK", sent=False, error="ecs:ContinueServiceDeployment failed: ThrottlingException",
+                             hook_status="AWAITING_ACTION")  # fmt: skip
     settled = gate.settle(FAILED, paused(timeout_action="CONTINUE"), answered, NOW)
     assert (settled.action, settled.outcome.exit_code, settled.outcome.hint) == ("", 3, FAILED.hint)
     assert "; the deployment could not be rolled back: ecs:ContinueServiceDeployment failed for PAUSE hook" in (
         settled.outcome.message
     )
-    assert "(the hook is SUCCEEDED)" in settled.outcome.message
     [warning] = settled.outcome.warnings
     assert warning.startswith("roll the deployment back: until the hook expires at 2026-05-04 12:30:00 UTC")
     assert warning.endswith("--action ROLLBACK (the deployment then goes on, though the task did not succeed)")
+
+
+def test_a_continue_with_other_pause_hooks_awaiting_does_not_say_the_deployment_goes_on() -> None:
+    waiting = replace(paused(), others=("ecs-pause-other",))
+    settled = gate.settle(SUCCEEDED, waiting, gate.Answered("CONTINUE", sent=True), NOW)
+    assert (settled.action, settled.outcome.exit_code, settled.warning) == ("CONTINUE", 0, True)
+    assert settled.outcome.message.endswith("; CONTINUE sent; the deployment goes on once PAUSE hook(s) "
+                                            "ecs-pause-other are answered too")  # fmt: skip
+    assert "the deployment goes on (CONTINUE sent)" not in settled.outcome.message
+
+
+def test_a_hook_continued_by_someone_else_while_the_task_failed_says_to_roll_back_with_update_service() -> None:
+    answered = gate.Answered("ROLLBACK", sent=False, error="InvalidParameterException: hook is SUCCEEDED",
+                             hook_status="SUCCEEDED")  # fmt: skip
+    settled = gate.settle(FAILED, paused(), answered, NOW)
+    assert (settled.action, settled.outcome.exit_code, settled.outcome.hint) == ("", 3, FAILED.hint)
+    assert settled.outcome.message.endswith("; the PAUSE hook was answered CONTINUE by someone else before this "
+                                            "run's ROLLBACK: the deployment went on although the task did not succeed")  # fmt: skip
+    [warning] = settled.outcome.warnings
+    assert "aws ecs update-service --service ... --task-definition <its previous revision>" in warning
+    assert "continue-service-deployment" not in warning  # the hook is answered: nothing to answer by hand
+    assert settled.warning
+
+
+def test_a_hook_rolled_back_by_someone_else_while_the_task_succeeded_fails_the_run() -> None:
+    answered = gate.Answered("CONTINUE", sent=False, error="InvalidParameterException: hook is FAILED",
+                             hook_status="FAILED")  # fmt: skip
+    settled = gate.settle(SUCCEEDED, paused(), answered, NOW)
+    assert (settled.action, settled.outcome.exit_code) == ("", 125)
+    assert settled.outcome.message.endswith(", but the PAUSE hook was answered ROLLBACK by someone else before this "
+                                            "run's CONTINUE: the deployment is rolled back")  # fmt: skip
+    assert settled.outcome.hint is not None
+    assert settled.outcome.hint.key == "gate-answered-by-another"
+    assert "continue-service-deployment" not in settled.outcome.hint.fix
 
 
 def test_the_hook_expiring_before_the_runs_timeout_is_warned_about() -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from ecs_run_task import signal_budget
 from ecs_run_task.cli import post_main
 from sandbox import HOLD, Container, ContainerScript, DeploymentView, Sandbox, Scripted, Step
 from tests.helpers import Ran, Run, outputs, register, spawn, steps
@@ -22,7 +23,7 @@ from tests.workflow_commands import file_command
 SERVICE = "web"
 GATE = ("--cluster", "Sample", "--service", SERVICE, "--gate-deployment", "--poll-interval", "100ms",
         "--log-drain", "500ms")  # fmt: skip
-BUDGET = 7.0  # GitHub sends SIGINT, SIGTERM 7.5 s later, then SIGKILL
+BUDGET = signal_budget.GONE_BY  # GitHub sends SIGINT, SIGTERM 7.5 s later, then SIGKILL
 NOT_IN_IMAGE = ("CannotStartContainerError: Error response from daemon: failed to create shim task: OCI runtime create "
                 'failed: unable to start container process: exec: "bin/rails": executable file not found in $PATH')  # fmt: skip
 NEVER_STARTED = [Step("PROVISIONING", 0.05), Step("PENDING", 0.1), Step("DEPROVISIONING", 0.05)]
@@ -151,6 +152,7 @@ def test_a_failed_migration_rolls_the_deployment_back_and_exits_with_its_code(
     hook = sandbox.deployment(arn).hook()
     assert answers(sandbox, arn) == [(hook.hook_id, "ROLLBACK", "ContinueServiceDeployment", None)]
     assert (out["STATUS"], out["EXIT_CODE"], out["DEPLOYMENT_ACTION"]) == ("failed", "3", "ROLLBACK")
+    assert out["MESSAGE"].endswith("; the deployment is rolled back (ROLLBACK sent)")  # the message output says it too
     assert ended(sandbox, arn).status == "ROLLBACK_SUCCESSFUL"
     [service] = sandbox.client("ecs").describe_services(cluster="Sample", services=[SERVICE])["services"]
     assert service["taskDefinition"] == old
@@ -215,6 +217,33 @@ def test_a_cancel_stops_the_task_and_rolls_the_deployment_back_within_the_signal
     assert (out["STATUS"], out["DEPLOYMENT_ACTION"]) == ("cancelled", "ROLLBACK")
     assert ended(sandbox, arn).status == "ROLLBACK_SUCCESSFUL"
     assert "ROLLBACK sent" in printed
+
+
+def test_two_pause_hooks_awaiting_at_once_get_one_answer_and_the_run_says_the_other_still_holds(
+    sandbox: Sandbox, run: Run, tmp_path: Path
+) -> None:
+    arn, _, _ = deploying(sandbox, pause_at=["POST_SCALE_UP", "POST_SCALE_UP"])
+    ran, out = gate(run, tmp_path)
+    assert ran.code == 0, ran.out
+    assert out["DEPLOYMENT_ACTION"] == "CONTINUE"
+    [ours, other] = [h.hook_id for h in sandbox.deployment(arn).hooks]
+    assert [(a[0], a[1]) for a in answers(sandbox, arn)] == [(ours, "CONTINUE")]
+    assert f"this run answers the first, {ours}, and not {other}" in ran.out
+    assert f"the deployment goes on once PAUSE hook(s) {other} are answered too" in out["MESSAGE"]
+    assert "the deployment goes on (CONTINUE sent)" not in ran.out
+
+
+def test_a_signal_while_continue_is_on_its_way_is_said_and_the_answer_stands(sandbox: Sandbox, tmp_path: Path) -> None:
+    arn, _, _ = deploying(sandbox)
+    sandbox.faults.latency(2.0, "ContinueServiceDeployment")
+    proc = spawn(sandbox, *GATE, "--dotenv", str(tmp_path / "out.env"))
+    sandbox.wait_for_call("ContinueServiceDeployment", timeout=30)
+    proc.send_signal(signal.SIGTERM)
+    printed, _ = proc.communicate(timeout=BUDGET + 5)
+    assert proc.returncode == 0, printed  # the task's answer, and ECS took CONTINUE
+    assert outputs(tmp_path / "out.env")["DEPLOYMENT_ACTION"] == "CONTINUE"
+    assert "SIGTERM came while CONTINUE was being sent: the answer stands (CONTINUE)" in printed
+    assert [a[1] for a in answers(sandbox, arn)] == ["CONTINUE"]
 
 
 def test_a_cancel_before_the_pause_answers_nothing_and_says_so(sandbox: Sandbox, tmp_path: Path) -> None:

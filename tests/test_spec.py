@@ -608,6 +608,7 @@ def test_gate_deployment_with_a_service_is_parsed() -> None:
         ({"task-definition": "app"}, "gate-deployment: needs service: the service whose deployment in progress is to be gated"),
         ({"service": "web", "wait": "false"}, "gate-deployment: cannot be combined with wait: false: gate-deployment continues or rolls back the deployment on the task's answer; leave wait out"),
         ({"service": "web", "count": "2"}, "gate-deployment: runs one task, and count is 2: one answer continues or rolls back the deployment; leave count out"),
+        ({"service": "web", "if-running": "attach"}, "gate-deployment: cannot be combined with if-running: attach: the task running already is not the deployment's new revision, and its answer would continue the deployment; use if-running: wait or if-running: fail"),
         ({"attach": TASK_ID}, "attach: cannot be combined with gate-deployment: attach follows a task that runs already, so nothing is started; give gate-deployment or attach, not both"),
     ],
 )  # fmt: skip

@@ -226,6 +226,15 @@ class Ecs:
             problems = _without_values(report.generate_report()).splitlines()
             raise InputError([_from_input(operation, p) for p in problems])
 
+    def require(self, operations: Sequence[str], feature: str) -> None:
+        """The installed botocore knows `operations`, else an error that says which to install: an older one has
+        no method for them, and its AttributeError would read as an odd answer, asked again until the timeout."""
+        missing = sorted(set(operations) - set(self.client.meta.service_model.operation_names))
+        if missing:
+            raise RunError(f"{feature} needs ECS operations this installation's botocore ({botocore.__version__}) "
+                           f"does not know ({', '.join(missing)}): install boto3 1.44 or newer (pip install -U "
+                           "'boto3>=1.44'), or use the action or its image, which have it")  # fmt: skip
+
     def describe_task_definition(self, task_definition: str) -> dict[str, Any]:
         with explained("ecs", "DescribeTaskDefinition"):
             try:

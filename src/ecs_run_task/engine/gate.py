@@ -25,7 +25,7 @@ from ecs_run_task.engine.renderer import Context, Renderer, Wrapping
 from ecs_run_task.engine.runner import Runner
 from ecs_run_task.engine.session import Result, Session
 from ecs_run_task.errors import AccessError, RunError, Transient
-from ecs_run_task.exit_codes import CANNOT_RUN
+from ecs_run_task.exit_codes import CANNOT_RUN, signal_exit
 from ecs_run_task.inputs import parse
 from ecs_run_task.inputs.spec import Spec
 from ecs_run_task.plan import deployment as gate
@@ -85,6 +85,7 @@ class Gate:
         timeout = spec.timeout
         self.shown.info(f"timeout: {parse.shown(timeout)} for the whole run: the deployment's pause, then the task"
                         if timeout else "timeout: none")  # fmt: skip
+        self.ecs.require(gate.OPERATIONS, words.flag("gate-deployment"))
         if spec.dry_run:
             return self.dry_run()
         arn: str | None = None
@@ -132,7 +133,9 @@ class Gate:
                 if hooks:
                     if len(hooks) > 1:
                         self.shown.warning(gate.several_awaiting(hooks))
-                    return gate.Paused(self.service, arn, hooks[0], stage), deployment
+                    return gate.Paused(
+                        self.service, arn, hooks[0], stage, tuple(h.hook_id for h in hooks[1:])
+                    ), deployment
                 problem = gate.not_pausing(deployment, self.service)
                 if problem:
                     raise RunError(f"{words.flag('gate-deployment')}: {problem}")
@@ -223,7 +226,12 @@ class Gate:
         self.shown.begin("Answering the deployment's PAUSE hook", live=True)
         (self.shown.warning if settled.warning else self.shown.info)(settled.line)
         self.shown.end()
-        return settled.outcome, {**values, outputs.DEPLOYMENT_ACTION: settled.action}
+        told = settled.outcome
+        if signum is None and self.cancel.signum is not None:  # it came while the answer was on its way: too late
+            name = signal_exit(self.cancel.signum)[1]
+            late = f"{name} came while {action} was being sent: the answer stands ({settled.action or 'not taken'})"
+            told = replace(told, warnings=(*told.warnings, late))
+        return told, {**values, **outputs.said(told), outputs.DEPLOYMENT_ACTION: settled.action}
 
     def send(self, paused: gate.Paused, action: str, *, quick: bool) -> gate.Answered:
         """ContinueServiceDeployment; when it fails, the deployment as ECS now describes it says whether the answer

@@ -7,7 +7,8 @@ refusing a call, a bug of ours), every task of ours is stopped (unless its answe
 still name the tasks; where that cannot be done (StopTask refused, RunTask's answer lost for good) the run ends
 `unknown` and says which task may run, and where. A task the run follows but did not start is never stopped. Ours,
 stopped because another of the group went first, leave the outputs to the CLI: no task of ours ran. Before RunTask
-a failure is the CLI's to report (`cli.main`): the two places a run ends on an error."""
+a failure is the CLI's to report (`cli.main`), or the deployment gate's (`gate.Gate.before_task`, which answers the
+hook first), both through `before_task.outcome`: the places a run ends on an error."""
 
 from __future__ import annotations
 

@@ -304,3 +304,7 @@ def _gate_alone(r: _Reader, spec: Spec) -> None:
     if spec.count > 1:
         r.fail("gate-deployment", None, f"runs one task, and {words.flag('count')} is {spec.count}: one answer "
                f"continues or rolls back the deployment; leave {words.flag('count')} out")  # fmt: skip
+    if spec.if_running == "attach":  # the task followed would be another revision's: its answer is not the new one's
+        r.fail("gate-deployment", None, f"cannot be combined with {words.setting('if-running', 'attach')}: the task "
+               "running already is not the deployment's new revision, and its answer would continue the deployment; "
+               f"use {words.setting('if-running', 'wait')} or {words.setting('if-running', 'fail')}")  # fmt: skip

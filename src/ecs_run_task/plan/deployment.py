@@ -24,7 +24,10 @@ from ecs_run_task.verdict.outcome import Outcome
 CONTINUE, ROLLBACK = "CONTINUE", "ROLLBACK"
 IN_PROGRESS, PENDING = "IN_PROGRESS", "PENDING"
 PAUSE, AWAITING, EXPIRED = "PAUSE", "AWAITING_ACTION", "TIMED_OUT"
+CONTINUED, ROLLED_BACK = "SUCCEEDED", "FAILED"  # a hook's status once answered CONTINUE, or ROLLBACK
 IAM_ACTION = "ecs:ContinueServiceDeployment"
+OPERATIONS = ("ListServiceDeployments", "DescribeServiceDeployments", "DescribeServiceRevisions",
+              "ContinueServiceDeployment")  # fmt: skip
 DEFAULT_TIMEOUT_ACTION = ROLLBACK  # a PAUSE hook's timeoutConfiguration.action when none is set
 
 
@@ -76,6 +79,7 @@ class Paused:
     deployment_arn: str
     hook: Hook
     stage: str | None  # the deployment's lifecycleStage, when ECS reports one (not for a rolling deployment)
+    others: tuple[str, ...] = ()  # other PAUSE hooks awaiting action at the same time: not this run's to answer
 
     @property
     def deployment(self) -> str:
@@ -131,8 +135,8 @@ def taken(deployment: Mapping[str, Any], hook_id: str, action: str) -> bool:
     if status in (None, AWAITING, EXPIRED):
         return False
     if action == CONTINUE:
-        return status == "SUCCEEDED"
-    return status == "FAILED" or str(deployment.get("status", "")).startswith("ROLLBACK_")
+        return status == CONTINUED
+    return status == ROLLED_BACK or str(deployment.get("status", "")).startswith("ROLLBACK_")
 
 
 def pause_stages(deployment: Mapping[str, Any]) -> list[str] | None:
@@ -301,6 +305,10 @@ def settle(result: Outcome, paused: Paused, answered: Answered, now: datetime, s
     where = f"PAUSE hook {hook.hook_id} of deployment {paused.deployment}"
     reason = why(result, signum)
     if answered.sent:
+        if action == CONTINUE and paused.others:  # another's gate may still roll it back, or its hook expire
+            waits = f"the deployment goes on once PAUSE hook(s) {', '.join(paused.others)} are answered too"
+            return Settled(_told(result, f"CONTINUE sent; {waits}"), CONTINUE,
+                           f"CONTINUE sent for {where}: {reason}; {waits}", warning=True)  # fmt: skip
         if action == CONTINUE:
             return Settled(_told(result, "the deployment goes on (CONTINUE sent)"), CONTINUE,
                            f"CONTINUE sent for {where}: {reason}; the deployment goes on", warning=False)  # fmt: skip
@@ -317,6 +325,8 @@ def settle(result: Outcome, paused: Paused, answered: Answered, now: datetime, s
     expired = answered.hook_status == EXPIRED or (answered.hook_status is None and left is not None and left <= 0)
     if expired and not answered.denied:  # a denial is said as such: the next run would meet it too
         return _expired(result, paused, action, where)
+    if answered.hook_status in (CONTINUED, ROLLED_BACK) and not answered.denied:
+        return _answered_by_another(result, paused, answered.hook_status, action, where)
     return _refused(result, paused, answered, where, reason)
 
 
@@ -349,6 +359,28 @@ def _expired(result: Outcome, paused: Paused, action: str, where: str) -> Settle
         went_on = _told(result, f"{said}: the deployment went on although the task did not succeed")
         return Settled(replace(went_on, warnings=(*went_on.warnings, warning)), "", line, True)
     return Settled(_told(result, f"{said}: the deployment is rolled back"), "", line, True)
+
+
+def _answered_by_another(result: Outcome, paused: Paused, status: str, action: str, where: str) -> Settled:
+    """Something else (a person, another job) answered the hook the other way before this run's answer: there is
+    nothing left to answer, so no command to answer it by hand; what ECS did is said, and what to do now."""
+    taken = CONTINUE if status == CONTINUED else ROLLBACK
+    line = f"{where} was answered {taken} by someone else (the hook is {status}) before this run's {action}"
+    said = f"the PAUSE hook was answered {taken} by someone else before this run's {action}"
+    if result.ok:  # the task succeeded, but the deploy did not go on: a failure
+        hint = Hint("gate-answered-by-another", "Another job or a person rolled the deployment back (its PAUSE hook "
+                    "was answered ROLLBACK) while this run's task ran.",
+                    f"Find out who answered deployment {paused.deployment}'s hook (CloudTrail, "
+                    f"{IAM_ACTION}), then deploy again.")  # fmt: skip
+        failed = _told(
+            replace(result, exit_code=CANNOT_RUN, hint=hint), f"{said}: the deployment is rolled back", ", but "
+        )
+        return Settled(failed, "", line, True)
+    went_on = _told(result, f"{said}: the deployment went on although the task did not succeed")
+    warning = (f"deployment {paused.deployment} went on although the task did not succeed: check service "
+               f"{paused.service}, and roll it back by hand if this revision must not run (aws ecs update-service "
+               "--service ... --task-definition <its previous revision>)")  # fmt: skip
+    return Settled(replace(went_on, warnings=(*went_on.warnings, warning)), "", line, True)
 
 
 def _refused(result: Outcome, paused: Paused, answered: Answered, where: str, reason: str) -> Settled:

@@ -74,7 +74,7 @@ MORE = {
     "log-file": "Needs `logs: true`. See [The log file](how-it-works.md#the-log-file).",
     "json-logs": "What pretty does, and what either way: [What a run looks like](how-it-works.md#what-a-run-looks-like).",
     "junit-file": "See [JUnit reports](pipelines.md#junit-reports).",
-    "gate-deployment": "Not with `attach`, `wait: false` or `count` above 1. See "
+    "gate-deployment": "Not with `attach`, `if-running: attach`, `wait: false` or `count` above 1. See "
     "[Gate a service deployment](gate-deployment.md).",
 }
 
