@@ -179,6 +179,7 @@ class FakeEcs:
     group: str = "family:app"
     list_lag: float = 0.0
     missing_describes: int = 0
+    stop_lag: float = 0.0  # a StopTask takes effect this long after it was answered
     tasks: dict[str, Task] = field(default_factory=dict)
     calls: list[tuple[str, Any]] = field(default_factory=list)
     faults: dict[str, list[BaseException | None]] = field(default_factory=dict)  # None: that call answers
@@ -254,7 +255,7 @@ class FakeEcs:
         self._call("StopTask", arn, cluster)
         task = self.tasks[arn]
         if task.stopped_at is None:
-            task.stopped_at, task.stop_reason = self.clock.now, reason[:255]
+            task.stopped_at, task.stop_reason = self.clock.now + self.stop_lag, reason[:255]
 
 
 @dataclass

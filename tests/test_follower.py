@@ -133,10 +133,13 @@ def test_the_later_of_two_racing_runs_stops_its_task_before_it_runs() -> None:
     result = run(e)
     [mine] = ours(e)
     assert (result.status, result.exit_code) == (Status.FAILED_TO_START, 125)
-    assert result.message == (f"task {short(theirs)} (app:1), 0m02s ago of group family:app started first "
-                              "(if-running: fail); ours was stopped before its containers started")  # fmt: skip
+    assert result.message.startswith(f"task {short(theirs)} (app:1), ")
+    assert result.message.endswith(" ago of group family:app started first (if-running: fail); ours was stopped "
+                                   "before its containers started")  # fmt: skip
     assert e.ecs.called("StopTask") == [mine]
-    assert e.clock.now < 3.0  # stopped before its containers started
+    stopped_at = e.ecs.tasks[mine].stopped_at
+    assert stopped_at is not None
+    assert stopped_at < 3.0  # stopped before its containers started, which its end confirms (no startedAt)
     assert e.ecs.tasks[theirs].stopped_at is None  # the winner goes on
 
 
@@ -175,12 +178,28 @@ def test_a_loser_that_had_already_run_is_told_truthfully() -> None:
     result = run(e)
     assert (result.status, result.exit_code, result.container_exit_code) == (Status.INTERRUPTED, 143, 143)
     assert result.message.startswith(f"task {short(theirs)} (app:1), ")
-    assert "ours had already started its containers when a look found it, so ours was stopped mid-run " \
+    assert "ours had already started its containers, so ours was stopped mid-run " \
            "(if-running: wait)" in result.message  # fmt: skip
     assert result.hint is not None
     assert result.hint.key == "race-lost-after-start"
     assert "CREATE TABLE users" in e.shown.said
     assert e.ecs.called("RunTask") == [e.ecs.called("RunTask")[0]]  # never started again once it ran
+
+
+def test_a_loser_that_started_while_our_stop_was_on_its_way_is_told_it_ran_and_never_started_again() -> None:
+    """The look saw ours PENDING, but its containers started before the StopTask took effect: its end says so."""
+    e = engine(Life(start=2.5, runs=10.0, lines=[(0.0, "CREATE TABLE users")]), **{"if-running": "wait"})
+    e.ecs.list_lag = 2.0
+    e.ecs.stop_lag = 1.0  # stopped at 2 s (the first look that lists theirs), in effect at 3 s: ours ran at 2.5 s
+    e.ecs.add(HELD, created=-0.3)
+    result = run(e)
+    [mine] = ours(e)
+    assert e.ecs.called("StopTask") == [mine]
+    assert (result.status, result.exit_code) == (Status.INTERRUPTED, 143)
+    assert "ours had already started its containers, so ours was stopped mid-run (if-running: wait)" in result.message
+    assert "before its containers started" not in "\n".join(e.shown.said)
+    assert "CREATE TABLE users" in e.shown.said
+    assert len(e.ecs.called("RunTask")) == 1  # a migration that ran is never started again
 
 
 def test_a_race_lost_with_wait_waits_for_the_winner_then_starts_again() -> None:

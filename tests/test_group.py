@@ -263,7 +263,7 @@ def test_a_loser_that_had_run_is_interrupted_never_a_success(code: int | None, e
     assert (lost.status, lost.exit_code, lost.container_exit_code) == (Status.INTERRUPTED, exit_code, code)
     assert (lost.task, lost.container) == (ours, "web")
     assert lost.message.startswith("task first (app:7), 0m00s ago of group migrations started first, and ours")
-    assert "of group migrations started first, and ours had already started its containers when a look found it, " \
+    assert "of group migrations started first, and ours had already started its containers, " \
            "so ours was stopped mid-run (if-running: wait); it may have done part of its work (its lines are above)" \
            in lost.message  # fmt: skip
     assert lost.message.endswith(f"; container web exited with code {code}" if code is not None else "above)")

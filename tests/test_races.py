@@ -155,8 +155,39 @@ def test_a_loser_that_had_already_run_is_told_truthfully(sandbox: Sandbox, tmp_p
     assert ours.ran
     assert "CREATE TABLE users" in out.splitlines()  # its lines are shown
     assert f"task {short(other)} (app:1), started by deploy-bot, 0m0" in out
-    assert ("of group family:app started first, and ours had already started its containers when a look found it, so "
+    assert ("of group family:app started first, and ours had already started its containers, so "
             "ours was stopped mid-run (--if-running fail)") in out  # fmt: skip
     assert "before its containers started" not in out
     assert [b["task"] for b in sandbox.calls("StopTask")] == [ours.arn]  # never the other's
     sandbox.client("ecs").stop_task(cluster="Sample", task=other)
+
+
+def test_a_loser_that_started_while_our_stop_was_on_its_way_is_told_it_ran(sandbox: Sandbox, tmp_path: Path) -> None:
+    """The look that finds the other task sees ours still PENDING, but StopTask takes 0.8 s and ours starts its
+    containers meanwhile: its end (startedAt), not that look, says it ran. `wait` never starts a migration again."""
+    migrates = Scripted(
+        steps=[Step("PROVISIONING", 0.3), Step("PENDING", 0.3), Step("RUNNING", HOLD)],
+        containers={"web": ContainerScript(lines=[(0.0, "CREATE TABLE users")])},
+    )
+    family(sandbox, migrates, migrates)
+    sandbox.faults.latency(1.0, "RunTask")
+    proc = launch(sandbox, "--if-running", "wait", "--timeout", "30s", "--dotenv", str(tmp_path / "out.env"))
+    sandbox.wait_for_call("RunTask")  # ours, in flight
+    sandbox.faults.clear()
+    other = start_task(sandbox.client("ecs"), "app", startedBy="deploy-bot")  # created first: older
+    sandbox.faults.latency(0.8, "StopTask")
+    out, _ = proc.communicate(timeout=60)
+    sandbox.faults.clear()
+    [ours] = [t for t in sandbox.tasks() if t.arn != other]
+    assert [b["task"] for b in sandbox.calls("StopTask")] == [ours.arn]  # never the other's
+    sandbox.client("ecs").stop_task(cluster="Sample", task=other)
+    if not ours.ran:  # the stop landed first this time: the story told must be that one
+        assert "ours was stopped before its containers started" in out, out
+        pytest.skip("StopTask landed before ours started its containers: nothing to prove here")
+    assert proc.returncode == 143, out
+    assert outputs(tmp_path / "out.env")["STATUS"] == "interrupted"
+    assert "ours had already started its containers, so ours was stopped mid-run (--if-running wait)" in out
+    assert "before its containers started" not in out
+    assert "CREATE TABLE users" in out.splitlines()
+    assert [r.get("startedBy") for r in sandbox.calls("RunTask")].count("deploy-bot") == 1
+    assert len(sandbox.calls("RunTask")) == 2  # ours once, the other once: ours never started again

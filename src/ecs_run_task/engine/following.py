@@ -96,7 +96,7 @@ class Follower:
 
     def follow(self) -> Outcome | Lost:
         """Wait for the tasks' answer, showing status and log lines; stop ours at the timeout. `Lost` when the lock
-        found another task of the group older than ours before they ran (ours are stopped, no longer followed)."""
+        found another task of the group older than ours, and ours ended without having run (no longer followed)."""
         s, run, watch = self.session, self.run, self.watch
         assert watch is not None  # noqa: S101 - `started` made it
         s.cancel.check()  # a signal that came during RunTask
@@ -109,6 +109,11 @@ class Follower:
         final = self.play(watch.events(s.clock()))
         if isinstance(final, Lost):
             return self._lost(final)
+        if isinstance(final, AllDecided) and run.lost_to is not None and not self._ran(final.tasks):
+            watch.forget(list(run.ours))  # stopped before they ran: no longer this run's to name
+            first = run.lost_before_running()
+            assert first is not None  # noqa: S101 - lost_to, just checked
+            return self._lost(Lost(first))
         if isinstance(final, AllDecided):
             for source in watch.tailer.never_found(final.tasks) if watch.tailer else []:
                 s.renderer.warning(f"container {source.container}: its log stream {source.stream} never appeared "
@@ -311,8 +316,8 @@ class Follower:
 
     def _looked(self, tasks: Tasks) -> Lost | None:
         """After a poll, with a lock: its look at the group. When another task of the group was created before ours,
-        ours are stopped; one that ran already is followed to its end (the verdict says it was stopped mid-run),
-        else they are no longer followed (`Lost`)."""
+        ours are stopped and followed to their end: if one ran, the verdict says it was stopped mid-run; if none did,
+        the run goes on as `if-running` says (`follow`)."""
         run = self.run
         if self.lock is None:
             return None
@@ -321,12 +326,14 @@ class Follower:
         if lost is None:
             return None
         self._stop_ours_for(lost.first, ours)
-        if lost.ran:
-            run.lost_after_running(lost.first)
-            return None
-        assert self.watch is not None  # noqa: S101 - a poll was made
-        self.watch.forget([str(t["taskArn"]) for t in ours])
-        return lost
+        run.lost_race(lost.first)  # followed to their end: a task this look saw PENDING may start before the stop lands
+        return None
+
+    def _ran(self, tasks: Tasks) -> bool:
+        """Whether a task of ours ran, as any poll saw it or as its end shows it (`startedAt`, an exit code)."""
+        seen = self.watch.ran if self.watch else set()
+        return any(str(t["taskArn"]) in seen or outcome.ran(t, self.run.deciders) for t in tasks
+                   if str(t["taskArn"]) in self.run.ours)  # fmt: skip
 
     def _stop_ours_for(self, first: dict[str, Any], ours: Tasks) -> None:
         assert self.lock is not None  # noqa: S101 - only a lock finds one

@@ -103,13 +103,13 @@ def lost_before_running(went_first: str) -> Outcome:
 
 
 def lost_after_running(verdict: Outcome, went_first: str, mode: str) -> Outcome:
-    """Ours had started its containers when a look found another task of the group older (`went_first`): it was
+    """Ours had started its containers when another task of the group was found older (`went_first`): it was
     stopped mid-run, so the run is `interrupted` whatever its container did then (an exit 0 on SIGTERM is no
     success): the container's own code when it is not 0, else 143, as if the stop's SIGTERM ended it."""
     code = verdict.container_exit_code
     exit_code = code if code is not None and 0 < code <= 255 else SIGTERM
     exited = f"; container {verdict.container} exited with code {code}" if code is not None else ""
-    message = (f"{went_first}, and ours had already started its containers when a look found it, so "
+    message = (f"{went_first}, and ours had already started its containers, so "
                f"ours was stopped mid-run ({words.setting('if-running', mode)}); it may have done part of its work (its lines are "
                f"above){exited}")  # fmt: skip
     return Outcome(Status.INTERRUPTED, exit_code, code, verdict.task, verdict.container, message, RAN_AND_LOST)

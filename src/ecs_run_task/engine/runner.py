@@ -139,8 +139,9 @@ class Runner:
             if not tasks:
                 return outcome.run_failures(refused, attempts=run.attempts.used + 1)
             if refused:
-                run.placed_fewer(outcome.run_failures(refused, len(tasks)))
-                self.renderer.warning(outcome.run_failures(refused, len(tasks)).message)
+                fewer = outcome.run_failures(refused, len(tasks))
+                run.placed_fewer(fewer)
+                self.renderer.warning(fewer.message)
             result = follower.follow() if run.spec.wait else follower.not_waiting(tasks)
             if not isinstance(result, group.Lost):
                 return result

@@ -45,7 +45,7 @@ class Run:
     ours: list[str] = field(default_factory=list)  # every task this run started: the only ones it may ever stop
     too_few: Outcome | None = None  # RunTask started fewer tasks than asked for: the run fails, waiting or not
     replaced: dict[str, Any] | None = None  # a failed start that a start again replaced: it stands if that one loses
-    lost_to: dict[str, Any] | None = None  # the group's task that went first, after ours had run (`group.py`)
+    lost_to: dict[str, Any] | None = None  # the group's task that went first: ours are being stopped (`group.py`)
     restarting: bool = False  # a task that never ran is being started again: its failure is not the answer yet
     stopped: dict[str, str] = field(default_factory=dict)  # ARN -> the reason our StopTask gave: for the verdict
 
@@ -85,8 +85,16 @@ class Run:
     def replacing(self, task: dict[str, Any]) -> None:
         self.replaced = task
 
-    def lost_after_running(self, first: dict[str, Any]) -> None:
+    def lost_race(self, first: dict[str, Any]) -> None:
+        """A look found `first` of the group older than ours: ours are stopped and followed to their end, which says
+        whether they had run (the look's own view of them may already be out of date)."""
         self.lost_to = first
+
+    def lost_before_running(self) -> dict[str, Any] | None:
+        """Ours ended without running after losing the race: who went first (`if-running` says what comes next: a
+        start again begins with no race lost)."""
+        first, self.lost_to = self.lost_to, None
+        return first
 
     @contextmanager
     def starting_again(self) -> Iterator[None]:
