@@ -34,6 +34,18 @@ def test_attach_to_an_unknown_task_says_which_cluster_was_searched(sandbox: Sand
     assert "attach: task '0123456789abcdef0123456789abcdef' was not found in cluster 'Sample' (us-east-1)" in ran.out
 
 
+def test_attach_to_a_task_ecs_does_not_know_yet_asks_again(sandbox: Sandbox, run: Run) -> None:
+    """Attached a moment after another pipeline's RunTask: DescribeTasks answers MISSING for its first describe
+    (eventual consistency). MISSING is "not yet": the run asks again and follows it."""
+    family(sandbox, exits(4))
+    arn = start_task(sandbox.client("ecs"), "app", startedBy="pipeline-a")
+    sandbox.missing(arn, 1)
+    ran = run("--cluster", "Sample", "--attach", arn, "--poll-interval", "200ms")
+    assert ran.code == 4, ran.out
+    assert f"DescribeTasks does not describe task {arn!r} (MISSING); asking again in" in ran.out
+    assert f"following task {arn.rsplit('/', 1)[-1]} (app:1)" in ran.out
+
+
 def test_attach_in_a_cluster_that_does_not_exist_names_it(sandbox: Sandbox, run: Run) -> None:
     ran = run("--cluster", "Nope", "--attach", "0123456789abcdef0123456789abcdef")
     assert ran.code == 125, ran.out

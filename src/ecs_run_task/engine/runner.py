@@ -25,7 +25,7 @@ from ecs_run_task.engine.cancel import Cancelled
 from ecs_run_task.engine.following import Follower
 from ecs_run_task.engine.renderer import Context
 from ecs_run_task.engine.session import Result, Run, Session
-from ecs_run_task.errors import RunError
+from ecs_run_task.errors import RunError, Transient
 from ecs_run_task.exit_codes import SUCCESS, signal_exit
 from ecs_run_task.inputs import parse, taskdef
 from ecs_run_task.inputs.spec import Spec
@@ -156,15 +156,23 @@ class Runner:
     def attach(self, ref: str) -> Result:
         """Follow a task that runs already (`attach`)."""
         s = self.session
-        with s.cancel.interruptible():
-            found, _missing = s.ecs.describe_tasks(s.spec.cluster, [ref])
-        if not found:
-            raise RunError(f"{words.flag('attach')}: task {ref!r} was not found in cluster {s.spec.cluster!r} "
-                           f"({s.region}); check {words.flag('attach')}, {words.flag('cluster')} and "
-                           f"{words.flag('region')} (ECS forgets a stopped task "
-                           "about an hour after it stopped)")  # fmt: skip
+
+        def described() -> dict[str, Any]:
+            with s.cancel.interruptible():
+                found, _missing = s.ecs.describe_tasks(s.spec.cluster, [ref])
+            if not found:  # MISSING: not known yet (a task just started), or not there at all
+                raise Transient(f"DescribeTasks does not describe task {ref!r} (MISSING)")
+            return found[0]
+
+        def not_found(e: Transient, tries: int) -> RunError:
+            return RunError(f"{words.flag('attach')}: task {ref!r} was not found in cluster {s.spec.cluster!r} "
+                            f"({s.region}) after {tries} tries ({e.message}); check {words.flag('attach')}, "
+                            f"{words.flag('cluster')} and {words.flag('region')} (ECS forgets a stopped task "
+                            "about an hour after it stopped)")  # fmt: skip
+
+        task = s.asker.ask(described, not_found, deadline=s.deadline)
         self.say_timeout()
-        return self.follow_other(s.spec, found[0])
+        return self.follow_other(s.spec, task)
 
     def follow_other(self, spec: Spec, task: dict[str, Any]) -> Result:
         """Follow a task this run did not start (`attach`, `if-running: attach`): never stopped by this run."""
