@@ -106,6 +106,22 @@ def test_a_full_disk_under_a_runner_file_keeps_the_containers_answer(
         assert file_command(Path(env["GITHUB_STATE"]).read_text())["task-arns"] == "[]"  # nothing left to stop
 
 
+def test_a_disk_that_fills_midway_leaves_each_runner_file_whole(
+    sandbox: Sandbox, tmp_path: Path, record_property: Record
+) -> None:
+    """/dev/full refuses every byte; a disk that fills midway takes part of a write. A file command cut mid-heredoc
+    fails the runner's step: what could not be written whole is cut off, what was written whole stays."""
+    record_property("fault", "full disk")
+    register(sandbox, web=ContainerScript(exit_code=0, lines=LINES))
+    env = github_files(tmp_path)
+    status, out, err = run_apart(sandbox, "--format", "github", env=env, fsize=700)
+    assert status == 0, out + err
+    for name in ("GITHUB_OUTPUT", "GITHUB_STATE"):
+        written = file_command(Path(env[name]).read_text())  # parses as the runner parses it: nothing half written
+        assert all(not value.startswith("ghadelimiter") for value in written.values())
+    assert "could not be written" in err
+
+
 def test_a_read_only_output_file_keeps_the_containers_answer(
     sandbox: Sandbox, tmp_path: Path, record_property: Record
 ) -> None:

@@ -45,11 +45,22 @@ class Told:
         return True
 
     def append(self, path: str, text: str, what: str, cost: str) -> bool:
-        """Append `text` to the file at `path` (created if missing, as the runner's own files are)."""
+        """Append `text` to the file at `path` (created if missing, as the runner's own files are), whole or not at
+        all: a write cut short (a full disk) is cut off again, since the runner fails the step on a file command
+        left half written (an output's heredoc without its delimiter)."""
+        data = text.encode("utf-8", "backslashreplace")
 
         def write() -> None:
-            with open(path, "a", encoding="utf-8", errors="backslashreplace", newline="") as f:
-                f.write(text)
+            with open(path, "ab", buffering=0) as f:  # unbuffered: nothing left to flush when cutting it off
+                start = f.tell()
+                try:
+                    left = memoryview(data)
+                    while left:
+                        left = left[f.write(left) or 0 :]
+                except OSError:
+                    with suppress(OSError):
+                        os.ftruncate(f.fileno(), start)
+                    raise
 
         return self.attempt(what, cost, write)
 
