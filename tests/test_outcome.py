@@ -593,3 +593,48 @@ def test_a_pull_failure_names_the_image_to_check() -> None:
     got = outcome.judge([task(never_ran, stopCode="TaskFailedToStart")], ["web"])
     assert got.hint is not None
     assert (got.hint.key, got.hint.fix.split(" (")[0]) == ("pull-failed", "Check image `acme/app:1` of container web")
+
+
+# an essential sidecar that crashed made ECS stop the task: the migration's exit 0 on SIGTERM is no success
+
+SIDECAR_DEFINITION = {"containerDefinitions": [{"name": "migrate"}, {"name": "envoy", "essential": True},
+                                               {"name": "log-router", "essential": False}]}  # fmt: skip
+
+
+def test_a_migration_that_exits_0_after_an_essential_sidecar_crashed_is_interrupted() -> None:
+    sidecars = outcome.essential_sidecars(SIDECAR_DEFINITION, ["migrate"])
+    assert sidecars == ["envoy"]
+    crashed = task(ran("migrate", 0), ran("envoy", 1), stopCode="EssentialContainerExited")
+    got = outcome.judge([crashed], ["migrate"], sidecars=sidecars)
+    assert (got.status, got.exit_code, got.container_exit_code, got.container) == ("interrupted", 143, 0, "migrate")
+    assert got.message == (
+        "task 0a1b2c3d0: interrupted: essential container envoy exited with code 1, so ECS stopped the task "
+        "(stopCode=EssentialContainerExited) while container migrate may still have run; it exited with code 0, "
+        "which after such a stop never counts as success, so we exit 143"
+    )
+
+
+@pytest.mark.parametrize(
+    ("sidecar", "stop_code", "migrate"),
+    [
+        (ran("envoy", 143), "EssentialContainerExited", 0),  # the stop's SIGTERM ended envoy: migrate exited first
+        (ran("envoy", 137), "EssentialContainerExited", 0),  # ... or its SIGKILL
+        (ran("envoy", 0), "EssentialContainerExited", 0),  # envoy exits 0 on SIGTERM
+        (ran("log-router", 1), "EssentialContainerExited", 0),  # not essential: its exit stops nothing
+        (ran("envoy", 1), "UserInitiated", 0),  # our own stop (said by `ours` elsewhere): not this rule
+    ],
+)  # fmt: skip
+def test_a_sidecar_ended_by_the_stop_leaves_the_migrations_success_alone(
+    sidecar: dict[str, Any], stop_code: str, migrate: int
+) -> None:
+    sidecars = outcome.essential_sidecars(SIDECAR_DEFINITION, ["migrate"])
+    got = outcome.judge([task(ran("migrate", migrate), sidecar, stopCode=stop_code)], ["migrate"],
+                        {f"{ARN}0": "Stopped by ecs-run-task: x"} if stop_code == "UserInitiated" else None,
+                        sidecars)  # fmt: skip
+    assert (got.status, got.exit_code) == ("succeeded", 0), got.message
+
+
+def test_a_migration_that_failed_while_its_sidecar_crashed_keeps_its_own_code() -> None:
+    crashed = task(ran("migrate", 3), ran("envoy", 1), stopCode="EssentialContainerExited")
+    got = outcome.judge([crashed], ["migrate"], sidecars=["envoy"])
+    assert (got.status, got.exit_code) == ("failed", 3)

@@ -34,7 +34,8 @@ def test_a_stop_by_someone_else_while_the_migration_runs_is_interrupted_even_whe
     got = outputs(tmp_path / "out.env")
     assert (got["STATUS"], got["EXIT_CODE"], got["STOP_CODE"]) == ("interrupted", "0", "UserInitiated")
     assert got["STOPPED_REASON"] == "Stopped by the release bot: rollback of 4f2a"
-    assert ("ecs-run-task: error: task " + arn.rsplit("/", 1)[-1] + ": interrupted: ECS was asked from outside to "
+    assert "ecs-run-task: error: container web was interrupted: the task was stopped from outside" in out
+    assert ("task " + arn.rsplit("/", 1)[-1] + ": interrupted: ECS was asked from outside to "
             "stop the task (stopCode=UserInitiated: Stopped by the release bot: rollback of 4f2a) "
             "while container web ran; it exited with code 0; an exit after a stop from outside never counts as "
             "success, so we exit 143") in out  # fmt: skip
@@ -105,3 +106,22 @@ def test_spot_the_scheduler_or_a_retired_host_stopping_the_migration_is_interrup
     assert sandbox.calls("StopTask") == []  # none of ours
     assert task.ran
     assert all(m in out.splitlines() for _, m in lines)
+
+
+def test_a_migration_that_exits_0_on_the_sigterm_an_essential_sidecar_crash_brought_is_interrupted(
+    sandbox: Sandbox, run: Any, tmp_path: Path
+) -> None:
+    """envoy (essential) crashes mid-migration: ECS stops the task (EssentialContainerExited) and sends migrate
+    SIGTERM, on which it exits 0, half applied. Not its own exit, not our stop: no success."""
+    register(sandbox, Container("migrate"), Container("envoy"), life=[Step("PROVISIONING", 0.05), Step("RUNNING", HOLD)],
+             migrate=ContainerScript(0, exits_after=NEVER, lines=STARTED, sigterm_exit_code=0, sigterm_delay=0.2),
+             envoy=ContainerScript(1, exits_after=1.0))  # fmt: skip
+    ran = go(run, "--container", "migrate", "--dotenv", str(tmp_path / "out.env"))
+    assert ran.code == 143, ran.out
+    out = outputs(tmp_path / "out.env")
+    assert (out["STATUS"], out["EXIT_CODE"], out["STOP_CODE"]) == ("interrupted", "0", "EssentialContainerExited")
+    assert out["MESSAGE"] == "container migrate was cut short: essential container envoy exited with code 1"
+    assert "essential container envoy exited with code 1, so ECS stopped the task" in ran.out
+    assert sandbox.calls("StopTask") == []  # ECS stopped it, not us
+    for _, line in STARTED:
+        assert f"[migrate] {line}" in ran.out

@@ -168,7 +168,8 @@ class Follower:
         """The outcome of decided tasks: the verdict (ours stopped mid-run after losing the race: `interrupted`), a
         start of fewer tasks than asked for, the log's gaps."""
         run = self.run
-        verdict = outcome.judge(tasks, run.deciders, run.stopped)
+        verdict = outcome.judge(tasks, run.deciders, run.stopped, outcome.essential_sidecars(run.task_definition,
+                                                                                            run.deciders))  # fmt: skip
         if run.lost_to is not None and self.lock is not None:
             verdict = self.lock.lost_after_running(verdict, run.lost_to)
         return self.with_log_gaps(run.too_few if run.too_few and verdict.ok else verdict)

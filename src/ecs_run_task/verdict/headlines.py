@@ -29,11 +29,18 @@ def headline(outcome: Outcome) -> str:
         return _not_started(outcome, hint, container)
     if outcome.status == Status.INVALID_INPUT:
         return _invalid(outcome)
-    if outcome.status == Status.UNKNOWN and hint:
-        return f"lost the task: {hint}; {outcome.message.rsplit('; ', 1)[-1]}"
+    if hint and outcome.status in (Status.INTERRUPTED, Status.UNKNOWN):
+        return _cut_short(outcome, hint)
     if outcome.status == Status.SUCCEEDED and container and not outcome.message.startswith("all "):
         return f"{container} exited with code 0"
     return _first_line(outcome.message)
+
+
+def _cut_short(outcome: Outcome, hint: str) -> str:
+    """A task that exited 0 after a stop it did not make (what cut it short), or that could no longer be followed."""
+    if outcome.status == Status.INTERRUPTED:
+        return hint
+    return f"lost the task: {hint}; {outcome.message.rsplit('; ', 1)[-1]}"
 
 
 def _not_started(outcome: Outcome, hint: str, container: str) -> str:

@@ -12,7 +12,7 @@ Our own StopTask calls reach the verdict as data: `ours`, each task ARN we asked
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -200,11 +200,48 @@ def _interrupted(task: dict[str, Any], deciders: Sequence[str], stop_code: str) 
     return Outcome(INTERRUPTED, status, code, task, name, message, _hint(task, container, code))
 
 
-def judge_task(task: dict[str, Any], deciders: Sequence[str], ours: Mapping[str, str] | None = None) -> Outcome:
-    """The outcome of one decided task; `ours`: the tasks we asked ECS to stop, and the reason we gave."""
+def essential_sidecars(task_definition: dict[str, Any], deciders: Sequence[str]) -> list[str]:
+    """The essential containers that do not decide: one that exits makes ECS stop the whole task."""
+    return [n for n in deciding_containers(task_definition, None) if n not in deciders]
+
+
+_STOP_SIGNALS = (0, 137, 143)  # how a container ends on the stop's SIGTERM (or the SIGKILL after it)
+
+
+def _sidecar_crash(task: dict[str, Any], deciders: Sequence[str], sidecars: Collection[str]) -> Outcome | None:
+    """A deciding container that exited 0 after ECS stopped the task because an essential sidecar crashed (exited
+    with a code no stop gives): the stop's SIGTERM may have cut the migration short, and many programs exit 0 on
+    it, so it is no success. ECS gives no container exit times: a sidecar that exits non-zero on its own SIGTERM,
+    after the migration finished, reads the same, and errs on the side of a failed deploy."""
+    if task.get("stopCode") != "EssentialContainerExited":
+        return None
+    crashed = [c for c in task.get("containers", []) if c.get("name") in sidecars and c.get("lastStatus") == STOPPED
+               and isinstance(c.get("exitCode"), int) and c["exitCode"] not in _STOP_SIGNALS]  # fmt: skip
+    zero = [n for n in deciders if _container(task, n).get("exitCode") == 0]
+    if not crashed or not zero or len(zero) != len(deciders):
+        return None
+    name, culprit = zero[-1], crashed[0]
+    message = (f"task {arns.task_id(task.get('taskArn', '?'))}: interrupted: essential container {culprit.get('name')} "
+               f"exited with code {culprit['exitCode']}, so ECS stopped the task (stopCode=EssentialContainerExited) "
+               f"while container {name} may still have run; it exited with code 0, which after such a stop never "
+               f"counts as success, so we exit {STOPPED_FROM_OUTSIDE}")  # fmt: skip
+    sidecar = culprit.get("name")
+    hint = Hint("sidecar-crashed", f"Essential container `{sidecar}` exited with code {culprit['exitCode']}, so ECS "
+                f"stopped the task and sent `{name}` SIGTERM: its work may be half done.",
+                f"Find why `{sidecar}` exited (its log), and make it non-essential if `{name}` does not need it; then "
+                "run the task again, which must cope with a half-applied run.",
+                headline=f"container {name} was cut short: essential container {sidecar} exited with code "
+                         f"{culprit['exitCode']}")  # fmt: skip
+    return Outcome(INTERRUPTED, STOPPED_FROM_OUTSIDE, 0, task, name, message, hint)
+
+
+def judge_task(task: dict[str, Any], deciders: Sequence[str], ours: Mapping[str, str] | None = None,
+               sidecars: Collection[str] = ()) -> Outcome:  # fmt: skip
+    """The outcome of one decided task; `ours`: the tasks we asked ECS to stop, and the reason we gave; `sidecars`:
+    the essential containers that do not decide (`essential_sidecars`)."""
     where = f"task {arns.task_id(task.get('taskArn', '?'))}"
     outside = stopped_from_outside(task, ours)
-    stopped = _interrupted(task, deciders, outside) if outside else None
+    stopped = _interrupted(task, deciders, outside) if outside else _sidecar_crash(task, deciders, sidecars)
     if stopped is not None:
         return stopped
     mine = stopped_by_us(task, ours or {})
@@ -232,9 +269,10 @@ def judge_task(task: dict[str, Any], deciders: Sequence[str], ours: Mapping[str,
     return Outcome(SUCCEEDED, SUCCESS, 0 if last else None, task, last, f"{where}: {said}")
 
 
-def judge(tasks: Sequence[dict[str, Any]], deciders: Sequence[str], ours: Mapping[str, str] | None = None) -> Outcome:
-    """The outcome of decided tasks, in the order they were started; `ours` as for `judge_task`."""
-    verdicts = [judge_task(t, deciders, ours) for t in tasks]
+def judge(tasks: Sequence[dict[str, Any]], deciders: Sequence[str], ours: Mapping[str, str] | None = None,
+          sidecars: Collection[str] = ()) -> Outcome:  # fmt: skip
+    """The outcome of decided tasks, in the order they were started; `ours` and `sidecars` as for `judge_task`."""
+    verdicts = [judge_task(t, deciders, ours, sidecars) for t in tasks]
     failed = next((v for v in verdicts if v.status != SUCCEEDED), None)
     if failed:
         return failed
