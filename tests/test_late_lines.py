@@ -102,6 +102,25 @@ def test_lines_shown_after_log_drain_are_named_as_possibly_missing_with_the_link
     count_lines(record_property, [m for _, m in EARLY + LAST], printed + named)
 
 
+def test_log_drain_0_reads_once_and_names_what_may_still_come(sandbox: Sandbox, record_property: Record) -> None:
+    """log-drain 0s: no wait after the exit, but one read of what CloudWatch shows, and a word for the rest."""
+    record_property("fault", "late log lines")
+    migration(sandbox)
+    proc = launch(sandbox, "--format", "json", "--log-drain", "0s")
+    lag_the_last_lines(sandbox, 3.05)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 1, out
+    events = [json.loads(line) for line in out.splitlines()]
+    printed = [e["message"] for e in events if e["event"] == "log"]
+    [result] = [e for e in events if e["event"] == "outputs"]
+    [warning] = result["warnings"]
+    assert warning.startswith("container web: the log shown may be incomplete: --log-drain (0s) ended the reading ")
+    assert printed[: len(EARLY)] == [m for _, m in EARLY]  # what CloudWatch showed at the exit
+    assert set(printed) <= {m for _, m in EARLY + LAST}
+    named = [m for _, m in LAST if m not in printed]  # said to be possibly missing: none lost silently
+    count_lines(record_property, [m for _, m in EARLY + LAST], printed + named)
+
+
 def test_a_stream_whose_lines_all_show_up_6s_late_is_read_until_they_have(
     sandbox: Sandbox, tmp_path: Path, record_property: Record
 ) -> None:

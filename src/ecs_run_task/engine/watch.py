@@ -225,8 +225,18 @@ class Watch:
         stream that may hold lines not read when the drain ends (lines still arriving at `limit`, or `limit` shorter
         than CloudWatch may take) is named in `cut`, for the result to say so. The drains after our own stop (a
         timeout, a signal) stay within their budget."""
-        if not self.tailer or not any(c.active for c in self.tailer.cursors) or limit <= 0:
+        if not self.tailer or not any(c.active for c in self.tailer.cursors):
             return
+        if limit > 0:
+            yield from self._read_until_quiet(limit, after_signal=after_signal, after_exit=after_exit)
+        elif after_exit:  # `log-drain: 0`: what CloudWatch shows now, and a word if more may come
+            yield from self.read_logs()
+            ago, late = max(self.decided_ago(), 0.0), max(LATE, self.tailer.lag())
+            if ago < late:
+                self._cut_short(ago, limit, late, floor=True)
+
+    def _read_until_quiet(self, limit: float, *, after_signal: bool, after_exit: bool) -> Iterator[LogBatch | Notice]:
+        assert self.tailer is not None  # noqa: S101 - `drain` checked
         start = self.clock()
         end = start + limit
         ago = max(self.decided_ago(), 0.0)
