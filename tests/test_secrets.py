@@ -175,6 +175,27 @@ def test_a_name_value_first_word_is_explained_and_its_value_never_shown(
         assert {"key": "api-token", "value": TAG_VALUE} in body["tags"]
 
 
+def test_a_name_value_first_word_quoted_back_by_ecs_is_masked_in_every_output(
+    sandbox: Sandbox, record_property: Record, tmp_path: Path
+) -> None:
+    """ECS starts `DB_PASS=secret` as the program, and its reason quotes it: the reason is shown, the value never
+    (in the log, the message, the outputs, the job summary, the JUnit report)."""
+    record_property("fault", "bad input")
+    reason = ('CannotStartContainerError: Error response from daemon: failed to create shim task: OCI runtime create '
+              f'failed: runc create failed: unable to start container process: exec: "DB_PASS={COMMAND_VALUE}": '
+              "executable file not found in $PATH: unknown")  # fmt: skip
+    register(sandbox, web=ContainerScript(exit_code=None, reason=reason))
+    summary, junit, dotenv = tmp_path / "summary.md", tmp_path / "junit.xml", tmp_path / "out.env"
+    summary.touch()
+    proc = launch(sandbox, "--command", f"DB_PASS={COMMAND_VALUE} bin/rails db:migrate", "--format", "github",
+                  "--dotenv", str(dotenv), "--junit-file", str(junit), env={"GITHUB_STEP_SUMMARY": str(summary)})  # fmt: skip
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 125, out
+    assert 'exec: "DB_PASS=***": executable file not found' in out  # ECS's reason, shown with the value masked
+    for text in (out, dotenv.read_text(), summary.read_text(), junit.read_text()):
+        assert_no_secret(text, (COMMAND_VALUE,))
+
+
 def test_a_task_definition_files_entry_point_arguments_and_labels_are_masked_in_the_dry_run(
     sandbox: Sandbox, record_property: Record, tmp_path: Path
 ) -> None:

@@ -616,3 +616,12 @@ def test_gate_deployment_needs_a_service_one_task_and_its_answer(given: dict[str
     with pytest.raises(InputError) as caught:
         spec.build({"gate-deployment": "true", **given})
     assert caught.value.problems == [said]
+
+
+def test_the_value_of_a_name_value_first_word_is_hidden() -> None:
+    assert spec.build({"task-definition": "app", "command": "DB_PASS=s3cret bin/rails db:migrate"}).hidden == (
+        "s3cret",
+    )
+    assert spec.build({"task-definition": "app", "command": "A=1 run"}).hidden == ()  # too short to mask safely
+    assert spec.build({"task-definition": "app", "command": "bin/rails DB_PASS=s3cret"}).hidden == ()
+    assert spec.build({"task-definition": "app"}).hidden == ()

@@ -288,7 +288,7 @@ def _run(run_spec: spec.Spec, renderer: Renderer, env: Mapping[str, str], cancel
     from ecs_run_task.engine.runner import Runner  # noqa: PLC0415
     from ecs_run_task.engine.session import Session  # noqa: PLC0415
 
-    clients = aws.connect(region(run_spec, env))
+    clients = aws.connect(region(run_spec, env), hidden=run_spec.hidden)
     shown = LogFile(renderer, log_file) if log_file else renderer
     if run_spec.gate_deployment:  # the same run, at a service deployment's PAUSE hook, which it then answers
         from ecs_run_task.engine.gate import Gate  # noqa: PLC0415

@@ -4,13 +4,15 @@ run. Pure but for its warnings, which go to our own diagnostics."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, TypeVar, cast
 
 from botocore.utils import parse_timestamp
 
 from ecs_run_task.diagnostics import log
 
 WARNED: set[str] = set()
+T = TypeVar("T")
 
 
 def warn_once(event: str, **fields: Any) -> None:
@@ -54,6 +56,23 @@ def tasks(answer: Any) -> list[dict[str, Any]]:
         listed = containers if isinstance(containers, list) else []
         found.append({**task, "containers": [_exit_code(dict(c)) for c in listed if isinstance(c, dict)]})
     return found
+
+
+def masked(value: T, hidden: Sequence[str]) -> T:
+    """`value` with each of `hidden` replaced by *** in every text it holds (a reason ECS gives may quote a secret
+    given where it did not belong: `Spec.hidden`)."""
+    if not hidden:
+        return value
+    if isinstance(value, str):
+        text: str = value
+        for secret in hidden:
+            text = text.replace(secret, "***")
+        return cast(T, text)
+    if isinstance(value, dict):
+        return cast(T, {k: masked(v, hidden) for k, v in value.items()})
+    if isinstance(value, list):
+        return cast(T, [masked(v, hidden) for v in value])
+    return value
 
 
 def events(answer: Any) -> list[dict[str, Any]]:

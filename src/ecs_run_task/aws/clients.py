@@ -147,6 +147,7 @@ def _from_input(operation: str, problem: str) -> str:
 class Clients:
     ecs: ECSClient
     region: str
+    hidden: tuple[str, ...] = ()  # values no answer may carry further (`Spec.hidden`): masked where they come in
     _readers: dict[tuple[str, str], Any] = field(default_factory=dict, compare=False, repr=False)
 
     @cached_property
@@ -195,11 +196,11 @@ def _session() -> botocore.session.Session:
     return _SESSION[0]
 
 
-def connect(region: str | None) -> Clients:
+def connect(region: str | None, hidden: Sequence[str] = ()) -> Clients:
     with explained("ecs", "connect"):
         session = _session()
         ecs = cast("ECSClient", session.create_client("ecs", region_name=region, config=_config(20)))
-    return Clients(ecs=ecs, region=ecs.meta.region_name)
+    return Clients(ecs=ecs, region=ecs.meta.region_name, hidden=tuple(hidden))
 
 
 class RevisionNotReady(RunError):
@@ -285,7 +286,9 @@ class Ecs:
                     refused = _refused(e, "ecs:RunTask", cluster)
                     raise RevisionNotReady(refused.message, hint=refused.hint) from e
                 raise
-        return answers.tasks(answer), [dict(f) for f in answer.get("failures") or [] if isinstance(f, dict)]
+        return answers.masked(answers.tasks(answer), self.clients.hidden), [
+            dict(f) for f in answer.get("failures") or [] if isinstance(f, dict)
+        ]
 
     def describe_tasks(self, cluster: str, arns: Sequence[str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         tasks: list[dict[str, Any]] = []
@@ -300,7 +303,7 @@ class Ecs:
                     "DescribeTasks answered what cannot be read; the tasks are described again", error=e.message
                 )
                 continue
-            tasks += answers.tasks(answer)
+            tasks += answers.masked(answers.tasks(answer), self.clients.hidden)
             failures += [dict(f) for f in answer.get("failures") or [] if isinstance(f, dict)]
         return tasks, failures
 

@@ -73,8 +73,18 @@ class Spec:
     # gate-deployment, the deployment's target revision, as DescribeServiceRevisions answers it)
     revision: Mapping[str, Any] | None = None
 
+    @property
+    def hidden(self) -> tuple[str, ...]:
+        """Values no output may show: a first word `NAME=value` of `command` is no variable (no shell runs it), so
+        ECS starts it as the program, and its error ("exec: \"DB_PASS=...\": executable file not found") quotes it."""
+        first = (self.command or ("",))[0]
+        assignment = ASSIGNMENT.match(first)
+        value = first[assignment.end() :] if assignment else ""
+        return (value,) if len(value) >= 3 else ()  # shorter: masking it would garble every word holding it
+
 
 T = TypeVar("T")
+ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=")  # `NAME=value`: no shell runs the command, so it is no variable
 _SECRET_INPUTS = frozenset({"environment", "tags", "overrides", "command"})  # a command or tag may carry a password
 
 
@@ -227,7 +237,7 @@ def _traps(raw: Mapping[str, str], spec: Spec) -> tuple[str, ...]:
     if re.fullmatch(r"[0-9]+(\.[0-9]+)?", timeout) and 0 < float(timeout) < 60:
         said.append(f"{words.flag('timeout')}: {timeout} means {timeout} seconds; write {timeout}m for minutes")
     argv = spec.command or ()
-    assignment = re.match(r"([A-Za-z_][A-Za-z0-9_]*)=", argv[0]) if argv else None
+    assignment = ASSIGNMENT.match(argv[0]) if argv else None
     if assignment:  # named, never its value: it is likely a secret
         name = assignment.group(1)
         said.append(f"{words.flag('command')}: its first word is {name}=..., but no shell runs the command, so that "

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ecs_run_task.arns import task_id
+from ecs_run_task.inputs.spec import ASSIGNMENT
 from ecs_run_task.printable import encodable
 from ecs_run_task.verdict.outcome import Outcome
 
@@ -50,7 +50,6 @@ def no_task(status: str, outcome: Outcome | None = None) -> dict[str, str]:
 
 
 MASK = "***"
-ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=")  # `NAME=value`: no shell runs the command, so it is no variable
 # Where a request carries values that may be secrets: a list of `{"name"|"key": ..., "value": ...}` entries
 # (environment variables, tags), argv lists (a command or entry point: its arguments), and maps of values (labels).
 _ENTRIES, _ARGV, _VALUES = frozenset({"environment", "tags"}), frozenset({"command", "entryPoint"}), "dockerLabels"
