@@ -82,7 +82,8 @@ def test_a_timestamp_that_cannot_be_read_is_none_and_warned_about_once(said: Sai
 
 
 def test_hidden_values_are_masked_in_every_text_of_a_task() -> None:
-    task = {"taskArn": "arn", "stoppedReason": "x", "containers": [{"name": "web", "reason": 'exec: "A=s3cret": no'}]}
+    task: dict[str, Any] = {"taskArn": "arn", "stoppedReason": "x",
+                            "containers": [{"name": "web", "reason": 'exec: "A=s3cret": no'}]}  # fmt: skip
     shown = answers.masked([task], ("s3cret",))
     assert shown[0]["containers"][0]["reason"] == 'exec: "A=***": no'
     assert shown[0]["stoppedReason"] == "x"

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -179,3 +180,32 @@ def test_a_drain_after_our_own_stop_keeps_to_its_budget_whatever_comes() -> None
     drained(short)
     assert clock.now - EXIT <= 1.5
     assert short.cut == []  # the signal's own message says the drain was cut short
+
+
+@pytest.mark.parametrize("stop_code", ["UserInitiated", "SpotInterruption", "EssentialContainerExited"])
+def test_stopping_at_before_the_sigterm_does_not_shorten_the_drain(stop_code: str) -> None:
+    """ECS stamps stoppingAt when the task leaves RUNNING: for an outside stop (or a sidecar's exit) that is before
+    the SIGTERM, and the deciding container exits 10 s later; its last lines show 3 s after that exit."""
+    clock = Clock()
+    w = watch(LateLogs(clock, [(EXIT - 5, EXIT - 5, "migrating"), (EXIT - 0.1, EXIT + 3.0, "rolled back on SIGTERM")]),
+              clock)  # fmt: skip
+    w.wall = lambda: 1_000_000.0 + (clock.now - EXIT)
+    envoy = [{"name": "envoy", "lastStatus": "STOPPED", "exitCode": 1}] if stop_code == "EssentialContainerExited" else []
+    w.track([{"taskArn": ARN, "lastStatus": "STOPPING", "desiredStatus": "STOPPED", "stopCode": stop_code,
+              "containers": [{"name": "web", "lastStatus": "STOPPED", "exitCode": 0}, *envoy],
+              "stoppingAt": datetime.fromtimestamp(1_000_000.0 - 10.0, UTC)}])  # fmt: skip
+    assert drained(w, after_exit=True) == ["migrating", "rolled back on SIGTERM"]
+    assert w.cut == []
+
+
+def test_stopping_at_of_a_one_container_task_that_exited_counts_the_quiet_period_from_the_exit() -> None:
+    """Its one container's own exit stopped it: stoppingAt is the exit, which polling noticed 4 s later."""
+    clock = Clock()
+    w = watch(LateLogs(clock, [(EXIT - 5, EXIT - 5, "migrated")]), clock)
+    clock.now = EXIT + 4.0
+    w.wall = lambda: 1_000_000.0 + (clock.now - EXIT)
+    w.track([{"taskArn": ARN, "lastStatus": "STOPPING", "stopCode": "EssentialContainerExited",
+              "containers": [{"name": "web", "lastStatus": "STOPPED", "exitCode": 0}],
+              "stoppingAt": datetime.fromtimestamp(1_000_000.0, UTC)}])  # fmt: skip
+    w.decided_at[ARN] = clock.now
+    assert w.decided_ago() == pytest.approx(4.0)

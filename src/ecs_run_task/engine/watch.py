@@ -203,14 +203,17 @@ class Watch:
 
     def decided_ago(self) -> float:
         """Seconds since the last task was decided: from ECS's `stoppingAt` where it is earlier (our polling
-        noticed the exit later), else from when we saw it; 0 for a task not decided."""
+        noticed the exit later), else from when we saw it; 0 for a task not decided. `stoppingAt` is when the task
+        began to stop, which is the exit only when its one container's own exit stopped it: an outside stop, or
+        another container's exit, comes before the SIGTERM and the exit it brings, and would cut the drain short."""
         now, wall = self.clock(), self.wall()
         ago = []
         for task in self.tasks():
             seen = self.decided_at.get(str(task["taskArn"]))
             if seen is None:
                 return 0.0
-            stamp = task.get("stoppingAt")
+            own_exit = task.get("stopCode") == "EssentialContainerExited" and len(task.get("containers") or []) == 1
+            stamp = task.get("stoppingAt") if own_exit else None
             ecs_ago = wall - stamp.timestamp() if isinstance(stamp, datetime) else 0.0
             ago.append(max(now - seen, ecs_ago))
         return min(ago, default=0.0)
