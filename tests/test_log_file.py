@@ -184,6 +184,29 @@ def test_a_symbolic_link_is_refused_and_its_target_left_alone(
     assert sandbox.calls("RunTask") == []
 
 
+@pytest.mark.parametrize("given", ["--log-file", "--log-file --dry-run", "--junit-file", "--junit-file --dry-run"])
+def test_a_committed_folder_link_on_the_way_is_refused_and_its_target_left_alone(
+    sandbox: Sandbox, run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, given: str
+) -> None:
+    """`logs -> /elsewhere` committed to the repository, and `logs/keep.txt` given: O_NOFOLLOW guards only the last
+    part of a path, so the folders on the way inside the checkout are checked too."""
+    register(sandbox)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "keep.txt").write_text("keep me\n")
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    (checkout / "logs").symlink_to(elsewhere)
+    monkeypatch.chdir(checkout)
+    option, *dry_run = given.split()
+    ran = go(run, option, "logs/keep.txt", *dry_run)
+    assert ran.code == 125, ran.out
+    assert f"{option.removeprefix('--')}: logs/keep.txt goes through logs, a symbolic link: its target would be " \
+           "written" in ran.out  # fmt: skip
+    assert (elsewhere / "keep.txt").read_text() == "keep me\n"
+    assert sandbox.calls("RunTask") == []
+
+
 def test_an_existing_regular_file_is_emptied_and_written(sandbox: Sandbox, run: Run, tmp_path: Path) -> None:
     register(sandbox, web=ContainerScript(exit_code=0, lines=[(0.0, "new")]))
     path = tmp_path / "run.log"

@@ -107,9 +107,25 @@ def _refusal(path: str, mode: int, what: str = "log-file") -> InputError:
     return InputError([f"{words.flag(what)}: {path} is {kind}, not a regular file: {why}; give a plain file's path"])
 
 
+def _no_linked_folder(path: str, what: str) -> None:
+    """InputError when a folder on the way to `path`, inside the working directory, is a symbolic link (a committed
+    `logs -> /etc`): writing through it would overwrite what it points at. O_NOFOLLOW guards only the last part."""
+    cwd = os.getcwd()
+    folder = os.path.dirname(os.path.abspath(path))
+    if folder != cwd and not folder.startswith(cwd.rstrip(os.sep) + os.sep):
+        return  # a path outside the checkout was chosen as it is
+    here = cwd
+    for part in os.path.relpath(folder, cwd).split(os.sep):
+        here = os.path.join(here, part)
+        if part != "." and os.path.islink(here):
+            raise InputError([f"{words.flag(what)}: {path} goes through {os.path.relpath(here, cwd)}, a symbolic link: "
+                              "its target would be written (this image runs as root); give a path without links"])  # fmt: skip
+
+
 def _writable(path: str, what: str = "log-file") -> None:
     """OSError unless `path` could be written (its missing folders made): checked without creating anything;
     InputError for a path that is there but not a regular file (a symbolic link is not followed)."""
+    _no_linked_folder(path, what)
     try:
         found = os.lstat(path)
     except FileNotFoundError:
@@ -165,6 +181,7 @@ def _open_log_file(path: str | None, *, dry_run: bool) -> IO[str] | None:
         if dry_run:  # a check that changes nothing: the file, or the nearest folder that exists, is writable
             _writable(path)
             return None
+        _no_linked_folder(path, "log-file")
         os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
         return _open_regular(path)
     except OSError as e:
