@@ -190,7 +190,9 @@ def test_stopping_at_before_the_sigterm_does_not_shorten_the_drain(stop_code: st
     w = watch(LateLogs(clock, [(EXIT - 5, EXIT - 5, "migrating"), (EXIT - 0.1, EXIT + 3.0, "rolled back on SIGTERM")]),
               clock)  # fmt: skip
     w.wall = lambda: 1_000_000.0 + (clock.now - EXIT)
-    envoy = [{"name": "envoy", "lastStatus": "STOPPED", "exitCode": 1}] if stop_code == "EssentialContainerExited" else []
+    envoy = (
+        [{"name": "envoy", "lastStatus": "STOPPED", "exitCode": 1}] if stop_code == "EssentialContainerExited" else []
+    )
     w.track([{"taskArn": ARN, "lastStatus": "STOPPING", "desiredStatus": "STOPPED", "stopCode": stop_code,
               "containers": [{"name": "web", "lastStatus": "STOPPED", "exitCode": 0}, *envoy],
               "stoppingAt": datetime.fromtimestamp(1_000_000.0 - 10.0, UTC)}])  # fmt: skip
