@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from ecs_run_task import words
 from ecs_run_task.errors import Hint, InputError
-from ecs_run_task.inputs import spec
+from ecs_run_task.inputs import spec, taskdef
 from ecs_run_task.inputs.table import NAMES
+from ecs_run_task.plan import request
 from ecs_run_task.verdict import failures
 from sandbox import ContainerScript, Sandbox
 from tests.helpers import Run, go, register
@@ -120,3 +123,33 @@ def test_a_trap_is_said_with_the_flag(sandbox: Sandbox, run: Run) -> None:
     ran = go(run, "--timeout", "10")
     assert ran.code == 0
     assert "--timeout: 10 means 10 seconds; write 10m for minutes" in ran.out
+
+
+def test_the_plans_problems_name_flags_on_the_command_line() -> None:
+    """The checks against the task definition (network, placement, volumes, a task definition file) too."""
+
+    bridge: dict[str, Any] = {"family": "app", "revision": 1, "networkMode": "bridge"}
+    awsvpc = {**bridge, "networkMode": "awsvpc"}
+    cases: list[tuple[Callable[[], object], str]] = [
+        (lambda: request.network(spec.build({"task-definition": "app", "subnets": "subnet-0123abcd"}), bridge),
+         "--subnets: task definition app:1 uses network mode bridge; --subnets, --security-groups and "
+         "--assign-public-ip apply only to awsvpc"),
+        (lambda: request.network(spec.build({"task-definition": "app"}), awsvpc), "--subnets: required, because"),
+        (lambda: request.volumes(spec.build({"task-definition": "app", "volume-configurations":
+                                             '[{"name": "data", "managedEBSVolume": {"sizeInGiB": 1}}]'}), bridge),
+         "--volume-configurations: 'data' is not a volume"),
+        (lambda: taskdef.with_image({"containerDefinitions": [{"name": "web"}]}, "api", "acme/app:v2"),
+         "--container: 'api' is not in the task definition"),
+    ]  # fmt: skip
+    with cli():
+        for call, said in cases:
+            with pytest.raises(InputError) as caught:
+                call()
+            assert caught.value.problems[0].startswith(said), caught.value.problems
+
+
+def test_a_task_definition_file_that_is_no_object_names_the_flag() -> None:
+
+    with cli(), pytest.raises(InputError) as caught:
+        taskdef.parse_file("[1]", "./bad.json")
+    assert caught.value.problems == ["--task-definition: ./bad.json holds JSON that is not an object"]

@@ -343,7 +343,7 @@ class Ecs:
                     if e.response.get("Error", {}).get("Code") in {"ServiceNotFoundException",
                                                                    "ServiceNotActiveException"}:  # fmt: skip
                         raise RunError(
-                            f"service: {service!r} was not found in cluster {cluster!r} "
+                            f"{words.flag('service')}: {service!r} was not found in cluster {cluster!r} "
                             f"({e.response['Error'].get('Message', '')}); check the name and cluster"
                         ) from e
                     raise

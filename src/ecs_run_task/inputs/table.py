@@ -182,7 +182,7 @@ def from_argv(argv: Sequence[str], env: Mapping[str, str] | None = None) -> Argv
     exact = argv[argv.index("--") + 1 :] if "--" in argv else None
     args = parser().parse_args(argv[: argv.index("--")] if exact is not None else argv)
     if exact is not None and args.command is not None:
-        raise InputError(["command: give it either with --command or after --, not both"])
+        raise InputError(["--command: give it either with --command or after --, not both"])  # the CLI's alone
     raw: dict[str, str] = {}
     origins: dict[str, str] = {}
     for i in INPUTS:

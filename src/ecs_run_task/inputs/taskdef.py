@@ -9,6 +9,7 @@ import copy
 from collections.abc import Collection
 from typing import Any
 
+from ecs_run_task import words
 from ecs_run_task.errors import InputError
 from ecs_run_task.inputs import parse
 
@@ -20,18 +21,22 @@ def parse_file(text: str, path: str) -> dict[str, Any]:
     try:
         parsed = parse.json_value(text, what="a task definition", limit=MAX_FILE_BYTES)
     except parse.BadValue as e:
-        raise InputError([f"task-definition: {path} {e}"]) from None
+        raise InputError([f"{words.flag('task-definition')}: {path} {e}"]) from None
     if isinstance(parsed, dict) and isinstance(parsed.get("taskDefinition"), dict):
         parsed = parsed["taskDefinition"]
     if not isinstance(parsed, dict):
-        raise InputError([f"task-definition: {path} holds JSON that is not an object"])
+        raise InputError([f"{words.flag('task-definition')}: {path} holds JSON that is not an object"])
     missing = [key for key in ("family", "containerDefinitions") if not parsed.get(key)]
     if missing:
-        raise InputError([f"task-definition: {path} has no {' or '.join(missing)}; is it a task definition?"])
+        raise InputError(
+            [f"{words.flag('task-definition')}: {path} has no {' or '.join(missing)}; is it a task definition?"]
+        )
     containers = parsed["containerDefinitions"]
     if not isinstance(containers, list) or not all(isinstance(c, dict) and isinstance(c.get("name"), str)
                                                    for c in containers):  # fmt: skip
-        raise InputError([f"task-definition: {path}: containerDefinitions must be an array of objects with a name"])
+        raise InputError(
+            [f"{words.flag('task-definition')}: {path}: containerDefinitions must be an array of objects with a name"]
+        )
     return parsed
 
 
@@ -46,7 +51,9 @@ def with_image(task_definition: dict[str, Any], container: str, image: str) -> d
     names = [c["name"] for c in swapped.get("containerDefinitions", [])]
     if container not in names:
         raise InputError(
-            [f"container: {container!r} is not in the task definition; its containers are {', '.join(names)}"]
+            [
+                f"{words.flag('container')}: {container!r} is not in the task definition; its containers are {', '.join(names)}"
+            ]
         )
     for definition in swapped["containerDefinitions"]:
         if definition["name"] == container:

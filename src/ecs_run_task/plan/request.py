@@ -119,16 +119,16 @@ def network(spec: Spec, task_definition: dict[str, Any]) -> dict[str, Any] | Non
         if given:
             raise InputError(
                 [
-                    f"{given[0]}: task definition {_revision(task_definition)} uses network mode "
-                    f"{task_definition.get('networkMode', 'bridge')}; subnets, security-groups and "
-                    "assign-public-ip apply only to awsvpc"
+                    f"{words.flag(given[0])}: task definition {_revision(task_definition)} uses network mode "
+                    f"{task_definition.get('networkMode', 'bridge')}; {words.flag('subnets')}, "
+                    f"{words.flag('security-groups')} and {words.flag('assign-public-ip')} apply only to awsvpc"
                 ]
             )
         return None
     if not spec.subnets:
         raise InputError(
             [
-                f"subnets: required, because task definition {_revision(task_definition)} uses awsvpc networking; "
+                f"{words.flag('subnets')}: required, because task definition {_revision(task_definition)} uses awsvpc networking; "
                 "give subnet IDs (subnet-0123abcd, ...)"
             ]
         )
@@ -151,10 +151,10 @@ def placement(spec: Spec, task_definition: dict[str, Any]) -> dict[str, Any]:
     given = [(name, value) for name, value in (("placement-constraints", spec.placement_constraints),
                                                ("placement-strategy", spec.placement_strategy)) if value]  # fmt: skip
     if given and fargate:
-        raise InputError([f"{name}: {no_placement_on_fargate(fargate)}" for name, _ in given])
+        raise InputError([f"{words.flag(name)}: {no_placement_on_fargate(fargate)}" for name, _ in given])
     theirs = len(task_definition.get("placementConstraints") or [])
     if spec.placement_constraints and len(spec.placement_constraints) + theirs > MAX_CONSTRAINTS:
-        raise InputError([f"placement-constraints: task definition {_revision(task_definition)} has {theirs} of "
+        raise InputError([f"{words.flag('placement-constraints')}: task definition {_revision(task_definition)} has {theirs} of "
                           f"its own, and ECS takes at most {MAX_CONSTRAINTS} in all"])  # fmt: skip
     found: dict[str, Any] = {}
     if spec.placement_constraints:
@@ -172,7 +172,7 @@ def volumes(spec: Spec, task_definition: dict[str, Any]) -> list[dict[str, Any]]
     for volume in spec.volume_configurations:
         if volume["name"] not in at_launch:
             theirs = f"those are {', '.join(map(str, at_launch))}" if at_launch else "it has none"
-            raise InputError([f"volume-configurations: {volume['name']!r} is not a volume that task definition "
+            raise InputError([f"{words.flag('volume-configurations')}: {volume['name']!r} is not a volume that task definition "
                               f"{_revision(task_definition)} configures at launch (configuredAtLaunch: true); "
                               f"{theirs}"])  # fmt: skip
     return [copy.deepcopy(dict(v)) for v in spec.volume_configurations]
