@@ -79,7 +79,7 @@ SCENARIOS: tuple[Scenario, ...] = (
              Scripted(steps=_life(2.0), containers={"app": ContainerScript(137, reason=OOM, lines=_lines(
                  "loading 2,000,000 rows into memory", "still loading..."))}, teardown=TEARDOWN),
              137, "failed", notes=("exit 137 (killed), with the likely cause and the fix",)),
-    Scenario("pull-error", "the image does not exist, so the container never runs.", [Container("app")],
+    Scenario("pull-error", "the image does not exist, so the container never runs.", [Container("app", image="acme/app:v9")],
              Scripted(steps=[Step("PROVISIONING", 1.0), Step("PENDING", 1.5), Step("DEPROVISIONING", 0.5)],
                       containers={"app": ContainerScript(None, reason=PULL)}, stop_code="TaskFailedToStart",
                       stopped_reason=f"CannotPullContainerError: {PULL.split(': ', 1)[1]}"),

@@ -18,7 +18,7 @@ from tests.workflow_commands import commands, file_command
 NEVER_STARTED = [Step("PROVISIONING", 0.05), Step("PENDING", 0.2), Step("DEPROVISIONING", 0.05)]
 ROLE_SAYS = "User: arn:aws:sts::123456789012:assumed-role/ecsTaskExecutionRole/0a1b2c3d is not authorized to perform"
 PULL = ("CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref "
-        "acme/app:v9: not found")  # fmt: skip
+        "acme/app:latest: not found")  # fmt: skip
 SECRETS = ("ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: "
            f"unable to retrieve secret from asm: service call has been retried 5 time(s): AccessDeniedException: "
            f"{ROLE_SAYS}: secretsmanager:GetSecretValue on resource: "

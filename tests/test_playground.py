@@ -104,7 +104,8 @@ SHOWS = {
             "ecs-run-task: likely cause: Container app used more than its own memory limit (128 MiB)",
             "ecs-run-task: fix: Raise `memory` in the definition of container app (now 128 MiB): that is the limit it "
             "hit, and `--memory`, which sizes the whole task, will not raise it."],  # the command line's words
-    "pull-error": ["ecs-run-task: likely cause: The image or its tag does not exist"],
+    "pull-error": ["ecs-run-task: likely cause: The image or its tag does not exist",
+                   "ecs-run-task: fix: Check image `acme/app:v9` of container app"],  # the image its reason names
     "late-lines": ["\nerror: migration 3 failed: deadlock detected\n"],  # printed as the task wrote it
     "sidecar": ["[proxy] proxy: listening on :15000", "[migrate] done", "container migrate exited"],
     "timeout": ["ecs-run-task: error: timed out after 10s; the task was stopped"],

@@ -114,6 +114,8 @@ EXPIRED = Hint(
          "Invalid input: cluster: 'x' was not found"),
         (Outcome(Status.INVALID_INPUT, 125, None, None, None, "2 inputs are not valid; nothing was started:\n  - count: too many\n  - subnets, security-groups: apart"),
          "2 inputs are not valid (count, subnets, security-groups)"),
+        (Outcome(Status.INVALID_INPUT, 125, None, None, None, "2 inputs are not valid; nothing was started:\n  - --cluster: gone\n  - --launch-type: no"),
+         "2 inputs are not valid (--cluster, --launch-type)"),
         (Outcome(Status.FAILED_TO_START, 125, None, None, None, "AWS denied ecs:RunTask: no"),
          "Could not start the task: AWS denied ecs:RunTask: no"),
         (Outcome(Status.FAILED_TO_START, 125, None, None, None, "ecs-run-task failed unexpectedly: KeyError", bug=True),

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from sandbox import HOLD, Container, ContainerScript, Sandbox, Scripted, Step
+from sandbox import HOLD, NEVER, Container, ContainerScript, Sandbox, Scripted, Step
 from tests.helpers import Run, go, outputs, register, steps
 
 SUCCEEDED = "ecs-run-task: status=succeeded exit-code=0"
@@ -150,6 +150,7 @@ def test_wait_false_returns_once_the_task_is_accepted(sandbox: Sandbox, run: Run
     assert "STATUS=started\n" in (tmp_path / "out.env").read_text()
     assert sandbox.calls("DescribeTasks") == []
     assert len(sandbox.running_tasks()) == 1
+    assert "timeout:" not in ran.out  # nothing waits, so nothing is stopped at a timeout
 
 
 def test_json_format_ends_with_the_outputs(sandbox: Sandbox, run: Run) -> None:
@@ -245,3 +246,17 @@ def test_a_dotenv_that_fails_after_the_run_keeps_the_containers_exit_code(
     ran = go(run, "--dotenv", str(path))
     assert ran.code == 3, ran.out
     assert f"--dotenv: the outputs could not be written to {path} (No space left on device)" in ran.out
+
+
+def test_the_log_link_of_a_run_that_timed_out_is_the_deciding_containers(
+    sandbox: Sandbox, run: Run, tmp_path: Path
+) -> None:
+    """No --container: the essential proxy decides; at the timeout no container is named by the outcome, and the
+    link is still the deciding container's stream, not the first container's."""
+    register(sandbox, Container("migrate", essential=False), Container("proxy"),
+             life=[Step("PROVISIONING", 0.05), Step("RUNNING", HOLD)],
+             migrate=ContainerScript(0, exits_after=0.2), proxy=ContainerScript(exits_after=NEVER))  # fmt: skip
+    ran = go(run, "--timeout", "2s", "--dotenv", str(tmp_path / "out.env"))
+    assert ran.code == 124, ran.out
+    link = outputs(tmp_path / "out.env")["LOG_URL"]
+    assert "$252Fproxy$252F" in link, link

@@ -92,8 +92,11 @@ class Runner:
             self.renderer.warning(caution)
 
     def say_timeout(self) -> None:
-        """Once a task is about to start (or be followed): when it will be stopped."""
+        """Once a task is about to start (or be followed): when it will be stopped (with `wait: false` nothing
+        waits, so nothing is said)."""
         timeout = self.session.spec.timeout
+        if not self.session.spec.wait:
+            return
         self.renderer.info(f"timeout: {parse.shown(timeout)}, then the task is stopped" if timeout else "timeout: none")
 
     def dry_run(self, resolved: Resolved, request: dict[str, Any], checks: preflight.Report) -> Result:
@@ -228,7 +231,8 @@ class Runner:
 
     def finish(self, follower: Follower, result: Outcome) -> Result:
         run, tasks = follower.run, follower.tasks()
-        link = follower.link((result.task or {}).get("taskArn"), result.container)
+        container = result.container or (run.deciders[0] if run.deciders else None)  # the deciding one's stream
+        link = follower.link((result.task or {}).get("taskArn"), container)
         values = outputs.build(result, tasks, run.task_definition_arn, link)
         context = Context(run.spec.cluster, self.session.region, tasks, run.attempts.said, run.deciders)
         if run.spec.wait and run.ours and follower.none_of_ours_running():
