@@ -179,3 +179,12 @@ def test_json_prints_one_object_per_event_and_outputs_last() -> None:
     assert lines[-1].startswith(f'{{"event": "outputs", "status": "failed", "exit-code": 3, "task-arn": "{ARN}", ')
     assert ('"message": "container web exited with code 3", '
             '"details": "task abc123: container web exited with code 3 (EssentialContainerExited)"') in lines[-1]  # fmt: skip
+
+
+def test_every_format_the_input_table_offers_has_its_own_renderer() -> None:
+    """`--format`'s choices are listed in the input table (which must not load the renderers): each picks its own."""
+    from ecs_run_task.inputs.table import FORMATS
+
+    picked = {fmt: type(pick(fmt, {}, io.StringIO())).__name__ for fmt in FORMATS}
+    assert picked == {"auto": "Plain", "github": "GitHub", "gitlab": "GitLab", "plain": "Plain", "json": "JsonLines"}
+    assert type(pick("auto", {"GITHUB_ACTIONS": "true"}, io.StringIO())).__name__ == "GitHub"

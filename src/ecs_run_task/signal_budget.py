@@ -1,7 +1,8 @@
 """The time a run has once CI cancels it, said once. GitHub sends SIGINT, then SIGTERM 7.5 s later, then SIGKILL
-2.5 s after that (DESIGN.md); GitLab sends SIGTERM, then SIGKILL after its own grace period. The first signal
-decides: from it, a run stops the tasks it started (StopTask for all of them at once, never interrupted), reads the
-lines still coming for what is left, says the result and exits, before the second signal."""
+2.5 s after that (the runner's own cancellation of a step); GitLab sends SIGTERM, then SIGKILL after its own grace
+period. The first signal decides: from it, a run stops the tasks it started (StopTask for all of them at once, never
+interrupted), reads the lines still coming for what is left, says the result and exits: before the second signal
+unless StopTask itself is slow (`STOP_AT_WORST`), and always before SIGKILL."""
 
 from __future__ import annotations
 

@@ -42,6 +42,10 @@ class Cadence:
         self.last_poll = now
         self.next_poll = now + self.poll_interval * self._factor(reading=reading, flowing=self.streak > 0)
 
+    def failed(self, now: float, pause: float) -> None:
+        """A poll that failed (contact lost): the next one after `pause`, whatever the logs do."""
+        self.next_poll = now + pause
+
     def read(self, now: float, *, got: bool, behind: bool, reading: bool) -> None:
         if not got and self.streak >= SUSTAINED:
             self.next_poll, self.ending = now, True

@@ -1,5 +1,6 @@
-"""Following one run's tasks to their answer. The `Follower` owns the run's record and its watch: it hears of every
-task started (`Started`), shows the watch's events, acts on decided tasks (a task that never ran started again, the
+"""Following one run's tasks to their answer. The `Follower` owns the run's watch and, once RunTask is called, the
+run's record (before, the `Runner` sets up the request and records a start of fewer tasks than asked for): it hears of
+every task started (`Started`), shows the watch's events, acts on decided tasks (a task that never ran started again, the
 rest of a task stopped), looks at the group at every poll while the lock needs it, stops the run's own tasks at the
 timeout (never one it follows but did not start), and never loses a log line silently."""
 
@@ -80,7 +81,7 @@ class Follower:
     def _decide_by(self, task_definition: dict[str, Any]) -> None:
         self.run.decide_by(task_definition)
         if self.watch is not None:
-            self.watch.deciders = self.run.deciders
+            self.watch.decide_by(self.run.deciders)
 
     def tasks(self) -> Tasks:
         """The followed tasks' last descriptions; [] before any was started or followed."""

@@ -88,6 +88,10 @@ class Watch:
         """The last descriptions, in the order the tasks were started."""
         return [self.described(arn) for arn in self.arns]
 
+    def decide_by(self, deciders: Sequence[str]) -> None:
+        """The containers whose exit decides, from now on (a task followed of another revision)."""
+        self.deciders = list(deciders)
+
     def described(self, arn: str) -> dict[str, Any]:
         """A task's last description (one no longer followed too); just its ARN before any."""
         return self._latest.get(arn, {"taskArn": arn})
@@ -142,7 +146,7 @@ class Watch:
                 if self.lost_since is None:
                     cadence.polled(now, reading=self.reading())
                 else:
-                    cadence.next_poll = now + self._pause(self.poll_interval, self.failed_polls)
+                    cadence.failed(now, self._pause(self.poll_interval, self.failed_polls))
             if self.tailer and self.clock() >= cadence.next_tail:
                 got = False
                 for batch in self.read_logs(until=self.deadline):  # reading never outlasts the timeout

@@ -67,7 +67,9 @@ def _reason(task: dict[str, Any], name: str) -> str:
     return ""
 
 
-_NAMED = re.compile(r"^((?:--)?[a-z][a-z-]*(?:, (?:--)?[a-z][a-z-]*)*):")  # `cluster:`, `--cluster:` on the command line
+_NAMED = re.compile(
+    r"^((?:--)?[a-z][a-z-]*(?:, (?:--)?[a-z][a-z-]*)*):"
+)  # `cluster:`, `--cluster:` on the command line
 
 
 def _invalid(outcome: Outcome) -> str:
