@@ -271,13 +271,23 @@ def test_an_ecr_image_is_checked_by_tag(sandbox: Sandbox, run: Run) -> None:
     code, checks, out = dry(run, "--image", ecr("app", "v2"))  # the image input: a tag not pushed
     assert code == 125, out
     assert (f"failed: --image: {ecr('app', 'v2')} (of container web): repository app has no image with tag v2, so the "
-            "task could not pull it; push the image first, or fix --image (or the image in the task definition)") in checks  # fmt: skip
+            "task could not pull it; push the image first, or fix --image") in checks  # fmt: skip
 
     code, checks, out = dry(run, "--image", ecr("nope", "v1"))
     assert code == 125, out
     assert f"repository nope does not exist in ECR registry {ACCOUNT} (us-east-1)" in out
+
+    # app:2, its image not pushed: the task definition is named, never --image, which was not given
+    sandbox.register("app", [Container("web", image=ecr("app", "v3"))], log_group="/ecs/app")
+    code, checks, out = dry(run)
+    assert code == 125, out
+    assert (
+        f"failed: --task-definition: image {ecr('app', 'v3')} (of container web): repository app has no image with "
+        "tag v3, so the task could not pull it; push the image first, or fix the image in the task definition (or "
+        "give --image)"
+    ) in checks  # fmt: skip — never named --image, which was not given
     nothing_started(sandbox)
-    assert [c["repositoryName"] for c in sandbox.calls("DescribeImages")] == ["app", "app", "nope"]
+    assert [c["repositoryName"] for c in sandbox.calls("DescribeImages")] == ["app", "app", "nope", "app"]
 
 
 def test_without_permission_for_ecr_the_image_check_is_skipped(sandbox: Sandbox, run: Run) -> None:

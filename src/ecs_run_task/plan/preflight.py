@@ -95,7 +95,7 @@ def _thorough(resolved: Resolved, request: dict[str, Any], reads: Reads, region:
             continue
         answer, skipped = _ask(f"image {image}", partial(reads.image, ref.registry, ref.region, ref.repository,
                                                          ref.image_id))  # fmt: skip
-        found.append(skipped or image_check(image, ref, containers, str(answer)))
+        found.append(skipped or image_check(image, ref, containers, str(answer), given=image == resolved.spec.image))
     account = _account(cluster, resolved.task_definition_arn)
     for kind, role in roles(definition, request):
         name, owner = role_name(role), role_account(role)
@@ -335,7 +335,8 @@ def images(definition: dict[str, Any]) -> list[tuple[str, list[str]]]:
     return list(found.items())
 
 
-def image_check(image: str, ref: EcrImage, containers: list[str], answer: str) -> Check:
+def image_check(image: str, ref: EcrImage, containers: list[str], answer: str, *, given: bool = False) -> Check:
+    """`given`: the image is the `image` input's, else the task definition's."""
     subject = f"image {image}"
     if answer == "found":
         return Check(subject, "passed", f"in ECR ({ref.registry}, {ref.region})")
@@ -345,9 +346,12 @@ def image_check(image: str, ref: EcrImage, containers: list[str], answer: str) -
     else:
         wanted = f"digest {ref.digest}" if ref.digest else f"tag {ref.tag or 'latest'}"
         why = f"repository {ref.repository} has no image with {wanted}"
-    return Check(subject, "failed", f"{words.flag('image')}: {image} ({which}): {why}, so the task could not pull it; "
-                                    f"push the image first, or fix {words.the('image')} (or the image in the task "
-                                    "definition)")  # fmt: skip
+    if given:
+        return Check(subject, "failed", f"{words.flag('image')}: {image} ({which}): {why}, so the task could not pull "
+                                        f"it; push the image first, or fix {words.the('image')}")  # fmt: skip
+    return Check(subject, "failed", f"{words.flag('task-definition')}: image {image} ({which}): {why}, so the task "
+                                    "could not pull it; push the image first, or fix the image in the task "
+                                    f"definition (or give {words.the('image')})")  # fmt: skip
 
 
 # -- roles ------------------------------------------------------------------------------------------------------------
