@@ -108,6 +108,7 @@ def test_an_inactive_cluster_fails(sandbox: Sandbox, run: Run) -> None:
     ran = run("--cluster", "Old", "-t", "app")
     assert ran.code == 125, ran.out
     assert "--cluster: 'Old' in us-east-1 is INACTIVE (deleted), not ACTIVE" in ran.out
+    assert "no container instances" not in ran.out  # said of an ACTIVE cluster only: this one's problem is said
     nothing_started(sandbox)
 
 

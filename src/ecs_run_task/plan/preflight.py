@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard
 
 from ecs_run_task import arns, words
 from ecs_run_task.aws.clients import Clients, Reads
@@ -124,6 +124,11 @@ def _ask(subject: str, call: Callable[[], Any]) -> tuple[Any, Check | None]:
 # -- the cluster, and where the task runs ---------------------------------------------------------------------------
 
 
+def _active(cluster: dict[str, Any] | None) -> TypeGuard[dict[str, Any]]:
+    """Known and ACTIVE: only then are its container instances worth a word (an inactive one is said as such)."""
+    return cluster is not None and cluster.get("status") == "ACTIVE"
+
+
 def cluster_check(name: str, region: str, cluster: dict[str, Any] | None) -> Check:
     shown = arns.cluster_name(name)
     if cluster is None:
@@ -214,7 +219,7 @@ def launch_checks(request: dict[str, Any], definition: dict[str, Any], cluster: 
                    f"give {words.setting('launch-type', compatible[0])}, or register the task definition with "
                    "requiresCompatibilities "
                    f"{kind}")  # fmt: skip
-    elif kind == "EC2" and cluster is not None and cluster.get("registeredContainerInstancesCount") == 0:
+    elif kind == "EC2" and _active(cluster) and cluster.get("registeredContainerInstancesCount") == 0:
         problem = (f"cluster {name} has no container instances to run it on; give "
                    f"{words.setting('launch-type', 'FARGATE')} (or {words.the('capacity-provider-strategy')}), or "
                    "register container instances in the cluster")  # fmt: skip
