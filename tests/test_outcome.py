@@ -612,6 +612,30 @@ def test_a_migration_that_exits_0_after_an_essential_sidecar_crashed_is_interrup
         "(stopCode=EssentialContainerExited) while container migrate may still have run; it exited with code 0, "
         "which after such a stop never counts as success, so we exit 143"
     )
+    assert got.task is crashed
+    assert got.hint == Hint(
+        "sidecar-crashed",
+        "Essential container `envoy` exited with code 1, so ECS stopped the task and sent `migrate` SIGTERM: its work "
+        "may be half done.",
+        "Find why `envoy` exited (its log), and make it non-essential if `migrate` does not need it; then run the task "
+        "again, which must cope with a half-applied run.",
+        headline="container migrate was cut short: essential container envoy exited with code 1",
+    )
+    assert got.headline == "container migrate was cut short: essential container envoy exited with code 1"
+
+
+def test_a_sidecar_crash_reads_a_task_with_odd_fields_without_failing() -> None:
+    no_arn = {"lastStatus": "STOPPED", "stopCode": "EssentialContainerExited",
+              "containers": [ran("migrate", 0), ran("envoy", 1)]}  # fmt: skip
+    assert outcome.judge_task(no_arn, ["migrate"], sidecars=["envoy"]).message.startswith("task ?: interrupted: ")
+    no_containers = {"taskArn": f"{ARN}0", "lastStatus": "STOPPED", "stopCode": "EssentialContainerExited"}
+    assert outcome.judge_task(no_containers, ["migrate"], sidecars=["envoy"]).status == "failed-to-start"
+
+
+def test_with_two_deciders_one_failing_the_failure_stands_beside_a_sidecar_crash() -> None:
+    crashed = task(ran("migrate", 0), ran("seed", 3), ran("envoy", 1), stopCode="EssentialContainerExited")
+    got = outcome.judge([crashed], ["migrate", "seed"], sidecars=["envoy"])
+    assert (got.status, got.exit_code, got.container) == ("failed", 3, "seed")
 
 
 @pytest.mark.parametrize(
