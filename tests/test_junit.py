@@ -243,7 +243,9 @@ def test_several_tasks_are_one_test_case_each(sandbox: Sandbox, run: Run, tmp_pa
     assert ran.code == 4
     found = cases(check((tmp_path / "r.xml").read_text()))
     ids = [task.arn.rsplit("/", 1)[-1] for task in sandbox.tasks()]
-    assert sorted(c.attrib["name"] for c in found) == sorted(f"web (task {i})" for i in ids)
+    assert [c.attrib["name"] for c in found] == ["web (task 1 of 3)", "web (task 2 of 3)", "web (task 3 of 3)"]
+    outs = [c.find("system-out") for c in found]  # named by place, the same from run to run; the ID in the output
+    assert sorted(o.text.splitlines()[0] for o in outs if o is not None and o.text) == sorted(f"task {i}" for i in ids)
     assert [c.find("failure") is not None for c in found].count(True) == 1
     [failed] = [c for c in found if c.find("failure") is not None]
     failure = failed.find("failure")

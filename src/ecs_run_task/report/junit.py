@@ -145,16 +145,17 @@ def cases(outcome: Outcome, outputs: Mapping[str, str], context: Context | None,
         return [Case(".".join(p for p in (cluster, family) if p), name, seconds, outcome)]
     deciding = str((outcome.task or {}).get("taskArn", ""))
     found = []
-    for task in described:
+    for number, task in enumerate(described, start=1):
         arn = str(task.get("taskArn", ""))
         verdict = outcome if arn == deciding or not decided(task, deciders) else judge_task(task, deciders)
         containers = [verdict.container] if verdict.container else deciders
         name = ", ".join(containers) or "task"
-        if len(described) > 1:
-            name += f" (task {arns.task_id(arn)})"
         shown = [
             f"[{c}] {text}" if len(containers) > 1 else text for c in containers for text in lines.get((arn, c), ())
         ]
+        if len(described) > 1:  # named by its place, the same from run to run, for CI's test history; its ID below
+            name += f" (task {number} of {len(described)})"
+            shown = [f"task {arns.task_id(arn)}", *shown[-LAST_LINES:]]
         family = family_of(str(task.get("taskDefinitionArn", "")))
         found.append(Case(f"{cluster}.{family}" if family else cluster, name, _duration(task, now), verdict,
                           shown[-LAST_LINES:], outputs.get("log-url", "") if arn == deciding else ""))  # fmt: skip
