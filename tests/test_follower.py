@@ -265,6 +265,18 @@ def test_wait_false_looks_once_right_after_run_task() -> None:
     assert e.ecs.called("StopTask") == ours(e)
 
 
+def test_wait_false_a_loser_that_started_before_our_stop_took_effect_is_interrupted_not_started_again() -> None:
+    e = engine(Life(start=0.5, runs=10.0), **{"if-running": "wait", "wait": "false"})
+    e.ecs.during["RunTask"] = lambda: e.ecs.add(HELD, created=-0.1)
+    e.ecs.stop_lag = 1.0  # asked at once, in effect 1 s later: ours started its containers at 0.5 s
+    done = Runner(e.session, "me").run()
+    result = done.outcome
+    assert (result.status, result.exit_code) == (Status.INTERRUPTED, 143)
+    assert done.outputs["task-arn"] == ours(e)[0]  # it ran: the outputs name it
+    assert "ours had already started its containers, so ours was stopped mid-run (if-running: wait)" in result.message
+    assert len(e.ecs.called("RunTask")) == 1  # a migration that ran is never started again
+
+
 # a run that follows a task it did not start never stops it
 
 

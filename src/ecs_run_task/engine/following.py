@@ -144,11 +144,21 @@ class Follower:
                                                       left=self.left_running()))  # fmt: skip
 
     def not_waiting(self, tasks: Tasks) -> Outcome | Lost:
-        """`wait: false`: the tasks were accepted; with a lock, one whole look at the group first (no poll follows)."""
+        """`wait: false`: the tasks were accepted; with a lock, one whole look at the group first (no poll follows).
+        Ours, if they lost, are waited for until they stop: if one had started its containers, the run is
+        `interrupted` and nothing is started again."""
         if self.lock is not None:
             first = self.lock.look_whole(tasks, self.run.ours)
             if first is not None:
                 self._stop_ours_for(first, tasks)
+                # not followed, but waited for: its end, not the look, says whether it started its containers
+                ended = self.lock.until_stopped(tasks, f"waiting for {{task}}, ours, to stop after "
+                                                       f"{self.lock.went_first(first)}")  # fmt: skip
+                if self._ran(ended):  # named by the outputs: it ran
+                    if self.watch is not None:
+                        self.watch.track(ended)
+                    return self.lock.lost_after_running(outcome.judge(ended, self.run.deciders, self.run.stopped),
+                                                        first)  # fmt: skip
                 if self.watch is not None:
                     self.watch.forget([str(t["taskArn"]) for t in tasks])
                 return self._lost(Lost(first))

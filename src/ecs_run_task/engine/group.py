@@ -243,18 +243,24 @@ class Lock:
             self.asker.renderer.info(
                 f"waiting for {described(task, self._now())} of group {self.group} to stop before starting"
             )
-        arns_ = [str(t["taskArn"]) for t in others]
-        last = list(others)
+        self.until_stopped(others, f"waiting for {{task}} of group {self.group} to stop "
+                                   f"({words.setting('if-running', 'wait')}); {after}")  # fmt: skip
+        self.asker.renderer.info(f"group {self.group} is free: starting")
+
+    def until_stopped(self, tasks: Sequence[dict[str, Any]], waiting: str) -> Tasks:
+        """Until every one of `tasks` has stopped, within the timeout (`waiting` says what was being waited for,
+        `{task}` naming the task); their last descriptions, which say whether they ran (`startedAt`)."""
+        arns_ = [str(t["taskArn"]) for t in tasks]
+        last = list(tasks)
         while True:
             what = f"whether the tasks of group {self.group} have stopped"
-            tasks = self.asker.ask(lambda: self._described(arns_)[0], not_known(what))
-            last = tasks or last
-            if len(tasks) == len(arns_) and all(stopped(t) for t in tasks):
-                self.asker.renderer.info(f"group {self.group} is free: starting")
-                return
+            found = self.asker.ask(lambda: self._described(arns_)[0], not_known(what))
+            last = found or last
+            if len(found) == len(arns_) and all(stopped(t) for t in found):
+                return found
             if self.deadline is not None and self.asker.clock() + self.poll >= self.deadline:
-                raise RunError(f"timed out after {self.timeout:g}s waiting for {described(last[0], self._now())} of group "
-                               f"{self.group} to stop ({words.setting('if-running', 'wait')}); {after}",
+                raise RunError(f"timed out after {self.timeout:g}s "
+                               + waiting.replace("{task}", described(last[0], self._now())),
                                exit_code=TIMED_OUT, status=Status.TIMED_OUT)  # fmt: skip
             self.asker.cancel.sleep(self.poll)
 
