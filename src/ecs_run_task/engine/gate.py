@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from ecs_run_task import words
 from ecs_run_task.aws.clients import Clients, Ecs
@@ -35,23 +35,26 @@ from ecs_run_task.verdict import outputs
 from ecs_run_task.verdict.outcome import Outcome
 
 T = TypeVar("T")
-Settle = Callable[[Outcome, dict[str, str]], tuple[Outcome, dict[str, str]]]
+
+
+class Settles(Protocol):
+    def settle(self, outcome: Outcome, values: dict[str, str]) -> tuple[Outcome, dict[str, str]]:
+        """The hook answered (if one awaits this run's answer), and the outcome and outputs saying what became of
+        the deployment."""
+        ...
 
 
 class Answering(Wrapping):
-    """The platform's renderer, but for the result: `settle` first answers the hook and tells the outcome and
-    outputs what became of the deployment. Once only; what it settled is kept in `final`."""
+    """The platform's renderer, but for the result: the gate settles it first (answers the hook, and tells the
+    outcome and outputs what became of the deployment). What it settled is kept in `final`."""
 
-    def __init__(self, inner: Renderer) -> None:
+    def __init__(self, inner: Renderer, gate: Settles) -> None:
         super().__init__(inner)
-        self.settle: Settle | None = None
+        self.gate = gate
         self.final: Result | None = None
 
     def result(self, outcome: Outcome, outputs: Mapping[str, str], context: Context | None = None) -> None:
-        settle, self.settle = self.settle, None
-        values = dict(outputs)
-        if settle is not None:
-            outcome, values = settle(outcome, values)
+        outcome, values = self.gate.settle(outcome, dict(outputs))
         self.final = Result(outcome, values)
         self.inner.result(outcome, values, context)
 
@@ -72,9 +75,12 @@ class Gate:
     shown: Answering = field(init=False)
     session: Session = field(init=False)
     lost: bool = field(default=False, init=False)  # the last read failed for a cause that may pass
+    # the hook this run answers once its result is known: set at the pause, cleared once answered
+    awaiting: gate.Paused | None = field(default=None, init=False)
+    dry: bool = field(default=False, init=False)  # a dry run: it answers nothing, and says what a run would send
 
     def __post_init__(self) -> None:
-        self.shown = Answering(self.renderer)
+        self.shown = Answering(self.renderer, self)
         self.session = Session(self.spec, self.clients, self.shown, self.cancel, self.clock)  # the deadline: now
         self.ecs = Ecs(self.clients)  # the deployment calls: the gate's own, beside the run's
         self.service = self.spec.service or ""
@@ -172,7 +178,7 @@ class Gate:
         warning = gate.expiry_warning(paused, self.now(), None if deadline is None else deadline - self.clock())
         if warning:
             self.shown.warning(warning)
-        self.shown.settle = lambda result, values: self.answer(paused, result, values)
+        self.awaiting = paused
         # for the action's post step, should this step be killed before it answers: it rolls the deployment back
         self.shown.save_state({"deployment-arn": paused.deployment_arn, "hook-id": paused.hook.hook_id,
                                "region": self.clients.region})  # fmt: skip
@@ -208,6 +214,15 @@ class Gate:
         self.shown.result(result, outputs.no_task(result.status))
         assert self.shown.final is not None  # noqa: S101 - `Answering.result` sets it
         return self.shown.final
+
+    def settle(self, outcome: Outcome, values: dict[str, str]) -> tuple[Outcome, dict[str, str]]:
+        """`Settles`, for `Answering`: once only. Before the pause nothing awaits an answer; a dry run says what a
+        run would send."""
+        if self.dry:
+            self.dry = False
+            return gate.dry_run(outcome, self.awaiting, self.now()), values
+        paused, self.awaiting = self.awaiting, None
+        return (outcome, values) if paused is None else self.answer(paused, outcome, values)
 
     def answer(self, paused: gate.Paused, result: Outcome, values: dict[str, str]) -> tuple[Outcome, dict[str, str]]:
         """CONTINUE or ROLLBACK, sent; then the outcome and outputs say what became of the deployment."""
@@ -265,10 +280,7 @@ class Gate:
                 self.shown.info(gate.NO_HOOK_YET)
             self.session.spec = replace(self.spec, revision=self.revision(deployment))
 
-        def settle(result: Outcome, values: dict[str, str]) -> tuple[Outcome, dict[str, str]]:
-            return gate.dry_run(result, paused, self.now()), values
-
-        self.shown.settle = settle
+        self.dry, self.awaiting = True, paused
         return Runner(self.session, self.started_by).run()
 
 
