@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from ecs_run_task import arns
 from ecs_run_task.engine.logs import LogLine, LogSource
 from ecs_run_task.engine.renderer import Context
 from ecs_run_task.errors import Hint
-from ecs_run_task.report import pick
+from ecs_run_task.report import junit, pick
 from ecs_run_task.report.junit import JUnit, xml_text
 from ecs_run_task.status import Status
 from ecs_run_task.verdict import outputs
@@ -313,3 +314,17 @@ def test_a_task_started_without_waiting_is_a_skipped_test_case(sandbox: Sandbox,
     assert ran.code == 0
     [case] = cases(check((tmp_path / "r.xml").read_text()))
     assert [child.tag for child in case] == ["skipped"]
+
+
+def test_with_several_tasks_each_output_opens_with_its_task_id_however_many_lines_it_holds() -> None:
+    """The last LAST_LINES lines, then the ID before them: never cut off by a long log."""
+    base = "arn:aws:ecs:us-east-1:123456789012:task/Sample/"
+    tasks = [{"taskArn": f"{base}{n}", "lastStatus": "STOPPED",
+              "containers": [{"name": "web", "lastStatus": "STOPPED", "exitCode": 0}]} for n in ("a1", "b2")]  # fmt: skip
+    lines = {(str(t["taskArn"]), "web"): [f"line {i}" for i in range(junit.LAST_LINES + 10)] for t in tasks}
+    outcome = Outcome(Status.SUCCEEDED, 0, 0, tasks[0], "web", "all 2 tasks exited with code 0")
+    found = junit.cases(outcome, {}, Context("Sample", "us-east-1", tasks, [], ["web"]), spec=None, lines=lines,
+                        tasks=tasks, seconds=1.0, now=0.0)  # fmt: skip
+    for case, task in zip(found, tasks, strict=True):
+        assert case.lines[0] == f"task {arns.task_id(str(task['taskArn']))}"
+        assert list(case.lines[1:]) == [f"line {i}" for i in range(10, junit.LAST_LINES + 10)]

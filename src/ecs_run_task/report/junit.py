@@ -152,13 +152,13 @@ def cases(outcome: Outcome, outputs: Mapping[str, str], context: Context | None,
         name = ", ".join(containers) or "task"
         shown = [
             f"[{c}] {text}" if len(containers) > 1 else text for c in containers for text in lines.get((arn, c), ())
-        ]
+        ][-LAST_LINES:]
         if len(described) > 1:  # named by its place, the same from run to run, for CI's test history; its ID below
             name += f" (task {number} of {len(described)})"
-            shown = [f"task {arns.task_id(arn)}", *shown[-LAST_LINES:]]
+            shown = [f"task {arns.task_id(arn)}", *shown]
         family = family_of(str(task.get("taskDefinitionArn", "")))
         found.append(Case(f"{cluster}.{family}" if family else cluster, name, _duration(task, now), verdict,
-                          shown[-LAST_LINES:], outputs.get("log-url", "") if arn == deciding else ""))  # fmt: skip
+                          shown, outputs.get("log-url", "") if arn == deciding else ""))  # fmt: skip
     return found
 
 
