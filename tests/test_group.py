@@ -298,7 +298,7 @@ def test_a_look_that_saw_only_part_of_the_group_when_ours_ran_is_made_again() ->
     assert held.after_poll(mine, [ours], ["web"]) is None
     lost = held.after_poll(mine, [ours], ["web"])
     assert lost is not None
-    assert (lost.first["taskArn"], lost.ran, held.settled) == (theirs, True, True)
+    assert (lost.first["taskArn"], held.settled) == (theirs, True)
 
 
 def test_a_look_that_finds_an_older_task_before_ours_ran_says_ours_lost_before_running() -> None:
@@ -306,7 +306,7 @@ def test_a_look_that_finds_an_older_task_before_ours_ran_says_ours_lost_before_r
     theirs = e.ecs.add(RUNS, created=-1.0)
     ours = e.ecs.add(Life(start=2.0, runs=None))
     lost = lock(e).after_poll([e.ecs.tasks[ours].describe(0.0)], [ours], ["web"])
-    assert lost == group.Lost(e.ecs.tasks[theirs].describe(0.0), ran=False)
+    assert lost == group.Lost(e.ecs.tasks[theirs].describe(0.0))
 
 
 def test_a_task_is_stopped_when_ecs_says_so_or_every_container_has() -> None:

@@ -126,11 +126,10 @@ class Look:
 
 @dataclass(frozen=True)
 class Lost:
-    """A look found `first`, of the group, created before ours: ours must be stopped. `ran`: one of ours had started
-    its containers already (then it is followed to its end, and the run is `interrupted`)."""
+    """A look found `first`, of the group, created before ours: ours must be stopped. Whether ours had run is read
+    from their end, never from this look (`following.Follower._ran`)."""
 
     first: dict[str, Any]
-    ran: bool = False
 
 
 @dataclass(frozen=True)
@@ -183,7 +182,7 @@ class Lock:
         ran = [t for t in ours if outcome.ran(t, deciders)]
         look = self.look(ours, mine)
         self.settled = look.first is not None or (look.complete and len(ran) == len(ours))
-        return None if look.first is None else Lost(look.first, ran=bool(ran))
+        return None if look.first is None else Lost(look.first)
 
     def look(self, ours: Sequence[dict[str, Any]], mine: Sequence[str]) -> Look:
         """After RunTask, at a poll: the group's task created before the oldest of `ours`, if this look finds one.
