@@ -10,6 +10,7 @@ from typing import Any, TypeVar, cast
 from botocore.utils import parse_timestamp
 
 from ecs_run_task.diagnostics import log
+from ecs_run_task.verdict.outputs import MASK
 
 WARNED: set[str] = set()
 T = TypeVar("T")
@@ -59,14 +60,14 @@ def tasks(answer: Any) -> list[dict[str, Any]]:
 
 
 def masked(value: T, hidden: Sequence[str]) -> T:
-    """`value` with each of `hidden` replaced by *** in every text it holds (a reason ECS gives may quote a secret
+    """`value` with each of `hidden` replaced by MASK (***) in every text it holds (a reason ECS gives may quote a secret
     given where it did not belong: `Spec.hidden`)."""
     if not hidden:
         return value
     if isinstance(value, str):
         text: str = value
         for secret in hidden:
-            text = text.replace(secret, "***")
+            text = text.replace(secret, MASK)
         return cast(T, text)
     if isinstance(value, dict):
         return cast(T, {k: masked(v, hidden) for k, v in value.items()})

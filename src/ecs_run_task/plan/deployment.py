@@ -352,13 +352,18 @@ def _expired(result: Outcome, paused: Paused, action: str, where: str) -> Settle
         )
         return Settled(failed, "", line, True)
     if taken == CONTINUE:
-        warning = (f"deployment {paused.deployment} went on although the task did not succeed: check service "
-                   f"{paused.service}, roll it back by hand if this revision must not run (aws ecs update-service "
-                   "--service ... --task-definition <its previous revision>), and give the hook the timeout action "
-                   "ROLLBACK")  # fmt: skip
+        warning = _went_on_anyway(paused) + ", and give the hook the timeout action ROLLBACK"
         went_on = _told(result, f"{said}: the deployment went on although the task did not succeed")
         return Settled(replace(went_on, warnings=(*went_on.warnings, warning)), "", line, True)
     return Settled(_told(result, f"{said}: the deployment is rolled back"), "", line, True)
+
+
+def _went_on_anyway(paused: Paused) -> str:
+    """What to do when the deployment went on (its hook expired, or someone answered CONTINUE) though the task failed:
+    the hook is no longer there to answer, so a rollback is by hand."""
+    return (f"deployment {paused.deployment} went on although the task did not succeed: check service "
+            f"{paused.service}, roll it back by hand if this revision must not run (aws ecs update-service "
+            "--service ... --task-definition <its previous revision>)")  # fmt: skip
 
 
 def _answered_by_another(result: Outcome, paused: Paused, status: str, action: str, where: str) -> Settled:
@@ -377,10 +382,7 @@ def _answered_by_another(result: Outcome, paused: Paused, status: str, action: s
         )
         return Settled(failed, "", line, True)
     went_on = _told(result, f"{said}: the deployment went on although the task did not succeed")
-    warning = (f"deployment {paused.deployment} went on although the task did not succeed: check service "
-               f"{paused.service}, and roll it back by hand if this revision must not run (aws ecs update-service "
-               "--service ... --task-definition <its previous revision>)")  # fmt: skip
-    return Settled(replace(went_on, warnings=(*went_on.warnings, warning)), "", line, True)
+    return Settled(replace(went_on, warnings=(*went_on.warnings, _went_on_anyway(paused))), "", line, True)
 
 
 def _refused(result: Outcome, paused: Paused, answered: Answered, where: str, reason: str) -> Settled:
