@@ -1,15 +1,17 @@
 """SIGINT/SIGTERM handling. We are PID 1 in the container: without a handler SIGTERM is ignored.
 
-A signal records itself (and when it came) and wakes the loop at once. Inside an `interruptible()` block (polling,
-tailing, sleeping) it also raises `Cancelled`, so a slow or retrying call cannot eat the signal budget
-(`signal_budget`). RunTask and StopTask are never interrupted: a task must not start unseen, nor a stop get lost.
+A signal records itself (and when it came). Inside an `interruptible()` block (polling, tailing, sleeping) it also
+raises `Cancelled` at once, so a slow or retrying call cannot eat the signal budget (`signal_budget`). RunTask and
+StopTask are never interrupted: a task must not start unseen, nor a stop get lost.
+
+The handler takes no lock: it runs in the main thread between two bytecodes, perhaps while that thread holds the very
+lock it would take (a `threading.Event`'s, inside `wait`), which would hang the run for good on its cancel.
 """
 
 from __future__ import annotations
 
 import atexit
 import signal
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,7 +30,6 @@ class Cancellation:
         self.signum: int | None = None
         self.at: float | None = None  # when the first signal came (`clock`)
         self.clock = clock
-        self._wake = threading.Event()
         self._interruptible = False
 
     def install(self) -> None:
@@ -48,7 +49,6 @@ class Cancellation:
         first = self.signum is None
         if first:
             self.signum, self.at = signum, self.clock()
-        self._wake.set()
         if first and self._interruptible:
             raise Cancelled(signum)
 
@@ -58,18 +58,18 @@ class Cancellation:
 
     @contextmanager
     def interruptible(self) -> Iterator[None]:
-        self.check()
-        self._interruptible = True
         try:
+            self._interruptible = True  # before the check: a signal before it is seen by it, one after it raises
+            self.check()
             yield
         finally:
             self._interruptible = False
 
     def sleep(self, seconds: float) -> None:
-        """Sleep, but wake at once on a signal (and raise `Cancelled`)."""
+        """Sleep, but wake at once on a signal (and raise `Cancelled`: the handler's exception ends `time.sleep`)."""
         with self.interruptible():
             if seconds > 0:
-                self._wake.wait(seconds)
+                time.sleep(seconds)
         self.check()
 
     def nap(self, seconds: float) -> None:
