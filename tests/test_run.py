@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -260,3 +261,16 @@ def test_the_log_link_of_a_run_that_timed_out_is_the_deciding_containers(
     assert ran.code == 124, ran.out
     link = outputs(tmp_path / "out.env")["LOG_URL"]
     assert "$252Fproxy$252F" in link, link
+
+
+def test_a_dotenv_that_is_a_fifo_is_bad_input_and_nothing_waits_on_it(
+    sandbox: Sandbox, run: Run, tmp_path: Path
+) -> None:
+    """Opening a FIFO nobody reads waits for good, and a signal does not end that wait: refused before the run."""
+    register(sandbox)
+    fifo = tmp_path / "out.env"
+    os.mkfifo(fifo)
+    ran = go(run, "--dotenv", str(fifo))
+    assert ran.code == 125, ran.out
+    assert f"--dotenv: {fifo} is a FIFO" in ran.out
+    assert sandbox.calls("RunTask") == []

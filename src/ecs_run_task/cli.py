@@ -67,12 +67,23 @@ def _write_dotenv(path: str | None, values: Mapping[str, str], err: IO[str]) -> 
 
 
 def _check_dotenv(path: str | None) -> None:
-    """A `--dotenv` path that cannot be written is bad input, found before anything starts (never emptied)."""
-    if path:
-        try:
-            open(path, "a").close()  # only a check: never emptied here
-        except OSError as e:
-            raise InputError([f"--dotenv: {path} cannot be written ({e.strerror})"]) from None
+    """A `--dotenv` path that cannot be written, or that is a FIFO (it would hold the run at its end, deaf to
+    signals), is bad input, found before anything starts. A device is taken as it is (/dev/null: outputs not kept).
+    Only a check: the file is never emptied here."""
+    if not path:
+        return
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0), 0o666)
+    except OSError as e:
+        if e.errno == errno.ENXIO:  # a FIFO with no reader (or a socket)
+            raise _refusal(path, os.lstat(path).st_mode, "dotenv") from None
+        raise InputError([f"--dotenv: {path} cannot be written ({e.strerror})"]) from None
+    try:
+        mode = os.fstat(fd).st_mode
+    finally:
+        os.close(fd)
+    if stat.S_ISFIFO(mode):  # one with a reader now may have none at the end
+        raise _refusal(path, mode, "dotenv")
 
 
 def _safe_streams(out: IO[str]) -> None:
