@@ -57,7 +57,7 @@ class Clock:
 
 class Signals(Cancellation):
     """`Cancellation` on the fake clock: a sleep moves the clock, and a signal scheduled within it (`schedule`)
-    arrives then, as the real handler would (raising inside an `interruptible()` block); `deliver` sends one now."""
+    arrives then, as the real handler would (raising while the run waits); `deliver` sends one now."""
 
     def __init__(self, clock: Clock) -> None:
         super().__init__(clock)
@@ -69,7 +69,7 @@ class Signals(Cancellation):
         self.scheduled.append((when, signum))
 
     def deliver(self, signum: int) -> None:
-        """A signal now, as the handler takes it (raising inside an `interruptible()` block)."""
+        """A signal now, as the handler takes it (raising while the run waits)."""
         self._handle(signum, None)
 
     def nap(self, seconds: float) -> None:
@@ -79,7 +79,7 @@ class Signals(Cancellation):
 
     def sleep(self, seconds: float) -> None:
         self.slept.append(seconds)
-        with self.interruptible():
+        with self.waiting():
             end = self.fake_clock.now + max(seconds, 0.0)
             due = sorted(s for s in self.scheduled if s[0] <= end)
             if due:

@@ -1,5 +1,5 @@
-"""cancel.py: a signal records itself, taking no lock; inside `interruptible()` it raises `Cancelled` at once,
-outside it waits for the next `check()` or `sleep()`. Real signals to this process, the handlers restored after."""
+"""cancel.py: a signal records itself, taking no lock; while the run waits (a sleep, a read made with `call`) it
+raises `Cancelled` at once, else it waits for the next `check()`, `call()` or `sleep()`. Real signals to this process, the handlers restored after."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from ecs_run_task.engine.cancel import Cancellation, Cancelled
+from ecs_run_task.errors import Transient
 
 
 @pytest.fixture
@@ -39,10 +40,45 @@ def test_cancelled_gets_past_except_exception() -> None:
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_a_signal_inside_interruptible_raises_at_once(cancellation: Cancellation, sig: int) -> None:
-    with pytest.raises(Cancelled) as raised, cancellation.interruptible():
-        signal.raise_signal(sig)  # raised from the handler: the block does not run on to its end
+def test_a_signal_during_a_read_raises_at_once_and_leaves_the_read_to_end_alone(
+    cancellation: Cancellation, sig: int
+) -> None:
+    release, ended = threading.Event(), threading.Event()
+
+    def read() -> str:  # an AWS read that has not answered yet
+        release.wait(10)
+        ended.set()
+        return "late"
+
+    timer = threading.Timer(0.2, os.kill, (os.getpid(), sig))
+    started = time.monotonic()
+    timer.start()
+    try:
+        with pytest.raises(Cancelled) as raised:
+            cancellation.call(read)
+        waited = time.monotonic() - started
+    finally:
+        timer.join()
+        release.set()
     assert (raised.value.signum, cancellation.signum) == (sig, sig)
+    assert waited < 5, "raised on the signal, not when the read answered"
+    assert ended.wait(5)  # the read went on in its thread, and ended
+
+
+def test_a_read_gives_its_answer_or_its_exception(cancellation: Cancellation) -> None:
+    assert cancellation.call(lambda: "answer") == "answer"
+    with pytest.raises(ValueError, match="invalid literal"):
+        cancellation.call(lambda: int("not a number"))
+
+
+def test_a_read_past_its_time_is_a_transient_failure_and_is_left(cancellation: Cancellation) -> None:
+    """After the first signal the drain's reads are not cut by a second one, but bound by the time left."""
+    release = threading.Event()
+    cancellation._handle(signal.SIGTERM, None)
+    with pytest.raises(Transient, match=r"no answer within 0\.2 s"):
+        cancellation.call(lambda: release.wait(10), within=0.2, cut=False)
+    release.set()
+    assert cancellation.call(lambda: "read after the signal", within=5, cut=False) == "read after the signal"
 
 
 def test_a_signal_outside_is_recorded_and_raised_at_the_next_check(cancellation: Cancellation) -> None:
@@ -53,11 +89,11 @@ def test_a_signal_outside_is_recorded_and_raised_at_the_next_check(cancellation:
     assert raised.value.signum == signal.SIGTERM
 
 
-def test_a_signal_outside_is_raised_when_interruptible_or_sleep_begins(cancellation: Cancellation) -> None:
+def test_a_signal_outside_is_raised_when_a_read_or_a_sleep_begins(cancellation: Cancellation) -> None:
     signal.raise_signal(signal.SIGINT)
-    reached = []
-    with pytest.raises(Cancelled), cancellation.interruptible():
-        reached.append("inside")
+    reached: list[str] = []
+    with pytest.raises(Cancelled):
+        cancellation.call(lambda: reached.append("read"))
     started = time.monotonic()
     with pytest.raises(Cancelled) as raised:
         cancellation.sleep(30)
@@ -89,8 +125,8 @@ def test_a_sleep_without_a_signal_sleeps_and_raises_nothing(cancellation: Cancel
 
 def test_the_first_signal_decides(cancellation: Cancellation) -> None:
     """GitHub sends SIGTERM 7.5 s after its SIGINT, while the task is being stopped: the run still ends as SIGINT."""
-    with pytest.raises(Cancelled) as raised, cancellation.interruptible():
-        signal.raise_signal(signal.SIGINT)
+    with pytest.raises(Cancelled) as raised:
+        cancellation.call(lambda: cancellation._handle(signal.SIGINT, None))  # in the reading thread, as a fake does
     assert raised.value.signum == signal.SIGINT
     signal.raise_signal(signal.SIGTERM)  # during StopTask, which is never interrupted: nothing raised
     assert cancellation.signum == signal.SIGINT
@@ -99,9 +135,8 @@ def test_the_first_signal_decides(cancellation: Cancellation) -> None:
     assert again.value.signum == signal.SIGINT
 
 
-def test_leaving_interruptible_makes_the_next_signal_wait_for_a_check(cancellation: Cancellation) -> None:
-    with cancellation.interruptible():
-        pass
+def test_after_a_read_the_next_signal_waits_for_a_check(cancellation: Cancellation) -> None:
+    cancellation.call(lambda: None)
     cancellation._handle(signal.SIGTERM, None)  # as the interpreter calls it, outside any block: no raise
     assert cancellation.signum == signal.SIGTERM
     with pytest.raises(Cancelled):
@@ -121,6 +156,7 @@ def test_after_a_signal_the_way_out_ignores_a_second_one(cancellation: Cancellat
 HAMMER = """
 import random, signal
 from ecs_run_task.engine.cancel import Cancellation, Cancelled
+from ecs_run_task.errors import Transient
 random.seed(1)
 for _ in range(1000):
     c = Cancellation()
@@ -139,4 +175,37 @@ def test_a_signal_never_hangs_the_sleep_it_lands_in() -> None:
     wake the sleep), a signal landing while the sleep held that lock would hang the run for good on its cancel (seen
     once in CI). A thousand signals, each at a random moment of a loop of short sleeps, in a process of its own."""
     done = subprocess.run([sys.executable, "-c", HAMMER], timeout=30, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+
+
+READ_HAMMER = """
+import queue, random, signal
+from ecs_run_task.engine.cancel import Cancellation, Cancelled
+random.seed(1)
+for _ in range(2000):
+    pool = queue.LifoQueue()  # as urllib3 keeps a client's connections
+    pool.put("connection")
+
+    def read():  # what a botocore call does with its pool
+        for _ in range(50):
+            pool.put(pool.get(block=False), block=False)
+
+    c = Cancellation()
+    signal.signal(signal.SIGALRM, c._handle)
+    signal.setitimer(signal.ITIMER_REAL, random.uniform(0.00001, 0.0003))
+    try:
+        while True:
+            c.call(read)
+    except Cancelled:
+        pass
+    assert pool.mutex.acquire(timeout=5), "the pool's lock was left held"
+    pool.mutex.release()
+"""
+
+
+def test_a_signal_during_a_read_never_leaves_a_lock_of_the_read_held() -> None:
+    """Raised inside botocore, `Cancelled` could leave its connection pool's lock held, and the cleanup of that very
+    call would wait on it for good. The read runs in a thread of its own, where no signal lands: 2,000 signals, each at
+    a random moment of reads that take and give back a pooled connection, leave the pool's lock free."""
+    done = subprocess.run([sys.executable, "-c", READ_HAMMER], timeout=60, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr

@@ -4,8 +4,7 @@ do not count against log-drain, within a bound. The sandbox tests (test_late_lin
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -38,9 +37,8 @@ class Still:
     def sleep(self, seconds: float) -> None:
         self.clock.now += max(seconds, 0.0)
 
-    @contextmanager
-    def interruptible(self) -> Iterator[None]:
-        yield
+    def call(self, read: Callable[[], Any], **_: Any) -> Any:
+        return read()
 
     def check(self) -> None:
         pass

@@ -189,7 +189,8 @@ class Follower:
         """Follow a task we did not start (`attach`, or the one that went first): its logs from the beginning, its
         outcome; never stopped by this run, not at the timeout, not on cancel, not by the post step."""
         if task.get("taskDefinitionArn") != self.run.task_definition_arn:  # the race's first may run another revision
-            self._decide_by(self.session.ecs.describe_task_definition(str(task["taskDefinitionArn"])))
+            arn = str(task["taskDefinitionArn"])
+            self._decide_by(self.session.cancel.call(lambda: self.session.ecs.describe_task_definition(arn)))
         self.run.nothing_to_start()
         self.session.renderer.info(f"following {group.described(task, self.session.now())}")
         self.started([task], ours=False)

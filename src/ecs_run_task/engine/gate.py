@@ -151,8 +151,7 @@ class Gate:
         """A read call, interrupted by a signal; one that fails for a cause that may pass is said once and asked
         again at the next poll (None meanwhile)."""
         try:
-            with self.cancel.interruptible():
-                answer = call()
+            answer = self.cancel.call(call)
         except Transient as e:
             if not self.lost:
                 self.lost = True
@@ -195,8 +194,7 @@ class Gate:
     def revision(self, deployment: Mapping[str, Any]) -> dict[str, Any]:
         """The deployment's new (target) revision: what the task runs as."""
         target = str((deployment.get("targetServiceRevision") or {}).get("arn", ""))
-        with self.cancel.interruptible():
-            revision = self.ecs.describe_service_revision(target) if target else None
+        revision = self.cancel.call(lambda: self.ecs.describe_service_revision(target)) if target else None
         if revision is None:
             raise RunError(f"{words.flag('gate-deployment')}: the new revision of deployment {gate.short(paused_arn(deployment))} "
                            f"({target or 'not named'}) could not be described; nothing was run")  # fmt: skip

@@ -276,7 +276,7 @@ class Lock:
 
     def _running(self, mine: Sequence[str]) -> tuple[Tasks, list[str]]:
         """The group's tasks that run (not stopping), oldest first, and the ARNs listed but not described."""
-        listed = [a for a in self.ecs.list_running(self.cluster) if a not in mine]
+        listed = [a for a in self.asker.cancel.call(lambda: self.ecs.list_running(self.cluster)) if a not in mine]
         ask = [a for a in listed if a not in self._elsewhere]
         tasks, unknown = self._described(ask) if ask else ([], [])
         self._elsewhere.update(str(t["taskArn"]) for t in tasks if t.get("group") != self.group)
@@ -284,8 +284,7 @@ class Lock:
 
     def _described(self, arns_: Sequence[str]) -> tuple[Tasks, list[str]]:
         """The tasks DescribeTasks describes, and the ARNs it left out (MISSING, or a batch it could not read)."""
-        with self.asker.cancel.interruptible():
-            tasks, _missing = self.ecs.describe_tasks(self.cluster, arns_)
+        tasks, _missing = self.asker.cancel.call(lambda: self.ecs.describe_tasks(self.cluster, arns_))
         known = {str(t.get("taskArn")) for t in tasks}
         return tasks, [a for a in arns_ if a not in known]
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any, Protocol
 
 from ecs_run_task import arns
@@ -30,7 +30,11 @@ class LogsApi(Protocol):
     def get_log_events(self, group: str, stream: str, token: str | None) -> tuple[list[dict[str, Any]], str] | None: ...
 
 
-Guard = Callable[[], AbstractContextManager[None]]
+Caller = Callable[[Callable[[], Any]], Any]  # makes a read: at once, or as `Cancellation.call` does
+
+
+def _direct(read: Callable[[], Any]) -> Any:
+    return read()
 
 
 @dataclass(frozen=True)
@@ -186,14 +190,14 @@ class Tailer:
         return [c.source for c in self.cursors
                 if c.active and c.absent and not c.found and (c.source.task_arn, c.source.container) in ran]  # fmt: skip
 
-    def read(self, guard: Guard = nullcontext, until: float | None = None) -> Iterator[list[LogLine]]:
+    def read(self, caller: Caller = _direct, until: float | None = None) -> Iterator[list[LogLine]]:
         """New lines of every active stream, a page at a time, until caught up (or the page budget is spent).
 
-        `guard` wraps each call (to let a signal cut it short); `until` stops before a call past that time."""
+        `caller` makes each call (to let a signal cut it short, or bound it); `until` stops before a call past that time."""
         self.behind = self.failed = False
         for cursor in self.cursors:
             if cursor.active:
-                yield from self._read_stream(cursor, guard, until)
+                yield from self._read_stream(cursor, caller, until)
 
     def lag(self) -> float:
         """The longest time CloudWatch took to show a stream's latest lines (seconds): a line written as its
@@ -204,14 +208,15 @@ class Tailer:
         """Streams whose reads brought lines at `since` or later (the tailer's clock): more may be on their way."""
         return [c for c in self.cursors if c.active and c.got_at is not None and c.got_at >= since]
 
-    def _read_stream(self, cursor: Cursor, guard: Guard, until: float | None) -> Iterator[list[LogLine]]:
+    def _read_stream(self, cursor: Cursor, caller: Caller, until: float | None) -> Iterator[list[LogLine]]:
         source = cursor.source
         for _ in range(MAX_PAGES_PER_READ):
             if until is not None and self.clock() >= until:
                 return
             try:
-                with guard():
-                    page = self._api(source.region).get_log_events(source.group, source.stream, cursor.token)
+                page = caller(
+                    partial(self._api(source.region).get_log_events, source.group, source.stream, cursor.token)
+                )
             except AccessError as e:  # said once, as the user sees everything else: an event (see `notices`)
                 self.notices.append(f"container {source.container}: its lines cannot be shown: {e.message}")
                 cursor.active, cursor.refused, cursor.last_error = False, True, e.message

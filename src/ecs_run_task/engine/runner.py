@@ -57,8 +57,8 @@ class Runner:
         if s.spec.attach:
             return self.attach(s.spec.attach)
         resolved, request = self.plan()
-        with s.cancel.interruptible():  # read-only: what the run needs, as far as AWS lets us read it (plan/preflight)
-            checks = preflight.check(resolved, request, s.clients, thorough=resolved.spec.dry_run)
+        # read-only: what the run needs, as far as AWS lets us read it (plan/preflight); a signal cuts it short
+        checks = s.cancel.call(lambda: preflight.check(resolved, request, s.clients, thorough=resolved.spec.dry_run))
         if resolved.spec.dry_run:
             return self.dry_run(resolved, request, checks)
         checks.raise_failed()
@@ -75,9 +75,10 @@ class Runner:
     def plan(self) -> tuple[Resolved, dict[str, Any]]:
         """What to run, checked as botocore checks it, before anything is registered or started."""
         s = self.session
-        with s.cancel.interruptible():  # nothing started yet: a signal may cut this short
-            resolved = resolve(s.spec, cast("Ecs", s.ecs))
-            request = checked_request(resolved, started_by=self.started_by, client_token=uuid.uuid4().hex)
+        resolved = s.cancel.call(
+            lambda: resolve(s.spec, cast("Ecs", s.ecs))
+        )  # nothing started yet: a signal cuts it short
+        request = checked_request(resolved, started_by=self.started_by, client_token=uuid.uuid4().hex)
         if resolved.register is not None:
             s.ecs.validate("RegisterTaskDefinition", resolved.register)
         s.ecs.validate("RunTask", request)
@@ -161,8 +162,7 @@ class Runner:
         s = self.session
 
         def described() -> dict[str, Any]:
-            with s.cancel.interruptible():
-                found, _missing = s.ecs.describe_tasks(s.spec.cluster, [ref])
+            found, _missing = s.cancel.call(lambda: s.ecs.describe_tasks(s.spec.cluster, [ref]))
             if not found:  # MISSING: not known yet (a task just started), or not there at all
                 raise Transient(f"DescribeTasks does not describe task {ref!r} (MISSING)")
             return found[0]
@@ -180,7 +180,7 @@ class Runner:
     def follow_other(self, spec: Spec, task: dict[str, Any]) -> Result:
         """Follow a task this run did not start (`attach`, `if-running: attach`): never stopped by this run."""
         s = self.session
-        run = s.new_run(spec, s.ecs.describe_task_definition(str(task["taskDefinitionArn"])))
+        run = s.new_run(spec, s.cancel.call(lambda: s.ecs.describe_task_definition(str(task["taskDefinitionArn"]))))
         self.caution(run.spec, run.task_definition)
         follower = Follower(s, run)
         return self.finish(follower, self.guarded(follower, lambda: follower.follow_existing(task)))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import nullcontext, suppress
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -30,7 +30,7 @@ from ecs_run_task.engine.events import (
     Progress,
     Seen,
 )
-from ecs_run_task.engine.logs import Cursor, Tailer
+from ecs_run_task.engine.logs import Caller, Cursor, Tailer
 from ecs_run_task.errors import Transient
 from ecs_run_task.verdict import outcome
 
@@ -101,8 +101,7 @@ class Watch:
         self._latest[arn] = {**self.described(arn), "desiredStatus": outcome.STOPPED}
 
     def poll(self) -> None:
-        with self.cancel.interruptible():
-            described, _missing = self.ecs.describe_tasks(self.cluster, self.arns)
+        described, _missing = self.cancel.call(lambda: self.ecs.describe_tasks(self.cluster, self.arns))
         # MISSING right after RunTask is ECS's eventual consistency: keep the last view, poll again
         self._latest.update({t["taskArn"]: t for t in described if t["taskArn"] not in self.held})
         self.ran.update(str(t["taskArn"]) for t in described if outcome.ran(t, self.deciders))
@@ -199,11 +198,16 @@ class Watch:
 
     def read_logs(self, *, after_signal: bool = False, until: float | None = None) -> Iterator[LogBatch | Notice]:
         if self.tailer:
-            guard = nullcontext if after_signal else self.cancel.interruptible
-            for lines in self.tailer.read(guard, until):
+            for lines in self.tailer.read(self._reader(after_signal, until), until):
                 yield LogBatch(lines)
             while self.tailer.notices:
                 yield Notice(self.tailer.notices.pop(0))
+
+    def _reader(self, after_signal: bool, until: float | None) -> Caller:
+        """How the drain makes its reads: cut short by a signal; after one, within the time left (`until`)."""
+        if not after_signal:
+            return self.cancel.call
+        return lambda read: self.cancel.call(read, within=None if until is None else until - self.clock(), cut=False)
 
     def decided_ago(self) -> float:
         """Seconds since the last task was decided: from ECS's `stoppingAt` where it is earlier (our polling
