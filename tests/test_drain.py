@@ -13,7 +13,7 @@ import pytest
 
 from ecs_run_task.engine import logs
 from ecs_run_task.engine.events import LogBatch
-from ecs_run_task.engine.watch import LATE, REFUSED_MORE, Watch
+from ecs_run_task.engine.watch import LATE, LEAST_READ, REFUSED_MORE, Watch
 from ecs_run_task.errors import Throttled
 
 ARN = "arn:aws:ecs:us-east-1:123456789012:task/Sample/0a1b2c3d4e5f"
@@ -36,6 +36,8 @@ class Still:
 
     def sleep(self, seconds: float) -> None:
         self.clock.now += max(seconds, 0.0)
+
+    nap = sleep
 
     def call(self, read: Callable[[], Any], **_: Any) -> Any:
         return read()
@@ -209,3 +211,13 @@ def test_stopping_at_of_a_one_container_task_that_exited_counts_the_quiet_period
               "stoppingAt": datetime.fromtimestamp(1_000_000.0, UTC)}])  # fmt: skip
     w.decided_at[ARN] = clock.now
     assert w.decided_ago() == pytest.approx(4.0)
+
+
+def test_after_a_signal_no_read_is_sent_with_too_little_time_left_for_its_answer() -> None:
+    """A read sent and left unanswered spends the account's GetLogEvents quota for nothing."""
+    clock = Clock()
+    api = migration(0.0, clock)
+    w = watch(api, clock)
+    assert [e for e in w.drain(LEAST_READ / 2, after_signal=True) if isinstance(e, LogBatch)] == []
+    assert api.calls == []
+    assert drained(watch(api, clock), after_signal=True) != []  # with time left, the same drain reads

@@ -376,6 +376,22 @@ def test_a_dry_run_with_no_deployment_in_progress_does_not_wait(sandbox: Sandbox
     assert f'"taskDefinition": "{old}"' in ran.out  # the service's current settings
 
 
+def test_a_cancel_of_a_dry_run_is_not_held_by_a_slow_look(sandbox: Sandbox, tmp_path: Path) -> None:
+    """A dry run (a pull request's check) cancelled while ListServiceDeployments is slow: cancelled in time, not held
+    until the read gives up (three tries of 15 s) and then reported as a failed read."""
+    old, _new = revisions(sandbox)
+    running(sandbox, old)
+    sandbox.faults.latency(30.0, "ListServiceDeployments")
+    proc = spawn(sandbox, *GATE, "--dotenv", str(tmp_path / "out.env"), "--dry-run")
+    sandbox.wait_for_call("ListServiceDeployments", timeout=30)  # on its way
+    sent = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    printed, _ = proc.communicate(timeout=BUDGET + 40)
+    assert proc.returncode == 143, printed
+    assert time.monotonic() - sent < BUDGET, printed
+    assert sandbox.calls("RunTask") == sandbox.calls("ContinueServiceDeployment") == []
+
+
 DENIED = {0: (125, "succeeded"), 3: (3, "failed")}  # the task's exit -> the run's exit code and status
 
 

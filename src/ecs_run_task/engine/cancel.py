@@ -85,7 +85,7 @@ class Cancellation:
         self.check()
 
     def call(self, read: Callable[[], T], *, within: float | None = None, cut: bool = True) -> T:
-        """`read()`'s answer (or its exception), the call made in a thread of its own while this one waits: a
+        """`read()`'s answer (or its exception), the call made in a thread of its own while this one waits on a pipe: a
         signal raises `Cancelled` at once (unless `cut` is False: after the first signal, the drain's reads), and
         past `within` seconds `Transient` is raised. Either way the call is left to end alone (botocore's own
         timeouts bound it). Only for reads: nothing is lost by leaving one."""
@@ -105,10 +105,12 @@ class Cancellation:
             os.close(done)
 
         threading.Thread(target=work, name="aws-read", daemon=True).start()  # daemon: a read left never holds exit
-        timeout = None if within is None else max(within, 0.0)
+        waits = select.poll()  # not select.select: no limit on the pipe's number
+        waits.register(ready, select.POLLIN)
+        timeout = None if within is None else max(within, 0.0) * 1000
         try:
             with self.waiting() if cut else nullcontext():
-                answered, _, _ = select.select([ready], [], [], timeout)  # resumed after a handler that did not raise
+                answered = waits.poll(timeout)  # resumed after a handler that did not raise (PEP 475)
         finally:
             os.close(ready)
         if not answered:

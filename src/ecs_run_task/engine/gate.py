@@ -15,9 +15,10 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, Protocol, TypeVar
 
-from ecs_run_task import words
+from ecs_run_task import signal_budget, words
 from ecs_run_task.aws.clients import Clients, Ecs
 from ecs_run_task.engine import before_task
 from ecs_run_task.engine.cancel import Cancellation, Cancelled
@@ -254,8 +255,10 @@ class Gate:
         except RunError as e:
             described: dict[str, Any] = {}
             if not quick:  # a cancel's budget is for the answer
-                with contextlib.suppress(RunError):
-                    described = self.ecs.describe_service_deployment(paused.deployment_arn) or {}
+                with contextlib.suppress(RunError):  # the answer is sent: a signal now must not wait on this look
+                    look = partial(self.ecs.describe_service_deployment, paused.deployment_arn)
+                    seen = self.cancel.call(look, within=signal_budget.STOP_AT_WORST, cut=False)
+                    described = seen or {}
             if gate.taken(described, paused.hook.hook_id, action):  # taken, its answer lost on the way back
                 return gate.Answered(action, sent=True)
             return gate.Answered(action, sent=False, error=e.message, denied=isinstance(e, AccessError),
@@ -264,9 +267,10 @@ class Gate:
 
     # -- a dry run: one look, no wait, no answer ----------------------------------------------------
     def dry_run(self) -> Result:
-        briefs = self.ecs.list_service_deployments(self.spec.cluster, self.service, [gate.IN_PROGRESS])
+        call = self.cancel.call  # read-only, and a signal cuts it short
+        briefs = call(lambda: self.ecs.list_service_deployments(self.spec.cluster, self.service, [gate.IN_PROGRESS]))
         arn = gate.the_one(briefs, self.service, self.spec.cluster)
-        deployment = self.ecs.describe_service_deployment(arn) if arn else None
+        deployment = call(lambda: self.ecs.describe_service_deployment(arn)) if arn else None
         self.shown.info(gate.dry_run_found(deployment, self.service, self.spec.timeout))
         paused: gate.Paused | None = None
         if deployment is not None and arn is not None:

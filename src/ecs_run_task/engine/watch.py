@@ -45,6 +45,7 @@ REFUSED_MORE = 30.0  # reads refused (a shared quota, AWS failing) extend the dr
 DRAIN_INTERVAL = 1.0  # between read rounds while the streams are quiet (a shared quota has room for few)
 MAX_RETRY_PAUSE = 15.0  # between polls while AWS cannot be reached
 MAX_DRAIN_PAUSE = 4.0  # between failing reads in the drain: often enough to get a share of a busy quota
+LEAST_READ = 0.2  # seconds: after a signal, less time left than this is no time for GetLogEvents to answer
 
 
 @dataclass
@@ -204,10 +205,18 @@ class Watch:
                 yield Notice(self.tailer.notices.pop(0))
 
     def _reader(self, after_signal: bool, until: float | None) -> Caller:
-        """How the drain makes its reads: cut short by a signal; after one, within the time left (`until`)."""
+        """How the drain makes its reads: cut short by a signal; after one, within the time left (`until`), and not at
+        all when too little is left for an answer (a read sent and left spends the account's quota for nothing)."""
         if not after_signal:
             return self.cancel.call
-        return lambda read: self.cancel.call(read, within=None if until is None else until - self.clock(), cut=False)
+
+        def within_time_left(read: Callable[[], Any]) -> Any:
+            left = None if until is None else until - self.clock()
+            if left is not None and left < LEAST_READ:
+                raise Transient(f"no time left to read ({max(left, 0.0):.1f} s)")
+            return self.cancel.call(read, within=left, cut=False)
+
+        return within_time_left
 
     def decided_ago(self) -> float:
         """Seconds since the last task was decided: from ECS's `stoppingAt` where it is earlier (our polling
