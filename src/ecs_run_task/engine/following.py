@@ -154,11 +154,11 @@ class Follower:
                 # not followed, but waited for: its end, not the look, says whether it started its containers
                 ended = self.lock.until_stopped(tasks, f"waiting for {{task}}, ours, to stop after "
                                                        f"{self.lock.went_first(first)}")  # fmt: skip
-                if self._ran(ended):  # named by the outputs: it ran
+                if self._ran(ended):  # named by the outputs: it ran, and is judged as a followed loser is
                     if self.watch is not None:
                         self.watch.track(ended)
-                    return self.lock.lost_after_running(outcome.judge(ended, self.run.deciders, self.run.stopped),
-                                                        first)  # fmt: skip
+                    self.run.lost_race(first)
+                    return self.answer(ended)
                 if self.watch is not None:
                     self.watch.forget([str(t["taskArn"]) for t in tasks])
                 return self._lost(Lost(first))

@@ -75,9 +75,8 @@ class Runner:
     def plan(self) -> tuple[Resolved, dict[str, Any]]:
         """What to run, checked as botocore checks it, before anything is registered or started."""
         s = self.session
-        resolved = s.cancel.call(
-            lambda: resolve(s.spec, cast("Ecs", s.ecs))
-        )  # nothing started yet: a signal cuts it short
+        # nothing started yet: a signal cuts it short
+        resolved = s.cancel.call(lambda: resolve(s.spec, cast("Ecs", s.ecs)))
         request = checked_request(resolved, started_by=self.started_by, client_token=uuid.uuid4().hex)
         if resolved.register is not None:
             s.ecs.validate("RegisterTaskDefinition", resolved.register)
